@@ -1,0 +1,356 @@
+#include "agent/backup.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "repo/blob.h"
+#include "util/bounded_queue.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+#include "util/thread_pool.h"
+#include "kura/version.h"
+
+namespace kura {
+
+std::string LocalHostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+namespace {
+
+struct HashHasher {
+  size_t operator()(const crypto::Hash& h) const {
+    size_t v;
+    std::memcpy(&v, h.data(), sizeof v);  // the ID is a MAC output: already uniform
+    return v;
+  }
+};
+
+struct ChunkJob {
+  uint32_t entry = 0;
+  uint32_t seq = 0;
+  Bytes data;
+};
+
+struct ChunkRef {
+  uint32_t entry;
+  uint32_t seq;
+  crypto::Hash id;
+};
+
+// Implements SnapshotWriter for one backup run. The calling thread reads and chunks;
+// `threads` workers hash, dedup, compress, encrypt and store packs.
+class BackupWriter : public SnapshotWriter {
+ public:
+  BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options)
+      : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2) {
+    for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  ~BackupWriter() override { Abort(); }
+
+  Status AddFile(const EntryMeta& meta, ByteReader& content) override;
+  Status AddEntry(const EntryMeta& meta) override;
+  Status Warn(const std::string& path, const Status& problem) override {
+    if (!options_.skip_unreadable) {
+      return Status::SourceFailed(Tr("{} を読めません ({})。バックアップを中止しました。対象から除外する (--exclude) か、"
+                                     "読めるようにしてから再実行してください (読めないものを飛ばすには --skip-unreadable)",
+                                     "cannot read {} ({}); the backup was stopped. Exclude it (--exclude) or make it "
+                                     "readable, then run again (--skip-unreadable skips what cannot be read)",
+                                     path, problem.message()));
+    }
+    warnings_.push_back({path, problem.message()});
+    return Status::Ok();
+  }
+
+  // Stops the workers and drops queued work.
+  void Abort() {
+    queue_.Abort();
+    JoinWorkers();
+  }
+  // Drains the pipeline and stores the last pack; then the snapshot can be built.
+  Status Finish();
+  Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta);
+
+  const BackupStats& stats() const { return stats_; }
+  std::vector<SnapshotWarning>& warnings() { return warnings_; }
+
+ private:
+  size_t Threads() const { return options_.threads ? options_.threads : ThreadPool::DefaultThreads(); }
+  void JoinWorkers() {
+    for (std::thread& t : workers_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  void WorkerLoop();
+  Status ProcessChunk(ChunkJob& job);
+  Status FlushPack(PackBuilder& builder);
+  void SetError(const Status& st) {
+    std::lock_guard lock(error_mu_);
+    if (error_.ok()) error_ = st;
+    failed_.store(true);
+  }
+  Status Error() {
+    std::lock_guard lock(error_mu_);
+    return error_;
+  }
+
+  Repository& repo_;
+  IndexCache& cache_;
+  const BackupOptions& options_;
+  BoundedQueue<ChunkJob> queue_;
+  std::vector<std::thread> workers_;
+
+  std::mutex error_mu_;
+  Status error_;
+  std::atomic<bool> failed_{false};
+
+  // Blobs claimed in this run (stored or on their way into a pack).
+  std::mutex claimed_mu_;
+  std::unordered_set<crypto::Hash, HashHasher> claimed_;
+
+  std::mutex pack_mu_;
+  PackBuilder pack_;
+
+  std::mutex refs_mu_;
+  std::vector<ChunkRef> refs_;
+
+  std::mutex stats_mu_;
+  BackupStats stats_;
+  std::atomic<uint64_t> stored_{0};
+
+  std::vector<SnapshotEntry> entries_;
+  std::vector<SnapshotWarning> warnings_;
+};
+
+void BackupWriter::WorkerLoop() {
+  while (auto job = queue_.Pop()) {
+    if (failed_.load()) continue;  // drain quickly after an error
+    Status st = ProcessChunk(*job);
+    if (!st.ok()) {
+      SetError(st);
+      queue_.Abort();
+    }
+  }
+}
+
+Status BackupWriter::ProcessChunk(ChunkJob& job) {
+  crypto::Hash id = ComputeBlobId(repo_.keys(), job.data);
+  {
+    std::lock_guard lock(refs_mu_);
+    refs_.push_back({job.entry, job.seq, id});
+  }
+  bool is_new = false;
+  {
+    std::lock_guard lock(claimed_mu_);
+    if (!claimed_.count(id) && !cache_.Find(id)) {
+      claimed_.insert(id);
+      is_new = true;
+    }
+  }
+  if (!is_new) return Status::Ok();
+  EncodedBlob blob = EncodeBlob(repo_.keys(), id, job.data, options_.zstd_level);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.chunks_new;
+    stats_.bytes_new += job.data.size();
+  }
+  PackBuilder full;
+  {
+    std::lock_guard lock(pack_mu_);
+    pack_.Add(blob.id, blob.compression, blob.raw_length, std::move(blob.sealed));
+    if (pack_.size_bytes() < repo_.config().pack_target_size) return Status::Ok();
+    std::swap(full, pack_);
+  }
+  // Stored outside the lock so the other worker keeps filling the next pack meanwhile.
+  return FlushPack(full);
+}
+
+Status BackupWriter::FlushPack(PackBuilder& builder) {
+  if (builder.empty()) return Status::Ok();
+  std::vector<PackEntry> entries;
+  Bytes bytes = builder.Finish(&entries);
+  std::string name = ToHex(crypto::Sha256(bytes));
+  KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, name, bytes));
+  // Only a durably stored pack enters the dedup index.
+  KURA_RETURN_IF_ERROR(cache_.AddPack(name, entries));
+  stored_.fetch_add(bytes.size());
+  std::lock_guard lock(stats_mu_);
+  stats_.bytes_stored += bytes.size();
+  ++stats_.packs_written;
+  return Status::Ok();
+}
+
+Status BackupWriter::AddEntry(const EntryMeta& meta) {
+  if (failed_.load()) return Error();
+  SnapshotEntry e;
+  e.meta = meta;
+  entries_.push_back(std::move(e));
+  ++stats_.other_entries;
+  return Status::Ok();
+}
+
+Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
+  if (failed_.load()) return Error();
+  uint32_t entry_index = static_cast<uint32_t>(entries_.size());
+  SnapshotEntry entry;
+  entry.meta = meta;
+  entry.meta.type = EntryType::kFile;
+  const Chunker& chunker = repo_.chunker();
+  const size_t max = chunker.params().max_size;
+  // Holds at least one maximal chunk ahead of the cut point; refilled as chunks leave.
+  Bytes buf(2 * max);
+  size_t start = 0, end = 0;
+  bool eof = false;
+  uint32_t seq = 0;
+  crypto::Sha256Stream sha;
+  Progress progress;
+  while (true) {
+    if (!eof && end - start < max) {
+      if (start > 0) {
+        std::memmove(buf.data(), buf.data() + start, end - start);
+        end -= start;
+        start = 0;
+      }
+      while (!eof && end < buf.size()) {
+        auto n = content.Read(buf.data() + end, buf.size() - end);
+        if (!n.ok()) return n.status();
+        if (*n == 0) {
+          eof = true;
+        } else {
+          sha.Update(ByteView(buf.data() + end, *n));
+          end += *n;
+          entry.size += *n;
+        }
+      }
+    }
+    if (start == end) break;
+    size_t len = chunker.Cut(ByteView(buf.data() + start, end - start));
+    ChunkJob job{entry_index, seq++, Bytes(buf.begin() + static_cast<long>(start),
+                                           buf.begin() + static_cast<long>(start + len))};
+    start += len;
+    stats_.bytes_read += len;
+    ++stats_.chunks;
+    if (!queue_.Push(std::move(job))) return Error();
+    if (options_.progress) {
+      progress.bytes_done = stats_.bytes_read;
+      progress.bytes_stored = stored_.load();
+      progress.items_done = stats_.files;
+      progress.current = meta.path;
+      options_.progress->Update(progress);
+    }
+  }
+  crypto::Hash digest = sha.Finish();
+  entry.sha256 = ToHex(digest);
+  entries_.push_back(std::move(entry));
+  ++stats_.files;
+  return failed_.load() ? Error() : Status::Ok();
+}
+
+Status BackupWriter::Finish() {
+  queue_.Close();
+  JoinWorkers();
+  KURA_RETURN_IF_ERROR(Error());
+  PackBuilder last;
+  std::swap(last, pack_);
+  return FlushPack(last);
+}
+
+Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
+  std::vector<crypto::Hash> blobs;
+  blobs.reserve(refs_.size());
+  for (const ChunkRef& r : refs_) blobs.push_back(r.id);
+  std::sort(blobs.begin(), blobs.end());
+  blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
+  std::sort(refs_.begin(), refs_.end(), [](const ChunkRef& a, const ChunkRef& b) {
+    return a.entry != b.entry ? a.entry < b.entry : a.seq < b.seq;
+  });
+  for (const ChunkRef& r : refs_) {
+    auto it = std::lower_bound(blobs.begin(), blobs.end(), r.id);
+    entries_[r.entry].blobs.push_back(static_cast<uint32_t>(it - blobs.begin()));
+  }
+  plain.bytes = stats_.bytes_read;
+  plain.entries = entries_.size();
+  plain.stored_new = stats_.bytes_stored;
+  meta.entries = std::move(entries_);
+  meta.warnings = warnings_;
+  return EncodeSnapshot(repo_.keys(), plain, blobs, meta);
+}
+
+class StreamSource : public Source {
+ public:
+  StreamSource(int fd, std::string name, std::string kind)
+      : fd_(fd), name_(std::move(name)), kind_(std::move(kind)) {}
+  std::string Kind() const override { return kind_; }
+  std::string Name() const override { return name_; }
+  Status Backup(SnapshotWriter& out) override {
+    FdReader reader(fd_, /*owns=*/false, name_);
+    EntryMeta meta;
+    meta.path = name_;
+    meta.mode = 0600;
+    meta.mtime = SystemClock().NowUnix();
+    return out.AddFile(meta, reader);
+  }
+
+ private:
+  int fd_;
+  std::string name_;
+  std::string kind_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind) {
+  return std::make_unique<StreamSource>(fd, std::move(name), std::move(kind));
+}
+
+Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOptions& options) {
+  const Clock& clock = options.clock ? *options.clock : SystemClock();
+  auto started = std::chrono::steady_clock::now();
+  KURA_ASSIGN_OR_RETURN(std::unique_ptr<StoreLock> lock,
+                        repo.store().Lock(LockMode::kShared, options.lock_timeout_ms));
+  KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
+
+  BackupResult result;
+  SnapshotPlain plain;
+  plain.repository = repo.id();
+  plain.kind = options.kind;
+  plain.time = clock.NowUnix();
+  SnapshotMeta meta;
+  meta.host = options.host.empty() ? LocalHostname() : options.host;
+  meta.kura_version = kKuraVersion;
+  meta.source_kind = source.Kind();
+  meta.source_name = source.Name();
+  meta.tags = options.tags;
+
+  Bytes snapshot;
+  {
+    BackupWriter writer(repo, *cache, options);
+    Status st = source.Backup(writer);
+    if (!st.ok()) {
+      writer.Abort();
+      return st;
+    }
+    KURA_RETURN_IF_ERROR(writer.Finish());
+    snapshot = writer.BuildSnapshot(plain, meta);
+    result.stats = writer.stats();
+    result.warnings = writer.warnings();
+  }
+  // The snapshot is written last: until this Put succeeds there is no snapshot at all.
+  result.snapshot_id = ToHex(crypto::Sha256(snapshot));
+  KURA_RETURN_IF_ERROR(repo.store().Put(ObjectType::kSnapshot, result.snapshot_id, snapshot));
+  result.plain = plain;
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (options.progress) options.progress->Done();
+  return result;
+}
+
+}  // namespace kura

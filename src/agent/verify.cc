@@ -1,0 +1,162 @@
+#include "agent/verify.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+#include <unordered_set>
+
+#include "repo/blob.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+#include "util/thread_pool.h"
+
+namespace kura {
+
+bool VerifyReport::ok() const {
+  if (!damaged_packs.empty() || !damaged_snapshots.empty()) return false;
+  return std::all_of(snapshots.begin(), snapshots.end(), [](const SnapshotCheck& s) { return s.ok; });
+}
+
+namespace {
+
+struct PackResult {
+  std::string name;
+  Status status;                       // whole-pack problem
+  std::vector<PackEntry> entries;      // entries that are intact
+  uint64_t bytes = 0;
+  uint64_t blobs_checked = 0;
+};
+
+PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
+  PackResult r;
+  r.name = info.name;
+  r.bytes = info.size;
+  if (!read_data) {
+    auto header = ReadPackHeader(repo.store(), info.name, info.size);
+    if (!header.ok()) {
+      r.status = header.status();
+    } else {
+      r.entries = std::move(header->entries);
+    }
+    return r;
+  }
+  auto bytes = repo.store().Get(ObjectType::kPack, info.name);
+  if (!bytes.ok()) {
+    r.status = bytes.status();
+    return r;
+  }
+  if (ToHex(crypto::Sha256(*bytes)) != info.name) {
+    r.status = Status::Corruption(Tr("パック {} の内容がハッシュと一致しません", "pack {} does not match its hash",
+                                     info.name.substr(0, 16)));
+    // Blobs that still decrypt and match their IDs are usable; keep checking them.
+  }
+  auto header = ParsePackHeader(*bytes, info.name);
+  if (!header.ok()) {
+    r.status = header.status();
+    return r;
+  }
+  for (const PackEntry& e : header->entries) {
+    if (e.offset + e.stored_length > bytes->size()) continue;
+    auto plain = DecodeBlob(repo.keys(), e, ByteView(bytes->data() + e.offset, e.stored_length));
+    ++r.blobs_checked;
+    if (plain.ok()) r.entries.push_back(e);
+    else if (r.status.ok()) r.status = plain.status();
+  }
+  return r;
+}
+
+struct HashHasher {
+  size_t operator()(const crypto::Hash& h) const {
+    size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
+
+}  // namespace
+
+Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
+  KURA_ASSIGN_OR_RETURN(auto lock, repo.store().Lock(LockMode::kShared, 60000));
+  VerifyReport report;
+  KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> packs, repo.store().List(ObjectType::kPack));
+  uint64_t total_bytes = 0;
+  for (const ObjectInfo& p : packs) total_bytes += p.size;
+
+  // Blob IDs found intact, and which packs hold them (for "unreferenced").
+  std::unordered_set<crypto::Hash, HashHasher> good;
+  std::vector<std::pair<std::string, std::vector<crypto::Hash>>> pack_blobs;
+  {
+    ThreadPool pool(options.threads);
+    std::deque<std::future<PackResult>> window;
+    size_t next = 0;
+    Progress progress;
+    progress.bytes_total = total_bytes;
+    auto submit = [&] {
+      while (window.size() < 2 * pool.size() && next < packs.size()) {
+        ObjectInfo info = packs[next++];
+        window.push_back(pool.Submit([&repo, info, &options] { return CheckPack(repo, info, options.read_data); }));
+      }
+    };
+    submit();
+    while (!window.empty()) {
+      PackResult r = window.front().get();
+      window.pop_front();
+      submit();
+      ++report.packs;
+      report.pack_bytes += r.bytes;
+      report.blobs_checked += r.blobs_checked;
+      if (!r.status.ok()) report.damaged_packs.push_back({r.name, r.status.message()});
+      std::vector<crypto::Hash> ids;
+      for (const PackEntry& e : r.entries) {
+        good.insert(e.id);
+        ids.push_back(e.id);
+      }
+      pack_blobs.emplace_back(r.name, std::move(ids));
+      if (options.progress) {
+        progress.bytes_done += r.bytes;
+        progress.items_done = report.packs;
+        options.progress->Update(progress);
+      }
+    }
+  }
+
+  std::vector<std::string> damaged_ids;
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, repo.ListSnapshots(&damaged_ids));
+  for (const std::string& id : damaged_ids) {
+    report.damaged_snapshots.push_back(
+        {id, L("スナップショットのファイルが壊れています", "the snapshot object is damaged")});
+  }
+  std::unordered_set<crypto::Hash, HashHasher> referenced;
+  for (const Snapshot& s : snaps) {
+    SnapshotCheck check{s.id, s.plain.kind, s.plain.time, true, "", 0};
+    auto meta = repo.LoadMeta(s.id);
+    if (!meta.ok()) {
+      check.ok = false;
+      check.problem = meta.status().message();
+    }
+    for (const crypto::Hash& b : s.blobs) {
+      referenced.insert(b);
+      if (!good.count(b)) ++check.missing_blobs;
+    }
+    if (check.missing_blobs > 0) {
+      check.ok = false;
+      if (check.problem.empty()) {
+        check.problem = Tr("{} 個のデータが欠損または破損しています", "{} blobs are missing or damaged",
+                           check.missing_blobs);
+      }
+    }
+    report.snapshots.push_back(std::move(check));
+  }
+  for (const auto& [name, ids] : pack_blobs) {
+    bool used = std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
+    if (!used && !ids.empty()) ++report.unreferenced_packs;
+  }
+  if (options.progress) options.progress->Done();
+  return report;
+}
+
+}  // namespace kura

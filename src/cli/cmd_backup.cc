@@ -1,0 +1,135 @@
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "agent/backup.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "sources/command.h"
+#include "sources/files.h"
+#include "util/clock.h"
+#include "util/i18n.h"
+
+namespace kura::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct BackupFlags {
+  std::vector<std::string> paths;
+  std::vector<std::string> excludes;
+  std::vector<std::string> tags;
+  std::string kind = "manual";
+  bool from_stdin = false;
+  std::string stdin_name;
+  std::string from_command;
+  bool skip_unreadable = false;
+  std::string host;
+};
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  std::string out = std::string(cwd) + "/" + path;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+json ResultJson(const BackupResult& r) {
+  json warnings = json::array();
+  for (const SnapshotWarning& w : r.warnings) warnings.push_back({{"path", w.path}, {"message", w.message}});
+  return json{{"ok", true},
+              {"snapshot", r.snapshot_id},
+              {"short_id", ShortId(r.snapshot_id)},
+              {"kind", KindName(r.plain.kind)},
+              {"time", FormatUtc(r.plain.time)},
+              {"files", r.stats.files},
+              {"bytes_read", r.stats.bytes_read},
+              {"chunks", r.stats.chunks},
+              {"chunks_new", r.stats.chunks_new},
+              {"bytes_new", r.stats.bytes_new},
+              {"bytes_stored", r.stats.bytes_stored},
+              {"seconds", r.seconds},
+              {"warnings", warnings}};
+}
+
+int Run(Context& ctx, const BackupFlags& f) {
+  auto kind = ParseKind(f.kind);
+  if (!kind) {
+    return Fail(ctx, Status::InvalidArgument(Tr("--kind は daily、monthly、manual のいずれかです (指定: {})",
+                                                "--kind must be daily, monthly or manual (got {})", f.kind)));
+  }
+  int modes = (f.from_stdin ? 1 : 0) + (!f.from_command.empty() ? 1 : 0) + (!f.paths.empty() ? 1 : 0);
+  if (modes != 1) {
+    return Fail(ctx, Status::InvalidArgument(L("バックアップ対象を 1 つ指定してください: パス、--stdin、--from-command のいずれか",
+                                               "give exactly one thing to back up: paths, --stdin or --from-command")));
+  }
+  std::unique_ptr<Source> source;
+  if (f.from_stdin) {
+    source = MakeStreamSource(STDIN_FILENO, f.stdin_name.empty() ? "stdin" : f.stdin_name);
+  } else if (!f.from_command.empty()) {
+    CommandSourceOptions o;
+    o.shell = f.from_command;
+    o.stream = f.stdin_name.empty() ? "stdout" : f.stdin_name;
+    source = NewCommandSource(std::move(o));
+  } else {
+    FilesSourceOptions o;
+    for (const std::string& p : f.paths) o.paths.push_back(Absolute(p));
+    o.exclude = f.excludes;
+    source = NewFilesSource(std::move(o));
+  }
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
+  BackupOptions options;
+  options.kind = *kind;
+  options.tags = f.tags;
+  options.host = f.host;
+  options.skip_unreadable = f.skip_unreadable;
+  options.progress = &progress;
+  auto result = RunBackup(**repo, *source, options);
+  progress.Done();
+  if (!result.ok()) {
+    return Fail(ctx, result.status().WithContext(L("バックアップに失敗しました (スナップショットは作成していません)",
+                                                   "backup failed (no snapshot was made)")));
+  }
+  if (ctx.opts.json) PrintJson(ResultJson(*result));
+  const BackupStats& s = result->stats;
+  ctx.Say(Tr("スナップショット {} を作成しました ({}): {} 件、読込 {}、新規データ {} (保存 {})、{:.1f} 秒",
+             "snapshot {} saved ({}): {} files, read {}, new data {} (stored {}), {:.1f} s",
+             ShortId(result->snapshot_id), KindLabel(*kind), s.files, FormatBytes(s.bytes_read),
+             FormatBytes(s.bytes_new), FormatBytes(s.bytes_stored), result->seconds));
+  for (const SnapshotWarning& w : result->warnings) {
+    std::fputs(Tr("kura: 警告: 読めなかったため飛ばしました: {}: {}\n", "kura: warning: skipped, could not read: {}: {}\n",
+                  w.path, w.message)
+                   .c_str(),
+               stderr);
+  }
+  return result->warnings.empty() ? kExitOk : kExitPartial;
+}
+
+}  // namespace
+
+void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
+  static BackupFlags f;
+  CLI::App* b = app.add_subcommand("backup", L("バックアップを作成", "make a backup"));
+  b->add_option("PATH", f.paths, L("バックアップするファイルやディレクトリ", "files and directories to back up"));
+  b->add_option("--exclude", f.excludes, L("除外するパターン (複数可)", "glob pattern to exclude (repeatable)"));
+  b->add_option("--kind", f.kind, L("世代の種類: daily | monthly | manual (既定 manual)", "generation kind: daily | monthly | manual (default manual)"));
+  b->add_option("--tag", f.tags, L("タグ (複数可)", "tag (repeatable)"));
+  b->add_option("--host", f.host, L("記録するホスト名 (既定はこの PC)", "host name to record (default: this machine)"));
+  b->add_flag("--stdin", f.from_stdin, L("標準入力を 1 つのストリームとして保存", "store standard input as one stream"));
+  b->add_option("--stdin-name", f.stdin_name, L("ストリームの名前", "name of the stream"));
+  b->add_option("--from-command", f.from_command,
+                L("コマンド (sh -c) の標準出力を保存。失敗したらスナップショットを作りません",
+                  "store a command's stdout (sh -c); no snapshot if it fails"));
+  b->add_flag("--skip-unreadable", f.skip_unreadable,
+              L("読めないファイルを飛ばして警告として記録 (終了コード 11)", "skip unreadable files, recording warnings (exit 11)"));
+  OnRun(b, ctx, exit_code, [&ctx] { return Run(ctx, f); });
+}
+
+}  // namespace kura::cli

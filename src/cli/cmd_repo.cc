@@ -1,0 +1,265 @@
+#include <sodium.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "objstore/object_store.h"
+#include "agent/backup.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+
+namespace kura::cli {
+
+using nlohmann::json;
+
+static json SnapshotJson(const Snapshot& s) {
+  return json{{"id", s.id},
+              {"short_id", ShortId(s.id)},
+              {"kind", KindName(s.plain.kind)},
+              {"time", FormatUtc(s.plain.time)},
+              {"bytes", s.plain.bytes},
+              {"entries", s.plain.entries},
+              {"stored_new", s.plain.stored_new},
+              {"blobs", s.blobs.size()}};
+}
+
+static int Init(Context& ctx) {
+  auto location = ctx.RepositoryLocation();
+  if (!location.ok()) return Fail(ctx, location.status());
+  auto creds = ctx.LoadCredentials(/*confirm=*/true);
+  if (!creds.ok()) return Fail(ctx, creds.status());
+  auto store = OpenObjectStore(*location, /*create=*/true);
+  if (!store.ok()) return Fail(ctx, store.status());
+  InitOptions options;
+  options.host = LocalHostname();
+  auto repo = Repository::Init(std::move(*store), *creds, options, SystemClock());
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  const RepoConfig& c = (*repo)->config();
+  if (ctx.opts.json) {
+    PrintJson({{"ok", true}, {"repository", *location}, {"id", c.id},
+               {"chunker", {{"min", c.chunker.min_size}, {"avg", c.chunker.avg_size}, {"max", c.chunker.max_size}}}});
+  }
+  ctx.Say(Tr("リポジトリを作成しました: {} (ID {})\nパスワード (または鍵ファイル) を失うとバックアップを復元できません。"
+             "安全な場所に保管し、販売元の復旧用鍵の登録 (kura key add-recovery) もご検討ください。",
+             "Created repository {} (ID {})\nWithout the password (or key file) the backups cannot be restored: keep "
+             "it safe, and consider registering the vendor's recovery key (kura key add-recovery).",
+             *location, c.id.substr(0, 8)));
+  return kExitOk;
+}
+
+static int Snapshots(Context& ctx) {
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  std::vector<std::string> damaged;
+  auto snaps = (*repo)->ListSnapshots(&damaged);
+  if (!snaps.ok()) return Fail(ctx, snaps.status());
+  if (ctx.opts.json) {
+    json arr = json::array();
+    for (const Snapshot& s : *snaps) arr.push_back(SnapshotJson(s));
+    PrintJson(arr);
+    return kExitOk;
+  }
+  if (snaps->empty()) ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
+  if (!snaps->empty()) {
+    ctx.Say(fmt::format("{:<10} {:<20} {:<6} {:>12} {:>12}", "ID", L("日時", "time"), L("種類", "kind"),
+                        L("大きさ", "size"), L("追加", "added")));
+  }
+  for (const Snapshot& s : *snaps) {
+    ctx.Say(fmt::format("{:<10} {:<20} {:<6} {:>12} {:>12}", ShortId(s.id), FormatLocal(s.plain.time),
+                        KindLabel(s.plain.kind), FormatBytes(s.plain.bytes), FormatBytes(s.plain.stored_new)));
+  }
+  for (const std::string& d : damaged) {
+    std::fputs(Tr("kura: 警告: スナップショット {} は壊れているため表示していません (kura verify で確認してください)\n",
+                  "kura: warning: snapshot {} is damaged and not shown (run kura verify)\n", ShortId(d))
+                   .c_str(),
+               stderr);
+  }
+  return damaged.empty() ? kExitOk : kExitDamaged;
+}
+
+static int Ls(Context& ctx, const std::string& ref) {
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  auto snap = (*repo)->FindSnapshot(ref);
+  if (!snap.ok()) return Fail(ctx, snap.status());
+  auto meta = (*repo)->LoadMeta(snap->id);
+  if (!meta.ok()) return Fail(ctx, meta.status());
+  if (ctx.opts.json) {
+    json entries = json::array();
+    for (const SnapshotEntry& e : meta->entries) {
+      json j{{"path", e.meta.path},
+             {"type", e.meta.type == EntryType::kFile ? "file" : e.meta.type == EntryType::kDirectory ? "dir" : "symlink"},
+             {"mode", e.meta.mode},
+             {"mtime", FormatUtc(e.meta.mtime)}};
+      if (e.meta.type == EntryType::kFile) {
+        j["size"] = e.size;
+        j["sha256"] = e.sha256;
+      }
+      entries.push_back(std::move(j));
+    }
+    json doc = SnapshotJson(*snap);
+    doc["host"] = meta->host;
+    doc["source"] = {{"kind", meta->source_kind}, {"name", meta->source_name}};
+    doc["tags"] = meta->tags;
+    doc["entries"] = std::move(entries);
+    PrintJson(doc);
+    return kExitOk;
+  }
+  ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}", "snapshot {}  {}  {}  host {}  source {} {}",
+             ShortId(snap->id), FormatLocal(snap->plain.time), KindLabel(snap->plain.kind), meta->host,
+             meta->source_kind, meta->source_name));
+  for (const SnapshotEntry& e : meta->entries) {
+    char type = e.meta.type == EntryType::kDirectory ? 'd' : e.meta.type == EntryType::kSymlink ? 'l' : '-';
+    std::string line = fmt::format("{}{:04o} {:>12} {} {}", type, e.meta.mode & 07777,
+                                   e.meta.type == EntryType::kFile ? FormatBytes(e.size) : "",
+                                   FormatLocal(e.meta.mtime), e.meta.path);
+    if (e.meta.type == EntryType::kSymlink) line += " -> " + e.meta.symlink_target;
+    ctx.Say(line);
+  }
+  return kExitOk;
+}
+
+static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  CLI::App* key = app.add_subcommand("key", L("鍵 (パスワード・鍵ファイル・復旧用鍵) の管理", "manage keys (passwords, key files, recovery keys)"));
+  key->require_subcommand(1);
+
+  CLI::App* list = key->add_subcommand("list", L("鍵の一覧", "list key slots"));
+  OnRun(list, ctx, exit_code, [&ctx] {
+    auto repo = ctx.OpenRepository();
+    if (!repo.ok()) return Fail(ctx, repo.status());
+    auto slots = (*repo)->ListKeys();
+    if (!slots.ok()) return Fail(ctx, slots.status());
+    json arr = json::array();
+    for (const KeySlot& s : *slots) {
+      bool current = s.id == (*repo)->opened_slot();
+      arr.push_back({{"id", s.id}, {"kind", KeySlotKindName(s.kind)}, {"label", s.label}, {"host", s.host},
+                     {"created", s.created}, {"current", current}});
+      ctx.Say(fmt::format("{}{:<10} {:<9} {:<20} {:<16} {}", current ? "*" : " ", s.id.substr(0, 8),
+                          KeySlotKindName(s.kind), s.created, s.host, s.label));
+    }
+    if (ctx.opts.json) PrintJson(arr);
+    return static_cast<int>(kExitOk);
+  });
+
+  static std::string new_password_file, new_key_file, label, public_key_file, remove_id;
+  CLI::App* add = key->add_subcommand("add", L("パスワードまたは鍵ファイルを追加", "add a password or key file"));
+  add->add_option("--new-password-file", new_password_file, L("追加するパスワードを書いたファイル", "file holding the new password"));
+  add->add_option("--new-key-file", new_key_file,
+                  L("追加する鍵ファイル (無ければ作成します, 0600)", "key file to add (created if missing, mode 0600)"));
+  add->add_option("--label", label, L("鍵の説明", "a label for the key"));
+  OnRun(add, ctx, exit_code, [&ctx] {
+    auto repo = ctx.OpenRepository();
+    if (!repo.ok()) return Fail(ctx, repo.status());
+    auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
+    if (!lock.ok()) return Fail(ctx, lock.status());
+    KeySlotInfo info{"", label, LocalHostname(), FormatUtc(SystemClock().NowUnix())};
+    Result<std::string> id = Status::InvalidArgument("");
+    if (!new_key_file.empty()) {
+      if (!PathExists(new_key_file)) {
+        Status st = CreateKeyFile(new_key_file);
+        if (!st.ok()) return Fail(ctx, st);
+      }
+      auto secret = ReadKeyFile(new_key_file);
+      if (!secret.ok()) return Fail(ctx, secret.status());
+      id = (*repo)->AddSecretKey(KeySlotKind::kKeyFile, *secret, info);
+    } else {
+      Result<std::string> pw = new_password_file.empty()
+                                   ? PromptSecret(L("新しいパスワード: ", "New password: "))
+                                   : ReadTextFile(new_password_file);
+      if (!pw.ok()) return Fail(ctx, pw.status());
+      while (!pw->empty() && (pw->back() == '\n' || pw->back() == '\r')) pw->pop_back();
+      if (pw->size() < 8) {
+        return Fail(ctx, Status::InvalidArgument(L("パスワードは 8 文字以上にしてください",
+                                                   "the password must be at least 8 characters")));
+      }
+      id = (*repo)->AddSecretKey(KeySlotKind::kPassword, *pw, info);
+    }
+    if (!id.ok()) return Fail(ctx, id.status());
+    if (ctx.opts.json) PrintJson({{"ok", true}, {"id", *id}});
+    ctx.Say(Tr("鍵 {} を追加しました", "added key {}", id->substr(0, 8)));
+    return static_cast<int>(kExitOk);
+  });
+
+  CLI::App* add_recovery = key->add_subcommand(
+      "add-recovery", L("販売元の復旧用公開鍵を登録 (販売元が依頼に応じて復元できるようにします)",
+                        "register the vendor's recovery public key (lets the vendor restore on request)"));
+  add_recovery->add_option("--public-key-file", public_key_file, L("公開鍵ファイル (16 進 64 文字)", "public key file (64 hex digits)"))
+      ->required();
+  add_recovery->add_option("--label", label, L("鍵の説明", "a label for the key"));
+  OnRun(add_recovery, ctx, exit_code, [&ctx] {
+    auto repo = ctx.OpenRepository();
+    if (!repo.ok()) return Fail(ctx, repo.status());
+    auto text = ReadKeyFile(public_key_file);
+    if (!text.ok()) return Fail(ctx, text.status());
+    auto pk = FromHex(*text);
+    if (!pk) {
+      return Fail(ctx, Status::InvalidArgument(Tr("{} は公開鍵ファイルではありません (16 進 64 文字が必要です)",
+                                                  "{} is not a public key file (64 hex digits expected)", public_key_file)));
+    }
+    auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
+    if (!lock.ok()) return Fail(ctx, lock.status());
+    KeySlotInfo info{"", label.empty() ? "recovery" : label, LocalHostname(), FormatUtc(SystemClock().NowUnix())};
+    auto id = (*repo)->AddRecoveryKey(*pk, info);
+    if (!id.ok()) return Fail(ctx, id.status());
+    if (ctx.opts.json) PrintJson({{"ok", true}, {"id", *id}});
+    ctx.Say(Tr("復旧用鍵 {} を登録しました", "registered recovery key {}", id->substr(0, 8)));
+    return static_cast<int>(kExitOk);
+  });
+
+  static std::string out_secret, out_public;
+  CLI::App* gen = key->add_subcommand(
+      "generate-recovery", L("復旧用の鍵ペアを作成 (販売元用。秘密鍵はオフラインで保管)",
+                             "make a recovery key pair (for the vendor; keep the secret key offline)"));
+  gen->add_option("--secret-key-file", out_secret, L("秘密鍵の出力先 (0600)", "where to write the secret key (0600)"))->required();
+  gen->add_option("--public-key-file", out_public, L("公開鍵の出力先", "where to write the public key"))->required();
+  OnRun(gen, ctx, exit_code, [&ctx] {
+    if (PathExists(out_secret) || PathExists(out_public)) {
+      return Fail(ctx, Status::AlreadyExists(L("出力先のファイルが既に存在します", "an output file already exists")));
+    }
+    crypto::BoxKeyPair kp = crypto::GenerateBoxKeyPair();
+    std::string sk = ToHex(kp.secret_key) + "\n";
+    SecureZero(kp.secret_key.data(), kp.secret_key.size());
+    Status st = WriteFileAtomic(out_secret, AsBytes(sk), 0600);
+    SecureZero(sk.data(), sk.size());
+    if (st.ok()) st = WriteFileAtomic(out_public, AsBytes(ToHex(kp.public_key) + "\n"), 0644);
+    if (!st.ok()) return Fail(ctx, st);
+    if (ctx.opts.json) PrintJson({{"ok", true}, {"public_key", ToHex(kp.public_key)}});
+    ctx.Say(Tr("復旧用の鍵ペアを作成しました。秘密鍵 {} はオフラインで厳重に保管してください。",
+               "Made a recovery key pair. Keep the secret key {} offline and safe.", out_secret));
+    return static_cast<int>(kExitOk);
+  });
+
+  CLI::App* remove = key->add_subcommand("remove", L("鍵を削除 (最後のパスワード/鍵ファイルは削除できません)",
+                                                     "remove a key (the last password or key file cannot be removed)"));
+  remove->add_option("ID", remove_id, L("鍵の ID (先頭 4 文字以上)", "key ID (at least 4 leading digits)"))->required();
+  OnRun(remove, ctx, exit_code, [&ctx] {
+    auto repo = ctx.OpenRepository();
+    if (!repo.ok()) return Fail(ctx, repo.status());
+    auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
+    if (!lock.ok()) return Fail(ctx, lock.status());
+    Status st = (*repo)->RemoveKey(remove_id);
+    if (!st.ok()) return Fail(ctx, st);
+    if (ctx.opts.json) PrintJson({{"ok", true}});
+    ctx.Say(Tr("鍵 {} を削除しました", "removed key {}", remove_id));
+    return static_cast<int>(kExitOk);
+  });
+}
+
+void AddRepositoryCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  CLI::App* init = app.add_subcommand("init", L("リポジトリを作成", "create a repository"));
+  OnRun(init, ctx, exit_code, [&ctx] { return Init(ctx); });
+
+  CLI::App* snapshots = app.add_subcommand("snapshots", L("スナップショット (世代) の一覧", "list snapshots (generations)"));
+  OnRun(snapshots, ctx, exit_code, [&ctx] { return Snapshots(ctx); });
+
+  static std::string ls_ref;
+  CLI::App* ls = app.add_subcommand("ls", L("スナップショットの中身の一覧", "list what a snapshot holds"));
+  ls->add_option("SNAPSHOT", ls_ref, L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))->required();
+  OnRun(ls, ctx, exit_code, [&ctx] { return Ls(ctx, ls_ref); });
+
+  AddKeyCommands(app, ctx, exit_code);
+}
+
+}  // namespace kura::cli

@@ -1,0 +1,94 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "util/i18n.h"
+
+namespace kura::cli {
+
+std::string FormatBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string FormatDuration(double seconds) {
+  long s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+static std::string Hint(Code code) {
+  switch (code) {
+    case Code::kUnauthorized:
+      return L("パスワード (KURA_PASSWORD_FILE / KURA_PASSWORD) または鍵ファイルを確認してください。",
+               "Check the password (KURA_PASSWORD_FILE / KURA_PASSWORD) or the key file.");
+    case Code::kLocked:
+      return L("他の kura の処理が終わるのを待ってから再実行してください。",
+               "Wait for the other kura process to finish, then run again.");
+    case Code::kCorruption:
+      return L("kura verify --read-data で損傷の範囲を確認し、販売元へご連絡ください。",
+               "Run kura verify --read-data to see what is damaged, and contact your vendor.");
+    case Code::kInternal:
+      return L("kura の不具合の可能性があります。販売元へご連絡ください。",
+               "This may be a bug in kura; please contact your vendor.");
+    default: return "";
+  }
+}
+
+void PrintError(const Status& status) {
+  std::string line = Tr("kura: エラー: {}\n", "kura: error: {}\n", status.message());
+  std::fputs(line.c_str(), stderr);
+  std::string hint = Hint(status.code());
+  if (!hint.empty()) std::fprintf(stderr, "kura: %s\n", hint.c_str());
+}
+
+void PrintJson(const nlohmann::json& doc) {
+  std::string s = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+ProgressLine::ProgressLine(std::string verb, bool enabled)
+    : verb_(std::move(verb)), enabled_(enabled && StderrIsTerminal()), start_(std::chrono::steady_clock::now()) {}
+
+void ProgressLine::Update(const Progress& p) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (drawn_ && now - last_ < std::chrono::milliseconds(200)) return;
+  last_ = now;
+  drawn_ = true;
+  double secs = std::chrono::duration<double>(now - start_).count();
+  double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
+  std::string line = fmt::format("{} {}", verb_, FormatBytes(p.bytes_done));
+  if (p.bytes_total > 0) {
+    line += fmt::format(" / {} ({:.0f}%)", FormatBytes(p.bytes_total),
+                        100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total));
+  }
+  line += fmt::format("  {:.1f} MB/s", rate / 1e6);
+  if (p.bytes_total > p.bytes_done && rate > 0) {
+    line += Tr("  残り {}", "  ETA {}", FormatDuration(static_cast<double>(p.bytes_total - p.bytes_done) / rate));
+  }
+  if (p.bytes_stored > 0) line += Tr("  新規 {}", "  new {}", FormatBytes(p.bytes_stored));
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
+void ProgressLine::Done() {
+  if (!enabled_) return;
+  std::lock_guard lock(mu_);
+  if (drawn_) std::fputs("\r\033[K", stderr);
+  drawn_ = false;
+}
+
+}  // namespace kura::cli

@@ -1,0 +1,45 @@
+// How kura talks to people and scripts: human text in the user's language on stdout,
+// errors on stderr, --json documents on stdout, and a progress line on a terminal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/progress.h"
+#include "kura/status.h"
+
+namespace kura::cli {
+
+// "1.2 GiB"
+std::string FormatBytes(uint64_t bytes);
+// "0:12", "1:02:03"
+std::string FormatDuration(double seconds);
+
+// Prints "kura: エラー: <message>" (plus a hint line for some codes) to stderr.
+void PrintError(const Status& status);
+void PrintJson(const nlohmann::json& doc);
+
+// A progress line redrawn on stderr at most 5 times a second, only when stderr is a
+// terminal and progress was not turned off. Thread-safe.
+class ProgressLine : public ProgressSink {
+ public:
+  ProgressLine(std::string verb, bool enabled);
+  void Update(const Progress& p) override;
+  void Done() override;
+
+ private:
+  std::string verb_;
+  bool enabled_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+  bool drawn_ = false;
+};
+
+bool StderrIsTerminal();
+
+}  // namespace kura::cli

@@ -1,0 +1,30 @@
+// Encoding of one chunk as a blob: ID = HMAC-SHA-256, zstd when it helps, AES-256-GCM
+// bound to the ID (docs/format.md, "Packs").
+#pragma once
+
+#include "crypto/crypto.h"
+#include "kura/status.h"
+#include "repo/keys.h"
+#include "repo/pack.h"
+
+namespace kura {
+
+struct EncodedBlob {
+  crypto::Hash id{};
+  uint8_t compression = 0;
+  uint32_t raw_length = 0;
+  Bytes sealed;
+};
+
+crypto::Hash ComputeBlobId(const RepoKeys& keys, ByteView plaintext);
+
+// Thread-safe (per-thread compression contexts). `zstd_level` 0 disables compression.
+EncodedBlob EncodeBlob(const RepoKeys& keys, const crypto::Hash& id, ByteView plaintext, int zstd_level);
+
+// Opens, decompresses and checks the ID. Errors: kCorruption naming the blob.
+Result<Bytes> DecodeBlob(const RepoKeys& keys, const PackEntry& entry, ByteView sealed);
+
+// The additional data a sealed blob is bound to.
+Bytes BlobAad(const crypto::Hash& id, uint8_t compression);
+
+}  // namespace kura

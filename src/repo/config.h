@@ -1,0 +1,25 @@
+// The repository's plaintext config object (docs/format.md, "config").
+#pragma once
+
+#include <string>
+
+#include "chunker/chunker.h"
+#include "kura/status.h"
+#include "util/bytes.h"
+
+namespace kura {
+
+struct RepoConfig {
+  uint32_t version = 1;
+  std::string id;  // 32 hex
+  std::string created;
+  ChunkerParams chunker;
+  uint32_t pack_target_size = 0;
+
+  Bytes Serialize() const;
+  // Errors: kCorruption (not a kura config; message says this is not a kura repository),
+  // kUnsupported (a newer version than this build reads).
+  static Result<RepoConfig> Parse(ByteView bytes, const std::string& location);
+};
+
+}  // namespace kura

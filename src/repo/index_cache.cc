@@ -1,0 +1,239 @@
+#include "repo/index_cache.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "util/fs.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+
+namespace kura {
+
+std::string DefaultCacheRoot() {
+  if (const char* d = std::getenv("KURA_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/kura";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/kura";
+  return "/var/cache/kura";
+}
+
+static Status CacheError(sqlite3* db, const std::string& path) {
+  return Status::IOError(Tr("キャッシュ {} の操作に失敗しました: {}。キャッシュは削除しても構いません",
+                            "cache {} failed: {}; the cache may be deleted safely", path,
+                            db ? sqlite3_errmsg(db) : "open failed"));
+}
+
+Result<std::unique_ptr<IndexCache>> IndexCache::Open(const std::string& dir) {
+  KURA_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  std::unique_ptr<IndexCache> c(new IndexCache());
+  c->path_ = dir + "/index.db";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (c->db_) {
+      sqlite3_close(c->db_);
+      c->db_ = nullptr;
+    }
+    int rc = sqlite3_open_v2(c->path_.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    Status st = rc == SQLITE_OK ? Status::Ok() : CacheError(c->db_, c->path_);
+    if (st.ok()) {
+      sqlite3_busy_timeout(c->db_, 10000);
+      st = c->Exec(
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+          "CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+          "CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,"
+          " stored INTEGER NOT NULL, raw INTEGER NOT NULL, compression INTEGER NOT NULL,"
+          " PRIMARY KEY(id, pack)) WITHOUT ROWID;"
+          "CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs(pack);");
+    }
+    if (st.ok()) {
+      const char* sqls[] = {"SELECT pack, offset, stored, raw, compression FROM blobs WHERE id=?1 LIMIT 1",
+                            "INSERT OR IGNORE INTO blobs VALUES(?1,?2,?3,?4,?5,?6)",
+                            "INSERT OR IGNORE INTO packs VALUES(?1)"};
+      sqlite3_stmt** stmts[] = {&c->find_, &c->insert_blob_, &c->insert_pack_};
+      for (int i = 0; i < 3 && st.ok(); ++i) {
+        if (sqlite3_prepare_v2(c->db_, sqls[i], -1, stmts[i], nullptr) != SQLITE_OK) {
+          st = CacheError(c->db_, c->path_);
+        }
+      }
+    }
+    if (st.ok()) return c;
+    // A damaged or foreign file: the cache is disposable, so start again from nothing.
+    for (sqlite3_stmt** s : {&c->find_, &c->insert_blob_, &c->insert_pack_}) {
+      sqlite3_finalize(*s);
+      *s = nullptr;
+    }
+    sqlite3_close(c->db_);
+    c->db_ = nullptr;
+    if (attempt == 1) return st;
+    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((c->path_ + suffix).c_str());
+  }
+  return Status::Internal("unreachable");
+}
+
+IndexCache::~IndexCache() {
+  sqlite3_finalize(find_);
+  sqlite3_finalize(insert_blob_);
+  sqlite3_finalize(insert_pack_);
+  if (db_) sqlite3_close(db_);
+}
+
+Status IndexCache::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    return CacheError(db_, path_);
+  }
+  return Status::Ok();
+}
+
+std::optional<BlobLocation> IndexCache::Find(const crypto::Hash& id) {
+  std::lock_guard lock(mu_);
+  sqlite3_reset(find_);
+  sqlite3_bind_blob(find_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+  if (sqlite3_step(find_) != SQLITE_ROW) return std::nullopt;
+  BlobLocation loc;
+  loc.pack = reinterpret_cast<const char*>(sqlite3_column_text(find_, 0));
+  loc.entry.id = id;
+  loc.entry.offset = static_cast<uint64_t>(sqlite3_column_int64(find_, 1));
+  loc.entry.stored_length = static_cast<uint32_t>(sqlite3_column_int64(find_, 2));
+  loc.entry.raw_length = static_cast<uint32_t>(sqlite3_column_int64(find_, 3));
+  loc.entry.compression = static_cast<uint8_t>(sqlite3_column_int(find_, 4));
+  sqlite3_reset(find_);
+  return loc;
+}
+
+Status IndexCache::AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries) {
+  KURA_RETURN_IF_ERROR(Exec("BEGIN"));
+  for (const PackEntry& e : entries) {
+    sqlite3_reset(insert_blob_);
+    sqlite3_bind_blob(insert_blob_, 1, e.id.data(), static_cast<int>(e.id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(insert_blob_, 2, pack.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(insert_blob_, 3, static_cast<sqlite3_int64>(e.offset));
+    sqlite3_bind_int64(insert_blob_, 4, e.stored_length);
+    sqlite3_bind_int64(insert_blob_, 5, e.raw_length);
+    sqlite3_bind_int(insert_blob_, 6, e.compression);
+    if (sqlite3_step(insert_blob_) != SQLITE_DONE) {
+      Status st = CacheError(db_, path_);
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+  }
+  sqlite3_reset(insert_pack_);
+  sqlite3_bind_text(insert_pack_, 1, pack.c_str(), -1, SQLITE_STATIC);
+  if (sqlite3_step(insert_pack_) != SQLITE_DONE) {
+    Status st = CacheError(db_, path_);
+    (void)Exec("ROLLBACK");
+    return st;
+  }
+  return Exec("COMMIT");
+}
+
+Status IndexCache::AddPack(const std::string& pack, const std::vector<PackEntry>& entries) {
+  std::lock_guard lock(mu_);
+  return AddPackLocked(pack, entries);
+}
+
+Status IndexCache::RemovePackLocked(const std::string& pack) {
+  sqlite3_stmt* st = nullptr;
+  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "DELETE FROM packs WHERE name=?1"}) {
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+    sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return CacheError(db_, path_);
+  }
+  return Status::Ok();
+}
+
+Status IndexCache::RemovePack(const std::string& pack) {
+  std::lock_guard lock(mu_);
+  return RemovePackLocked(pack);
+}
+
+std::vector<std::string> IndexCache::Packs() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK) return out;
+  while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::vector<PackEntry> IndexCache::PackEntries(const std::string& pack) {
+  std::lock_guard lock(mu_);
+  std::vector<PackEntry> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT id, offset, stored, raw, compression FROM blobs WHERE pack=?1 ORDER BY offset",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return out;
+  }
+  sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    PackEntry e;
+    if (sqlite3_column_bytes(st, 0) == 32) std::memcpy(e.id.data(), sqlite3_column_blob(st, 0), 32);
+    e.offset = static_cast<uint64_t>(sqlite3_column_int64(st, 1));
+    e.stored_length = static_cast<uint32_t>(sqlite3_column_int64(st, 2));
+    e.raw_length = static_cast<uint32_t>(sqlite3_column_int64(st, 3));
+    e.compression = static_cast<uint8_t>(sqlite3_column_int(st, 4));
+    out.push_back(e);
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+Result<PackHeader> ReadPackHeader(ObjectStore& store, const std::string& pack, uint64_t object_size) {
+  uint64_t first = std::min<uint64_t>(object_size, 64 * 1024);
+  KURA_ASSIGN_OR_RETURN(Bytes head, store.GetRange(ObjectType::kPack, pack, 0, first));
+  KURA_ASSIGN_OR_RETURN(uint32_t count, ParsePackPrefix(head, pack));
+  uint64_t need = PackHeaderSize(count);
+  if (need > object_size) {
+    return Status::Corruption(Tr("パック {} が途中で切れています", "pack {} is truncated", pack));
+  }
+  if (need > head.size()) {
+    KURA_ASSIGN_OR_RETURN(head, store.GetRange(ObjectType::kPack, pack, 0, need));
+  }
+  KURA_ASSIGN_OR_RETURN(PackHeader header, ParsePackHeader(head, pack));
+  if (header.total_size != object_size) {
+    return Status::Corruption(Tr("パック {} の大きさがヘッダーと一致しません ({} / {} バイト)",
+                                 "pack {} size does not match its header ({} / {} bytes)", pack,
+                                 object_size, header.total_size));
+  }
+  return header;
+}
+
+Result<SyncStats> IndexCache::Sync(ObjectStore& store) {
+  KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, store.List(ObjectType::kPack));
+  std::set<std::string> present;
+  for (const ObjectInfo& o : listed) present.insert(o.name);
+  SyncStats stats;
+  std::vector<std::string> known = Packs();
+  std::set<std::string> known_set(known.begin(), known.end());
+  for (const std::string& p : known) {
+    if (!present.count(p)) {
+      std::lock_guard lock(mu_);
+      KURA_RETURN_IF_ERROR(RemovePackLocked(p));
+      ++stats.packs_removed;
+    }
+  }
+  for (const ObjectInfo& o : listed) {
+    if (known_set.count(o.name)) continue;
+    auto header = ReadPackHeader(store, o.name, o.size);
+    if (!header.ok()) {
+      if (header.status().code() != Code::kCorruption && header.status().code() != Code::kUnsupported) {
+        return header.status();
+      }
+      ++stats.packs_damaged;
+      stats.damaged.push_back(o.name);
+      continue;
+    }
+    KURA_RETURN_IF_ERROR(AddPack(o.name, header->entries));
+    ++stats.packs_added;
+  }
+  return stats;
+}
+
+}  // namespace kura

@@ -1,0 +1,72 @@
+// The client's disposable on-disk dedup index: blob ID -> (pack, offset, lengths), kept in
+// SQLite so memory stays bounded however large the repository grows. It is only a cache of
+// the pack headers in the repository: Sync() rebuilds whatever is missing or stale, and a
+// damaged cache file is deleted and rebuilt. Thread-safe (one connection behind a mutex).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "kura/status.h"
+#include "objstore/object_store.h"
+#include "repo/pack.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kura {
+
+struct BlobLocation {
+  std::string pack;
+  PackEntry entry;
+};
+
+struct SyncStats {
+  size_t packs_added = 0;
+  size_t packs_removed = 0;
+  size_t packs_damaged = 0;  // header unreadable or object size does not match the header
+  std::vector<std::string> damaged;
+};
+
+// Where caches live: $KURA_CACHE_DIR, else $XDG_CACHE_HOME/kura, else ~/.cache/kura.
+std::string DefaultCacheRoot();
+
+class IndexCache {
+ public:
+  // Opens (creating) the cache file `<dir>/index.db`. A damaged file is replaced.
+  static Result<std::unique_ptr<IndexCache>> Open(const std::string& dir);
+  ~IndexCache();
+
+  // Reads the header of every pack the cache does not know, and forgets packs that are
+  // gone from the store.
+  Result<SyncStats> Sync(ObjectStore& store);
+
+  std::optional<BlobLocation> Find(const crypto::Hash& id);
+  Status AddPack(const std::string& pack, const std::vector<PackEntry>& entries);
+  Status RemovePack(const std::string& pack);
+  std::vector<std::string> Packs();
+  std::vector<PackEntry> PackEntries(const std::string& pack);
+
+ private:
+  IndexCache() = default;
+  Status Exec(const char* sql);
+  Status AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries);
+  Status RemovePackLocked(const std::string& pack);
+
+  std::mutex mu_;
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* find_ = nullptr;
+  sqlite3_stmt* insert_blob_ = nullptr;
+  sqlite3_stmt* insert_pack_ = nullptr;
+};
+
+// Reads and parses one pack's header through the store (two small range reads at most).
+Result<PackHeader> ReadPackHeader(ObjectStore& store, const std::string& pack, uint64_t object_size);
+
+}  // namespace kura

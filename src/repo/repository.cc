@@ -1,0 +1,247 @@
+#include "repo/repository.h"
+
+#include <algorithm>
+
+#include "repo/blob.h"
+#include "repo/format.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+
+namespace kura {
+
+static std::string ObjectName(ByteView bytes) { return ToHex(crypto::Sha256(bytes)); }
+
+static Status NoCredentials() {
+  return Status::InvalidArgument(
+      L("パスワードまたは鍵ファイルが指定されていません。KURA_PASSWORD_FILE、KURA_PASSWORD または "
+        "--key-file で指定してください",
+        "no password or key file given; set KURA_PASSWORD_FILE or KURA_PASSWORD, or use --key-file"));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore> store, const Credentials& creds,
+                                                     const InitOptions& options, const Clock& clock) {
+  if (!creds.password && !creds.key_file) return NoCredentials();
+  auto existing = store->Get(ObjectType::kConfig, "config");
+  if (existing.ok()) {
+    return Status::AlreadyExists(Tr("{} には既にリポジトリがあります", "{} already holds a repository",
+                                    store->Location()));
+  }
+  if (existing.status().code() != Code::kNotFound) return existing.status();
+  if (!options.chunker.Valid()) {
+    return Status::InvalidArgument(L("チャンクサイズの指定が正しくありません", "invalid chunk size parameters"));
+  }
+  std::unique_ptr<Repository> repo(new Repository());
+  repo->config_.version = format::kRepositoryVersion;
+  repo->config_.id = ToHex(crypto::RandomBytes(16));
+  repo->config_.created = FormatUtc(clock.NowUnix());
+  repo->config_.chunker = options.chunker;
+  repo->config_.pack_target_size =
+      options.pack_target_size ? options.pack_target_size : format::kDefaultPackTargetSize;
+  crypto::SecretKey master = crypto::SecretKey::Random();
+  KeySlotInfo info{repo->config_.id, options.label, options.host, repo->config_.created};
+  Result<Bytes> slot = creds.password ? MakeSecretSlot(master, KeySlotKind::kPassword, *creds.password, info)
+                                      : Status::NotFound("");
+  if (!creds.password) {
+    KURA_ASSIGN_OR_RETURN(std::string secret, ReadKeyFile(*creds.key_file));
+    slot = MakeSecretSlot(master, KeySlotKind::kKeyFile, secret, info);
+    SecureZero(secret.data(), secret.size());
+  }
+  if (!slot.ok()) return slot.status();
+  // The key slot goes first: a config without a key would be a repository nobody can open.
+  repo->opened_slot_ = ObjectName(*slot);
+  KURA_RETURN_IF_ERROR(store->Put(ObjectType::kKey, repo->opened_slot_, *slot));
+  KURA_RETURN_IF_ERROR(store->Put(ObjectType::kConfig, "config", repo->config_.Serialize()));
+  repo->keys_ = RepoKeys::Derive(master);
+  repo->chunker_ = std::make_unique<Chunker>(repo->keys_.chunker, repo->config_.chunker);
+  repo->store_ = std::move(store);
+  return repo;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore> store, const Credentials& creds) {
+  auto config_bytes = store->Get(ObjectType::kConfig, "config");
+  if (!config_bytes.ok()) {
+    if (config_bytes.status().code() == Code::kNotFound) {
+      return Status::NotFound(Tr("{} は kura のリポジトリではありません。パスを確認するか、kura init で作成してください",
+                                 "{} is not a kura repository; check the path or create one with kura init",
+                                 store->Location()));
+    }
+    return config_bytes.status();
+  }
+  KURA_ASSIGN_OR_RETURN(RepoConfig config, RepoConfig::Parse(*config_bytes, store->Location()));
+  if (creds.empty()) return NoCredentials();
+  std::unique_ptr<Repository> repo(new Repository());
+  repo->config_ = std::move(config);
+  KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, repo->ListKeysFrom(*store));
+  std::optional<crypto::SecretKey> master;
+  for (const KeySlot& slot : slots) {
+    auto key = UnwrapSlot(slot, repo->config_.id, creds);
+    if (key.ok()) {
+      master = *key;
+      repo->opened_slot_ = slot.id;
+      break;
+    }
+    // A key file or recovery key that cannot be read is the user's problem to hear about.
+    Code c = key.status().code();
+    if (c != Code::kUnauthorized && c != Code::kNotFound) return key.status();
+  }
+  if (!master) {
+    return Status::Unauthorized(
+        L("パスワードまたは鍵ファイルが正しくありません。リポジトリを開けませんでした",
+          "wrong password or key file: the repository could not be opened"));
+  }
+  repo->keys_ = RepoKeys::Derive(*master);
+  repo->chunker_ = std::make_unique<Chunker>(repo->keys_.chunker, repo->config_.chunker);
+  repo->store_ = std::move(store);
+  return repo;
+}
+
+Result<IndexCache*> Repository::Cache() {
+  if (!cache_) {
+    KURA_ASSIGN_OR_RETURN(cache_, IndexCache::Open(DefaultCacheRoot() + "/" + config_.id));
+  }
+  if (!cache_synced_) KURA_RETURN_IF_ERROR(Resync().status());
+  return cache_.get();
+}
+
+Result<SyncStats> Repository::Resync() {
+  if (!cache_) {
+    KURA_ASSIGN_OR_RETURN(cache_, IndexCache::Open(DefaultCacheRoot() + "/" + config_.id));
+  }
+  KURA_ASSIGN_OR_RETURN(SyncStats stats, cache_->Sync(*store_));
+  cache_synced_ = true;
+  return stats;
+}
+
+Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>* damaged) {
+  KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, store_->List(ObjectType::kSnapshot));
+  std::vector<Snapshot> out;
+  for (const ObjectInfo& o : objs) {
+    auto bytes = store_->Get(ObjectType::kSnapshot, o.name);
+    if (!bytes.ok()) {
+      if (bytes.status().code() == Code::kNotFound) continue;  // removed meanwhile
+      return bytes.status();
+    }
+    auto snap = ParseSnapshot(o.name, *bytes);
+    if (!snap.ok() || ObjectName(*bytes) != o.name) {
+      if (damaged) damaged->push_back(o.name);
+      continue;
+    }
+    out.push_back(std::move(*snap));
+  }
+  std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+    return a.plain.time != b.plain.time ? a.plain.time < b.plain.time : a.id < b.id;
+  });
+  return out;
+}
+
+Result<Snapshot> Repository::FindSnapshot(const std::string& ref) {
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, ListSnapshots());
+  if (ref == "latest") {
+    if (all.empty()) {
+      return Status::NotFound(L("スナップショットがまだありません", "the repository has no snapshots yet"));
+    }
+    return all.back();
+  }
+  const Snapshot* found = nullptr;
+  if (ref.size() >= 4) {
+    for (const Snapshot& s : all) {
+      if (s.id.compare(0, ref.size(), ref) != 0) continue;
+      if (found) {
+        return Status::InvalidArgument(Tr("{} に当てはまるスナップショットが複数あります。もっと長く指定してください",
+                                          "{} matches more than one snapshot; give more digits", ref));
+      }
+      found = &s;
+    }
+  }
+  if (!found) {
+    return Status::NotFound(Tr("スナップショット {} が見つかりません。kura snapshots で一覧を確認してください",
+                               "snapshot {} not found; see kura snapshots", ref));
+  }
+  return *found;
+}
+
+Result<SnapshotMeta> Repository::LoadMeta(const std::string& snapshot_id) {
+  KURA_ASSIGN_OR_RETURN(Bytes bytes, store_->Get(ObjectType::kSnapshot, snapshot_id));
+  if (ObjectName(bytes) != snapshot_id) {
+    return Status::Corruption(Tr("スナップショット {} が壊れています (ハッシュ不一致)",
+                                 "snapshot {} is damaged (hash mismatch)", ShortId(snapshot_id)));
+  }
+  return OpenSnapshotMeta(keys_, snapshot_id, bytes);
+}
+
+Result<Bytes> Repository::ReadBlob(const crypto::Hash& id) {
+  KURA_ASSIGN_OR_RETURN(IndexCache * cache, Cache());
+  auto loc = cache->Find(id);
+  if (!loc) {
+    return Status::NotFound(Tr("データ {} がどのパックにもありません", "blob {} is in no pack",
+                               ToHex(id).substr(0, 16)));
+  }
+  KURA_ASSIGN_OR_RETURN(Bytes sealed,
+                        store_->GetRange(ObjectType::kPack, loc->pack, loc->entry.offset, loc->entry.stored_length));
+  return DecodeBlob(keys_, loc->entry, sealed);
+}
+
+Result<std::vector<KeySlot>> Repository::ListKeysFrom(ObjectStore& store) {
+  KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, store.List(ObjectType::kKey));
+  std::vector<KeySlot> out;
+  for (const ObjectInfo& o : objs) {
+    KURA_ASSIGN_OR_RETURN(Bytes bytes, store.Get(ObjectType::kKey, o.name));
+    auto slot = ParseKeySlot(o.name, bytes);
+    if (!slot.ok()) continue;  // a damaged slot must not lock out the others
+    if (slot->doc.value("repository", "") != config_.id) continue;
+    out.push_back(std::move(*slot));
+  }
+  std::sort(out.begin(), out.end(), [](const KeySlot& a, const KeySlot& b) { return a.created < b.created; });
+  return out;
+}
+
+Result<std::vector<KeySlot>> Repository::ListKeys() { return ListKeysFrom(*store_); }
+
+Result<std::string> Repository::AddSecretKey(KeySlotKind kind, std::string_view secret, const KeySlotInfo& info) {
+  KeySlotInfo i = info;
+  i.repository_id = config_.id;
+  KURA_ASSIGN_OR_RETURN(Bytes slot, MakeSecretSlot(keys_.master, kind, secret, i));
+  std::string name = ObjectName(slot);
+  KURA_RETURN_IF_ERROR(store_->Put(ObjectType::kKey, name, slot));
+  return name;
+}
+
+Result<std::string> Repository::AddRecoveryKey(ByteView public_key, const KeySlotInfo& info) {
+  if (public_key.size() != crypto::kBoxPublicKeySize) {
+    return Status::InvalidArgument(L("復旧用公開鍵は 32 バイト (16 進 64 文字) である必要があります",
+                                     "a recovery public key is 32 bytes (64 hex digits)"));
+  }
+  KeySlotInfo i = info;
+  i.repository_id = config_.id;
+  KURA_ASSIGN_OR_RETURN(Bytes slot, MakeRecoverySlot(keys_.master, public_key, i));
+  std::string name = ObjectName(slot);
+  KURA_RETURN_IF_ERROR(store_->Put(ObjectType::kKey, name, slot));
+  return name;
+}
+
+Status Repository::RemoveKey(const std::string& id_or_prefix) {
+  KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, ListKeys());
+  const KeySlot* target = nullptr;
+  for (const KeySlot& s : slots) {
+    if (id_or_prefix.size() >= 4 && s.id.compare(0, id_or_prefix.size(), id_or_prefix) == 0) {
+      if (target) {
+        return Status::InvalidArgument(Tr("{} に当てはまる鍵が複数あります", "{} matches more than one key",
+                                          id_or_prefix));
+      }
+      target = &s;
+    }
+  }
+  if (!target) return Status::NotFound(Tr("鍵 {} が見つかりません", "key {} not found", id_or_prefix));
+  if (target->kind != KeySlotKind::kRecovery) {
+    size_t usable = std::count_if(slots.begin(), slots.end(),
+                                  [](const KeySlot& s) { return s.kind != KeySlotKind::kRecovery; });
+    if (usable <= 1) {
+      return Status::InvalidArgument(
+          L("最後のパスワード/鍵ファイルは削除できません。先に別の鍵を追加してください",
+            "refusing to remove the last password or key file; add another key first"));
+    }
+  }
+  return store_->Delete(ObjectType::kKey, target->id);
+}
+
+}  // namespace kura

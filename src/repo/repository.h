@@ -1,0 +1,86 @@
+// An open kura repository: its store, config, keys, chunker and local index cache.
+//
+// Thread-safety: after Open()/Init() returns, the accessors and ReadBlob()/FindBlob() may
+// be used from several threads; key changes and snapshot listing are for one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunker/chunker.h"
+#include "kura/status.h"
+#include "objstore/object_store.h"
+#include "repo/config.h"
+#include "repo/index_cache.h"
+#include "repo/keys.h"
+#include "repo/snapshot.h"
+#include "util/clock.h"
+
+namespace kura {
+
+struct InitOptions {
+  ChunkerParams chunker = DefaultChunkerParams();
+  uint32_t pack_target_size = 0;  // Default: format::kDefaultPackTargetSize
+  std::string label = "initial";
+  std::string host;
+};
+
+class Repository {
+ public:
+  // Creates a repository in an empty store with one password or key-file slot from `creds`.
+  // Errors: kAlreadyExists when the store already holds a repository; kInvalidArgument
+  // when `creds` has neither a password nor a key file.
+  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<ObjectStore> store, const Credentials& creds,
+                                                  const InitOptions& options, const Clock& clock);
+  // Errors: kNotFound (no repository there), kUnauthorized (wrong password or key file),
+  // kUnsupported (newer format), kInvalidArgument (no credentials given).
+  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<ObjectStore> store, const Credentials& creds);
+
+  ObjectStore& store() { return *store_; }
+  const RepoConfig& config() const { return config_; }
+  const RepoKeys& keys() const { return keys_; }
+  const Chunker& chunker() const { return *chunker_; }
+  const std::string& id() const { return config_.id; }
+
+  // The index cache, synced with the store on first use (and again by Resync()).
+  Result<IndexCache*> Cache();
+  Result<SyncStats> Resync();
+
+  // All snapshots' plaintext parts, oldest first. Damaged snapshot objects are skipped and
+  // reported in `damaged` when it is not null.
+  Result<std::vector<Snapshot>> ListSnapshots(std::vector<std::string>* damaged = nullptr);
+  // `ref` is a full ID, a unique ID prefix (at least 4 hex digits) or "latest".
+  // Errors: kNotFound, kInvalidArgument (ambiguous prefix).
+  Result<Snapshot> FindSnapshot(const std::string& ref);
+  Result<SnapshotMeta> LoadMeta(const std::string& snapshot_id);
+
+  // Reads and decodes one blob through the cache. Errors: kNotFound (no pack holds it),
+  // kCorruption.
+  Result<Bytes> ReadBlob(const crypto::Hash& id);
+
+  // Key slots.
+  Result<std::vector<KeySlot>> ListKeys();
+  Result<std::string> AddSecretKey(KeySlotKind kind, std::string_view secret, const KeySlotInfo& info);
+  Result<std::string> AddRecoveryKey(ByteView public_key, const KeySlotInfo& info);
+  // Refuses (kInvalidArgument) to remove the last password or key-file slot.
+  Status RemoveKey(const std::string& id_or_prefix);
+  // The slot this session was opened with.
+  const std::string& opened_slot() const { return opened_slot_; }
+
+ private:
+  Repository() = default;
+  Result<std::vector<KeySlot>> ListKeysFrom(ObjectStore& store);
+  std::unique_ptr<ObjectStore> store_;
+  RepoConfig config_;
+  RepoKeys keys_;
+  std::unique_ptr<Chunker> chunker_;
+  std::unique_ptr<IndexCache> cache_;
+  bool cache_synced_ = false;
+  std::string opened_slot_;
+};
+
+// "a1b2c3d4" for people.
+inline std::string ShortId(const std::string& id) { return id.substr(0, 8); }
+
+}  // namespace kura

@@ -1,0 +1,210 @@
+#include "repo/snapshot.h"
+
+#include <zstd.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "repo/format.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+
+namespace kura {
+
+using nlohmann::json;
+
+static std::string_view TypeName(EntryType t) {
+  switch (t) {
+    case EntryType::kFile: return "file";
+    case EntryType::kDirectory: return "dir";
+    case EntryType::kSymlink: return "symlink";
+  }
+  return "file";
+}
+
+static json MetaToJson(const SnapshotMeta& meta) {
+  json entries = json::array();
+  for (const SnapshotEntry& e : meta.entries) {
+    json j{{"path", e.meta.path},   {"type", TypeName(e.meta.type)}, {"mode", e.meta.mode},
+           {"mtime", e.meta.mtime}, {"uid", e.meta.uid},             {"gid", e.meta.gid}};
+    if (e.meta.type == EntryType::kFile) {
+      j["size"] = e.size;
+      j["sha256"] = e.sha256;
+      j["blobs"] = e.blobs;
+    }
+    if (e.meta.type == EntryType::kSymlink) j["target"] = e.meta.symlink_target;
+    entries.push_back(std::move(j));
+  }
+  json warnings = json::array();
+  for (const SnapshotWarning& w : meta.warnings) warnings.push_back({{"path", w.path}, {"message", w.message}});
+  return json{{"host", meta.host},
+              {"kura_version", meta.kura_version},
+              {"source", {{"kind", meta.source_kind}, {"name", meta.source_name}}},
+              {"tags", meta.tags},
+              {"entries", std::move(entries)},
+              {"warnings", std::move(warnings)}};
+}
+
+Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
+                     const SnapshotMeta& meta) {
+  json pj{{"repository", plain.repository},
+          {"kind", KindName(plain.kind)},
+          {"time", FormatUtc(plain.time)},
+          {"size", {{"bytes", plain.bytes}, {"entries", plain.entries}, {"stored_new", plain.stored_new}}}};
+  std::string ptext = pj.dump();
+  Bytes out;
+  Append(out, AsBytes(format::kSnapshotMagic));
+  PutU32(out, format::kSnapshotVersion);
+  PutU32(out, static_cast<uint32_t>(ptext.size()));
+  Append(out, AsBytes(ptext));
+  PutU32(out, static_cast<uint32_t>(blobs.size()));
+  for (const crypto::Hash& h : blobs) Append(out, h);
+  crypto::Hash aad = crypto::Sha256(out);
+  std::string mtext = MetaToJson(meta).dump();
+  Bytes z(ZSTD_compressBound(mtext.size()));
+  size_t n = ZSTD_compress(z.data(), z.size(), mtext.data(), mtext.size(), 3);
+  z.resize(ZSTD_isError(n) ? 0 : n);
+  Bytes sealed = crypto::Seal(keys.snapshot, z, aad);
+  PutU32(out, static_cast<uint32_t>(sealed.size()));
+  Append(out, sealed);
+  return out;
+}
+
+namespace {
+struct Layout {
+  size_t plain_offset = 0, plain_len = 0, blobs_offset = 0, blob_count = 0, sealed_offset = 0, sealed_len = 0;
+};
+
+Result<Layout> ParseLayout(const std::string& id, ByteView b) {
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(
+        Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})", id.substr(0, 8), why));
+  };
+  if (b.size() < 16 || std::memcmp(b.data(), format::kSnapshotMagic.data(), 8) != 0) return bad("bad magic");
+  uint32_t version = GetU32(b.data() + 8);
+  if (version == 0) return bad("bad version");
+  if (version > format::kSnapshotVersion) {
+    return Status::Unsupported(Tr("スナップショット {} は新しい形式 (version {}) です。kura を更新してください",
+                                  "snapshot {} has a newer format (version {}); update kura", id.substr(0, 8),
+                                  version));
+  }
+  Layout l;
+  l.plain_offset = 16;
+  l.plain_len = GetU32(b.data() + 12);
+  if (b.size() - 16 < l.plain_len + 4) return bad("truncated");
+  size_t p = 16 + l.plain_len;
+  l.blob_count = GetU32(b.data() + p);
+  l.blobs_offset = p + 4;
+  if ((b.size() - l.blobs_offset) / 32 < l.blob_count) return bad("truncated");
+  p = l.blobs_offset + 32 * l.blob_count;
+  if (b.size() - p < 4) return bad("truncated");
+  l.sealed_len = GetU32(b.data() + p);
+  l.sealed_offset = p + 4;
+  if (b.size() - l.sealed_offset != l.sealed_len) return bad("length mismatch");
+  return l;
+}
+}  // namespace
+
+Result<Snapshot> ParseSnapshot(const std::string& id, ByteView b) {
+  KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, b));
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(
+        Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})", id.substr(0, 8), why));
+  };
+  json pj = json::parse(b.begin() + static_cast<long>(l.plain_offset),
+                        b.begin() + static_cast<long>(l.plain_offset + l.plain_len), nullptr, false);
+  if (!pj.is_object()) return bad("plaintext part");
+  Snapshot s;
+  s.id = id;
+  s.plain.repository = pj.value("repository", "");
+  auto kind = ParseKind(pj.value("kind", ""));
+  if (!kind || !ParseUtc(pj.value("time", ""), &s.plain.time)) return bad("plaintext part");
+  s.plain.kind = *kind;
+  const json& size = pj.value("size", json::object());
+  s.plain.bytes = size.value("bytes", uint64_t{0});
+  s.plain.entries = size.value("entries", uint64_t{0});
+  s.plain.stored_new = size.value("stored_new", uint64_t{0});
+  s.blobs.resize(l.blob_count);
+  for (size_t i = 0; i < l.blob_count; ++i) {
+    std::memcpy(s.blobs[i].data(), b.data() + l.blobs_offset + 32 * i, 32);
+    if (i > 0 && !(s.blobs[i - 1] < s.blobs[i])) return bad("blob list not sorted");
+  }
+  return s;
+}
+
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+static std::optional<EntryType> ParseType(const std::string& t) {
+  if (t == "file") return EntryType::kFile;
+  if (t == "dir") return EntryType::kDirectory;
+  if (t == "symlink") return EntryType::kSymlink;
+  return std::nullopt;
+}
+
+Result<SnapshotMeta> OpenSnapshotMeta(const RepoKeys& keys, const std::string& id, ByteView b) {
+  KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, b));
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(
+        Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})", id.substr(0, 8), why));
+  };
+  crypto::Hash aad = crypto::Sha256(b.first(l.sealed_offset - 4));
+  auto z = crypto::Open(keys.snapshot, b.subspan(l.sealed_offset, l.sealed_len), aad);
+  if (!z.ok()) return bad(L("暗号の検証に失敗", "authentication failed"));
+  unsigned long long raw = ZSTD_getFrameContentSize(z->data(), z->size());
+  if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN || raw > (1ull << 32)) {
+    return bad("metadata");
+  }
+  std::string text(raw, '\0');
+  size_t n = ZSTD_decompress(text.data(), text.size(), z->data(), z->size());
+  if (ZSTD_isError(n) || n != raw) return bad("metadata");
+  json mj = json::parse(text, nullptr, false);
+  if (!mj.is_object()) return bad("metadata");
+  SnapshotMeta m;
+  m.host = mj.value("host", "");
+  m.kura_version = mj.value("kura_version", "");
+  const json& src = mj.value("source", json::object());
+  m.source_kind = src.value("kind", "");
+  m.source_name = src.value("name", "");
+  for (const json& t : mj.value("tags", json::array())) {
+    if (t.is_string()) m.tags.push_back(t.get<std::string>());
+  }
+  for (const json& w : mj.value("warnings", json::array())) {
+    m.warnings.push_back({w.value("path", ""), w.value("message", "")});
+  }
+  for (const json& j : mj.value("entries", json::array())) {
+    SnapshotEntry e;
+    auto type = ParseType(j.value("type", ""));
+    if (!type) return bad("entry type");
+    e.meta.type = *type;
+    e.meta.path = j.value("path", "");
+    e.meta.mode = j.value("mode", 0644u);
+    e.meta.mtime = j.value("mtime", int64_t{0});
+    e.meta.uid = j.value("uid", 0u);
+    e.meta.gid = j.value("gid", 0u);
+    e.meta.symlink_target = j.value("target", "");
+    e.size = j.value("size", uint64_t{0});
+    e.sha256 = j.value("sha256", "");
+    for (const json& idx : j.value("blobs", json::array())) {
+      if (!idx.is_number_unsigned() || idx.get<uint64_t>() >= l.blob_count) return bad("blob index");
+      e.blobs.push_back(idx.get<uint32_t>());
+    }
+    // Refuse paths that could escape the restore target, even from a tampered snapshot.
+    if (!IsSafeRelativePath(e.meta.path)) return bad("entry path");
+    m.entries.push_back(std::move(e));
+  }
+  return m;
+}
+
+}  // namespace kura

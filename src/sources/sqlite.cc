@@ -1,0 +1,233 @@
+#include "sources/sqlite.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "sources/db_common.h"
+#include "util/fs.h"
+#include "util/i18n.h"
+
+namespace kura {
+
+namespace {
+
+class Db {
+ public:
+  Db() = default;
+  ~Db() { Close(); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  sqlite3** out() { return &db_; }
+  sqlite3* get() const { return db_; }
+  void Close() {
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Status SqliteError(int rc, sqlite3* db, const std::string& what, const std::string& path) {
+  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
+    return Status::Corruption(Tr("{} ({}): SQLite データベースではないか、壊れています: {}",
+                                 "{} ({}): not an SQLite database, or a damaged one: {}", what, path, detail));
+  }
+  return Status::SourceFailed(Tr("{} ({}) に失敗しました: {}", "{} ({}) failed: {}", what, path, detail));
+}
+
+// "name" with embedded quotes doubled.
+std::string QuoteIdent(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+Result<std::vector<std::string>> Column(sqlite3* db, const std::string& sql, const std::string& path) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(rc, db, "SQL", path);
+  std::vector<std::string> out;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(st, 0);
+    out.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return SqliteError(rc, db, "SQL", path);
+  return out;
+}
+
+class SqliteSource : public Source {
+ public:
+  explicit SqliteSource(SqliteSourceOptions o) : o_(std::move(o)) {}
+  std::string Kind() const override { return "sqlite"; }
+  std::string Name() const override { return o_.path; }
+
+  Status Backup(SnapshotWriter& out) override {
+    struct stat st {};
+    if (::stat(o_.path.c_str(), &st) != 0) return ErrnoStatus(errno, L("SQLite データベースを開く", "opening SQLite database"), o_.path);
+    KURA_ASSIGN_OR_RETURN(auto tmp, PrivateTempDir::Create(o_.temp_dir));
+    std::string copy = tmp->path() + "/" + BaseName(o_.path);
+    KURA_RETURN_IF_ERROR(WriteSecretFile(copy, ""));
+    KURA_RETURN_IF_ERROR(Copy(copy));
+    int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, L("読み込み", "read"), copy);
+    FdReader reader(fd, /*owns=*/true, copy);
+    EntryMeta meta = StreamMeta(BaseName(o_.path));
+    meta.mtime = st.st_mtime;
+    return out.AddFile(meta, reader);
+  }
+
+ private:
+  Status Copy(const std::string& dest_path) {
+    Db src, dest;
+    int rc = sqlite3_open_v2(o_.path.c_str(), src.out(), SQLITE_OPEN_READONLY, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(rc, src.get(), L("SQLite データベースを開く", "opening SQLite database").data(), o_.path);
+    sqlite3_busy_timeout(src.get(), 1000);
+    rc = sqlite3_open_v2(dest_path.c_str(), dest.out(), SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(rc, dest.get(), "sqlite3_open", dest_path);
+    sqlite3_backup* b = sqlite3_backup_init(dest.get(), "main", src.get(), "main");
+    if (b == nullptr) return SqliteError(sqlite3_errcode(dest.get()), dest.get(), "sqlite3_backup_init", o_.path);
+
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, o_.busy_timeout_ms));
+    int pages = std::max(1, o_.pages_per_step);
+    int restarts = 0;
+    int last_remaining = -1;
+    for (;;) {
+      rc = sqlite3_backup_step(b, pages);
+      if (getenv("KURA_SQLITE_DEBUG")) fprintf(stderr, "step pages=%d rc=%d remaining=%d restarts=%d\n", pages, rc, sqlite3_backup_remaining(b), restarts);
+      if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_OK) {
+        int remaining = sqlite3_backup_remaining(b);
+        // A write through another connection restarts the copy from page 1.
+        if (last_remaining >= 0 && remaining > last_remaining && ++restarts >= o_.max_restarts) pages = -1;
+        last_remaining = remaining;
+        continue;
+      }
+      if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      break;
+    }
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        return Status::SourceFailed(Tr("SQLite データベース {} が {} ミリ秒以上ロックされたままのため、コピーできませんでした",
+                                       "SQLite database {} stayed locked for more than {} ms; no copy was made",
+                                       o_.path, o_.busy_timeout_ms));
+      }
+      return SqliteError(rc, src.get(), L("SQLite データベースのコピー", "copying SQLite database").data(), o_.path);
+    }
+    dest.Close();
+    return Status::Ok();
+  }
+
+  SqliteSourceOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> NewSqliteSource(SqliteSourceOptions options) {
+  return std::make_unique<SqliteSource>(std::move(options));
+}
+
+Status RestoreSqlite(SnapshotReader& in, const SqliteRestoreTarget& target, RestoreReport* report) {
+  if (target.path.empty()) {
+    return Status::InvalidArgument(std::string(L("復元先のファイル名がありません", "no target file name")));
+  }
+  KURA_ASSIGN_OR_RETURN(std::string stream, FindStream(in, target.stream, ""));
+  if (PathExists(target.path) && !target.force) {
+    return Status::AlreadyExists(Tr("{} は既に存在します。上書きするには force を指定してください",
+                                    "{} already exists; set force to replace it", target.path));
+  }
+  KURA_ASSIGN_OR_RETURN(auto content, in.Open(stream));
+  std::string tmp = target.path + ".kura-restore-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return ErrnoStatus(errno, L("書き込み", "write"), target.path);
+  struct Cleanup {
+    std::string path;
+    bool keep = false;
+    ~Cleanup() {
+      if (keep) return;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+    }
+  } cleanup{tmp};
+  ::fchmod(fd, static_cast<mode_t>(target.mode));
+  {
+    // Closed before SQLite opens the file: closing another descriptor of a file drops
+    // SQLite's POSIX locks on it.
+    FdWriter writer(fd, /*owns=*/true, tmp);
+    std::vector<uint8_t> buf(1 << 16);
+    for (;;) {
+      KURA_ASSIGN_OR_RETURN(size_t n, content->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      KURA_RETURN_IF_ERROR(writer.Write(buf.data(), n));
+    }
+    if (::fsync(fd) != 0) return ErrnoStatus(errno, L("書き込み", "write"), tmp);
+  }
+
+  RestoreReport r;
+  r.target = target.path;
+  r.stream = stream;
+  {
+    Db db;
+    int rc = sqlite3_open_v2(tmp.c_str(), db.out(), SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(rc, db.get(), "sqlite3_open", target.path);
+    auto check = Column(db.get(), "PRAGMA integrity_check", target.path);
+    if (!check.ok() || check->size() != 1 || (*check)[0] != "ok") {
+      std::string detail = check.ok() ? LastLines([&] {
+        std::string s;
+        for (const auto& line : *check) s += line + "\n";
+        return s;
+      }()) : check.status().message();
+      return Status::Corruption(Tr("復元した SQLite データベースの整合性チェックに失敗しました ({}): {}",
+                                   "the restored SQLite database failed its integrity check ({}): {}", target.path,
+                                   detail));
+    }
+    r.integrity_checked = true;
+    KURA_ASSIGN_OR_RETURN(auto tables,
+                          Column(db.get(),
+                                 "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                                 "ESCAPE '\\' ORDER BY name",
+                                 target.path));
+    for (const auto& t : tables) {
+      KURA_ASSIGN_OR_RETURN(auto n, Column(db.get(), "SELECT count(*) FROM " + QuoteIdent(t), target.path));
+      r.tables.push_back({t, std::strtoll(n.at(0).c_str(), nullptr, 10)});
+    }
+  }
+  if (target.force) {
+    // A stale -wal of the old file would be replayed into the restored one.
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) ::unlink((target.path + suffix).c_str());
+  }
+  if (::rename(tmp.c_str(), target.path.c_str()) != 0) return ErrnoStatus(errno, L("書き込み", "write"), target.path);
+  cleanup.keep = true;
+  KURA_RETURN_IF_ERROR(SyncDir(DirName(target.path)));
+  r.notes.push_back(Tr("PRAGMA integrity_check: ok", "PRAGMA integrity_check: ok"));
+  if (report != nullptr) *report = std::move(r);
+  return Status::Ok();
+}
+
+}  // namespace kura
