@@ -277,6 +277,7 @@ def render(meta, data, checks, notes, chunks):
           "comparison; restic chunks at min 512 KiB / avg 1 MiB / max 8 MiB.")
         w("")
         by_input = {}
+        summary = []
         for c in chunks:
             by_input.setdefault(c["input"], []).append(c)
         for inp, rows in by_input.items():
@@ -298,6 +299,41 @@ def render(meta, data, checks, notes, chunks):
                   f"| {c['chunks2']} | {mib(c['avg_chunk'])} | {c['new_chunks']} "
                   f"| {mib(c['new_bytes'])} | {pct:.1f} % | {mib(c['new_zstd3_bytes'])} |")
             w("")
+            if restic_added is not None:
+                fits = [c for c in rows if c["new_zstd3_bytes"] <= restic_added]
+                if fits:
+                    big = max(fits, key=lambda c: c["avg"])
+                    w(f"Chunk sizes adding no more than restic did: average {mib_short(big['avg'])} "
+                      f"or smaller ({mib_short(big['min'])} / {mib_short(big['avg'])} / "
+                      f"{mib_short(big['max'])} adds {mib(big['new_zstd3_bytes'])}).")
+                else:
+                    w("No chunk size tried adds less than restic did: every region of the "
+                      "file changed.")
+                w("")
+            summary.append((inp, restic_added, rows))
+        w("### Summary: bytes a night adds, by average chunk size (after zstd-3)")
+        w("")
+        avgs = sorted({c["avg"] for c in chunks})
+        w("| input | restic (measured) | " + " | ".join(f"avg {mib_short(a)}" for a in avgs) + " |")
+        w("|---|---:|" + "---:|" * len(avgs))
+        for inp, restic_added, rows in summary:
+            by_avg = {}
+            for c in rows:
+                by_avg.setdefault(c["avg"], c)  # first triple with that average
+            cells = []
+            for a in avgs:
+                c = by_avg.get(a)
+                if c is None:
+                    cells.append("—")
+                    continue
+                mark = " ✓" if restic_added is not None and c["new_zstd3_bytes"] <= restic_added else ""
+                cells.append(mib(c["new_zstd3_bytes"]) + mark)
+            w(f"| {inp} | {mib(restic_added)} | " + " | ".join(cells) + " |")
+        w("")
+        w("✓: no more than restic's measured growth for the same night. kura's default is "
+          "64 KiB / 256 KiB / 2 MiB (`DefaultChunkerParams()`); where two triples share an "
+          "average the first listed is shown.")
+        w("")
     return "\n".join(L) + "\n"
 
 

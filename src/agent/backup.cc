@@ -322,7 +322,8 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   SnapshotPlain plain;
   plain.repository = repo.id();
   plain.kind = options.kind;
-  plain.time = clock.NowUnix();
+  plain.time_ms = clock.NowUnixMillis();
+  plain.time = plain.time_ms / 1000;
   SnapshotMeta meta;
   meta.host = options.host.empty() ? LocalHostname() : options.host;
   meta.kura_version = kKuraVersion;

@@ -61,6 +61,7 @@ int Main(int argc, char** argv) {
   AddBackupCommand(app, ctx, &exit_code);
   AddRestoreCommand(app, ctx, &exit_code);
   AddMaintenanceCommands(app, ctx, &exit_code);
+  AddJobCommands(app, ctx, &exit_code);
 
   try {
     app.parse(argc, argv);

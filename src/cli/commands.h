@@ -12,6 +12,7 @@ void AddRepositoryCommands(CLI::App& app, Context& ctx, int* exit_code);  // ini
 void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code);  // verify, forget, prune
+void AddJobCommands(CLI::App& app, Context& ctx, int* exit_code);  // run, status, drill, agent, schedule
 
 // Prints the error (or its JSON form) and returns the exit code for it.
 int Fail(const Context& ctx, const Status& status);

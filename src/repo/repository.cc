@@ -129,7 +129,7 @@ Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>
     out.push_back(std::move(*snap));
   }
   std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
-    return a.plain.time != b.plain.time ? a.plain.time < b.plain.time : a.id < b.id;
+    return a.plain.OrderKey() != b.plain.OrderKey() ? a.plain.OrderKey() < b.plain.OrderKey() : a.id < b.id;
   });
   return out;
 }

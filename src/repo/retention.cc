@@ -44,7 +44,7 @@ RetentionDecision ApplyRetention(const std::vector<Snapshot>& snapshots, const R
       if (s.plain.kind == kind) of_kind.push_back(&s);
     }
     std::sort(of_kind.begin(), of_kind.end(), [](const Snapshot* a, const Snapshot* b) {
-      return a->plain.time != b->plain.time ? a->plain.time > b->plain.time : a->id > b->id;
+      return a->plain.OrderKey() != b->plain.OrderKey() ? a->plain.OrderKey() > b->plain.OrderKey() : a->id > b->id;
     });
     const KindRule& rule = policy.For(kind);
     std::set<std::string> days, months;

@@ -51,6 +51,7 @@ Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std
   json pj{{"repository", plain.repository},
           {"kind", KindName(plain.kind)},
           {"time", FormatUtc(plain.time)},
+          {"time_ms", plain.time_ms},
           {"size", {{"bytes", plain.bytes}, {"entries", plain.entries}, {"stored_new", plain.stored_new}}}};
   std::string ptext = pj.dump();
   Bytes out;
@@ -121,6 +122,7 @@ Result<Snapshot> ParseSnapshot(const std::string& id, ByteView b) {
   auto kind = ParseKind(pj.value("kind", ""));
   if (!kind || !ParseUtc(pj.value("time", ""), &s.plain.time)) return bad("plaintext part");
   s.plain.kind = *kind;
+  s.plain.time_ms = pj.value("time_ms", s.plain.time * 1000);
   const json& size = pj.value("size", json::object());
   s.plain.bytes = size.value("bytes", uint64_t{0});
   s.plain.entries = size.value("entries", uint64_t{0});

@@ -40,10 +40,14 @@ struct SnapshotMeta {
 struct SnapshotPlain {
   std::string repository;
   SnapshotKind kind = SnapshotKind::kDaily;
-  int64_t time = 0;  // client time, Unix seconds
+  int64_t time = 0;     // client time, Unix seconds
+  int64_t time_ms = 0;  // the same in milliseconds (orders snapshots made within one second)
   uint64_t bytes = 0;
   uint64_t entries = 0;
   uint64_t stored_new = 0;  // bytes this snapshot added to the repository
+
+  // Milliseconds for ordering; falls back to `time` when time_ms is unset.
+  int64_t OrderKey() const { return time_ms != 0 ? time_ms : time * 1000; }
 };
 
 struct Snapshot {

@@ -117,7 +117,6 @@ class SqliteSource : public Source {
     int last_remaining = -1;
     for (;;) {
       rc = sqlite3_backup_step(b, pages);
-      if (getenv("KURA_SQLITE_DEBUG")) fprintf(stderr, "step pages=%d rc=%d remaining=%d restarts=%d\n", pages, rc, sqlite3_backup_remaining(b), restarts);
       if (rc == SQLITE_DONE) break;
       if (rc == SQLITE_OK) {
         int remaining = sqlite3_backup_remaining(b);
@@ -127,7 +126,7 @@ class SqliteSource : public Source {
         continue;
       }
       if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
       break;

@@ -13,6 +13,11 @@ class RealClock : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  int64_t NowUnixMillis() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
   std::chrono::steady_clock::time_point NowSteady() const override {
     return std::chrono::steady_clock::now();
   }

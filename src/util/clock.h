@@ -12,6 +12,8 @@ class Clock {
   virtual ~Clock() = default;
   // Wall-clock time, seconds since the Unix epoch (UTC).
   virtual int64_t NowUnix() const = 0;
+  // Wall-clock time in milliseconds (orders events within one second).
+  virtual int64_t NowUnixMillis() const { return NowUnix() * 1000; }
   // Monotonic time for durations and rates.
   virtual std::chrono::steady_clock::time_point NowSteady() const = 0;
 };

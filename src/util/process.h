@@ -25,6 +25,12 @@ struct ProcessOptions {
 
 // A running child. Destroying a Process that was not waited for kills it (SIGKILL) and
 // reaps it. Not thread-safe; Stdout() may be read from one thread while another waits.
+//
+// The child leads its own process group, so Kill() also ends what it started (the
+// commands of an `sh -c` pipeline); all signals are reset to their defaults in the child.
+// Writing to Stdin() after the child exited fails with kIOError instead of raising
+// SIGPIPE in kura. stderr is collected by a thread from the start, so a child that writes
+// much to stderr never blocks on it.
 class Process {
  public:
   // Fails with kNotFound (message names the program and says to install it) when argv[0]
@@ -37,7 +43,9 @@ class Process {
   // REQUIRES: pipe_stdin.
   virtual ByteWriter& Stdin() = 0;
   virtual void CloseStdin() = 0;
-  // Waits for exit; returns the exit status (128+signal if killed by a signal).
+  // Closes stdin, then waits for exit; returns the exit status (128+signal if killed by a
+  // signal). Read Stdout() to EOF first (or from another thread): a child blocked on a full
+  // stdout pipe never exits.
   virtual Result<int> Wait() = 0;
   virtual void Kill() = 0;
   virtual int pid() const = 0;

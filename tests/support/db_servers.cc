@@ -175,10 +175,13 @@ class MariaDbInstance {
     info_.root_password = "kura-root-pw";
     info_.socket = info_.dir + "/mysqld.sock";
     std::string data = info_.dir + "/data";
+    // A private tmpdir: concurrent test binaries sharing /tmp collide on temporary table names.
+    std::string tmp = info_.dir + "/tmp";
+    ::mkdir(tmp.c_str(), 0700);
     std::string user = ::geteuid() == 0 ? "root" : "";
     ProcessOptions init;
-    init.argv = {install, "--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal",
-                 "--skip-test-db"};
+    init.argv = {install, "--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp,
+                 "--auth-root-authentication-method=normal", "--skip-test-db"};
     if (!user.empty()) init.argv.push_back("--user=" + user);
     auto r = Run(init, "mariadb-install-db");
     if (!r.ok()) return r.status();
@@ -188,6 +191,7 @@ class MariaDbInstance {
     srv.argv = {server,
                 "--no-defaults",
                 "--datadir=" + data,
+                "--tmpdir=" + tmp,
                 "--port=" + std::to_string(info_.port),
                 "--bind-address=127.0.0.1",
                 "--socket=" + info_.socket,
