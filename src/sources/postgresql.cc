@@ -96,7 +96,8 @@ Result<std::unique_ptr<PgConn>> Connect(const DbConnection& conn, const std::str
   add("sslmode", conn.sslmode);
   add("dbname", dbname);
   add("connect_timeout", timeout);
-  add("application_name", "kura");
+  static const std::string kAppName = "kura";  // values must outlive PQconnectdbParams
+  add("application_name", kAppName);
   keys.push_back(nullptr);
   values.push_back(nullptr);
   // expand_dbname = 0: the database name is a name, never a connection string.
