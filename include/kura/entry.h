@@ -16,6 +16,11 @@ struct EntryMeta {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::string symlink_target;  // for kSymlink
+  // Opaque fingerprint of a file's state as the source saw it (size, mtime and ctime in
+  // nanoseconds, inode). When it equals the fingerprint recorded for the same path in the
+  // parent snapshot, the backup reuses the parent's data without reading the file.
+  // Empty: unknown, the content is always read.
+  std::string change_key;
 };
 
 }  // namespace kura

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "repo/blob.h"
@@ -46,12 +47,22 @@ struct ChunkRef {
   crypto::Hash id;
 };
 
+// What the parent snapshot recorded for one file, for reuse when it has not changed.
+struct ParentFile {
+  std::string change_key;
+  std::string sha256;
+  uint64_t size = 0;
+  std::vector<crypto::Hash> blobs;
+};
+
+using ParentFiles = std::unordered_map<std::string, ParentFile>;
+
 // Implements SnapshotWriter for one backup run. The calling thread reads and chunks;
 // `threads` workers hash, dedup, compress, encrypt and store packs.
 class BackupWriter : public SnapshotWriter {
  public:
-  BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options)
-      : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2) {
+  BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options, ParentFiles parent)
+      : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2), parent_(std::move(parent)) {
     for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { WorkerLoop(); });
   }
   ~BackupWriter() override { Abort(); }
@@ -92,6 +103,7 @@ class BackupWriter : public SnapshotWriter {
   void WorkerLoop();
   Status ProcessChunk(ChunkJob& job);
   Status FlushPack(PackBuilder& builder);
+  bool ReuseFromParent(const EntryMeta& meta);
   void SetError(const Status& st) {
     std::lock_guard lock(error_mu_);
     if (error_.ok()) error_ = st;
@@ -128,7 +140,35 @@ class BackupWriter : public SnapshotWriter {
 
   std::vector<SnapshotEntry> entries_;
   std::vector<SnapshotWarning> warnings_;
+  ParentFiles parent_;
 };
+
+bool BackupWriter::ReuseFromParent(const EntryMeta& meta) {
+  if (meta.change_key.empty()) return false;
+  auto it = parent_.find(meta.path);
+  if (it == parent_.end() || it->second.change_key != meta.change_key) return false;
+  const ParentFile& p = it->second;
+  // Only when every blob is still stored (a prune or a damaged pack may have removed one).
+  for (const crypto::Hash& id : p.blobs) {
+    if (!cache_.Find(id)) return false;
+  }
+  uint32_t entry_index = static_cast<uint32_t>(entries_.size());
+  {
+    std::lock_guard lock(refs_mu_);
+    uint32_t seq = 0;
+    for (const crypto::Hash& id : p.blobs) refs_.push_back({entry_index, seq++, id});
+  }
+  SnapshotEntry entry;
+  entry.meta = meta;
+  entry.meta.type = EntryType::kFile;
+  entry.size = p.size;
+  entry.sha256 = p.sha256;
+  entries_.push_back(std::move(entry));
+  ++stats_.files;
+  ++stats_.files_unchanged;
+  stats_.bytes_read += p.size;
+  return true;
+}
 
 void BackupWriter::WorkerLoop() {
   while (auto job = queue_.Pop()) {
@@ -199,14 +239,16 @@ Status BackupWriter::AddEntry(const EntryMeta& meta) {
 
 Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
   if (failed_.load()) return Error();
+  if (ReuseFromParent(meta)) return Status::Ok();
   uint32_t entry_index = static_cast<uint32_t>(entries_.size());
   SnapshotEntry entry;
   entry.meta = meta;
   entry.meta.type = EntryType::kFile;
   const Chunker& chunker = repo_.chunker();
   const size_t max = chunker.params().max_size;
-  // Holds at least one maximal chunk ahead of the cut point; refilled as chunks leave.
-  Bytes buf(2 * max);
+  // Holds at least one maximal chunk ahead of the cut point. Refilled only when less than
+  // that is left, so the tail moved to the front is small against what is read after it.
+  Bytes buf(4 * max);
   size_t start = 0, end = 0;
   bool eof = false;
   uint32_t seq = 0;
@@ -305,6 +347,30 @@ class StreamSource : public Source {
   std::string kind_;
 };
 
+// The newest snapshot made from the same host and source, and its files by path.
+ParentFiles FindParent(Repository& repo, const SnapshotMeta& current, std::string* parent_id) {
+  ParentFiles files;
+  auto snaps = repo.ListSnapshots();
+  if (!snaps.ok()) return files;
+  int looked = 0;
+  for (auto it = snaps->rbegin(); it != snaps->rend() && looked < 30; ++it, ++looked) {
+    auto meta = repo.LoadMeta(it->id);
+    if (!meta.ok() || meta->host != current.host || meta->source_kind != current.source_kind ||
+        meta->source_name != current.source_name) {
+      continue;
+    }
+    for (SnapshotEntry& e : meta->entries) {
+      if (e.meta.type != EntryType::kFile || e.meta.change_key.empty()) continue;
+      ParentFile p{e.meta.change_key, e.sha256, e.size, {}};
+      for (uint32_t idx : e.blobs) p.blobs.push_back(it->blobs[idx]);
+      files.emplace(e.meta.path, std::move(p));
+    }
+    *parent_id = it->id;
+    break;
+  }
+  return files;
+}
+
 }  // namespace
 
 std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind) {
@@ -331,9 +397,11 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   meta.source_name = source.Name();
   meta.tags = options.tags;
 
+  ParentFiles parent;
+  if (options.use_parent) parent = FindParent(repo, meta, &result.parent_id);
   Bytes snapshot;
   {
-    BackupWriter writer(repo, *cache, options);
+    BackupWriter writer(repo, *cache, options, std::move(parent));
     Status st = source.Backup(writer);
     if (!st.ok()) {
       writer.Abort();

@@ -28,6 +28,9 @@ struct BackupOptions {
   // A path the source cannot read fails the backup (no snapshot) unless this is set; then
   // it is skipped and recorded as a warning in the snapshot. Default: false.
   bool skip_unreadable = false;
+  // Reuse the data of files whose change key is unchanged since the parent snapshot: the
+  // newest snapshot from the same host and source. Default: true.
+  bool use_parent = true;
 };
 
 struct BackupStats {
@@ -39,6 +42,7 @@ struct BackupStats {
   uint64_t bytes_new = 0;     // plaintext bytes of new chunks
   uint64_t bytes_stored = 0;  // bytes of new packs
   uint64_t packs_written = 0;
+  uint64_t files_unchanged = 0;  // reused from the parent snapshot without reading
 };
 
 struct BackupResult {
@@ -46,6 +50,7 @@ struct BackupResult {
   SnapshotPlain plain;
   BackupStats stats;
   std::vector<SnapshotWarning> warnings;
+  std::string parent_id;  // empty when there was none
   double seconds = 0;
 };
 

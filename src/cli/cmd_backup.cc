@@ -48,6 +48,8 @@ json ResultJson(const BackupResult& r) {
               {"kind", KindName(r.plain.kind)},
               {"time", FormatUtc(r.plain.time)},
               {"files", r.stats.files},
+              {"files_unchanged", r.stats.files_unchanged},
+              {"parent", r.parent_id},
               {"bytes_read", r.stats.bytes_read},
               {"chunks", r.stats.chunks},
               {"chunks_new", r.stats.chunks_new},

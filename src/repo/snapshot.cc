@@ -32,6 +32,7 @@ static json MetaToJson(const SnapshotMeta& meta) {
       j["size"] = e.size;
       j["sha256"] = e.sha256;
       j["blobs"] = e.blobs;
+      if (!e.meta.change_key.empty()) j["ck"] = e.meta.change_key;
     }
     if (e.meta.type == EntryType::kSymlink) j["target"] = e.meta.symlink_target;
     entries.push_back(std::move(j));
@@ -196,6 +197,7 @@ Result<SnapshotMeta> OpenSnapshotMeta(const RepoKeys& keys, const std::string& i
     e.meta.uid = j.value("uid", 0u);
     e.meta.gid = j.value("gid", 0u);
     e.meta.symlink_target = j.value("target", "");
+    e.meta.change_key = j.value("ck", "");
     e.size = j.value("size", uint64_t{0});
     e.sha256 = j.value("sha256", "");
     for (const json& idx : j.value("blobs", json::array())) {

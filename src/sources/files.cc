@@ -185,7 +185,12 @@ class FilesSource : public Source {
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     FdReader reader(fd, /*owns=*/true, abs);
-    return out.AddFile(MetaFrom(rel, st), reader);
+    EntryMeta meta = MetaFrom(rel, st);
+    // Any change to the content moves size, mtime or ctime (ctime also covers a clock set
+    // back); the inode and device catch a file replaced by another.
+    meta.change_key = fmt::format("{}:{}.{}:{}.{}:{}:{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                                  st.st_ctim.tv_sec, st.st_ctim.tv_nsec, st.st_ino, st.st_dev);
+    return out.AddFile(meta, reader);
   }
 
   FilesSourceOptions o_;
