@@ -83,6 +83,21 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   KURA_ASSIGN_OR_RETURN(auto lock, repo.store().Lock(LockMode::kShared, 60000));
   VerifyReport report;
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> packs, repo.store().List(ObjectType::kPack));
+  std::vector<std::string> damaged_ids;
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, repo.ListSnapshots(&damaged_ids));
+  if (!options.snapshots.empty()) {
+    // Only the packs that hold the chosen snapshots' blobs (located through a fresh index).
+    KURA_RETURN_IF_ERROR(repo.Resync().status());
+    KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
+    std::set<std::string> wanted;
+    for (const Snapshot& s : snaps) {
+      if (std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end()) continue;
+      for (const crypto::Hash& b : s.blobs) {
+        if (auto loc = cache->Find(b)) wanted.insert(loc->pack);
+      }
+    }
+    std::erase_if(packs, [&](const ObjectInfo& p) { return !wanted.count(p.name); });
+  }
   uint64_t total_bytes = 0;
   for (const ObjectInfo& p : packs) total_bytes += p.size;
 
@@ -124,8 +139,12 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     }
   }
 
-  std::vector<std::string> damaged_ids;
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, repo.ListSnapshots(&damaged_ids));
+  if (!options.snapshots.empty()) {
+    std::erase_if(snaps, [&](const Snapshot& s) {
+      return std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end();
+    });
+    damaged_ids.clear();
+  }
   for (const std::string& id : damaged_ids) {
     report.damaged_snapshots.push_back(
         {id, L("スナップショットのファイルが壊れています", "the snapshot object is damaged")});
@@ -152,6 +171,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     report.snapshots.push_back(std::move(check));
   }
   for (const auto& [name, ids] : pack_blobs) {
+    if (!options.snapshots.empty()) break;  // unknowable from a partial check
     bool used = std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
     if (!used && !ids.empty()) ++report.unreferenced_packs;
   }

@@ -18,6 +18,8 @@ namespace kura {
 
 struct VerifyOptions {
   bool read_data = false;
+  // Check only these snapshots (full IDs) and the packs holding their data. Empty: all.
+  std::vector<std::string> snapshots;
   size_t threads = 0;
   ProgressSink* progress = nullptr;
 };

@@ -14,11 +14,16 @@ using nlohmann::json;
 
 namespace {
 
-int RunVerify(Context& ctx, bool read_data) {
+int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
   ProgressLine progress(L("検査中", "verifying"), ctx.ShowProgress());
   VerifyOptions options;
+  for (const std::string& ref : refs) {
+    auto snap = (*repo)->FindSnapshot(ref);
+    if (!snap.ok()) return Fail(ctx, snap.status());
+    options.snapshots.push_back(snap->id);
+  }
   options.read_data = read_data;
   options.progress = &progress;
   auto report = Verify(**repo, options);
@@ -148,9 +153,13 @@ int RunForget(Context& ctx, const ForgetFlags& f) {
 
 void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   static bool read_data = false;
+  static std::vector<std::string> verify_refs;
   CLI::App* v = app.add_subcommand("verify", L("リポジトリを検査", "check the repository"));
   v->add_flag("--read-data", read_data, L("全データを読み出して復号・照合", "read, decrypt and check every blob"));
-  OnRun(v, ctx, exit_code, [&ctx] { return RunVerify(ctx, read_data); });
+  v->add_option("SNAPSHOT", verify_refs,
+                L("検査するスナップショット (ID、ID の先頭部分、latest。省略時はすべて)",
+                  "snapshots to check (ID, unique prefix or latest; default all)"));
+  OnRun(v, ctx, exit_code, [&ctx] { return RunVerify(ctx, read_data, verify_refs); });
 
   static ForgetFlags f;
   CLI::App* forget = app.add_subcommand(
