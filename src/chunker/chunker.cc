@@ -26,9 +26,9 @@ bool ChunkerParams::Valid() const {
 
 ChunkerParams DefaultChunkerParams() {
   ChunkerParams p;
-  p.min_size = 64u << 10;
-  p.avg_size = 256u << 10;
-  p.max_size = 2u << 20;
+  p.min_size = 32u << 10;
+  p.avg_size = 128u << 10;
+  p.max_size = 512u << 10;
   return p;
 }
 
