@@ -149,6 +149,11 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     report.damaged_snapshots.push_back(
         {id, L("スナップショットのファイルが壊れています", "the snapshot object is damaged")});
   }
+  // Later backups must not keep referring to damaged data: they store those blobs again.
+  if (!report.damaged_packs.empty()) {
+    KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
+    for (const DamagedObject& d : report.damaged_packs) KURA_RETURN_IF_ERROR(cache->QuarantinePack(d.name));
+  }
   std::unordered_set<crypto::Hash, HashHasher> referenced;
   for (const Snapshot& s : snaps) {
     SnapshotCheck check{s.id, s.plain.kind, s.plain.time, true, "", 0};

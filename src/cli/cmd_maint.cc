@@ -66,6 +66,10 @@ int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs
     ctx.Say(L("問題は見つかりませんでした。", "No problems found."));
     return kExitOk;
   }
+  if (!r.damaged_packs.empty()) {
+    ctx.Say(L("  次回のバックアップでは、損傷したデータを参照せず元データから保存し直します。",
+              "  The next backup stores the damaged data anew from the source instead of referring to it."));
+  }
   std::fputs(L("kura: 損傷が見つかりました。上の「損傷」のスナップショットは復元できない可能性があります。販売元へご連絡ください。\n",
                "kura: damage found: the snapshots marked DAMAGED may not restore; contact your vendor.\n")
                  .c_str(),

@@ -148,6 +148,19 @@ Status IndexCache::RemovePackLocked(const std::string& pack) {
   return Status::Ok();
 }
 
+Status IndexCache::QuarantinePack(const std::string& pack) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* st = nullptr;
+  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1)"}) {
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+    sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return CacheError(db_, path_);
+  }
+  return Status::Ok();
+}
+
 Status IndexCache::RemovePack(const std::string& pack) {
   std::lock_guard lock(mu_);
   return RemovePackLocked(pack);

@@ -49,6 +49,9 @@ class IndexCache {
   std::optional<BlobLocation> Find(const crypto::Hash& id);
   Status AddPack(const std::string& pack, const std::vector<PackEntry>& entries);
   Status RemovePack(const std::string& pack);
+  // Forgets a damaged pack's blobs but remembers the pack, so Sync() does not index it again
+  // and the next backup stores those blobs anew instead of referring to damaged data.
+  Status QuarantinePack(const std::string& pack);
   std::vector<std::string> Packs();
   std::vector<PackEntry> PackEntries(const std::string& pack);
 
