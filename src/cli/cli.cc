@@ -1,5 +1,8 @@
 #include "cli/cli.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstring>
 
@@ -36,6 +39,10 @@ static void ChooseLanguage(int argc, char** argv) {
 
 int Main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error Status, not a silent death
+  // A core file would hold the repository key: never write one.
+  struct rlimit no_core {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0);
   ChooseLanguage(argc, argv);
   Context ctx;
   int exit_code = kExitOk;

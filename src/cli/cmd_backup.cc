@@ -1,3 +1,5 @@
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -29,6 +31,19 @@ struct BackupFlags {
   bool skip_unreadable = false;
   std::string host;
 };
+
+uint64_t g_walk_total = 0;
+int SumSizes(const char*, const struct stat* st, int type, struct FTW*) {
+  if (type == FTW_F && S_ISREG(st->st_mode)) g_walk_total += static_cast<uint64_t>(st->st_size);
+  return 0;
+}
+
+// Sum of regular file sizes under `paths`, for the progress line's percentage and ETA.
+uint64_t EstimateTotal(const std::vector<std::string>& paths) {
+  g_walk_total = 0;
+  for (const std::string& p : paths) ::nftw(p.c_str(), SumSizes, 32, FTW_PHYS);
+  return g_walk_total;
+}
 
 std::string Absolute(const std::string& path) {
   if (!path.empty() && path.front() == '/') return path;
@@ -87,6 +102,7 @@ int Run(Context& ctx, const BackupFlags& f) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
   ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
+  if (ctx.ShowProgress() && StderrIsTerminal() && !f.paths.empty()) progress.set_total_hint(EstimateTotal(f.paths));
   BackupOptions options;
   options.kind = *kind;
   options.tags = f.tags;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/i18n.h"
@@ -61,8 +62,10 @@ void PrintJson(const nlohmann::json& doc) {
 ProgressLine::ProgressLine(std::string verb, bool enabled)
     : verb_(std::move(verb)), enabled_(enabled && StderrIsTerminal()), start_(std::chrono::steady_clock::now()) {}
 
-void ProgressLine::Update(const Progress& p) {
+void ProgressLine::Update(const Progress& progress) {
   if (!enabled_) return;
+  Progress p = progress;
+  if (p.bytes_total == 0) p.bytes_total = std::max(total_hint_, p.bytes_done);
   auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   if (drawn_ && now - last_ < std::chrono::milliseconds(200)) return;

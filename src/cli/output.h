@@ -28,7 +28,9 @@ void PrintJson(const nlohmann::json& doc);
 class ProgressLine : public ProgressSink {
  public:
   ProgressLine(std::string verb, bool enabled);
-  void Update(const Progress& p) override;
+  // Total to show (and base the ETA on) when the engine does not know it. Default: none.
+  void set_total_hint(uint64_t bytes) { total_hint_ = bytes; }
+  void Update(const Progress& progress) override;
   void Done() override;
 
  private:
@@ -38,6 +40,7 @@ class ProgressLine : public ProgressSink {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_;
   bool drawn_ = false;
+  uint64_t total_hint_ = 0;
 };
 
 bool StderrIsTerminal();
