@@ -42,6 +42,8 @@ struct PruneResult {
 inline constexpr double kRepackThreshold = 0.25;
 
 // Refuses (kCorruption) when a snapshot cannot be read: its references would be unknown.
+// Damaged packs (torn writes) are deleted only when every referenced blob is held by an
+// intact pack.
 Result<PruneResult> Prune(Repository& repo, bool dry_run, int lock_timeout_ms = 60000);
 
 }  // namespace kura

@@ -36,7 +36,7 @@ class EntryStream : public ByteReader {
       Result<Bytes> next = window_.front().get();
       window_.pop_front();
       Refill();
-      if (!next.ok()) return next.status();
+      if (!next.ok()) return FileError(next.status());
       current_ = std::move(*next);
       pos_ = 0;
       sha_.Update(current_);
@@ -54,6 +54,13 @@ class EntryStream : public ByteReader {
       const crypto::Hash& id = snapshot_.blobs[entry_.blobs[next_index_++]];
       window_.push_back(pool_.Submit([this, id] { return repo_.ReadBlob(id); }));
     }
+  }
+
+  // A blob that cannot be read means this file cannot be restored: say which file. A blob
+  // the snapshot references but no pack holds is damage too, not "no such repository".
+  Status FileError(const Status& st) const {
+    Code code = st.code() == Code::kNotFound ? Code::kCorruption : st.code();
+    return Status(code, Tr("{} を復元できません: {}", "cannot restore {}: {}", entry_.meta.path, st.message()));
   }
 
   Result<size_t> Finish() {

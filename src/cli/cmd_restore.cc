@@ -1,9 +1,13 @@
 #include <unistd.h>
 
+#include <cstdlib>
+
+#include "agent/db_restore.h"
 #include "agent/restore.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/restore_report.h"
 #include "util/i18n.h"
 
 namespace kura::cli {
@@ -18,9 +22,63 @@ struct RestoreFlags {
   bool to_stdout = false;
   std::vector<std::string> include;
   bool overwrite = false;
+  // --to-database KIND and its connection (secrets only through a file or the environment).
+  std::string to_database;
+  std::string db_host;
+  int db_port = 0;
+  std::string db_user;
+  std::string db_name;  // the database to restore into; sqlite: the file
+  std::string db_password_file;
+  std::string db_socket;
+  std::string db_client_dir;
+  std::string stream;
+  bool replace = false;
+  bool no_owner = false;
 };
 
+// kura restore SNAPSHOT --to-database KIND ...: the kind's restore with its check, then
+// the report (tables and row counts, integrity check) for the operator.
+int RunToDatabase(Context& ctx, const RestoreFlags& f) {
+  if (!f.target.empty() || f.to_stdout) {
+    return Fail(ctx, Status::InvalidArgument(L("--to-database は --target や --stdout と同時に使えません",
+                                               "--to-database cannot be combined with --target or --stdout")));
+  }
+  DbRestoreTarget t;
+  t.kind = f.to_database;
+  t.conn.host = f.db_host;
+  t.conn.port = f.db_port;
+  t.conn.user = f.db_user;
+  t.conn.socket = f.db_socket;
+  t.conn.client_dir = f.db_client_dir;
+  t.conn.password_file = f.db_password_file;
+  if (t.conn.password_file.empty()) {
+    if (const char* pw = std::getenv("KURA_DB_PASSWORD"); pw != nullptr && *pw != '\0') t.conn.password = pw;
+  }
+  if (t.kind == "sqlite") t.path = f.db_name;
+  else t.database = f.db_name;
+  t.stream = f.stream;
+  t.replace = f.replace;
+  t.no_owner = f.no_owner;
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  auto snap = (*repo)->FindSnapshot(f.snapshot);
+  if (!snap.ok()) return Fail(ctx, snap.status());
+  RestoreReport report;
+  Status st = RestoreSnapshotToDatabase(**repo, *snap, t, &report);
+  if (!st.ok()) {
+    return Fail(ctx, st.WithContext(Tr("スナップショット {} をデータベースに復元できませんでした", "could not restore snapshot {} into the database",
+                                       ShortId(snap->id))));
+  }
+  if (ctx.opts.json) {
+    PrintJson({{"ok", true}, {"snapshot", snap->id}, {"kind", t.kind}, {"restore", RestoreReportJson(report)}});
+  }
+  ctx.Say(Tr("スナップショット {} を復元しました。", "restored snapshot {}.", ShortId(snap->id)));
+  ctx.Say(FormatRestoreReport(report));
+  return kExitOk;
+}
+
 int Run(Context& ctx, const RestoreFlags& f) {
+  if (!f.to_database.empty()) return RunToDatabase(ctx, f);
   if (f.target.empty() == !f.to_stdout) {
     return Fail(ctx, Status::InvalidArgument(L("--target DIR か --stdout のどちらか一方を指定してください",
                                                "give exactly one of --target DIR and --stdout")));
@@ -82,6 +140,20 @@ void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   r->add_flag("--stdout", f.to_stdout, L("1 つのストリームを標準出力へ", "write one stream to standard output"));
   r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"));
   r->add_flag("--overwrite", f.overwrite, L("既存のファイルを上書き", "replace existing files"));
+  r->add_option("--to-database", f.to_database,
+                L("データベースへ復元: postgresql | mysql | sqlite | sqlserver (復元後に行数などを確認)",
+                  "restore into a database: postgresql | mysql | sqlite | sqlserver (checked afterwards)"));
+  r->add_option("--db-host", f.db_host, L("DB サーバーのホスト", "database server host"));
+  r->add_option("--db-port", f.db_port, L("DB サーバーのポート", "database server port"));
+  r->add_option("--db-user", f.db_user, L("DB のユーザー", "database user"));
+  r->add_option("--db-name", f.db_name, L("復元先のデータベース名 (sqlite はファイル)", "database to restore into (sqlite: the file)"));
+  r->add_option("--db-password-file", f.db_password_file,
+                L("DB パスワードのファイル (または環境変数 KURA_DB_PASSWORD、.pgpass)", "file with the database password (or env KURA_DB_PASSWORD, .pgpass)"));
+  r->add_option("--db-socket", f.db_socket, L("MySQL/MariaDB のソケット", "MySQL/MariaDB socket"));
+  r->add_option("--db-client-dir", f.db_client_dir, L("pg_restore などのあるディレクトリ", "directory of pg_restore etc."));
+  r->add_option("--stream", f.stream, L("復元するストリーム (既定: 唯一のもの)", "stream to restore (default: the only one)"));
+  r->add_flag("--replace", f.replace, L("既存のデータベースを置き換える", "replace an existing database"));
+  r->add_flag("--no-owner", f.no_owner, L("PostgreSQL: 所有者を復元しない", "PostgreSQL: do not restore ownership"));
   OnRun(r, ctx, exit_code, [&ctx] { return Run(ctx, f); });
 }
 

@@ -1,0 +1,104 @@
+#include "agent/agent_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "agent/job_lock.h"
+#include "agent/job_runner.h"
+#include "agent/schedule.h"
+#include "agent/send_queue.h"
+#include "util/fs.h"
+#include "util/i18n.h"
+
+namespace kura {
+
+namespace {
+
+const Clock& ClockOf(const AgentOptions& o) { return o.clock ? *o.clock : SystemClock(); }
+
+bool Stopping(const AgentOptions& o) { return o.stop != nullptr && o.stop->load(); }
+
+}  // namespace
+
+Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& options) {
+  const Clock& clock = ClockOf(options);
+  TickReport report;
+  KURA_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0755));
+  KURA_ASSIGN_OR_RETURN(ScheduleState state, LoadScheduleState(config.ScheduleStateFile()));
+  std::vector<std::string> damaged;
+  KURA_ASSIGN_OR_RETURN(std::vector<SendItem> items, SendQueue(config.QueueDir()).List(&damaged));
+  for (const std::string& d : damaged) {
+    if (options.log) options.log->Write(clock, "queue", {{"result", "damaged"}, {"file", d}});
+  }
+  std::vector<QueuedSend> queued;
+  for (const SendItem& i : items) queued.push_back({i.id, i.job, i.next_attempt, i.night, i.attempts});
+
+  Decision decision = Decide(config, state, queued, clock.NowUnix());
+  state = decision.state;
+  // Saved before acting: an agent killed mid-run finds the slot started but not done.
+  KURA_RETURN_IF_ERROR(SaveScheduleState(config.ScheduleStateFile(), state));
+  report.next_wake = decision.next_wake;
+
+  RunContext ctx{&config, &clock, options.log, options.progress};
+  for (const AgentAction& a : decision.actions) {
+    if (Stopping(options)) break;
+    const JobConfig* job = config.FindJob(a.job);
+    if (job == nullptr) continue;
+    if (a.type == AgentAction::Type::kRun) {
+      auto r = RunJob(ctx, *job, a.kind, /*defer_send=*/false);
+      RunOutcome outcome = RunOutcome::kFailed;
+      if (!r.ok() && r.status().code() == Code::kLocked) outcome = RunOutcome::kLocked;
+      else if (r.ok() && r->status.ok()) outcome = RunOutcome::kOk;
+      ++report.runs;
+      if (outcome != RunOutcome::kOk) ++report.runs_failed;
+      report.lines.push_back(fmt::format("run {} {}: {}", a.job, KindName(a.kind),
+                                         r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
+      RecordRunOutcome(state, *job, a.kind, outcome, config.retry, clock.NowUnix());
+      KURA_RETURN_IF_ERROR(SaveScheduleState(config.ScheduleStateFile(), state));
+    } else {
+      auto r = SendQueued(ctx, a.item);
+      ++report.sends;
+      if (!r.ok() || !r->status.ok()) ++report.sends_failed;
+      report.lines.push_back(fmt::format("send {}: {}", a.item,
+                                         r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
+    }
+  }
+  return report;
+}
+
+Status RunAgent(const AgentConfig& config, const AgentOptions& options, TickReport* last) {
+  const Clock& clock = ClockOf(options);
+  KURA_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0755));
+  KURA_ASSIGN_OR_RETURN(auto lock, FileLock::Acquire(config.state_dir + "/agent.lock", 0,
+                                                     Tr("kura agent は既に動いています ({})", "a kura agent is already running ({})",
+                                                        config.state_dir)));
+  auto sleep = options.sleep;
+  if (!sleep) {
+    sleep = [&options](int64_t seconds) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+      while (std::chrono::steady_clock::now() < until && !Stopping(options)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    };
+  }
+  if (options.log && !options.once) options.log->Write(clock, "agent", {{"event", "start"}, {"config", config.path}});
+  for (;;) {
+    auto tick = AgentTick(config, options);
+    if (!tick.ok()) {
+      if (options.log) options.log->Write(clock, "agent", {{"result", "failed"}, {"error", tick.status().message()}});
+      if (options.once) return tick.status();
+    } else if (last) {
+      *last = *tick;
+    }
+    if (options.once || Stopping(options)) break;
+    int64_t now = clock.NowUnix();
+    int64_t wait = tick.ok() ? tick->next_wake - now : 60;
+    sleep(std::clamp<int64_t>(wait, 1, 60));
+    if (Stopping(options)) break;
+  }
+  if (options.log && !options.once) options.log->Write(clock, "agent", {{"event", "stop"}});
+  return Status::Ok();
+}
+
+}  // namespace kura
