@@ -30,9 +30,30 @@ class EntryStream : public ByteReader {
     for (auto& f : window_) f.wait();  // the tasks reference this object's members
   }
 
+  // The next piece of the stream without copying it: valid until the next call; empty at
+  // the end (after the SHA-256 check passed).
+  Result<ByteView> NextBlock() {
+    KURA_RETURN_IF_ERROR(Advance());
+    if (pos_ == current_.size()) return ByteView();
+    ByteView out(current_.data() + pos_, current_.size() - pos_);
+    pos_ = current_.size();
+    return out;
+  }
+
   Result<size_t> Read(uint8_t* buf, size_t n) override {
+    KURA_RETURN_IF_ERROR(Advance());
+    if (pos_ == current_.size()) return size_t{0};
+    size_t k = std::min(n, current_.size() - pos_);
+    std::memcpy(buf, current_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  // Makes current_ hold unread bytes, or leaves it exhausted at the end of the stream.
+  Status Advance() {
     while (pos_ == current_.size()) {
-      if (window_.empty()) return Finish();
+      if (window_.empty()) return Finish().status();
       Result<Bytes> next = window_.front().get();
       window_.pop_front();
       Refill();
@@ -42,17 +63,14 @@ class EntryStream : public ByteReader {
       sha_.Update(current_);
       produced_ += current_.size();
     }
-    size_t k = std::min(n, current_.size() - pos_);
-    std::memcpy(buf, current_.data() + pos_, k);
-    pos_ += k;
-    return k;
+    return Status::Ok();
   }
 
- private:
   void Refill() {
     while (window_.size() < kWindow && next_index_ < entry_.blobs.size()) {
       const crypto::Hash& id = snapshot_.blobs[entry_.blobs[next_index_++]];
-      window_.push_back(pool_.Submit([this, id] { return repo_.ReadBlob(id); }));
+      // The stream's SHA-256 is checked at the end, so the per-blob ID check is not repeated.
+      window_.push_back(pool_.Submit([this, id] { return repo_.ReadBlob(id, /*check_id=*/false); }));
     }
   }
 
@@ -90,14 +108,13 @@ class EntryStream : public ByteReader {
 Status CopyEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
                  ThreadPool& pool, ProgressSink* progress, uint64_t* bytes_done) {
   EntryStream in(repo, snapshot, entry, pool);
-  Bytes buf(1 << 20);
   Progress p;
   p.current = entry.meta.path;
   for (;;) {
-    KURA_ASSIGN_OR_RETURN(size_t n, in.Read(buf.data(), buf.size()));
-    if (n == 0) return Status::Ok();
-    KURA_RETURN_IF_ERROR(out.Write(buf.data(), n));
-    if (bytes_done) *bytes_done += n;
+    KURA_ASSIGN_OR_RETURN(ByteView block, in.NextBlock());
+    if (block.empty()) return Status::Ok();
+    KURA_RETURN_IF_ERROR(out.Write(block.data(), block.size()));
+    if (bytes_done) *bytes_done += block.size();
     if (progress) {
       p.bytes_done = bytes_done ? *bytes_done : 0;
       progress->Update(p);

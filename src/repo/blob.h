@@ -21,8 +21,10 @@ crypto::Hash ComputeBlobId(const RepoKeys& keys, ByteView plaintext);
 // Thread-safe (per-thread compression contexts). `zstd_level` 0 disables compression.
 EncodedBlob EncodeBlob(const RepoKeys& keys, const crypto::Hash& id, ByteView plaintext, int zstd_level);
 
-// Opens, decompresses and checks the ID. Errors: kCorruption naming the blob.
-Result<Bytes> DecodeBlob(const RepoKeys& keys, const PackEntry& entry, ByteView sealed);
+// Opens, decompresses and, with `check_id`, recomputes the ID. Errors: kCorruption naming
+// the blob. The AEAD tag (bound to the ID) already detects any damage, so callers that also
+// check a whole-stream SHA-256 (restore) may skip the ID recomputation; verify keeps it.
+Result<Bytes> DecodeBlob(const RepoKeys& keys, const PackEntry& entry, ByteView sealed, bool check_id = true);
 
 // The additional data a sealed blob is bound to.
 Bytes BlobAad(const crypto::Hash& id, uint8_t compression);

@@ -111,7 +111,7 @@ Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config) {
   return named;
 }
 
-Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const RestoreOptions& o, RestoreReport* report) {
+Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRestoreOptions& o, RestoreReport* report) {
   if (o.target.empty()) return Missing("restore", "target");
   if (c.kind == "postgresql") {
     PgRestoreTarget t;

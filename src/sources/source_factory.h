@@ -74,7 +74,7 @@ DbConnection ConnectionOf(const SourceConfig& config);
 Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config);
 
 // How to restore a database snapshot made by a source of `config.kind`.
-struct RestoreOptions {
+struct DbRestoreOptions {
   // The database to restore into (postgresql, mysql, sqlserver), or the file to write
   // (sqlite). REQUIRED. Restoring into a new name and comparing is the safe default.
   std::string target;
@@ -90,7 +90,7 @@ struct RestoreOptions {
 // Restores with the kind's Restore* function using config's connection settings, and fills
 // *report with the checks made. Errors: kUnsupported for files and command sources (their
 // restore is a file extraction, done by the restore engine), else the Restore* errors.
-Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& config, const RestoreOptions& options,
+Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& config, const DbRestoreOptions& options,
                          RestoreReport* report);
 
 }  // namespace kura

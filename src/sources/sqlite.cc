@@ -50,7 +50,7 @@ Status SqliteError(int rc, sqlite3* db, const std::string& what, const std::stri
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
     return Status::Corruption(Tr("{} ({}): SQLite データベースではないか、壊れています: {}",
-                                 "{} ({}): not an SQLite database, or a damaged one: {}", what, path, detail));
+                                   "{} ({}): not an SQLite database, or a damaged one: {}", what, path, detail));
   }
   return Status::SourceFailed(Tr("{} ({}) に失敗しました: {}", "{} ({}) failed: {}", what, path, detail));
 }
@@ -85,7 +85,16 @@ class SqliteSource : public Source {
   std::string Kind() const override { return "sqlite"; }
   std::string Name() const override { return o_.path; }
 
+  // A missing or damaged database file is the source's failure (exit 5): "not found" or
+  // "corruption" would point the user at the repository instead.
   Status Backup(SnapshotWriter& out) override {
+    Status st = Copy(out);
+    if (st.code() == Code::kNotFound || st.code() == Code::kCorruption) return Status::SourceFailed(st.message());
+    return st;
+  }
+
+ private:
+  Status Copy(SnapshotWriter& out) {
     struct stat st {};
     if (::stat(o_.path.c_str(), &st) != 0) return ErrnoStatus(errno, L("SQLite データベースを開く", "opening SQLite database"), o_.path);
     KURA_ASSIGN_OR_RETURN(auto tmp, PrivateTempDir::Create(o_.temp_dir));

@@ -321,8 +321,8 @@ password_file = "{3}"
                                           host, src, sb.Path("local"), sb.password_file()));
   Scenario sc{sb, "lite"};
   sc.source_db = src;
-  sc.failure_exit = 3;  // the sqlite source reports a missing file as not_found
-  sc.failure_code = "not_found";
+  sc.failure_exit = 5;  // a missing database file is the source's failure
+  sc.failure_code = "source_failed";
   sc.dump = [&](const std::string& db) { return SqliteDump(db.find('/') == std::string::npos ? sb.Path(db + ".db") : db); };
   sc.change = [&] { SqliteExec(src, "UPDATE patients SET note = '変更後' WHERE id = 1; INSERT INTO patients VALUES (4, '鈴木', 60.2, NULL, NULL)"); };
   sc.break_source = [&](bool broken) {

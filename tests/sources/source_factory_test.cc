@@ -85,7 +85,7 @@ TEST(SourceFactoryTest, RestoreOfFilesSourceIsUnsupported) {
   SourceConfig c;
   c.kind = "files";
   testing::MemorySnapshot snap;
-  RestoreOptions o;
+  DbRestoreOptions o;
   o.target = "x";
   EXPECT_EQ(RestoreFromConfig(snap, c, o, nullptr).code(), Code::kUnsupported);
   o.target.clear();

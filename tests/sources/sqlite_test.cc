@@ -260,11 +260,13 @@ TEST_F(SqliteSourceTest, MissingOrNonDatabaseFileIsAnError) {
   SqliteSourceOptions o;
   o.path = dir_ + "/missing.db";
   MemorySnapshot snap;
-  EXPECT_EQ(NewSqliteSource(o)->Backup(snap).code(), Code::kNotFound);
+  Status missing = NewSqliteSource(o)->Backup(snap);
+  EXPECT_EQ(missing.code(), Code::kSourceFailed) << missing.ToString();
+  EXPECT_NE(missing.message().find("missing.db"), std::string::npos);
   o.path = dir_ + "/text.db";
   std::ofstream(o.path) << std::string(5000, 'x');
   Status s = NewSqliteSource(o)->Backup(snap);
-  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kSourceFailed) << s.ToString();
   EXPECT_TRUE(snap.Entries().empty());
 }
 
