@@ -136,9 +136,12 @@ void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
   static BackupFlags f;
   CLI::App* b = app.add_subcommand("backup", L("バックアップを作成", "make a backup"));
   b->add_option("PATH", f.paths, L("バックアップするファイルやディレクトリ", "files and directories to back up"));
-  b->add_option("--exclude", f.excludes, L("除外するパターン (複数可)", "glob pattern to exclude (repeatable)"));
+  // allow_extra_args(false): each --exclude/--tag takes one value, so `--tag night /srv` keeps
+  // /srv as the path to back up instead of swallowing it as a second tag.
+  b->add_option("--exclude", f.excludes, L("除外するパターン (複数可)", "glob pattern to exclude (repeatable)"))
+      ->allow_extra_args(false);
   b->add_option("--kind", f.kind, L("世代の種類: daily | monthly | manual (既定 manual)", "generation kind: daily | monthly | manual (default manual)"));
-  b->add_option("--tag", f.tags, L("タグ (複数可)", "tag (repeatable)"));
+  b->add_option("--tag", f.tags, L("タグ (複数可)", "tag (repeatable)"))->allow_extra_args(false);
   b->add_option("--host", f.host, L("記録するホスト名 (既定はこの PC)", "host name to record (default: this machine)"));
   b->add_flag("--stdin", f.from_stdin, L("標準入力を 1 つのストリームとして保存", "store standard input as one stream"));
   b->add_option("--stdin-name", f.stdin_name, L("ストリームの名前", "name of the stream"));

@@ -138,7 +138,7 @@ void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   r->add_option("SNAPSHOT", f.snapshot, L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))->required();
   r->add_option("--target", f.target, L("復元先ディレクトリ", "directory to restore into"));
   r->add_flag("--stdout", f.to_stdout, L("1 つのストリームを標準出力へ", "write one stream to standard output"));
-  r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"));
+  r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"))->allow_extra_args(false);
   r->add_flag("--overwrite", f.overwrite, L("既存のファイルを上書き", "replace existing files"));
   r->add_option("--to-database", f.to_database,
                 L("データベースへ復元: postgresql | mysql | sqlite | sqlserver (復元後に行数などを確認)",

@@ -28,33 +28,51 @@ Bytes RepoConfig::Serialize() const {
 }
 
 Result<RepoConfig> RepoConfig::Parse(ByteView bytes, const std::string& location) {
+  // Something that is not a kura config at all (another program's `config`, a text file)
+  // means this is not a kura repository; a kura config with bad fields is a damaged one.
   auto not_repo = [&] {
-    return Status::Corruption(Tr("{} は kura のリポジトリではありません (config が読めません)",
-                                 "{} is not a kura repository (unreadable config)", location));
+    return Status::NotFound(Tr("{} は kura のリポジトリではありません (config が kura のものではありません)。"
+                               "パスを確認してください",
+                               "{} is not a kura repository (its config is not kura's); check the path",
+                               location));
+  };
+  auto damaged = [&] {
+    return Status::Corruption(Tr("{} のリポジトリの config が壊れています", "the config of repository {} is damaged",
+                                 location));
   };
   json doc = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || doc.value("format", "") != "kura-repository") return not_repo();
-  RepoConfig c;
-  c.version = doc.value("version", 0u);
-  if (c.version == 0) return not_repo();
-  if (c.version > format::kRepositoryVersion) {
-    return Status::Unsupported(Tr("{} は新しい形式 (version {}) のリポジトリです。kura を更新してください",
-                                  "{} is a repository of a newer format (version {}); update kura",
-                                  location, c.version));
-  }
-  c.id = doc.value("id", "");
-  c.created = doc.value("created", "");
-  const json& ch = doc.value("chunker", json::object());
-  if (ch.value("algorithm", "") != "fastcdc-gear-v1") return not_repo();
-  c.chunker.min_size = ch.value("min", 0u);
-  c.chunker.avg_size = ch.value("avg", 0u);
-  c.chunker.max_size = ch.value("max", 0u);
-  c.pack_target_size = doc.value("pack_target_size", format::kDefaultPackTargetSize);
-  if (c.id.size() != 32 || !c.chunker.Valid() || c.pack_target_size < (1u << 16) ||
-      doc.value("blob_id", "") != "hmac-sha256" || doc.value("cipher", "") != "aes-256-gcm") {
+  if (!doc.is_object()) return not_repo();
+  auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string() || format->get<std::string>() != "kura-repository") {
     return not_repo();
   }
-  return c;
+  // json::value() throws on a field of the wrong type; the file is untrusted input.
+  try {
+    RepoConfig c;
+    const json& version = doc.value("version", json(0));
+    if (!version.is_number_unsigned() || version.get<uint64_t>() == 0) return damaged();
+    if (version.get<uint64_t>() > format::kRepositoryVersion) {
+      return Status::Unsupported(Tr("{} は新しい形式 (version {}) のリポジトリです。kura を更新してください",
+                                    "{} is a repository of a newer format (version {}); update kura",
+                                    location, version.get<uint64_t>()));
+    }
+    c.version = version.get<uint32_t>();
+    c.id = doc.value("id", "");
+    c.created = doc.value("created", "");
+    const json& ch = doc.value("chunker", json::object());
+    if (ch.value("algorithm", "") != "fastcdc-gear-v1") return damaged();
+    c.chunker.min_size = ch.value("min", 0u);
+    c.chunker.avg_size = ch.value("avg", 0u);
+    c.chunker.max_size = ch.value("max", 0u);
+    c.pack_target_size = doc.value("pack_target_size", format::kDefaultPackTargetSize);
+    if (c.id.size() != 32 || !c.chunker.Valid() || c.pack_target_size < (1u << 16) ||
+        doc.value("blob_id", "") != "hmac-sha256" || doc.value("cipher", "") != "aes-256-gcm") {
+      return damaged();
+    }
+    return c;
+  } catch (const json::exception&) {
+    return damaged();
+  }
 }
 
 }  // namespace kura

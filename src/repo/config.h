@@ -17,8 +17,9 @@ struct RepoConfig {
   uint32_t pack_target_size = 0;
 
   Bytes Serialize() const;
-  // Errors: kCorruption (not a kura config; message says this is not a kura repository),
-  // kUnsupported (a newer version than this build reads).
+  // Errors: kNotFound (not a kura config at all: this is not a kura repository),
+  // kCorruption (a kura config with missing or malformed fields), kUnsupported (a newer
+  // version than this build reads).
   static Result<RepoConfig> Parse(ByteView bytes, const std::string& location);
 };
 

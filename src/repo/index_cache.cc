@@ -40,9 +40,12 @@ Result<std::unique_ptr<IndexCache>> IndexCache::Open(const std::string& dir) {
     Status st = rc == SQLITE_OK ? Status::Ok() : CacheError(c->db_, c->path_);
     if (st.ok()) {
       sqlite3_busy_timeout(c->db_, 10000);
+      st = c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    }
+    if (st.ok()) st = c->MigrateSchema();
+    if (st.ok()) {
       st = c->Exec(
-          "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-          "CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+          "CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
           "CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,"
           " stored INTEGER NOT NULL, raw INTEGER NOT NULL, compression INTEGER NOT NULL,"
           " PRIMARY KEY(id, pack)) WITHOUT ROWID;"
@@ -51,7 +54,7 @@ Result<std::unique_ptr<IndexCache>> IndexCache::Open(const std::string& dir) {
     if (st.ok()) {
       const char* sqls[] = {"SELECT pack, offset, stored, raw, compression FROM blobs WHERE id=?1 LIMIT 1",
                             "INSERT OR IGNORE INTO blobs VALUES(?1,?2,?3,?4,?5,?6)",
-                            "INSERT OR IGNORE INTO packs VALUES(?1)"};
+                            "INSERT OR REPLACE INTO packs VALUES(?1,?2)"};
       sqlite3_stmt** stmts[] = {&c->find_, &c->insert_blob_, &c->insert_pack_};
       for (int i = 0; i < 3 && st.ok(); ++i) {
         if (sqlite3_prepare_v2(c->db_, sqls[i], -1, stmts[i], nullptr) != SQLITE_OK) {
@@ -71,6 +74,21 @@ Result<std::unique_ptr<IndexCache>> IndexCache::Open(const std::string& dir) {
     for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((c->path_ + suffix).c_str());
   }
   return Status::Internal("unreachable");
+}
+
+// Schema 2 added packs.size. The cache is disposable, so an older schema is simply dropped
+// and rebuilt from the pack headers.
+static constexpr int kCacheSchema = 2;
+
+Status IndexCache::MigrateSchema() {
+  sqlite3_stmt* st = nullptr;
+  int version = -1;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+  if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version == kCacheSchema) return Status::Ok();
+  KURA_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS packs;"));
+  return Exec(("PRAGMA user_version=" + std::to_string(kCacheSchema)).c_str());
 }
 
 IndexCache::~IndexCache() {
@@ -121,8 +139,11 @@ Status IndexCache::AddPackLocked(const std::string& pack, const std::vector<Pack
       return st;
     }
   }
+  uint64_t size = PackHeaderSize(static_cast<uint32_t>(entries.size()));
+  for (const PackEntry& e : entries) size += e.stored_length;
   sqlite3_reset(insert_pack_);
   sqlite3_bind_text(insert_pack_, 1, pack.c_str(), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(insert_pack_, 2, static_cast<sqlite3_int64>(size));
   if (sqlite3_step(insert_pack_) != SQLITE_DONE) {
     Status st = CacheError(db_, path_);
     (void)Exec("ROLLBACK");
@@ -151,7 +172,9 @@ Status IndexCache::RemovePackLocked(const std::string& pack) {
 Status IndexCache::QuarantinePack(const std::string& pack) {
   std::lock_guard lock(mu_);
   sqlite3_stmt* st = nullptr;
-  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1)"}) {
+  // The pack row keeps the size it was indexed with, so Sync keeps treating it as known
+  // (and quarantined); a pack never indexed gets size 0, which Sync re-checks.
+  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"}) {
     if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
     sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -172,6 +195,19 @@ std::vector<std::string> IndexCache::Packs() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK) return out;
   while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::map<std::string, uint64_t> IndexCache::PackSizes() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT name, size FROM packs", -1, &st, nullptr) != SQLITE_OK) return out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    out.emplace(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                static_cast<uint64_t>(sqlite3_column_int64(st, 1)));
+  }
   sqlite3_finalize(st);
   return out;
 }
@@ -223,9 +259,8 @@ Result<SyncStats> IndexCache::Sync(ObjectStore& store) {
   std::set<std::string> present;
   for (const ObjectInfo& o : listed) present.insert(o.name);
   SyncStats stats;
-  std::vector<std::string> known = Packs();
-  std::set<std::string> known_set(known.begin(), known.end());
-  for (const std::string& p : known) {
+  std::map<std::string, uint64_t> known = PackSizes();
+  for (const auto& [p, size] : known) {
     if (!present.count(p)) {
       std::lock_guard lock(mu_);
       KURA_RETURN_IF_ERROR(RemovePackLocked(p));
@@ -233,7 +268,14 @@ Result<SyncStats> IndexCache::Sync(ObjectStore& store) {
     }
   }
   for (const ObjectInfo& o : listed) {
-    if (known_set.count(o.name)) continue;
+    auto k = known.find(o.name);
+    if (k != known.end()) {
+      if (k->second == o.size) continue;
+      // The object changed size since it was indexed (truncated by a torn write or a bad
+      // copy): its blobs must not serve dedup any more. Read its header again below.
+      std::lock_guard lock(mu_);
+      KURA_RETURN_IF_ERROR(RemovePackLocked(o.name));
+    }
     auto header = ReadPackHeader(store, o.name, o.size);
     if (!header.ok()) {
       if (header.status().code() != Code::kCorruption && header.status().code() != Code::kUnsupported) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,8 +43,9 @@ class IndexCache {
   static Result<std::unique_ptr<IndexCache>> Open(const std::string& dir);
   ~IndexCache();
 
-  // Reads the header of every pack the cache does not know, and forgets packs that are
-  // gone from the store.
+  // Reads the header of every pack the cache does not know, forgets packs that are gone
+  // from the store, and re-reads (or, when damaged, forgets) packs whose object size no
+  // longer matches the header indexed before. Damaged packs are reported, never indexed.
   Result<SyncStats> Sync(ObjectStore& store);
 
   std::optional<BlobLocation> Find(const crypto::Hash& id);
@@ -53,11 +55,14 @@ class IndexCache {
   // and the next backup stores those blobs anew instead of referring to damaged data.
   Status QuarantinePack(const std::string& pack);
   std::vector<std::string> Packs();
+  // Pack name -> the object size its indexed header implies.
+  std::map<std::string, uint64_t> PackSizes();
   std::vector<PackEntry> PackEntries(const std::string& pack);
 
  private:
   IndexCache() = default;
   Status Exec(const char* sql);
+  Status MigrateSchema();
   Status AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries);
   Status RemovePackLocked(const std::string& pack);
 

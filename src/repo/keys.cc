@@ -101,22 +101,28 @@ Result<KeySlot> ParseKeySlot(const std::string& id, ByteView bytes) {
     return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", id));
   };
   json doc = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || doc.value("format", "") != "kura-key") return bad();
-  if (doc.value("version", 0u) > format::kKeySlotVersion) {
-    return Status::Unsupported(Tr("鍵スロット {} は新しい形式 (version {}) です。kura を更新してください",
-                                  "key slot {} has a newer format (version {}); update kura", id,
-                                  doc.value("version", 0u)));
+  // json::value() throws on a field of the wrong type; slots are untrusted input.
+  try {
+    if (!doc.is_object() || doc.value("format", "") != "kura-key") return bad();
+    if (doc.value("version", 0u) > format::kKeySlotVersion) {
+      return Status::Unsupported(Tr("鍵スロット {} は新しい形式 (version {}) です。kura を更新してください",
+                                    "key slot {} has a newer format (version {}); update kura", id,
+                                    doc.value("version", 0u)));
+    }
+    auto kind = ParseSlotKind(doc.value("kind", ""));
+    if (!kind || !doc.contains("wrapped") || !doc["wrapped"].is_string()) return bad();
+    (void)doc.value("repository", "");  // read by Repository; checked here once
+    KeySlot slot;
+    slot.id = id;
+    slot.kind = *kind;
+    slot.label = doc.value("label", "");
+    slot.host = doc.value("host", "");
+    slot.created = doc.value("created", "");
+    slot.doc = std::move(doc);
+    return slot;
+  } catch (const json::exception&) {
+    return bad();
   }
-  auto kind = ParseSlotKind(doc.value("kind", ""));
-  if (!kind || !doc.contains("wrapped") || !doc["wrapped"].is_string()) return bad();
-  KeySlot slot;
-  slot.id = id;
-  slot.kind = *kind;
-  slot.label = doc.value("label", "");
-  slot.host = doc.value("host", "");
-  slot.created = doc.value("created", "");
-  slot.doc = std::move(doc);
-  return slot;
 }
 
 static Result<SecretKey> ToKey(const Bytes& master) {
@@ -126,18 +132,29 @@ static Result<SecretKey> ToKey(const Bytes& master) {
   return SecretKey(master);
 }
 
-Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_id, const Credentials& creds) {
-  auto wrapped = FromHex(slot.doc["wrapped"].get<std::string>());
-  if (!wrapped) return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", slot.id));
+static Result<SecretKey> UnwrapSlotUnchecked(const KeySlot& slot, const std::string& repository_id,
+                                             const Credentials& creds) {
+  auto damaged = [&] {
+    return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", slot.id));
+  };
+  auto wrapped_field = slot.doc.find("wrapped");
+  if (wrapped_field == slot.doc.end() || !wrapped_field->is_string()) return damaged();
+  auto wrapped = FromHex(wrapped_field->get<std::string>());
+  if (!wrapped) return damaged();
   if (slot.kind == KeySlotKind::kRecovery) {
     if (!creds.recovery_secret_key_file) return Status::NotFound("no recovery key offered");
     KURA_ASSIGN_OR_RETURN(std::string sk_hex, ReadKeyFile(*creds.recovery_secret_key_file));
     auto sk = FromHex(sk_hex);
-    auto pk = FromHex(slot.doc.value("recovery_public_key", ""));
-    if (!sk || sk->size() != crypto::kBoxSecretKeySize || !pk) {
+    SecureZero(sk_hex.data(), sk_hex.size());
+    if (!sk || sk->size() != crypto::kBoxSecretKeySize) {
       return Status::InvalidArgument(Tr("復旧用秘密鍵ファイル {} の形式が正しくありません",
                                         "recovery secret key file {} is malformed",
                                         *creds.recovery_secret_key_file));
+    }
+    auto pk = FromHex(slot.doc.value("recovery_public_key", ""));
+    if (!pk) {
+      SecureZero(sk->data(), sk->size());
+      return damaged();
     }
     auto master = crypto::SealedBoxOpen(*pk, *sk, *wrapped);
     SecureZero(sk->data(), sk->size());
@@ -154,20 +171,42 @@ Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_
     if (!creds.key_file) return Status::NotFound("no key file offered");
     KURA_ASSIGN_OR_RETURN(secret, ReadKeyFile(*creds.key_file));
   }
-  const json& kdf = slot.doc["kdf"];
+  // `slot.doc` is const: operator[] on a missing key would be undefined behaviour.
+  auto kdf_field = slot.doc.find("kdf");
+  if (kdf_field == slot.doc.end() || !kdf_field->is_object()) {
+    SecureZero(secret.data(), secret.size());
+    return damaged();
+  }
+  const json& kdf = *kdf_field;
   auto salt = FromHex(kdf.value("salt", ""));
-  if (!kdf.is_object() || kdf.value("algorithm", "") != "argon2id" || !salt || salt->size() != 16) {
-    return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", slot.id));
+  if (kdf.value("algorithm", "") != "argon2id" || !salt || salt->size() != 16) {
+    SecureZero(secret.data(), secret.size());
+    return damaged();
   }
   crypto::Argon2Params params{kdf.value("ops_limit", uint64_t{3}), kdf.value("mem_limit", uint64_t{64} << 20)};
+  // kura writes 3 passes over 64 MiB; a slot asking for far more is damaged (or hostile) and
+  // would otherwise hang the open or exhaust memory.
+  if (params.ops_limit > 64 || params.mem_limit > (uint64_t{4} << 30)) {
+    SecureZero(secret.data(), secret.size());
+    return damaged();
+  }
   auto kek = crypto::Argon2id(secret, *salt, params);
   SecureZero(secret.data(), secret.size());
-  if (!kek.ok()) return kek.status();
+  if (!kek.ok()) return kek.status().code() == Code::kInvalidArgument ? damaged() : kek.status();
   auto master = crypto::Open(*kek, *wrapped, WrapAad(repository_id));
   if (!master.ok()) return Status::Unauthorized("secret does not open this slot");
   Result<SecretKey> key = ToKey(*master);
   SecureZero(master->data(), master->size());
   return key;
+}
+
+Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_id, const Credentials& creds) {
+  // json::value() throws on a field of the wrong type; slots are untrusted input.
+  try {
+    return UnwrapSlotUnchecked(slot, repository_id, creds);
+  } catch (const json::exception&) {
+    return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", slot.id));
+  }
 }
 
 Result<std::string> ReadKeyFile(const std::string& path) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
 #include "repo/blob.h"
 #include "repo/format.h"
 #include "util/hex.h"
@@ -73,6 +75,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
   repo->config_ = std::move(config);
   KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, repo->ListKeysFrom(*store));
   std::optional<crypto::SecretKey> master;
+  std::vector<std::string> damaged_slots;
   for (const KeySlot& slot : slots) {
     auto key = UnwrapSlot(slot, repo->config_.id, creds);
     if (key.ok()) {
@@ -80,14 +83,23 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
       repo->opened_slot_ = slot.id;
       break;
     }
-    // A key file or recovery key that cannot be read is the user's problem to hear about.
     Code c = key.status().code();
+    // A damaged slot must not lock out the others (nor should its position in the list
+    // decide whether the repository opens): try the rest, and say so if nothing opened.
+    if (c == Code::kCorruption) {
+      damaged_slots.push_back(ShortId(slot.id));
+      continue;
+    }
+    // A key file or recovery key that cannot be read is the user's problem to hear about.
     if (c != Code::kUnauthorized && c != Code::kNotFound) return key.status();
   }
   if (!master) {
-    return Status::Unauthorized(
-        L("パスワードまたは鍵ファイルが正しくありません。リポジトリを開けませんでした",
-          "wrong password or key file: the repository could not be opened"));
+    std::string msg = L("パスワードまたは鍵ファイルが正しくありません。リポジトリを開けませんでした",
+                        "wrong password or key file: the repository could not be opened");
+    if (!damaged_slots.empty()) {
+      msg += Tr(" (壊れた鍵スロットがあります: {})", " (damaged key slots: {})", fmt::join(damaged_slots, ", "));
+    }
+    return Status::Unauthorized(msg);
   }
   repo->keys_ = RepoKeys::Derive(*master);
   repo->chunker_ = std::make_unique<Chunker>(repo->keys_.chunker, repo->config_.chunker);
@@ -169,7 +181,7 @@ Result<SnapshotMeta> Repository::LoadMeta(const std::string& snapshot_id) {
   return OpenSnapshotMeta(keys_, snapshot_id, bytes);
 }
 
-Result<Bytes> Repository::ReadBlob(const crypto::Hash& id) {
+Result<Bytes> Repository::ReadBlob(const crypto::Hash& id, bool check_id) {
   KURA_ASSIGN_OR_RETURN(IndexCache * cache, Cache());
   auto loc = cache->Find(id);
   if (!loc) {
@@ -178,7 +190,7 @@ Result<Bytes> Repository::ReadBlob(const crypto::Hash& id) {
   }
   KURA_ASSIGN_OR_RETURN(Bytes sealed,
                         store_->GetRange(ObjectType::kPack, loc->pack, loc->entry.offset, loc->entry.stored_length));
-  return DecodeBlob(keys_, loc->entry, sealed);
+  return DecodeBlob(keys_, loc->entry, sealed, check_id);
 }
 
 Result<std::vector<KeySlot>> Repository::ListKeysFrom(ObjectStore& store) {

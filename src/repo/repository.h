@@ -57,7 +57,8 @@ class Repository {
 
   // Reads and decodes one blob through the cache. Errors: kNotFound (no pack holds it),
   // kCorruption.
-  Result<Bytes> ReadBlob(const crypto::Hash& id);
+  // `check_id`: see DecodeBlob. Default: true.
+  Result<Bytes> ReadBlob(const crypto::Hash& id, bool check_id = true);
 
   // Key slots.
   Result<std::vector<KeySlot>> ListKeys();

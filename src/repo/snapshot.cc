@@ -108,7 +108,7 @@ Result<Layout> ParseLayout(const std::string& id, ByteView b) {
 }
 }  // namespace
 
-Result<Snapshot> ParseSnapshot(const std::string& id, ByteView b) {
+static Result<Snapshot> ParseSnapshotUnchecked(const std::string& id, ByteView b) {
   KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, b));
   auto bad = [&](std::string_view why) {
     return Status::Corruption(
@@ -136,6 +136,20 @@ Result<Snapshot> ParseSnapshot(const std::string& id, ByteView b) {
   return s;
 }
 
+// json::value() throws on a field of the wrong type; snapshot bytes are untrusted input.
+static Status WrongType(const std::string& id) {
+  return Status::Corruption(Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})", id.substr(0, 8),
+                               "field type"));
+}
+
+Result<Snapshot> ParseSnapshot(const std::string& id, ByteView bytes) {
+  try {
+    return ParseSnapshotUnchecked(id, bytes);
+  } catch (const json::exception&) {
+    return WrongType(id);
+  }
+}
+
 bool IsSafeRelativePath(std::string_view path) {
   if (path.empty() || path.front() == '/') return false;
   size_t start = 0;
@@ -156,7 +170,7 @@ static std::optional<EntryType> ParseType(const std::string& t) {
   return std::nullopt;
 }
 
-Result<SnapshotMeta> OpenSnapshotMeta(const RepoKeys& keys, const std::string& id, ByteView b) {
+static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, const std::string& id, ByteView b) {
   KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, b));
   auto bad = [&](std::string_view why) {
     return Status::Corruption(
@@ -209,6 +223,14 @@ Result<SnapshotMeta> OpenSnapshotMeta(const RepoKeys& keys, const std::string& i
     m.entries.push_back(std::move(e));
   }
   return m;
+}
+
+Result<SnapshotMeta> OpenSnapshotMeta(const RepoKeys& keys, const std::string& id, ByteView bytes) {
+  try {
+    return OpenSnapshotMetaUnchecked(keys, id, bytes);
+  } catch (const json::exception&) {
+    return WrongType(id);
+  }
 }
 
 }  // namespace kura

@@ -279,8 +279,14 @@ TEST_F(EngineFaultTest, MissingPackFailsTheRestoreAsDamageNotAsNotFound) {
   auto set = Set(11, 300000);
   auto r = Backup(*repo_, set);
   ASSERT_TRUE(r.ok());
-  BlobLocation loc = PackOf(r->snapshot_id);
-  ASSERT_TRUE(base_.Delete(ObjectType::kPack, loc.pack).ok());
+  auto snap = repo_->FindSnapshot(r->snapshot_id);
+  auto meta = repo_->LoadMeta(r->snapshot_id);
+  ASSERT_TRUE(snap.ok() && meta.ok());
+  ASSERT_EQ(meta->entries[0].meta.path, "data-11");
+  // The pack holding the first blob of data-11 (the first file restored).
+  auto loc = (*repo_->Cache())->Find(snap->blobs[meta->entries[0].blobs[0]]);
+  ASSERT_TRUE(loc.has_value());
+  ASSERT_TRUE(base_.Delete(ObjectType::kPack, loc->pack).ok());
   auto back = ReadBack(*Reopen(&faults_), r->snapshot_id);
   ASSERT_FALSE(back.ok());
   EXPECT_EQ(back.status().code(), Code::kCorruption) << back.status().ToString();
@@ -296,7 +302,7 @@ TEST_F(EngineFaultTest, VerifyReadDataReportsExactlyTheDamagedSnapshots) {
   auto c = Backup(*repo_, both);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   BlobLocation loc = PackOf(a->snapshot_id);  // a pack written by A's backup: A's data only
-  faults_.CorruptReads(ObjectType::kPack, loc.pack, loc.entry.offset + 100);
+  faults_.CorruptReads(ObjectType::kPack, loc.pack, loc.entry.offset + loc.entry.stored_length / 2);
 
   VerifyReport report = VerifyFresh(/*read_data=*/true);
   EXPECT_FALSE(report.ok());

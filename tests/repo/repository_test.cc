@@ -1,0 +1,196 @@
+// Opening a repository: the errors a user meets first (no repository there, wrong password,
+// newer format) and key management (never lock the site out of its own backups).
+#include "repo/repository.h"
+
+#include <gtest/gtest.h>
+
+#include "objstore/memory_store.h"
+#include "support/repo_engine.h"
+#include "util/hex.h"
+
+namespace kura {
+namespace {
+
+using testing::BorrowedStore;
+using testing::Password;
+
+class RepositoryTest : public testing::EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    SetLanguage(Language::kEnglish);
+  }
+  void TearDown() override { SetLanguage(Language::kJapanese); }
+  Result<std::unique_ptr<Repository>> Open(const Credentials& c) {
+    return Repository::Open(std::make_unique<BorrowedStore>(&store_), c);
+  }
+  MemoryStore store_{"/mnt/nas/kura"};
+};
+
+TEST_F(RepositoryTest, OpensWithThePasswordItWasMadeWith) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  auto again = Open(Password());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->id(), repo->id());
+  EXPECT_EQ((*again)->opened_slot(), repo->opened_slot());
+  EXPECT_EQ(ToHex(crypto::HmacSha256((*again)->keys().blob_id, AsBytes("x"))),
+            ToHex(crypto::HmacSha256(repo->keys().blob_id, AsBytes("x"))));
+}
+
+TEST_F(RepositoryTest, WrongPasswordIsUnauthorizedWithAClearMessage) {
+  ASSERT_NE(Init(&store_), nullptr);
+  auto repo = Open(Password("hunter2-guess"));
+  ASSERT_EQ(repo.status().code(), Code::kUnauthorized);
+  EXPECT_NE(repo.status().message().find("wrong password or key file"), std::string::npos) << repo.status().message();
+  EXPECT_EQ(repo.status().message().find("hunter2"), std::string::npos) << "the message must not echo the password";
+}
+
+TEST_F(RepositoryTest, NoCredentialsIsInvalidArgument) {
+  ASSERT_NE(Init(&store_), nullptr);
+  auto repo = Open(Credentials{});
+  ASSERT_EQ(repo.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(repo.status().message().find("KURA_PASSWORD_FILE"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, EmptyStoreIsNotARepository) {
+  auto repo = Open(Password());
+  ASSERT_EQ(repo.status().code(), Code::kNotFound);
+  EXPECT_NE(repo.status().message().find("/mnt/nas/kura"), std::string::npos);
+  EXPECT_NE(repo.status().message().find("kura init"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
+  ASSERT_NE(Init(&store_), nullptr);
+  auto again = Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(), InitOptions{}, SystemClock());
+  EXPECT_EQ(again.status().code(), Code::kAlreadyExists);
+}
+
+TEST_F(RepositoryTest, NewerFormatIsUnsupported) {
+  ASSERT_NE(Init(&store_), nullptr);
+  std::string config(AsString(*store_.Get(ObjectType::kConfig, "config")));
+  config.replace(config.find("\"version\": 1"), 12, "\"version\": 7");
+  ASSERT_TRUE(store_.Put(ObjectType::kConfig, "config", AsBytes(config)).ok());
+  auto repo = Open(Password());
+  EXPECT_EQ(repo.status().code(), Code::kUnsupported) << repo.status().ToString();
+}
+
+TEST_F(RepositoryTest, TheLastPasswordOrKeyFileSlotCannotBeRemoved) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  std::string first = repo->opened_slot();
+  Status st = repo->RemoveKey(first.substr(0, 8));
+  ASSERT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("last password or key file"), std::string::npos);
+
+  // A recovery slot does not count: it alone would lock the site out.
+  crypto::BoxKeyPair vendor = crypto::GenerateBoxKeyPair();
+  auto rec = repo->AddRecoveryKey(vendor.public_key, KeySlotInfo{"", "vendor", "h", "2026-11-21T00:00:00Z"});
+  ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+  EXPECT_EQ(repo->RemoveKey(first).code(), Code::kInvalidArgument);
+
+  auto second = repo->AddSecretKey(KeySlotKind::kPassword, "second password",
+                                   KeySlotInfo{"", "second", "h", "2026-11-22T00:00:00Z"});
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(repo->RemoveKey(first).ok());
+  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized) << "the removed password must stop working";
+  EXPECT_TRUE(Open(Password("second password")).ok());
+  EXPECT_EQ(repo->RemoveKey(*second).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(repo->RemoveKey(*rec).ok()) << "recovery slots may always be removed";
+  EXPECT_EQ(repo->RemoveKey("0000").code(), Code::kNotFound);
+}
+
+TEST_F(RepositoryTest, RecoverySecretKeyAloneOpensTheRepository) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  crypto::BoxKeyPair vendor = crypto::GenerateBoxKeyPair();
+  ASSERT_TRUE(repo->AddRecoveryKey(vendor.public_key, KeySlotInfo{"", "vendor", "h", "2026-11-21T00:00:00Z"}).ok());
+  EXPECT_EQ(repo->AddRecoveryKey(Bytes(5, 1), KeySlotInfo{}).status().code(), Code::kInvalidArgument);
+
+  testing::TempDir dir;
+  testing::WriteFile(dir.Sub("vendor.sk"), ToHex(vendor.secret_key) + "\n");
+  Credentials vendor_only;
+  vendor_only.recovery_secret_key_file = dir.Sub("vendor.sk");
+  auto opened = Open(vendor_only);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  // The same master key: what the site stored, the vendor can read.
+  EXPECT_EQ(crypto::HmacSha256((*opened)->keys().blob_id, AsBytes("karte")),
+            crypto::HmacSha256(repo->keys().blob_id, AsBytes("karte")));
+
+  crypto::BoxKeyPair stranger = crypto::GenerateBoxKeyPair();
+  testing::WriteFile(dir.Sub("stranger.sk"), ToHex(stranger.secret_key) + "\n");
+  vendor_only.recovery_secret_key_file = dir.Sub("stranger.sk");
+  EXPECT_EQ(Open(vendor_only).status().code(), Code::kUnauthorized);
+}
+
+TEST_F(RepositoryTest, KeyFileRepository) {
+  testing::TempDir dir;
+  ASSERT_TRUE(CreateKeyFile(dir.Sub("site.key")).ok());
+  Credentials c;
+  c.key_file = dir.Sub("site.key");
+  auto repo = Repository::Init(std::make_unique<BorrowedStore>(&store_), c, InitOptions{}, SystemClock());
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  EXPECT_TRUE(Open(c).ok());
+  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized);
+  ASSERT_TRUE(CreateKeyFile(dir.Sub("other.key")).ok());
+  c.key_file = dir.Sub("other.key");
+  EXPECT_EQ(Open(c).status().code(), Code::kUnauthorized);
+}
+
+// Regression: a damaged key slot that sorted before the user's slot made Open fail with
+// kCorruption, so one rotten slot on the NAS locked everybody out.
+TEST_F(RepositoryTest, ADamagedKeySlotDoesNotLockOutTheOthers) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  std::string bad = R"({"format": "kura-key", "version": 1, "repository": ")" + repo->id() +
+                    R"(", "kind": "password", "created": "0000", "wrapped": "00",
+                        "kdf": {"algorithm": "argon2id", "salt": "short"}})";
+  ASSERT_TRUE(store_.Put(ObjectType::kKey, ToHex(crypto::Sha256(AsBytes(bad))), AsBytes(bad)).ok());
+  std::string no_kdf = R"({"format": "kura-key", "version": 1, "repository": ")" + repo->id() +
+                       R"(", "kind": "password", "created": "0001", "wrapped": "00"})";
+  ASSERT_TRUE(store_.Put(ObjectType::kKey, ToHex(crypto::Sha256(AsBytes(no_kdf))), AsBytes(no_kdf)).ok());
+  auto opened = Open(Password());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(Open(Password("wrong password")).status().code(), Code::kUnauthorized);
+}
+
+TEST_F(RepositoryTest, FindSnapshotByLatestPrefixAndFullId) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  EXPECT_EQ(repo->FindSnapshot("latest").status().code(), Code::kNotFound);
+  auto put = [&](int64_t ms) {
+    SnapshotPlain plain;
+    plain.repository = repo->id();
+    plain.time = ms / 1000;
+    plain.time_ms = ms;
+    Bytes bytes = EncodeSnapshot(repo->keys(), plain, {}, SnapshotMeta{});
+    std::string id = ToHex(crypto::Sha256(bytes));
+    EXPECT_TRUE(store_.Put(ObjectType::kSnapshot, id, bytes).ok());
+    return id;
+  };
+  // Made within one second: milliseconds order them.
+  std::string b = put(1763700000900);
+  std::string a = put(1763700000100);
+  EXPECT_EQ(repo->FindSnapshot("latest")->id, b);
+  EXPECT_EQ(repo->FindSnapshot(a)->id, a);
+  EXPECT_EQ(repo->FindSnapshot(a.substr(0, 8))->id, a);
+  EXPECT_EQ(repo->FindSnapshot("abc").status().code(), Code::kNotFound) << "prefixes under 4 digits";
+  EXPECT_EQ(repo->FindSnapshot("zzzzzzzz").status().code(), Code::kNotFound);
+  auto list = repo->ListSnapshots();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, a) << "oldest first";
+  EXPECT_TRUE(repo->LoadMeta(a).ok());
+  // A snapshot object whose bytes do not match its name is damaged, and listed as such.
+  Bytes bytes = *store_.Get(ObjectType::kSnapshot, a);
+  bytes.back() ^= 1;
+  ASSERT_TRUE(store_.Delete(ObjectType::kSnapshot, a).ok());
+  ASSERT_TRUE(store_.Put(ObjectType::kSnapshot, a, bytes).ok());
+  std::vector<std::string> damaged;
+  ASSERT_EQ(repo->ListSnapshots(&damaged)->size(), 1u);
+  EXPECT_EQ(damaged, std::vector<std::string>{a});
+  EXPECT_EQ(repo->LoadMeta(a).status().code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace kura
