@@ -11,7 +11,7 @@
 # Knobs (environment):
 #   BENCH_SCALE=small|full     small: ~20 MB + ~10 MB for CI smoke runs; full (default):
 #                              ~1 GB dataset 1, a few hundred MB per dataset-2 file
-#   BENCH_NIGHTS=N             nights of dataset 2 (default 3; dataset 1 always has 2)
+#   BENCH_NIGHTS=N             nights of dataset 2 (default 3, small 2; dataset 1 has 2)
 #   BENCH_PGBENCH_SCALE, BENCH_CARE_VISITS   override the size of either dataset
 #   BENCH_REBUILD=1            rebuild even if the stamp says the data is current
 #
@@ -24,13 +24,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BENCH_SCALE="${BENCH_SCALE:-full}"
 case "$BENCH_SCALE" in
-  small) d1_scale=2;   d2_visits=20000 ;;
-  full)  d1_scale=100; d2_visits=600000 ;;
+  small) d1_scale=2;   d2_visits=20000;  d2_nights=2 ;;
+  full)  d1_scale=100; d2_visits=600000; d2_nights=3 ;;
   *) die "BENCH_SCALE must be small or full, not '$BENCH_SCALE'" ;;
 esac
 d1_scale="${BENCH_PGBENCH_SCALE:-$d1_scale}"
 d2_visits="${BENCH_CARE_VISITS:-$d2_visits}"
-nights="${BENCH_NIGHTS:-3}"
+nights="${BENCH_NIGHTS:-$d2_nights}"
 seed=20240601
 out="$BENCH_DIR/data/$BENCH_SCALE"
 

@@ -10,8 +10,8 @@
 #   init; backup of night 1, 2, ... (the night's file hard-linked to one fixed path, so
 #   every tool sees a changed file at the same path); an unchanged re-run of the last
 #   night; restore of the latest snapshot, compared with cmp; verify with a full data read.
-# Wall time and peak RSS (GNU time) of every step, repository size (du -sb) after every
-# backup. Results: bench/out/steps.tsv, bench/out/results.json, bench/out/benchmarks.md;
+# Wall time and peak RSS (GNU time) of every step, repository size (bytes in its files) after every
+# backup. Results: bench/out/$BENCH_SCALE/{steps.tsv,results.json,benchmarks.md};
 # the full run also copies the latter to docs/benchmarks.md.
 #
 # Environment:
@@ -39,7 +39,7 @@ require_tools restic borg cmp python3
 bash "$BENCH_DIR/datasets.sh" || die "building the datasets failed"
 data="$BENCH_DIR/data/$BENCH_SCALE"
 
-out="$BENCH_DIR/out"
+out="$BENCH_DIR/out/$BENCH_SCALE"
 mkdir -p "$out"
 steps="$out/steps.tsv"
 notes="$out/notes.txt"
@@ -103,10 +103,10 @@ tool_cmd() {
     borg:backup) echo borg create --compression zstd,3 "$repo::$name" "$arg" ;;
     borg:restore) echo borg extract "$repo::$(borg list --last 1 --format '{archive}' "$repo")" ;;
     borg:verify) echo borg check --verify-data "$repo" ;;
-    kura:init) echo "$KURA_BIN" init ;;
-    kura:backup) echo "$KURA_BIN" backup --kind daily "$arg" ;;
-    kura:restore) echo "$KURA_BIN" restore latest --target "$arg" ;;
-    kura:verify) echo "$KURA_BIN" verify --read-data ;;
+    kura:init) echo "$KURA_BIN" -q init ;;
+    kura:backup) echo "$KURA_BIN" -q backup --kind daily "$arg" ;;
+    kura:restore) echo "$KURA_BIN" -q restore latest --target "$arg" ;;
+    kura:verify) echo "$KURA_BIN" -q verify --read-data ;;
   esac
 }
 
@@ -225,7 +225,7 @@ python3 "$BENCH_DIR/render.py" --steps "$steps" --notes "$notes" --chunks "$chun
   kernel="$(uname -r)" load_before="$load_before" load_after="$load_after" \
   restic="$(restic version | awk '{print $2}')" borg="$(borg --version | awk '{print $2}')" \
   kura="$( [[ " $active_tools " == *" kura "* ]] && "$KURA_BIN" --version 2>/dev/null | head -n 1 || echo 'not run')" \
-  postgresql="$(postgres --version | awk '{print $3}')" sqlite="$(sqlite3 --version | awk '{print $1}')" \
+  kura_bin="$KURA_BIN" postgresql="$(postgres --version | awk '{print $3}')" sqlite="$(sqlite3 --version | awk '{print $1}')" \
   dataset_stamp="$(cat "$data/STAMP")" \
   || failed=1
 if [ "$BENCH_DOCS" = 1 ]; then
