@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds kura into build/ (binaries in build/bin/).
+# Configures and builds kura into build/ (binaries in build/bin/). Arguments are targets to
+# build (default: everything, tests included), e.g. `scripts/build.sh kura`.
 # KURA_SANITIZE=ON builds with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,6 @@ if [ "${KURA_SANITIZE:-OFF}" = "ON" ]; then
   flags+=(-DKURA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
 fi
 cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}"

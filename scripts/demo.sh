@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh kura
 
 KURA="$PWD/build/bin/kura"
 work="$PWD/build/demo"

@@ -63,12 +63,13 @@ static int Snapshots(Context& ctx) {
   }
   if (snaps->empty()) ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
   if (!snaps->empty()) {
-    ctx.Say(fmt::format("{:<10} {:<20} {:<6} {:>12} {:>12}", "ID", L("日時", "time"), L("種類", "kind"),
-                        L("大きさ", "size"), L("追加", "added")));
+    ctx.Say(PadRight("ID", 10) + " " + PadRight(L("日時", "time"), 20) + " " + PadRight(L("種類", "kind"), 8) + " " +
+            PadLeft(L("大きさ", "size"), 12) + " " + PadLeft(L("追加", "added"), 12));
   }
   for (const Snapshot& s : *snaps) {
-    ctx.Say(fmt::format("{:<10} {:<20} {:<6} {:>12} {:>12}", ShortId(s.id), FormatLocal(s.plain.time),
-                        KindLabel(s.plain.kind), FormatBytes(s.plain.bytes), FormatBytes(s.plain.stored_new)));
+    ctx.Say(PadRight(ShortId(s.id), 10) + " " + PadRight(FormatLocal(s.plain.time), 20) + " " +
+            PadRight(KindLabel(s.plain.kind), 8) + " " + PadLeft(FormatBytes(s.plain.bytes), 12) + " " +
+            PadLeft(FormatBytes(s.plain.stored_new), 12));
   }
   for (const std::string& d : damaged) {
     std::fputs(Tr("kura: 警告: スナップショット {} は壊れているため表示していません (kura verify で確認してください)\n",

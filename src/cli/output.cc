@@ -28,6 +28,36 @@ std::string FormatDuration(double seconds) {
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
+size_t DisplayWidth(std::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    uint32_t cp = c;
+    if (len == 2) cp = c & 0x1F;
+    if (len == 3) cp = c & 0x0F;
+    if (len == 4) cp = c & 0x07;
+    for (size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
+    // East Asian wide and fullwidth ranges (CJK, kana, Hangul, fullwidth forms).
+    bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+                (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+    width += wide ? 2 : 1;
+    i += len;
+  }
+  return width;
+}
+
+std::string PadRight(std::string_view text, size_t width) {
+  size_t w = DisplayWidth(text);
+  return std::string(text) + std::string(w < width ? width - w : 0, ' ');
+}
+
+std::string PadLeft(std::string_view text, size_t width) {
+  size_t w = DisplayWidth(text);
+  return std::string(w < width ? width - w : 0, ' ') + std::string(text);
+}
+
 static std::string Hint(Code code) {
   switch (code) {
     case Code::kUnauthorized:

@@ -45,4 +45,10 @@ class ProgressLine : public ProgressSink {
 
 bool StderrIsTerminal();
 
+// Columns on a terminal: a CJK character takes two cells, so padding counts cells, not
+// bytes or code points. Pads (or right-aligns) `text` to `width` cells.
+size_t DisplayWidth(std::string_view text);
+std::string PadRight(std::string_view text, size_t width);
+std::string PadLeft(std::string_view text, size_t width);
+
 }  // namespace kura::cli
