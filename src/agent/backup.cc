@@ -57,6 +57,13 @@ struct ParentFile {
 
 using ParentFiles = std::unordered_map<std::string, ParentFile>;
 
+// A finished pack on its way to the store.
+struct SealedPack {
+  std::string name;
+  Bytes bytes;
+  std::vector<PackEntry> entries;
+};
+
 // Implements SnapshotWriter for one backup run. The calling thread reads and chunks;
 // `threads` workers hash, dedup, compress, encrypt and store packs.
 class BackupWriter : public SnapshotWriter {
@@ -64,6 +71,9 @@ class BackupWriter : public SnapshotWriter {
   BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options, ParentFiles parent)
       : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2), parent_(std::move(parent)) {
     for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    // Storing (write + fsync) runs on its own thread so the workers keep compressing and
+    // encrypting while the disk catches up; two packs may wait, bounding memory.
+    store_thread_ = std::thread([this] { StoreLoop(); });
   }
   ~BackupWriter() override { Abort(); }
 
@@ -81,10 +91,12 @@ class BackupWriter : public SnapshotWriter {
     return Status::Ok();
   }
 
-  // Stops the workers and drops queued work.
+  // Stops the workers and the store thread and drops queued work.
   void Abort() {
     queue_.Abort();
     JoinWorkers();
+    packs_.Abort();
+    if (store_thread_.joinable()) store_thread_.join();
   }
   // Drains the pipeline and stores the last pack; then the snapshot can be built.
   Status Finish();
@@ -101,6 +113,8 @@ class BackupWriter : public SnapshotWriter {
     }
   }
   void WorkerLoop();
+  void StoreLoop();
+  Status StorePack(SealedPack& pack);
   Status ProcessChunk(ChunkJob& job);
   Status FlushPack(PackBuilder& builder);
   bool ReuseFromParent(const EntryMeta& meta);
@@ -119,6 +133,8 @@ class BackupWriter : public SnapshotWriter {
   const BackupOptions& options_;
   BoundedQueue<ChunkJob> queue_;
   std::vector<std::thread> workers_;
+  BoundedQueue<SealedPack> packs_{2};
+  std::thread store_thread_;
 
   std::mutex error_mu_;
   Status error_;
@@ -215,15 +231,31 @@ Status BackupWriter::ProcessChunk(ChunkJob& job) {
 
 Status BackupWriter::FlushPack(PackBuilder& builder) {
   if (builder.empty()) return Status::Ok();
-  std::vector<PackEntry> entries;
-  Bytes bytes = builder.Finish(&entries);
-  std::string name = ToHex(crypto::Sha256(bytes));
-  KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, name, bytes));
+  SealedPack pack;
+  pack.bytes = builder.Finish(&pack.entries);
+  pack.name = ToHex(crypto::Sha256(pack.bytes));
+  if (!packs_.Push(std::move(pack))) return Error();
+  return Status::Ok();
+}
+
+void BackupWriter::StoreLoop() {
+  while (auto pack = packs_.Pop()) {
+    if (failed_.load()) continue;
+    Status st = StorePack(*pack);
+    if (!st.ok()) {
+      SetError(st);
+      queue_.Abort();
+    }
+  }
+}
+
+Status BackupWriter::StorePack(SealedPack& pack) {
+  KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, pack.name, pack.bytes));
   // Only a durably stored pack enters the dedup index.
-  KURA_RETURN_IF_ERROR(cache_.AddPack(name, entries));
-  stored_.fetch_add(bytes.size());
+  KURA_RETURN_IF_ERROR(cache_.AddPack(pack.name, pack.entries));
+  stored_.fetch_add(pack.bytes.size());
   std::lock_guard lock(stats_mu_);
-  stats_.bytes_stored += bytes.size();
+  stats_.bytes_stored += pack.bytes.size();
   ++stats_.packs_written;
   return Status::Ok();
 }
@@ -299,10 +331,15 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
 Status BackupWriter::Finish() {
   queue_.Close();
   JoinWorkers();
-  KURA_RETURN_IF_ERROR(Error());
-  PackBuilder last;
-  std::swap(last, pack_);
-  return FlushPack(last);
+  if (Error().ok()) {
+    PackBuilder last;
+    std::swap(last, pack_);
+    Status st = FlushPack(last);
+    if (!st.ok()) SetError(st);
+  }
+  packs_.Close();
+  if (store_thread_.joinable()) store_thread_.join();
+  return Error();
 }
 
 Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {

@@ -193,11 +193,14 @@ Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snaps
         int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) return ErrnoStatus(errno, L("復元先の作成", "creating restore target"), tmp);
         Status st;
+        // One allocation for the whole file instead of one per write (best effort: not every
+        // file system supports it, and a failure here only costs speed).
+        if (e.size > 0) (void)::posix_fallocate(fd, 0, static_cast<off_t>(e.size));
         {
           FdWriter writer(fd, /*owns=*/false, tmp);
           st = CopyEntry(repo, snapshot, e, writer, pool, options.progress, &bytes_done);
         }
-        if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus(errno, L("書き込み", "write"), tmp);
+        if (st.ok() && options.sync && ::fsync(fd) != 0) st = ErrnoStatus(errno, L("書き込み", "write"), tmp);
         ::close(fd);
         if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
           st = ErrnoStatus(errno, L("書き込み", "write"), path);

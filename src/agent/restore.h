@@ -19,6 +19,10 @@ struct RestoreOptions {
   std::string target_dir;
   std::vector<std::string> include;  // restore only these paths (and what is under them); empty: all
   bool overwrite = false;            // replace existing files; Default: refuse
+  // fsync every restored file before it is renamed into place. Default: false, as restic,
+  // borg and tar do: the restore is checked against the backup's SHA-256 either way, and a
+  // restore interrupted by a power cut is simply run again.
+  bool sync = false;
   size_t threads = 0;
   ProgressSink* progress = nullptr;
 };

@@ -22,6 +22,7 @@ struct RestoreFlags {
   bool to_stdout = false;
   std::vector<std::string> include;
   bool overwrite = false;
+  bool sync = false;
   // --to-database KIND and its connection (secrets only through a file or the environment).
   std::string to_database;
   std::string db_host;
@@ -116,6 +117,7 @@ int Run(Context& ctx, const RestoreFlags& f) {
   options.target_dir = f.target;
   options.include = f.include;
   options.overwrite = f.overwrite;
+  options.sync = f.sync;
   options.progress = &progress;
   auto result = RestoreToDirectory(**repo, *snap, *meta, options);
   progress.Done();
@@ -140,6 +142,8 @@ void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   r->add_flag("--stdout", f.to_stdout, L("1 つのストリームを標準出力へ", "write one stream to standard output"));
   r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"))->allow_extra_args(false);
   r->add_flag("--overwrite", f.overwrite, L("既存のファイルを上書き", "replace existing files"));
+  r->add_flag("--sync", f.sync, L("復元した各ファイルをディスクへ確実に書き込んでから完了とする (fsync)",
+                                  "force every restored file to disk before finishing (fsync)"));
   r->add_option("--to-database", f.to_database,
                 L("データベースへ復元: postgresql | mysql | sqlite | sqlserver (復元後に行数などを確認)",
                   "restore into a database: postgresql | mysql | sqlite | sqlserver (checked afterwards)"));

@@ -50,6 +50,18 @@ TEST_F(CliErrorTest, WrongPasswordExits4WithAMessage) {
   EXPECT_EQ(RunKura({"snapshots"}, key).exit_code, kExitUnauthorized);
 }
 
+TEST_F(CliErrorTest, MissingKeyFileIsNamedNotCalledAWrongKey) {
+  InitRepo();
+  Env key = env_;
+  key.erase("KURA_PASSWORD");
+  key["KURA_KEY_FILE"] = dir_.Sub("no-such.key");
+  KuraRun r = RunKura({"snapshots"}, key);
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+  EXPECT_NE(r.err.find("鍵ファイルを読めません"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no-such.key"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("正しくありません"), std::string::npos) << "not a wrong-key message: " << r.err;
+}
+
 TEST_F(CliErrorTest, MissingRepositoryExits3) {
   KuraRun r = Kura({"--lang", "en", "snapshots"}, {{"KURA_REPOSITORY", dir_.Sub("no/such/dir")}});
   EXPECT_EQ(r.exit_code, kExitRepoNotFound) << r.err;
