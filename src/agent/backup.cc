@@ -72,7 +72,7 @@ class BackupWriter : public SnapshotWriter {
       : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2), parent_(std::move(parent)) {
     for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { WorkerLoop(); });
     // Storing (write + fsync) runs on its own thread so the workers keep compressing and
-    // encrypting while the disk catches up; two packs may wait, bounding memory.
+    // encrypting while the disk catches up; one pack may wait, bounding memory.
     store_thread_ = std::thread([this] { StoreLoop(); });
   }
   ~BackupWriter() override { Abort(); }
@@ -133,7 +133,7 @@ class BackupWriter : public SnapshotWriter {
   const BackupOptions& options_;
   BoundedQueue<ChunkJob> queue_;
   std::vector<std::thread> workers_;
-  BoundedQueue<SealedPack> packs_{2};
+  BoundedQueue<SealedPack> packs_{1};
   std::thread store_thread_;
 
   std::mutex error_mu_;
