@@ -7,9 +7,7 @@
 #include <memory>
 
 #include "agent/restore.h"
-#include "sources/mysql.h"
-#include "sources/postgresql.h"
-#include "sources/sqlite.h"
+#include "sources/source_factory.h"
 #include "sources/sqlserver.h"
 #include "util/fs.h"
 #include "util/i18n.h"
@@ -118,40 +116,32 @@ Status RestoreSnapshotToDatabase(Repository& repo, const Snapshot& snapshot, con
   KURA_RETURN_IF_ERROR(NeedDatabase(t));
   KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadMeta(snapshot.id));
   auto reader = MakeSnapshotReader(repo, snapshot, std::move(meta));
-  if (kind == "postgresql") {
-    PgRestoreTarget p;
-    p.conn = t.conn;
-    p.database = t.database;
-    p.stream = t.stream;
-    p.clean = t.replace;
-    p.no_owner = t.no_owner;
-    if (!t.maintenance_db.empty()) p.maintenance_db = t.maintenance_db;
-    return RestorePostgres(*reader, p, report);
-  }
-  if (kind == "mysql") {
-    MysqlRestoreTarget m;
-    m.conn = t.conn;
-    m.database = t.database;
-    m.stream = t.stream;
-    m.clean = t.replace;
-    m.temp_dir = t.temp_dir;
-    return RestoreMysql(*reader, m, report);
-  }
-  if (kind == "sqlite") {
-    SqliteRestoreTarget s;
-    s.path = t.path;
-    s.stream = t.stream;
-    s.force = t.replace;
-    return RestoreSqlite(*reader, s, report);
-  }
-  SqlServerRestoreTarget s;
-  s.server = ServerOf(t);
-  s.database = t.database;
-  s.stream = t.stream;
-  s.clean = t.replace;
-  s.data_dir = t.data_dir;
-  s.log_dir = t.log_dir;
-  return RestoreSqlServer(*reader, s, report);
+  // The kind's restore and its checks live with the sources; this only maps the target.
+  SourceConfig c;
+  c.kind = kind;
+  c.host = t.conn.host;
+  c.port = t.conn.port;
+  c.user = t.conn.user;
+  c.password = t.conn.password;
+  c.password_file = t.conn.password_file;
+  c.pgpassfile = t.conn.pgpassfile;
+  c.sslmode = t.conn.sslmode;
+  c.socket = t.conn.socket;
+  c.client_dir = t.conn.client_dir;
+  c.connect_timeout_seconds = t.conn.connect_timeout_seconds;
+  c.maintenance_db = t.maintenance_db;
+  c.temp_dir = t.temp_dir;
+  c.server_backup_dir = t.server_backup_dir;
+  c.local_backup_dir = t.local_backup_dir;
+  c.trust_server_certificate = t.trust_server_certificate;
+  DbRestoreOptions o;
+  o.target = kind == "sqlite" ? t.path : t.database;
+  o.stream = t.stream;
+  o.replace = t.replace;
+  o.no_owner = t.no_owner;
+  o.data_dir = t.data_dir;
+  o.log_dir = t.log_dir;
+  return RestoreFromConfig(*reader, c, o, report);
 }
 
 Status DropRestoredDatabase(const DbRestoreTarget& t) {

@@ -1,8 +1,6 @@
 // Restoring a stored snapshot into a database (kura restore --to-database, kura drill),
 // with the check each kind's restore makes (table and row counts, SQLite integrity_check).
 //
-// This header deliberately does not include sources/source_factory.h: that header and
-// agent/restore.h both define a kura::RestoreOptions, so no file may include both.
 #pragma once
 
 #include <cstdint>

@@ -157,9 +157,9 @@ Status IndexCache::AddPack(const std::string& pack, const std::vector<PackEntry>
   return AddPackLocked(pack, entries);
 }
 
-Status IndexCache::RemovePackLocked(const std::string& pack) {
-  sqlite3_stmt* st = nullptr;
-  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "DELETE FROM packs WHERE name=?1"}) {
+Status IndexCache::ExecForPackLocked(std::initializer_list<const char*> statements, const std::string& pack) {
+  for (const char* sql : statements) {
+    sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
     sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -169,19 +169,15 @@ Status IndexCache::RemovePackLocked(const std::string& pack) {
   return Status::Ok();
 }
 
+Status IndexCache::RemovePackLocked(const std::string& pack) {
+  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "DELETE FROM packs WHERE name=?1"}, pack);
+}
+
 Status IndexCache::QuarantinePack(const std::string& pack) {
   std::lock_guard lock(mu_);
-  sqlite3_stmt* st = nullptr;
   // The pack row keeps the size it was indexed with, so Sync keeps treating it as known
   // (and quarantined); a pack never indexed gets size 0, which Sync re-checks.
-  for (const char* sql : {"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"}) {
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
-    sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return CacheError(db_, path_);
-  }
-  return Status::Ok();
+  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"}, pack);
 }
 
 Status IndexCache::RemovePack(const std::string& pack) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,8 @@ class IndexCache {
   Status MigrateSchema();
   Status AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries);
   Status RemovePackLocked(const std::string& pack);
+  // Runs each statement with ?1 bound to `pack`. REQUIRES: mu_ held.
+  Status ExecForPackLocked(std::initializer_list<const char*> statements, const std::string& pack);
 
   std::mutex mu_;
   std::string path_;

@@ -96,7 +96,7 @@ class SqliteSource : public Source {
  private:
   Status Copy(SnapshotWriter& out) {
     struct stat st {};
-    if (::stat(o_.path.c_str(), &st) != 0) return ErrnoStatus(errno, L("SQLite データベースを開く", "opening SQLite database"), o_.path);
+    if (::stat(o_.path.c_str(), &st) != 0) return ErrnoStatus(errno, L("SQLite データベースのオープン", "opening SQLite database"), o_.path);
     KURA_ASSIGN_OR_RETURN(auto tmp, PrivateTempDir::Create(o_.temp_dir));
     std::string copy = tmp->path() + "/" + BaseName(o_.path);
     KURA_RETURN_IF_ERROR(WriteSecretFile(copy, ""));
@@ -113,7 +113,7 @@ class SqliteSource : public Source {
   Status Copy(const std::string& dest_path) {
     Db src, dest;
     int rc = sqlite3_open_v2(o_.path.c_str(), src.out(), SQLITE_OPEN_READONLY, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, src.get(), L("SQLite データベースを開く", "opening SQLite database").data(), o_.path);
+    if (rc != SQLITE_OK) return SqliteError(rc, src.get(), L("SQLite データベースのオープン", "opening SQLite database").data(), o_.path);
     sqlite3_busy_timeout(src.get(), 1000);
     rc = sqlite3_open_v2(dest_path.c_str(), dest.out(), SQLITE_OPEN_READWRITE, nullptr);
     if (rc != SQLITE_OK) return SqliteError(rc, dest.get(), "sqlite3_open", dest_path);

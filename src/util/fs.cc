@@ -17,7 +17,7 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
   switch (err) {
     case ENOSPC:
     case EDQUOT:
-      return Status::NoSpace(Tr("{} に失敗しました: {}: ディスクの空き容量が不足しています ({})。"
+      return Status::NoSpace(Tr("{}に失敗しました: {}: ディスクの空き容量が不足しています ({})。"
                                 "不要なファイルを削除するか、保存先の容量を増やしてから再実行してください",
                                 "{} failed: {}: the disk is full ({}). Free some space or enlarge the "
                                 "storage, then run again",
@@ -25,17 +25,17 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
     case EACCES:
     case EPERM:
     case EROFS:
-      return Status::PermissionDenied(Tr("{} に失敗しました: {}: アクセス権がありません ({})",
+      return Status::PermissionDenied(Tr("{}に失敗しました: {}: アクセス権がありません ({})",
                                          "{} failed: {}: permission denied ({})", what, path, detail));
     case ENOENT:
     case ENOTDIR:
-      return Status::NotFound(Tr("{} に失敗しました: {}: 見つかりません ({})",
+      return Status::NotFound(Tr("{}に失敗しました: {}: 見つかりません ({})",
                                  "{} failed: {}: not found ({})", what, path, detail));
     case EEXIST:
-      return Status::AlreadyExists(Tr("{} に失敗しました: {}: 既に存在します",
+      return Status::AlreadyExists(Tr("{}に失敗しました: {}: 既に存在します",
                                       "{} failed: {}: already exists", what, path));
     default:
-      return Status::IOError(Tr("{} に失敗しました: {}: {}", "{} failed: {}: {}", what, path, detail));
+      return Status::IOError(Tr("{}に失敗しました: {}: {}", "{} failed: {}: {}", what, path, detail));
   }
 }
 

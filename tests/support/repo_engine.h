@@ -110,6 +110,7 @@ class MemorySource : public Source {
     // Short reads of odd sizes, as pipes give, so the engine's refill logic is exercised.
     Result<size_t> Read(uint8_t* buf, size_t n) override {
       size_t k = std::min({n, b_.size() - pos_, size_t{300000}});
+      if (k == 0) return k;  // an empty vector's data() may be null: no memcpy from it
       std::memcpy(buf, b_.data() + pos_, k);
       pos_ += k;
       return k;

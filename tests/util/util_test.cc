@@ -246,7 +246,7 @@ TEST(ErrnoStatus, MapsErrnoToCodesAndNamesThePath) {
 TEST(ErrnoStatus, JapaneseMessageByDefaultAlsoNamesThePath) {
   LanguageGuard ja(Language::kJapanese);
   Status s = ErrnoStatus(ENOSPC, L("書き込み", "write"), "/data/x");
-  EXPECT_NE(s.message().find("書き込み に失敗しました: /data/x"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("書き込みに失敗しました: /data/x"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("空き容量"), std::string::npos);
 }
 
