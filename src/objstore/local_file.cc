@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <random>
 
 #include "util/fs.h"
 #include "util/i18n.h"
@@ -18,7 +17,10 @@ void UniqueFd::Reset() {
 }
 
 Status LocalFileError(int err, std::string_view what, const std::string& path) {
-  Status st = ErrnoStatus(err, what, path);
+  return WithStoreAdvice(ErrnoStatus(err, what, path));
+}
+
+Status WithStoreAdvice(const Status& st) {
   switch (st.code()) {
     case Code::kPermissionDenied:
       return Status(
@@ -37,60 +39,9 @@ Status LocalFileError(int err, std::string_view what, const std::string& path) {
   }
 }
 
-namespace {
-
-std::string TempName() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string name(kTempFilePrefix);
-  name += std::to_string(::getpid());
-  name += '-';
-  uint64_t r = rng();
-  for (int i = 0; i < 16; ++i, r >>= 4) name += kDigits[r & 0xf];
-  return name;
-}
-
-Status WriteAll(int fd, ByteView data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return LocalFileError(errno, L("書き込み", "write"), path);
-    }
-    off += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status WriteFileDurably(const std::string& dir, const std::string& name, ByteView data) {
-  const std::string path = dir + "/" + name;
-  const std::string tmp = dir + "/" + TempName();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
-  if (fd < 0) return LocalFileError(errno, L("書き込み", "write"), path);
-  // Errors name the final path: the temporary name means nothing to the person reading.
-  auto discard = [&](Status st) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return st;
-  };
-  if (::fchmod(fd, kFileMode) != 0) return discard(LocalFileError(errno, L("書き込み", "write"), path));
-  if (Status st = WriteAll(fd, data, path); !st.ok()) return discard(st);
-  // fsync and close report delayed write errors (ENOSPC on NFS, EIO): they count as a failed Put.
-  if (::fsync(fd) != 0) return discard(LocalFileError(errno, L("書き込み", "write"), path));
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return LocalFileError(err, L("書き込み", "write"), path);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return LocalFileError(err, L("書き込み", "write"), path);
-  }
-  return SyncDir(dir);
+  Status st = WriteFileAtomic(dir + "/" + name, data, kFileMode);
+  return st.ok() ? st : WithStoreAdvice(st);
 }
 
 Status MakeDirDurably(const std::string& dir, const std::string& parent) {

@@ -1,6 +1,8 @@
 // File helpers shared by LocalStore's object and lock code. Internal to src/objstore.
 #pragma once
 
+#include "util/fs.h"
+
 #include <string>
 #include <string_view>
 
@@ -11,7 +13,7 @@ namespace kura {
 
 // Every temporary file LocalStore writes starts with this, so List can skip it and
 // RemoveStaleTemporaryFiles can find it.
-inline constexpr std::string_view kTempFilePrefix = ".tmp-";
+inline constexpr std::string_view kTempFilePrefix = kAtomicTempPrefix;
 
 // Files are 0600 and directories 0700 regardless of the umask.
 inline constexpr int kFileMode = 0600;
@@ -46,6 +48,8 @@ class UniqueFd {
 
 // ErrnoStatus (util/fs.h) plus advice on what to do for permission and I/O errors.
 Status LocalFileError(int err, std::string_view what, const std::string& path);
+// Adds the same advice to a Status from util/fs.h.
+Status WithStoreAdvice(const Status& st);
 
 // Writes `dir`/`name` so a reader sees either no file (or the old one) or the whole new
 // one: a ".tmp-" file in `dir`, fsync, rename, fsync of `dir`. The temporary file is

@@ -83,27 +83,37 @@ Status SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
+static std::string TempPathFor(const std::string& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string name = DirName(path) + "/" + std::string(kAtomicTempPrefix) + std::to_string(::getpid()) + "-";
+  uint64_t r = rng();
+  for (int i = 0; i < 16; ++i, r >>= 4) name += kDigits[r & 0xf];
+  return name;
+}
+
+Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
+  const std::string tmp = TempPathFor(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus(errno, L("書き込み", "write"), tmp);
-  ::fchmod(fd, static_cast<mode_t>(mode));  // umask must not widen or narrow the mode we asked for
-  auto fail = [&](int err) {
+  if (fd < 0) return ErrnoStatus(errno, L("書き込み", "write"), path);
+  // Errors name the final path: the temporary name means nothing to the person reading.
+  auto discard = [&](int err) {
     ::close(fd);
     ::unlink(tmp.c_str());
     return ErrnoStatus(err, L("書き込み", "write"), path);
   };
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return discard(errno);  // the umask must not change it
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(errno);
+      return discard(errno);
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return fail(errno);
+  // fsync and close report delayed write errors (ENOSPC on NFS, EIO): they count as failures.
+  if (::fsync(fd) != 0) return discard(errno);
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

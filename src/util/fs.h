@@ -17,9 +17,14 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path);
 Result<Bytes> ReadFile(const std::string& path);
 Result<std::string> ReadTextFile(const std::string& path);
 
+// Temporary files of WriteFileAtomic are named "<dir>/.tmp-<pid>-<16 hex>": hidden, and
+// recognisable by this prefix so that stores and queues skip them and clean them up.
+inline constexpr std::string_view kAtomicTempPrefix = ".tmp-";
+
 // Writes `data` to `path` so that a reader sees either the old file or the whole new one:
-// a temporary file in the same directory, fsync, rename, fsync of the directory.
-// The file gets permission bits `mode` (use 0600 for anything secret).
+// a temporary file in the same directory, fsync, rename, fsync of the directory. Errors
+// name `path` (not the temporary file); on error the temporary file is removed.
+// The file gets exactly permission bits `mode`, whatever the umask (0600 for anything secret).
 Status WriteFileAtomic(const std::string& path, ByteView data, int mode = 0644);
 
 // mkdir -p with `mode` for created directories.
