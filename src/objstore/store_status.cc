@@ -9,9 +9,9 @@ namespace kura {
 Status ObjectNotFoundStatus(ObjectType type, const std::string& name, const std::string& where) {
   return Status::NotFound(
       Tr("{} オブジェクト {} が見つかりません ({})。リポジトリの場所が正しいか、"
-         "別の処理で削除されていないかを確認し、リポジトリの整合性検査を実行してください",
+         "別の処理で削除されていないかを確認し、kura verify --read-data でリポジトリを検査してください",
          "{} object {} not found ({}). Check that the repository location is right and that "
-         "nothing else deleted it, then run a repository integrity check",
+         "nothing else deleted it, then check the repository with kura verify --read-data",
          ObjectTypeName(type), name, where));
 }
 
@@ -20,10 +20,10 @@ Status TruncatedObjectStatus(ObjectType type, const std::string& name, const std
   return Status::Corruption(
       Tr("{} オブジェクト {} が途中で切れています ({}: {} バイトしかありませんが、{} バイト目"
          "まで読む必要があります)。書き込み中に停止したか、ディスクが壊れている可能性が"
-         "あります。リポジトリの整合性検査を実行してください",
+         "あります。kura verify --read-data でリポジトリを検査してください",
          "{} object {} is truncated ({}: it has {} bytes but {} are needed). It was "
-         "probably cut short while being written, or the disk is damaged. Run a "
-         "repository integrity check",
+         "probably cut short while being written, or the disk is damaged. Check the "
+         "repository with kura verify --read-data",
          ObjectTypeName(type), name, where, size, needed));
 }
 
