@@ -90,18 +90,7 @@ Result<Credentials> Context::LoadCredentials(bool confirm) const {
   Credentials c;
   std::string key_file = !opts.key_file.empty() ? opts.key_file : Env("KURA_KEY_FILE");
   if (key_file.empty()) key_file = config_key_file_;
-  if (!key_file.empty()) {
-    // Say so when the key file itself cannot be read: "wrong key" would send the user
-    // looking for the wrong problem.
-    auto secret = ReadKeyFile(key_file);
-    if (!secret.ok()) {
-      return Status::InvalidArgument(Tr("鍵ファイルを読めません。--key-file / KURA_KEY_FILE を確認してください: {}",
-                                        "cannot read the key file; check --key-file / KURA_KEY_FILE: {}",
-                                        secret.status().message()));
-    }
-    SecureZero(secret->data(), secret->size());
-    c.key_file = key_file;
-  }
+  if (!key_file.empty()) c.key_file = key_file;
   std::string recovery = !opts.recovery_key_file.empty() ? opts.recovery_key_file : Env("KURA_RECOVERY_KEY_FILE");
   if (!recovery.empty()) c.recovery_secret_key_file = recovery;
 

@@ -71,6 +71,19 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
   }
   KURA_ASSIGN_OR_RETURN(RepoConfig config, RepoConfig::Parse(*config_bytes, store->Location()));
   if (creds.empty()) return NoCredentials();
+  // A key file that cannot be read is a problem with the file, not a wrong key: say so,
+  // whoever opens the repository (the command line or a job's target).
+  for (const std::optional<std::string>* file : {&creds.key_file, &creds.recovery_secret_key_file}) {
+    if (!*file) continue;
+    auto secret = ReadKeyFile(**file);
+    if (!secret.ok()) {
+      return Status::InvalidArgument(
+          Tr("鍵ファイルを読めません。--key-file、KURA_KEY_FILE または設定の key_file を確認してください: {}",
+             "cannot read the key file; check --key-file, KURA_KEY_FILE or the key_file setting: {}",
+             secret.status().message()));
+    }
+    SecureZero(secret->data(), secret->size());
+  }
   std::unique_ptr<Repository> repo(new Repository());
   repo->config_ = std::move(config);
   KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, repo->ListKeysFrom(*store));
