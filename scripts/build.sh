@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
 flags=()
+if command -v ccache >/dev/null; then flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 if [ "${KURA_SANITIZE:-OFF}" = "ON" ]; then
   dir=build-asan
   flags+=(-DKURA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)

@@ -18,6 +18,9 @@ packages=(
   # benchmarks: kura's peers
   restic borgbackup
   procps psmisc util-linux time
+  # tests: the clock-related suites at several times of day; compiler cache for the
+  # sanitizer builds (they compile the same sources again)
+  faketime ccache
 )
 
 missing=()

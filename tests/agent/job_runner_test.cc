@@ -26,6 +26,7 @@ class JobRunnerTest : public ::testing::Test {
     setenv("KURA_ARGON2_OPS", "1", 1);
     setenv("TZ", "Asia/Tokyo", 1);
     tzset();
+    day_clock_.Set(LocalTimeAt({2026, 11, 21}, {12, 0}));  // noon in Tokyo, outside the send window
     dir_ = testing::MakeTempDir("kura-job-test");
     setenv("KURA_CACHE_DIR", (dir_ + "/cache").c_str(), 1);
     ASSERT_TRUE(MakeDirs(dir_ + "/data").ok());
@@ -53,7 +54,7 @@ class JobRunnerTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     Credentials c;
     c.password = "correct horse battery";
-    ASSERT_TRUE(Repository::Init(std::move(*store), c, InitOptions{}, SystemClock()).ok());
+    ASSERT_TRUE(Repository::Init(std::move(*store), c, InitOptions{}, day_clock_).ok());
   }
   TargetConfig Target(const std::string& name) {
     TargetConfig t;
@@ -63,7 +64,16 @@ class JobRunnerTest : public ::testing::Test {
     return t;
   }
   const JobConfig& job() const { return config_.jobs[0]; }
-  RunContext Ctx(const Clock* clock = nullptr) { return RunContext{&config_, clock, log_.get(), nullptr}; }
+  // Every run takes a fake clock (issue 6 §8: the real one made these tests fail at night in
+  // Tokyo, inside the default send window). Without an explicit clock a run gets the
+  // fixture's daytime clock, a minute later than the previous run so snapshots are ordered.
+  RunContext Ctx(const Clock* clock = nullptr) {
+    if (clock == nullptr) {
+      day_clock_.Advance(60);
+      clock = &day_clock_;
+    }
+    return RunContext{&config_, clock, log_.get(), nullptr};
+  }
   std::vector<Snapshot> Snaps(const std::string& target) {
     auto repo = OpenTarget(*job().FindTarget(target));
     EXPECT_TRUE(repo.ok());
@@ -92,6 +102,7 @@ class JobRunnerTest : public ::testing::Test {
   std::string dir_;
   AgentConfig config_;
   std::unique_ptr<RunLog> log_;
+  FakeClock day_clock_{0};  // set in SetUp, once TZ is Asia/Tokyo
 };
 
 TEST_F(JobRunnerTest, RunWritesSendsAndReports) {
@@ -108,7 +119,7 @@ TEST_F(JobRunnerTest, RunWritesSendsAndReports) {
   // A repeated send is a no-op.
   auto from = OpenTarget(job().targets[0]);
   auto to = OpenTarget(job().targets[1]);
-  auto again = CopySnapshot(**from, r->snapshot, **to, SystemClock());
+  auto again = CopySnapshot(**from, r->snapshot, **to, day_clock_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->already_present);
   EXPECT_EQ(Snaps("offsite").size(), 1u);
