@@ -10,6 +10,8 @@
 
 #include "agent/hooks.h"
 #include "sources/db_common.h"
+#include "sources/mysql.h"
+#include "sources/postgresql.h"
 #include "util/i18n.h"
 
 namespace kura {
@@ -20,6 +22,24 @@ Result<std::string> HookPassword(const SqlHookConfig& c) {
   DbConnection conn;
   conn.password_file = c.password_file;
   return ResolvePassword(conn);
+}
+
+DbConnection HookConnection(const SqlHookConfig& c) {
+  DbConnection conn;
+  conn.host = c.host;
+  conn.port = c.port;
+  conn.user = c.user;
+  conn.socket = c.socket;
+  return conn;
+}
+
+// A connection that failed is retryable (the post is queued: agent/post_queue.h) unless
+// the server answered that the settings are wrong; retrying those would never succeed.
+Status ConnectFailure(Code cause, const std::string& message) {
+  if (cause == Code::kUnauthorized || cause == Code::kNotFound || cause == Code::kPermissionDenied) {
+    return Status(cause, message);
+  }
+  return Status::Retryable(message);
 }
 
 Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
@@ -47,9 +67,12 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
   values.push_back(nullptr);
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Retryable(Tr("SQL フック: PostgreSQL ({}) に接続できません: {}", "SQL hook: cannot connect to PostgreSQL ({}): {}",
-                                c.database, LastLines(PQerrorMessage(conn.get()), 3)));
+    std::string err = PQerrorMessage(conn.get());
+    return ConnectFailure(ExplainPostgresError(err, HookConnection(c), c.database).code,
+                          Tr("SQL フック: PostgreSQL ({}) に接続できません: {}", "SQL hook: cannot connect to PostgreSQL ({}): {}",
+                             c.database, LastLines(err, 3)));
   }
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);  // the agent's stderr is its log
   std::vector<const char*> params;
   for (const std::string& v : b.values) params.push_back(v.c_str());
   std::unique_ptr<PGresult, decltype(&PQclear)> res(
@@ -73,8 +96,10 @@ Status MysqlHook(const SqlHookConfig& c, const BoundStatement& b) {
   auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
   if (mysql_real_connect(db.get(), opt(c.host), opt(c.user), opt(password), c.database.c_str(),
                          static_cast<unsigned int>(c.port), opt(c.socket), 0) == nullptr) {
-    return Status::Retryable(Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}", "SQL hook: cannot connect to MySQL/MariaDB ({}): {}",
-                                c.database, mysql_error(db.get())));
+    std::string err = mysql_error(db.get());
+    return ConnectFailure(ExplainMysqlError(err, HookConnection(c), c.database).code,
+                          Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}", "SQL hook: cannot connect to MySQL/MariaDB ({}): {}",
+                             c.database, err));
   }
   std::unique_ptr<MYSQL_STMT, decltype(&mysql_stmt_close)> stmt(mysql_stmt_init(db.get()), &mysql_stmt_close);
   auto fail = [&](MYSQL_STMT* s) {
@@ -107,8 +132,17 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
   int rc = sqlite3_open_v2(c.path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
   if (rc != SQLITE_OK) {
+    // A missing file or folder (a share not mounted yet) or a locked file is the host
+    // application's database being unavailable, like a refused connection: retryable, so
+    // the post is queued (agent/post_queue.h). Nothing ran.
+    std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    int primary = rc & 0xff;
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      return Status::Retryable(Tr("SQL フック: SQLite データベース {} を開けません: {}", "SQL hook: cannot open SQLite database {}: {}",
+                                  c.path, detail));
+    }
     return Status::IOError(Tr("SQL フック: SQLite データベース {} を開けません: {}", "SQL hook: cannot open SQLite database {}: {}",
-                              c.path, raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+                              c.path, detail));
   }
   sqlite3_busy_timeout(db.get(), 10000);
   sqlite3_stmt* raw_stmt = nullptr;
@@ -116,9 +150,12 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
     return Status::IOError(Tr("SQL フックの文が失敗しました (SQLite): {}", "the SQL hook statement failed (SQLite): {}",
                               sqlite3_errmsg(db.get())));
   };
-  if (sqlite3_prepare_v2(db.get(), b.sql.c_str(), static_cast<int>(b.sql.size()), &raw_stmt, nullptr) != SQLITE_OK) {
-    return fail();
+  rc = sqlite3_prepare_v2(db.get(), b.sql.c_str(), static_cast<int>(b.sql.size()), &raw_stmt, nullptr);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}", "SQL hook: SQLite database {} is locked: {}",
+                                c.path, sqlite3_errmsg(db.get())));
   }
+  if (rc != SQLITE_OK) return fail();
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw_stmt, &sqlite3_finalize);
   for (size_t i = 0; i < b.values.size(); ++i) {
     if (sqlite3_bind_text(stmt.get(), static_cast<int>(i + 1), b.values[i].data(), static_cast<int>(b.values[i].size()),
@@ -127,6 +164,11 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
     }
   }
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  }
+  // SQLITE_BUSY from the first step: the write lock was never taken, nothing was written.
+  if ((rc & 0xff) == SQLITE_BUSY) {
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}", "SQL hook: SQLite database {} is locked: {}",
+                                c.path, sqlite3_errmsg(db.get())));
   }
   if (rc != SQLITE_DONE) return fail();
   return Status::Ok();

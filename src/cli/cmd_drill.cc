@@ -33,7 +33,13 @@ int Drill(Context& ctx, const DrillFlags& f) {
                         {"method", r.method}, {"restored_into", r.restored_into}, {"dropped", r.dropped},
                         {"seconds", r.seconds}, {"files", r.files.files}, {"bytes", r.files.bytes}};
     if (r.method == "database") j["restore"] = RestoreReportJson(r.restore);
-    if (!r.status.ok()) j["error"] = {{"code", CodeName(r.status.code())}, {"message", r.status.message()}};
+    if (!r.status.ok()) {
+      j["error"] = {{"code", CodeName(r.status.code())}, {"message", r.status.message()}};
+      // What is broken: "repository" (damaged blobs, excluded so the next backup stores them
+      // again), "source" (the database was broken when it was backed up), or null.
+      j["damaged_part"] = r.damaged_part.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.damaged_part);
+      j["damaged_blobs"] = r.damaged_blobs;
+    }
     if (!r.drop_status.ok()) j["cleanup_error"] = r.drop_status.message();
     PrintJson(j);
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -47,7 +48,9 @@ std::string DirName(const std::string& path) {
 }
 
 Status SqliteError(int rc, sqlite3* db, const std::string& what, const std::string& path) {
-  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // An error of a backup step is not the source connection's last error: its errmsg then
+  // says "not an error", which tells nobody anything.
+  std::string detail = db != nullptr && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
     return Status::Corruption(Tr("{} ({}): SQLite データベースではないか、壊れています: {}",
                                    "{} ({}): not an SQLite database, or a damaged one: {}", what, path, detail));
@@ -79,6 +82,55 @@ Result<std::vector<std::string>> Column(sqlite3* db, const std::string& sql, con
   return out;
 }
 
+// A rollback journal left by a writer that crashed mid-transaction ("hot"): it exists, is
+// not empty and starts with the journal magic. (SQLite also requires that no connection
+// holds a RESERVED lock; a read-only connection reporting SQLITE_READONLY_ROLLBACK has
+// checked that.) See https://www.sqlite.org/fileformat2.html#rollbackjournal.
+bool HasJournalHeader(const std::string& db_path) {
+  static const uint8_t kMagic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+  int fd = ::open((db_path + "-journal").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  uint8_t head[8] = {};
+  ssize_t n = ::pread(fd, head, sizeof head, 0);
+  ::close(fd);
+  return n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
+}
+
+struct FileStamp {
+  bool exists = false;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp Stamp(const std::string& path) {
+  struct stat st {};
+  FileStamp f;
+  if (::stat(path.c_str(), &st) != 0) return f;
+  f.exists = true;
+  f.size = st.st_size;
+  f.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  f.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+  return f;
+}
+
+Status CopyRawFile(const std::string& from, const std::string& to) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return ErrnoStatus(errno, L("読み込み", "read"), from);
+  FdReader reader(in, /*owns=*/true, from);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) return ErrnoStatus(errno, L("書き込み", "write"), to);
+  FdWriter writer(out, /*owns=*/true, to);
+  std::vector<uint8_t> buf(1 << 16);
+  for (;;) {
+    KURA_ASSIGN_OR_RETURN(size_t n, reader.Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    KURA_RETURN_IF_ERROR(writer.Write(buf.data(), n));
+  }
+  return Status::Ok();
+}
+
 class SqliteSource : public Source {
  public:
   explicit SqliteSource(SqliteSourceOptions o) : o_(std::move(o)) {}
@@ -100,7 +152,10 @@ class SqliteSource : public Source {
     KURA_ASSIGN_OR_RETURN(auto tmp, PrivateTempDir::Create(o_.temp_dir));
     std::string copy = tmp->path() + "/" + BaseName(o_.path);
     KURA_RETURN_IF_ERROR(WriteSecretFile(copy, ""));
-    KURA_RETURN_IF_ERROR(Copy(copy));
+    Status copied = Copy(copy);
+    if (!copied.ok() && HasJournalHeader(o_.path)) copied = CopyRollingBack(copy);
+    KURA_RETURN_IF_ERROR(copied);
+    KURA_RETURN_IF_ERROR(QuickCheck(copy));
     int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus(errno, L("読み込み", "read"), copy);
     FdReader reader(fd, /*owns=*/true, copy);
@@ -151,6 +206,73 @@ class SqliteSource : public Source {
     }
     dest.Close();
     return Status::Ok();
+  }
+
+  // The source has a hot rollback journal (a writer crashed mid-transaction), which a
+  // read-only connection may not roll back (SQLITE_READONLY_ROLLBACK: every backup failed).
+  // Rolling it back in the source itself (opening it read-write) is what the application
+  // does on its next open, but kura must never write to the database it backs up: another
+  // host's writer on a network share may still be mid-transaction (its lock invisible
+  // here), and kura may run as another user. So the database file and its journal are
+  // copied as they are into the private directory and SQLite rolls the journal back in the
+  // copy: the copy is the last committed state, exactly what the application will find.
+  // The source is left untouched; if either file changes while it is copied (the
+  // application came back and recovered it meanwhile), the ordinary copy is tried again.
+  Status CopyRollingBack(const std::string& dest_path) {
+    std::string journal = o_.path + "-journal";
+    FileStamp db_before = Stamp(o_.path), journal_before = Stamp(journal);
+    ::unlink(dest_path.c_str());
+    KURA_RETURN_IF_ERROR(CopyRawFile(o_.path, dest_path));
+    Status st = CopyRawFile(journal, dest_path + "-journal");
+    if (st.ok() && (Stamp(o_.path) != db_before || Stamp(journal) != journal_before)) {
+      ::unlink((dest_path + "-journal").c_str());
+      return Copy(dest_path);
+    }
+    if (st.ok()) {
+      Db db;
+      int rc = sqlite3_open_v2(dest_path.c_str(), db.out(), SQLITE_OPEN_READWRITE, nullptr);
+      // Reading the schema makes SQLite find the hot journal and roll it back.
+      if (rc == SQLITE_OK) rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK || PathExists(dest_path + "-journal")) {
+        st = SqliteError(rc == SQLITE_OK ? SQLITE_ERROR : rc, db.get(), L("ジャーナルのロールバック", "rolling back the journal").data(), o_.path);
+      }
+    }
+    if (!st.ok()) {
+      return Status::SourceFailed(
+          Tr("SQLite データベース {0} には、書き込み中に異常終了したプログラムのロールバックジャーナル ({0}-journal) が残っており、"
+             "コピーできませんでした: {1}。アプリケーションでデータベースを一度開いてください (開くとジャーナルが戻されます)。"
+             "ジャーナルファイルは削除しないでください (データベースが壊れます)",
+             "SQLite database {0} has a rollback journal ({0}-journal) left by a program that crashed while writing, "
+             "and could not be copied: {1}. Open the database once with its application (that rolls the journal back). "
+             "Do not delete the journal file (that would damage the database)",
+             o_.path, st.message()));
+    }
+    return Status::Ok();
+  }
+
+  // The copy is checked before it is stored: a damaged database backed up every night as
+  // a success would only be found by a drill, which would then blame the repository.
+  // quick_check reads every page (O(N), without the index cross-checks of integrity_check).
+  Status QuickCheck(const std::string& copy) {
+    Db db;
+    int rc = sqlite3_open_v2(copy.c_str(), db.out(), SQLITE_OPEN_READONLY, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(rc, db.get(), "sqlite3_open", copy);
+    auto lines = Column(db.get(), "PRAGMA quick_check", o_.path);
+    if (lines.ok() && lines->size() == 1 && (*lines)[0] == "ok") return Status::Ok();
+    std::string detail;
+    if (lines.ok()) {
+      for (size_t i = 0; i < lines->size() && i < 3; ++i) detail += (i ? "; " : "") + (*lines)[i];
+    } else {
+      detail = lines.status().message();
+    }
+    return Status::SourceFailed(
+        Tr("バックアップ元の SQLite データベース {} が壊れています (PRAGMA quick_check: {})。壊れているのは元のデータベース"
+           "ファイルで、バックアップの保存先ではありません。壊れた内容で良い世代を置き換えないよう、今回のバックアップは保存"
+           "しませんでした (これまでの世代はそのまま残っています)。アプリケーションの開発元に元のデータベースの修復を依頼してください",
+           "the source SQLite database {} is damaged (PRAGMA quick_check: {}). The broken part is the source database "
+           "file, not the backup repository. This backup was not stored, so that the damaged copy does not replace good "
+           "generations (the earlier ones are kept). Ask the application's vendor to repair the source database",
+           o_.path, detail));
   }
 
   SqliteSourceOptions o_;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -271,6 +273,111 @@ TEST_F(SqliteSourceTest, MissingOrNonDatabaseFileIsAnError) {
   Status s = NewSqliteSource(o)->Backup(snap);
   EXPECT_EQ(s.code(), Code::kSourceFailed) << s.ToString();
   EXPECT_TRUE(snap.Entries().empty());
+}
+
+
+// --- A broken source is refused at backup time, naming the source file (issue 6 §10) ---
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int PageSize(const std::string& path) {
+  std::string head = ReadAll(path).substr(0, 100);
+  int size = (static_cast<uint8_t>(head[16]) << 8) | static_cast<uint8_t>(head[17]);
+  return size == 1 ? 65536 : size;
+}
+
+// Every page but the header page, overwritten in turn with pseudo-random bytes (a disk
+// error, a bad sector, a torn copy from a USB stick): the backup must refuse every one of
+// them and say that the source database file is what is broken.
+TEST_F(SqliteSourceTest, CorruptSourceDatabaseIsRefusedAtBackupNamingTheSourceFile) {
+  std::string pristine = MakeSample("pristine.db", false);
+  std::string bytes = ReadAll(pristine);
+  int page = PageSize(pristine);
+  size_t pages = bytes.size() / static_cast<size_t>(page);
+  ASSERT_GT(pages, 10u);
+  uint32_t seed = 12345;
+  for (size_t p = 1; p < pages; ++p) {  // page p+1 in SQLite's numbering
+    std::string damaged = bytes;
+    for (int i = 0; i < page; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      damaged[p * static_cast<size_t>(page) + static_cast<size_t>(i)] = static_cast<char>(seed >> 16);
+    }
+    std::string path = dir_ + "/care-" + std::to_string(p + 1) + ".db";
+    std::ofstream(path, std::ios::binary) << damaged;
+    SqliteSourceOptions o;
+    o.path = path;
+    MemorySnapshot snap;
+    Status s = NewSqliteSource(o)->Backup(snap);
+    EXPECT_EQ(s.code(), Code::kSourceFailed) << "page " << p + 1 << ": " << s.ToString();
+    EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("not the backup repository"), std::string::npos) << "page " << p + 1 << ": " << s.message();
+    EXPECT_NE(s.message().find("earlier ones are kept"), std::string::npos) << s.message();
+    EXPECT_TRUE(snap.Entries().empty()) << "page " << p + 1;
+    ::unlink(path.c_str());
+  }
+  // The pristine file itself passes.
+  SqliteSourceOptions o;
+  o.path = pristine;
+  MemorySnapshot snap;
+  EXPECT_TRUE(NewSqliteSource(o)->Backup(snap).ok());
+}
+
+// A writer killed in the middle of a transaction (journal_mode=DELETE) leaves a hot
+// rollback journal; a read-only connection cannot roll it back, so every backup failed
+// with "...: not an error". The copy is rolled back instead: the backup holds the last
+// committed state, and the source database and its journal are left exactly as they were.
+TEST_F(SqliteSourceTest, HotJournalOfKilledWriterIsRolledBackInTheCopyOnly) {
+  std::string path = MakeSample("care.db", false);
+  std::string committed = Dump(path, "a") + Dump(path, "patients");
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ::_exit(2);
+    // A tiny page cache makes SQLite spill changed pages into the database file (after
+    // saving the originals in the journal) long before COMMIT.
+    sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA cache_size=2; BEGIN;"
+                     "UPDATE a SET v = hex(randomblob(300)); DELETE FROM patients;", nullptr, nullptr, nullptr);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  std::string journal = path + "-journal";
+  ASSERT_EQ(::access(journal.c_str(), F_OK), 0) << "no journal left by the killed writer";
+  std::string db_before = ReadAll(path), journal_before = ReadAll(journal);
+  ASSERT_GT(journal_before.size(), 512u);
+  // The situation of the report: a read-only connection fails on it.
+  {
+    sqlite3* ro = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &ro, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(ro, "SELECT count(*) FROM a", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_extended_errcode(ro), SQLITE_READONLY_ROLLBACK);
+    sqlite3_close(ro);
+  }
+
+  SqliteSourceOptions o;
+  o.path = path;
+  MemorySnapshot snap;
+  Status s = NewSqliteSource(o)->Backup(snap);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ReadAll(path), db_before) << "the source database was written to";
+  EXPECT_EQ(ReadAll(journal), journal_before) << "the source's journal was changed";
+  SqliteRestoreTarget t;
+  t.path = dir_ + "/restored.db";
+  ASSERT_TRUE(RestoreSqlite(snap, t, nullptr).ok());
+  EXPECT_EQ(Dump(t.path, "a") + Dump(t.path, "patients"), committed);
+  // The application's own next (read-write) open rolls the source back to the same state.
+  sqlite3* app = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &app), SQLITE_OK);
+  Exec(app, "SELECT count(*) FROM a");
+  sqlite3_close(app);
+  EXPECT_NE(::access(journal.c_str(), F_OK), 0);
+  EXPECT_EQ(Dump(path, "a") + Dump(path, "patients"), committed);
 }
 
 }  // namespace
