@@ -257,14 +257,20 @@ class SqliteSource : public Source {
     Db db;
     int rc = sqlite3_open_v2(copy.c_str(), db.out(), SQLITE_OPEN_READONLY, nullptr);
     if (rc != SQLITE_OK) return SqliteError(rc, db.get(), "sqlite3_open", copy);
-    auto lines = Column(db.get(), "PRAGMA quick_check", o_.path);
-    if (lines.ok() && lines->size() == 1 && (*lines)[0] == "ok") return Status::Ok();
-    std::string detail;
-    if (lines.ok()) {
-      for (size_t i = 0; i < lines->size() && i < 3; ++i) detail += (i ? "; " : "") + (*lines)[i];
-    } else {
-      detail = lines.status().message();
+    std::vector<std::string> lines;
+    sqlite3_stmt* st = nullptr;
+    rc = sqlite3_prepare_v2(db.get(), "PRAGMA quick_check", -1, &st, nullptr);
+    if (rc == SQLITE_OK) {
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char* text = sqlite3_column_text(st, 0);
+        lines.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+      }
     }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && lines.size() == 1 && lines[0] == "ok") return Status::Ok();
+    std::string detail;
+    for (size_t i = 0; i < lines.size() && i < 3; ++i) detail += (i ? "; " : "") + lines[i];
+    if (rc != SQLITE_DONE) detail += (detail.empty() ? "" : "; ") + std::string(sqlite3_errmsg(db.get()));
     return Status::SourceFailed(
         Tr("バックアップ元の SQLite データベース {} が壊れています (PRAGMA quick_check: {})。壊れているのは元のデータベース"
            "ファイルで、バックアップの保存先ではありません。壊れた内容で良い世代を置き換えないよう、今回のバックアップは保存"

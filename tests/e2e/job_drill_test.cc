@@ -184,7 +184,8 @@ TEST(JobDrillTest, DamagedSqliteSourceFailsTheRunNamingTheDatabaseAndKeepsTheGoo
   KuraRun s = sb.Kura({"--lang", "en", "status", "-v"});
   EXPECT_EQ(s.exit_code, 10) << s.out;
   EXPECT_NE(s.out.find(src), std::string::npos) << s.out;
-  EXPECT_NE(s.out.find("not the backup repository"), std::string::npos) << s.out;
+  // The run's message (in the language it ran in) says the source file is the broken part.
+  EXPECT_NE(s.out.find("壊れているのは元のデータベースファイルで、バックアップの保存先ではありません"), std::string::npos) << s.out;
   json sj = StatusJson(sb);
   EXPECT_EQ(sj["jobs"]["lite"]["targets"]["local"]["error"]["code"], "source_failed");
   // The drill restores the good generation and passes.
