@@ -228,5 +228,32 @@ TEST(JobDrillTest, FailedPostgresDrillPrintsKurasMessageWithoutServerNotice) {
   EXPECT_EQ(*left, "0\n");
 }
 
+// The dump tool's own error fails the run; the message names the source database (not
+// the repository), so the office knows where to look.
+TEST(JobDrillTest, PostgresDumpErrorFailsTheRunNamingTheSourceDatabase) {
+  auto pg = TestPostgres();
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  const PgServer& s = **pg;
+  JobSandbox sb;
+  sb.InitRepo("local");
+  sb.WriteFile("pg.pw", s.password + "\n");
+  ASSERT_TRUE(s.PsqlAdmin("postgres", "DROP DATABASE IF EXISTS broken_src WITH (FORCE)").ok());
+  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE broken_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
+  // A table the backup user cannot read: pg_dump fails on it.
+  ASSERT_TRUE(s.PsqlAdmin("broken_src", "CREATE TABLE secret(x int); REVOKE ALL ON secret FROM PUBLIC;").ok());
+  sb.WriteConfig(Common(sb) + fmt::format("[[job]]\nname = \"pg\"\n[job.source]\nkind = \"postgresql\"\nhost = \"{}\"\n"
+                                          "port = {}\nuser = \"{}\"\ndatabase = \"broken_src\"\npassword_file = \"{}\"\n",
+                                          s.host, s.port, s.user, sb.Path("pg.pw")) +
+                 Target(sb));
+  KuraRun r = sb.Kura({"--lang", "en", "run", "pg", "--kind", "daily"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.err.find("pg_dump (" + s.host + ":" + std::to_string(s.port) + "/broken_src) failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("secret"), std::string::npos) << r.err;
+  EXPECT_TRUE(sb.Snapshots("local").empty());
+  KuraRun st = sb.Kura({"status", "-v"});
+  EXPECT_EQ(st.exit_code, 10);
+  EXPECT_NE(st.out.find("broken_src"), std::string::npos) << st.out;
+}
+
 }  // namespace
 }  // namespace kura::testing
