@@ -95,8 +95,10 @@ std::vector<FiredHook> RecordDrillOutcome(const RunContext& ctx, const JobConfig
         ev.result = "ok";
         ev.since = info.warning.since;
         std::string when = FormatLocal(info.time).substr(0, 16);
-        ev.message_ja = fmt::format("復元訓練「{}」(保存先: {}) は成功しました ({})。", job.Label(), target_label, when);
-        ev.message_en = fmt::format("The restore drill of \"{}\" (target: {}) succeeded ({}).", job.Label(), target_label, when);
+        ev.message_ja =
+            fmt::format("復元訓練「{}」(保存先: {}) は成功しました ({})。", job.Label(), target_label, when);
+        ev.message_en = fmt::format("The restore drill of \"{}\" (target: {}) succeeded ({}).", job.Label(),
+                                    target_label, when);
         fired.push_back({"clear", ev});
       }
       info.warning = WarningInfo{};
@@ -109,10 +111,11 @@ std::vector<FiredHook> RecordDrillOutcome(const RunContext& ctx, const JobConfig
       ++info.warning.failures;
       auto [why_ja, why_en] = Reason(r);
       std::string when = FormatLocal(info.warning.since).substr(0, 16);
-      info.warning.message_ja = fmt::format("復元訓練「{}」(保存先: {}) が {} から失敗しています: {}。{}", job.Label(),
-                                            target_label, when, why_ja, c.guidance_ja);
-      info.warning.message_en = fmt::format("The restore drill of \"{}\" (target: {}) has been failing since {}: {}. {}",
-                                            job.Label(), target_label, when, why_en, c.guidance_en);
+      info.warning.message_ja = fmt::format("復元訓練「{}」(保存先: {}) が {} から失敗しています: {}。{}",
+                                            job.Label(), target_label, when, why_ja, c.guidance_ja);
+      info.warning.message_en =
+          fmt::format("The restore drill of \"{}\" (target: {}) has been failing since {}: {}. {}",
+                      job.Label(), target_label, when, why_en, c.guidance_en);
       ev.event = "failure";
       ev.result = "failed";
       ev.error = r.status.message();
@@ -126,9 +129,14 @@ std::vector<FiredHook> RecordDrillOutcome(const RunContext& ctx, const JobConfig
   });
   if (ctx.log) {
     std::vector<std::pair<std::string, std::string>> f = {
-        {"job", job.name}, {"result", info.result}, {"snapshot", r.snapshot.empty() ? "-" : ShortId(r.snapshot)},
-        {"into", r.restored_into}, {"tables", std::to_string(info.tables)}, {"rows", std::to_string(info.rows)},
-        {"files", std::to_string(info.files)}, {"duration", fmt::format("{:.1f}s", r.seconds)}};
+        {"job", job.name},
+        {"result", info.result},
+        {"snapshot", r.snapshot.empty() ? "-" : ShortId(r.snapshot)},
+        {"into", r.restored_into},
+        {"tables", std::to_string(info.tables)},
+        {"rows", std::to_string(info.rows)},
+        {"files", std::to_string(info.files)},
+        {"duration", fmt::format("{:.1f}s", r.seconds)}};
     if (!r.status.ok()) f.push_back({"error", r.status.message()});
     if (!r.damaged_part.empty()) f.push_back({"damaged", r.damaged_part});
     if (r.damaged_blobs > 0) f.push_back({"damaged_blobs", std::to_string(r.damaged_blobs)});
@@ -151,7 +159,9 @@ void AssessDamage(const RunContext& ctx, Repository& repo, const JobConfig& job,
   vo.snapshots = {r.snapshot};
   auto v = Verify(repo, vo);
   if (!v.ok()) {
-    if (ctx.log) ctx.log->Write(ctx.clk(), "drill", {{"job", job.name}, {"check", "failed"}, {"error", v.status().message()}});
+    if (ctx.log)
+      ctx.log->Write(ctx.clk(), "drill",
+                     {{"job", job.name}, {"check", "failed"}, {"error", v.status().message()}});
     return;
   }
   uint64_t missing = 0;
@@ -159,23 +169,29 @@ void AssessDamage(const RunContext& ctx, Repository& repo, const JobConfig& job,
   if (missing > 0 || !v->damaged_packs.empty()) {
     r.damaged_part = "repository";
     r.damaged_blobs = missing;
-    r.status = Status::Corruption(
-        Tr("保存先 {} のスナップショット {} のデータ {} 個が壊れているため復元できません ({})。"
-           "壊れたデータは今後使わないよう記録したので、次回のバックアップで保存し直されます。"
-           "その後 kura drill {} をもう一度実行し、kura verify --read-data -r {} で保存先全体も確認してください",
-           "{2} blob(s) of snapshot {1} in target {0} are damaged, so it cannot be restored ({3}); they were marked "
-           "so that the next backup stores that data again. Run kura drill {4} again after it, and check the whole "
-           "target with kura verify --read-data -r {5}",
-           r.target, ShortId(r.snapshot), missing, r.status.message(), job.name, job.targets.front().repository));
+    r.status = Status::Corruption(Tr(
+        "保存先 {} のスナップショット {} のデータ {} 個が壊れているため復元できません ({})。"
+        "壊れたデータは今後使わないよう記録したので、次回のバックアップで保存し直されます。"
+        "その後 kura drill {} をもう一度実行し、kura verify --read-data -r {} で保存先全体も確認してください",
+        "{2} blob(s) of snapshot {1} in target {0} are damaged, so it cannot be restored ({3}); they were "
+        "marked "
+        "so that the next backup stores that data again. Run kura drill {4} again after it, and check the "
+        "whole "
+        "target with kura verify --read-data -r {5}",
+        r.target, ShortId(r.snapshot), missing, r.status.message(), job.name,
+        job.targets.front().repository));
   } else if (r.status.code() == Code::kCorruption && r.method == "database") {
     // Every blob is intact, yet the restored database failed its check: what was backed up
     // was already broken. Blaming the repository would send the office the wrong way.
     r.damaged_part = "source";
     r.status = Status::SourceFailed(
-        Tr("保存先のデータは無傷ですが、復元したデータベースが検査に通りません。バックアップした時点で元のデータベース ({}) が"
+        Tr("保存先のデータは無傷ですが、復元したデータベースが検査に通りません。バックアップした時点で元のデ"
+           "ータベース ({}) が"
            "既に壊れていました: {}。アプリケーションの開発元に元のデータベースの修復を依頼してください",
-           "the target's data is intact, but the restored database fails its check: the source database ({}) was "
-           "already damaged when it was backed up: {}. Ask the application's vendor to repair the source database",
+           "the target's data is intact, but the restored database fails its check: the source database ({}) "
+           "was "
+           "already damaged when it was backed up: {}. Ask the application's vendor to repair the source "
+           "database",
            job.source.path.empty() ? job.source.database : job.source.path, r.status.message()));
   }
 }
@@ -197,14 +213,20 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
   Snapshot latest;
   {
     auto opened = OpenTarget(job.targets.front());
-    if (opened.ok()) repo = std::move(*opened);
-    else st = opened.status();
+    if (opened.ok())
+      repo = std::move(*opened);
+    else
+      st = opened.status();
   }
   if (st.ok()) {
     auto snaps = JobSnapshots(*repo, job.name);
-    if (!snaps.ok()) st = snaps.status();
-    else if (snaps->empty()) st = Status::NotFound(Tr("ジョブ {} のスナップショットがまだありません", "job {} has no snapshot yet", job.name));
-    else latest = snaps->back();
+    if (!snaps.ok())
+      st = snaps.status();
+    else if (snaps->empty())
+      st = Status::NotFound(
+          Tr("ジョブ {} のスナップショットがまだありません", "job {} has no snapshot yet", job.name));
+    else
+      latest = snaps->back();
   }
   r.snapshot = latest.id;
   const SourceConfig& s = job.source;
@@ -246,8 +268,10 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
     if (st.ok()) {
       restore_tried = true;
       auto counts = RestoreSnapshotToDirectory(*repo, latest, dir);
-      if (counts.ok()) r.files = *counts;
-      else st = counts.status();
+      if (counts.ok())
+        r.files = *counts;
+      else
+        st = counts.status();
     }
     if (!keep) {
       RemoveTree(dir);
@@ -256,6 +280,10 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
   }
   r.status = st;
   if (!st.ok() && restore_tried) AssessDamage(ctx, *repo, job, r);
+  // Retention's record of intact/damaged generations (the rule "never remove the last
+  // generation a drill or verify found intact while newer ones are damaged") belongs here,
+  // with the repository at hand: r.snapshot is intact when r.status.ok(), damaged when
+  // r.damaged_part == "repository". Until then, last_drill in the status file records it.
   r.seconds = std::chrono::duration<double>(ctx.clk().NowSteady() - start).count();
   FireHooks(ctx, job, RecordDrillOutcome(ctx, job, r));
   return r;

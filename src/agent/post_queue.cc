@@ -24,27 +24,39 @@ namespace {
 json ToJson(const PostItem& i) {
   json params = json::array();
   for (const auto& [k, v] : i.params) params.push_back({k, v});
-  return {{"version", kPostItemVersion}, {"id", i.id},          {"seq", i.seq},
-          {"job", i.job},                {"event", i.event},    {"scope", i.scope},
-          {"params", params},            {"enqueued", i.enqueued}, {"attempts", i.attempts},
-          {"next_attempt", i.next_attempt}, {"last_error", i.last_error}};
+  return {{"version", kPostItemVersion},
+          {"id", i.id},
+          {"seq", i.seq},
+          {"job", i.job},
+          {"event", i.event},
+          {"scope", i.scope},
+          {"params", params},
+          {"enqueued", i.enqueued},
+          {"attempts", i.attempts},
+          {"next_attempt", i.next_attempt},
+          {"last_error", i.last_error}};
 }
 
 Result<PostItem> FromJson(const std::string& path, const std::string& text) {
   json j = json::parse(text, nullptr, false);
-  auto bad = [&] { return Status::Corruption(Tr("投稿待ちファイル {} が壊れています", "post queue file {} is damaged", path)); };
+  auto bad = [&] {
+    return Status::Corruption(
+        Tr("投稿待ちファイル {} が壊れています", "post queue file {} is damaged", path));
+  };
   if (j.is_discarded() || !j.is_object()) return bad();
   PostItem i;
   try {
     if (j.value("version", 0) > kPostItemVersion) {
-      return Status::Unsupported(Tr("投稿待ちファイル {} はこの kura より新しい形式です", "post queue file {} has a newer format", path));
+      return Status::Unsupported(Tr("投稿待ちファイル {} はこの kura より新しい形式です",
+                                    "post queue file {} has a newer format", path));
     }
     i.id = j.at("id").get<std::string>();
     i.seq = j.at("seq").get<uint64_t>();
     i.job = j.at("job").get<std::string>();
     i.event = j.at("event").get<std::string>();
     i.scope = j.at("scope").get<std::string>();
-    for (const json& p : j.at("params")) i.params.emplace_back(p.at(0).get<std::string>(), p.at(1).get<std::string>());
+    for (const json& p : j.at("params"))
+      i.params.emplace_back(p.at(0).get<std::string>(), p.at(1).get<std::string>());
     i.enqueued = j.value("enqueued", int64_t{0});
     i.attempts = j.value("attempts", 0);
     i.next_attempt = j.value("next_attempt", int64_t{0});
@@ -68,8 +80,8 @@ const HookSet* ScopeSet(const RunContext& ctx, const JobConfig& job, const std::
   return scope == "agent" ? &ctx.config->hooks : &job.hooks;
 }
 
-void LogHook(const RunContext& ctx, const std::string& job, const std::string& target, const std::string& event,
-             const std::string& result, const Status& st) {
+void LogHook(const RunContext& ctx, const std::string& job, const std::string& target,
+             const std::string& event, const std::string& result, const Status& st) {
   if (!ctx.log) return;
   std::vector<std::pair<std::string, std::string>> f = {
       {"job", job}, {"target", target.empty() ? "-" : target}, {"event", event}, {"result", result}};
@@ -86,7 +98,9 @@ std::string TargetOf(const PostItem& item) {
 
 }  // namespace
 
-std::string PostQueueDir(const AgentConfig& config) { return config.state_dir + "/posts"; }
+std::string PostQueueDir(const AgentConfig& config) {
+  return config.state_dir + "/posts";
+}
 
 Status PostQueue::Put(PostItem& item) {
   KURA_RETURN_IF_ERROR(MakeDirs(dir_, 0700));
@@ -129,8 +143,9 @@ Result<std::vector<PostItem>> PostQueue::List(std::vector<std::string>* damaged)
     }
     items.push_back(std::move(*item));
   }
-  std::sort(items.begin(), items.end(),
-            [](const PostItem& a, const PostItem& b) { return a.seq != b.seq ? a.seq < b.seq : a.id < b.id; });
+  std::sort(items.begin(), items.end(), [](const PostItem& a, const PostItem& b) {
+    return a.seq != b.seq ? a.seq < b.seq : a.id < b.id;
+  });
   return items;
 }
 
@@ -152,8 +167,9 @@ bool AttemptQueued(const RunContext& ctx, PostQueue& queue, PostItem item, PostR
   }
   if (action == nullptr || !action->sql) {
     // The hook was removed from the configuration: nobody wants this post any more.
-    Status gone = Status::NotFound(Tr("投稿待ち {} のフックは設定にありません。破棄しました",
-                                      "the hook of queued post {} is no longer configured; dropped", item.id));
+    Status gone =
+        Status::NotFound(Tr("投稿待ち {} のフックは設定にありません。破棄しました",
+                            "the hook of queued post {} is no longer configured; dropped", item.id));
     LogHook(ctx, item.job, TargetOf(item), item.event, "dropped", gone);
     (void)queue.Remove(item.id);
     ++report.dropped;
@@ -188,7 +204,8 @@ PostRetryReport RetryQueuedPosts(const RunContext& ctx, const std::string& job, 
     if (ctx.log) ctx.log->Write(ctx.clk(), "posts", {{"result", "damaged"}, {"file", d}});
   }
   if (!items.ok()) {
-    if (ctx.log) ctx.log->Write(ctx.clk(), "posts", {{"result", "failed"}, {"error", items.status().message()}});
+    if (ctx.log)
+      ctx.log->Write(ctx.clk(), "posts", {{"result", "failed"}, {"error", items.status().message()}});
     return report;
   }
   int64_t now = ctx.clk().NowUnix();
@@ -223,7 +240,8 @@ void FireHooks(const RunContext& ctx, const JobConfig& job, const std::vector<Fi
         Status st = RunHook(command, f.event);
         LogHook(ctx, job.name, f.event.target, f.which, st.ok() ? "ok" : "failed", st);
       }
-      if (a.sql && seen.insert({f.which, SqlKey(*a.sql)}).second) posts.push_back({f.which, scope, &*a.sql, f.event});
+      if (a.sql && seen.insert({f.which, SqlKey(*a.sql)}).second)
+        posts.push_back({f.which, scope, &*a.sql, f.event});
     }
   }
   if (posts.empty()) return;

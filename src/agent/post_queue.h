@@ -29,8 +29,8 @@ namespace kura {
 inline constexpr int kPostItemVersion = 1;
 
 struct PostItem {
-  std::string id;     // file name without ".json"; unique
-  uint64_t seq = 0;   // order of the posts (one more than the largest in the queue)
+  std::string id;    // file name without ".json"; unique
+  uint64_t seq = 0;  // order of the posts (one more than the largest in the queue)
   std::string job;
   std::string event;  // "failure" | "success" | "clear"
   std::string scope;  // "agent" ([hooks] of the agent config) | "job" (the job's hooks)

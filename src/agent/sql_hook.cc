@@ -65,22 +65,27 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
   add("application_name", application);
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0),
+                                                    &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string err = PQerrorMessage(conn.get());
-    return ConnectFailure(ExplainPostgresError(err, HookConnection(c), c.database).code,
-                          Tr("SQL フック: PostgreSQL ({}) に接続できません: {}", "SQL hook: cannot connect to PostgreSQL ({}): {}",
-                             c.database, LastLines(err, 3)));
+    return ConnectFailure(
+        ExplainPostgresError(err, HookConnection(c), c.database).code,
+        Tr("SQL フック: PostgreSQL ({}) に接続できません: {}",
+           "SQL hook: cannot connect to PostgreSQL ({}): {}", c.database, LastLines(err, 3)));
   }
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);  // the agent's stderr is its log
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);  // the agent's stderr is its log
   std::vector<const char*> params;
   for (const std::string& v : b.values) params.push_back(v.c_str());
   std::unique_ptr<PGresult, decltype(&PQclear)> res(
-      PQexecParams(conn.get(), b.sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0),
+      PQexecParams(conn.get(), b.sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(),
+                   nullptr, nullptr, 0),
       &PQclear);
   ExecStatusType st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (PostgreSQL): {}", "the SQL hook statement failed (PostgreSQL): {}",
+    return Status::IOError(Tr("SQL フックの文が失敗しました (PostgreSQL): {}",
+                              "the SQL hook statement failed (PostgreSQL): {}",
                               LastLines(PQerrorMessage(conn.get()), 3)));
   }
   return Status::Ok();
@@ -98,19 +103,21 @@ Status MysqlHook(const SqlHookConfig& c, const BoundStatement& b) {
                          static_cast<unsigned int>(c.port), opt(c.socket), 0) == nullptr) {
     std::string err = mysql_error(db.get());
     return ConnectFailure(ExplainMysqlError(err, HookConnection(c), c.database).code,
-                          Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}", "SQL hook: cannot connect to MySQL/MariaDB ({}): {}",
-                             c.database, err));
+                          Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}",
+                             "SQL hook: cannot connect to MySQL/MariaDB ({}): {}", c.database, err));
   }
   std::unique_ptr<MYSQL_STMT, decltype(&mysql_stmt_close)> stmt(mysql_stmt_init(db.get()), &mysql_stmt_close);
   auto fail = [&](MYSQL_STMT* s) {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (MySQL/MariaDB): {}", "the SQL hook statement failed (MySQL/MariaDB): {}",
+    return Status::IOError(Tr("SQL フックの文が失敗しました (MySQL/MariaDB): {}",
+                              "the SQL hook statement failed (MySQL/MariaDB): {}",
                               s ? mysql_stmt_error(s) : mysql_error(db.get())));
   };
   if (!stmt) return fail(nullptr);
   if (mysql_stmt_prepare(stmt.get(), b.sql.c_str(), b.sql.size()) != 0) return fail(stmt.get());
   if (mysql_stmt_param_count(stmt.get()) != b.values.size()) {
-    return Status::InvalidArgument(L("SQL フックの文の ? の数がパラメータと合いません。値は :名前 で指定してください",
-                                     "the SQL hook statement's ? count does not match; use :name parameters"));
+    return Status::InvalidArgument(
+        L("SQL フックの文の ? の数がパラメータと合いません。値は :名前 で指定してください",
+          "the SQL hook statement's ? count does not match; use :name parameters"));
   }
   std::vector<MYSQL_BIND> binds(b.values.size());
   std::vector<unsigned long> lengths(b.values.size());
@@ -138,28 +145,29 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
     std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     int primary = rc & 0xff;
     if (primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-      return Status::Retryable(Tr("SQL フック: SQLite データベース {} を開けません: {}", "SQL hook: cannot open SQLite database {}: {}",
-                                  c.path, detail));
+      return Status::Retryable(Tr("SQL フック: SQLite データベース {} を開けません: {}",
+                                  "SQL hook: cannot open SQLite database {}: {}", c.path, detail));
     }
-    return Status::IOError(Tr("SQL フック: SQLite データベース {} を開けません: {}", "SQL hook: cannot open SQLite database {}: {}",
-                              c.path, detail));
+    return Status::IOError(Tr("SQL フック: SQLite データベース {} を開けません: {}",
+                              "SQL hook: cannot open SQLite database {}: {}", c.path, detail));
   }
   sqlite3_busy_timeout(db.get(), 10000);
   sqlite3_stmt* raw_stmt = nullptr;
   auto fail = [&] {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (SQLite): {}", "the SQL hook statement failed (SQLite): {}",
-                              sqlite3_errmsg(db.get())));
+    return Status::IOError(Tr("SQL フックの文が失敗しました (SQLite): {}",
+                              "the SQL hook statement failed (SQLite): {}", sqlite3_errmsg(db.get())));
   };
   rc = sqlite3_prepare_v2(db.get(), b.sql.c_str(), static_cast<int>(b.sql.size()), &raw_stmt, nullptr);
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}", "SQL hook: SQLite database {} is locked: {}",
-                                c.path, sqlite3_errmsg(db.get())));
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}",
+                                "SQL hook: SQLite database {} is locked: {}", c.path,
+                                sqlite3_errmsg(db.get())));
   }
   if (rc != SQLITE_OK) return fail();
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw_stmt, &sqlite3_finalize);
   for (size_t i = 0; i < b.values.size(); ++i) {
-    if (sqlite3_bind_text(stmt.get(), static_cast<int>(i + 1), b.values[i].data(), static_cast<int>(b.values[i].size()),
-                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (sqlite3_bind_text(stmt.get(), static_cast<int>(i + 1), b.values[i].data(),
+                          static_cast<int>(b.values[i].size()), SQLITE_TRANSIENT) != SQLITE_OK) {
       return fail();
     }
   }
@@ -167,8 +175,9 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
   }
   // SQLITE_BUSY from the first step: the write lock was never taken, nothing was written.
   if ((rc & 0xff) == SQLITE_BUSY) {
-    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}", "SQL hook: SQLite database {} is locked: {}",
-                                c.path, sqlite3_errmsg(db.get())));
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}",
+                                "SQL hook: SQLite database {} is locked: {}", c.path,
+                                sqlite3_errmsg(db.get())));
   }
   if (rc != SQLITE_DONE) return fail();
   return Status::Ok();

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "sources/db_common.h"
@@ -50,10 +50,12 @@ std::string DirName(const std::string& path) {
 Status SqliteError(int rc, sqlite3* db, const std::string& what, const std::string& path) {
   // An error of a backup step is not the source connection's last error: its errmsg then
   // says "not an error", which tells nobody anything.
-  std::string detail = db != nullptr && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string detail =
+      db != nullptr && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
     return Status::Corruption(Tr("{} ({}): SQLite データベースではないか、壊れています: {}",
-                                   "{} ({}): not an SQLite database, or a damaged one: {}", what, path, detail));
+                                 "{} ({}): not an SQLite database, or a damaged one: {}", what, path,
+                                 detail));
   }
   return Status::SourceFailed(Tr("{} ({}) に失敗しました: {}", "{} ({}) failed: {}", what, path, detail));
 }
@@ -141,14 +143,16 @@ class SqliteSource : public Source {
   // "corruption" would point the user at the repository instead.
   Status Backup(SnapshotWriter& out) override {
     Status st = Copy(out);
-    if (st.code() == Code::kNotFound || st.code() == Code::kCorruption) return Status::SourceFailed(st.message());
+    if (st.code() == Code::kNotFound || st.code() == Code::kCorruption)
+      return Status::SourceFailed(st.message());
     return st;
   }
 
  private:
   Status Copy(SnapshotWriter& out) {
     struct stat st {};
-    if (::stat(o_.path.c_str(), &st) != 0) return ErrnoStatus(errno, L("SQLite データベースのオープン", "opening SQLite database"), o_.path);
+    if (::stat(o_.path.c_str(), &st) != 0)
+      return ErrnoStatus(errno, L("SQLite データベースのオープン", "opening SQLite database"), o_.path);
     KURA_ASSIGN_OR_RETURN(auto tmp, PrivateTempDir::Create(o_.temp_dir));
     std::string copy = tmp->path() + "/" + BaseName(o_.path);
     KURA_RETURN_IF_ERROR(WriteSecretFile(copy, ""));
@@ -168,14 +172,18 @@ class SqliteSource : public Source {
   Status Copy(const std::string& dest_path) {
     Db src, dest;
     int rc = sqlite3_open_v2(o_.path.c_str(), src.out(), SQLITE_OPEN_READONLY, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, src.get(), L("SQLite データベースのオープン", "opening SQLite database").data(), o_.path);
+    if (rc != SQLITE_OK)
+      return SqliteError(rc, src.get(), L("SQLite データベースのオープン", "opening SQLite database").data(),
+                         o_.path);
     sqlite3_busy_timeout(src.get(), 1000);
     rc = sqlite3_open_v2(dest_path.c_str(), dest.out(), SQLITE_OPEN_READWRITE, nullptr);
     if (rc != SQLITE_OK) return SqliteError(rc, dest.get(), "sqlite3_open", dest_path);
     sqlite3_backup* b = sqlite3_backup_init(dest.get(), "main", src.get(), "main");
-    if (b == nullptr) return SqliteError(sqlite3_errcode(dest.get()), dest.get(), "sqlite3_backup_init", o_.path);
+    if (b == nullptr)
+      return SqliteError(sqlite3_errcode(dest.get()), dest.get(), "sqlite3_backup_init", o_.path);
 
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, o_.busy_timeout_ms));
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, o_.busy_timeout_ms));
     int pages = std::max(1, o_.pages_per_step);
     int restarts = 0;
     int last_remaining = -1;
@@ -198,11 +206,13 @@ class SqliteSource : public Source {
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
       if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        return Status::SourceFailed(Tr("SQLite データベース {} が {} ミリ秒以上ロックされたままのため、コピーできませんでした",
-                                       "SQLite database {} stayed locked for more than {} ms; no copy was made",
-                                       o_.path, o_.busy_timeout_ms));
+        return Status::SourceFailed(
+            Tr("SQLite データベース {} が {} ミリ秒以上ロックされたままのため、コピーできませんでした",
+               "SQLite database {} stayed locked for more than {} ms; no copy was made", o_.path,
+               o_.busy_timeout_ms));
       }
-      return SqliteError(rc, src.get(), L("SQLite データベースのコピー", "copying SQLite database").data(), o_.path);
+      return SqliteError(rc, src.get(), L("SQLite データベースのコピー", "copying SQLite database").data(),
+                         o_.path);
     }
     dest.Close();
     return Status::Ok();
@@ -232,18 +242,24 @@ class SqliteSource : public Source {
       Db db;
       int rc = sqlite3_open_v2(dest_path.c_str(), db.out(), SQLITE_OPEN_READWRITE, nullptr);
       // Reading the schema makes SQLite find the hot journal and roll it back.
-      if (rc == SQLITE_OK) rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK || PathExists(dest_path + "-journal")) {
-        st = SqliteError(rc == SQLITE_OK ? SQLITE_ERROR : rc, db.get(), L("ジャーナルのロールバック", "rolling back the journal").data(), o_.path);
+        st = SqliteError(rc == SQLITE_OK ? SQLITE_ERROR : rc, db.get(),
+                         L("ジャーナルのロールバック", "rolling back the journal").data(), o_.path);
       }
     }
     if (!st.ok()) {
       return Status::SourceFailed(
-          Tr("SQLite データベース {0} には、書き込み中に異常終了したプログラムのロールバックジャーナル ({0}-journal) が残っており、"
-             "コピーできませんでした: {1}。アプリケーションでデータベースを一度開いてください (開くとジャーナルが戻されます)。"
+          Tr("SQLite データベース {0} には、書き込み中に異常終了したプログラムのロールバックジャーナル "
+             "({0}-journal) が残っており、"
+             "コピーできませんでした: {1}。アプリケーションでデータベースを一度開いてください "
+             "(開くとジャーナルが戻されます)。"
              "ジャーナルファイルは削除しないでください (データベースが壊れます)",
-             "SQLite database {0} has a rollback journal ({0}-journal) left by a program that crashed while writing, "
-             "and could not be copied: {1}. Open the database once with its application (that rolls the journal back). "
+             "SQLite database {0} has a rollback journal ({0}-journal) left by a program that crashed while "
+             "writing, "
+             "and could not be copied: {1}. Open the database once with its application (that rolls the "
+             "journal back). "
              "Do not delete the journal file (that would damage the database)",
              o_.path, st.message()));
     }
@@ -271,14 +287,20 @@ class SqliteSource : public Source {
     std::string detail;
     for (size_t i = 0; i < lines.size() && i < 3; ++i) detail += (i ? "; " : "") + lines[i];
     if (rc != SQLITE_DONE) detail += (detail.empty() ? "" : "; ") + std::string(sqlite3_errmsg(db.get()));
-    return Status::SourceFailed(
-        Tr("バックアップ元の SQLite データベース {} が壊れています (PRAGMA quick_check: {})。壊れているのは元のデータベース"
-           "ファイルで、バックアップの保存先ではありません。壊れた内容で良い世代を置き換えないよう、今回のバックアップは保存"
-           "しませんでした (これまでの世代はそのまま残っています)。アプリケーションの開発元に元のデータベースの修復を依頼してください",
-           "the source SQLite database {} is damaged (PRAGMA quick_check: {}). The broken part is the source database "
-           "file, not the backup repository. This backup was not stored, so that the damaged copy does not replace good "
-           "generations (the earlier ones are kept). Ask the application's vendor to repair the source database",
-           o_.path, detail));
+    return Status::SourceFailed(Tr(
+        "バックアップ元の SQLite データベース {} が壊れています (PRAGMA quick_check: "
+        "{})。壊れているのは元のデータベース"
+        "ファイルで、バックアップの保存先ではありません。壊れた内容で良い世代を置き換えないよう、今回のバック"
+        "アップは保存"
+        "しませんでした "
+        "(これまでの世代はそのまま残っています)"
+        "。アプリケーションの開発元に元のデータベースの修復を依頼してください",
+        "the source SQLite database {} is damaged (PRAGMA quick_check: {}). The broken part is the source "
+        "database "
+        "file, not the backup repository. This backup was not stored, so that the damaged copy does not "
+        "replace good "
+        "generations (the earlier ones are kept). Ask the application's vendor to repair the source database",
+        o_.path, detail));
   }
 
   SqliteSourceOptions o_;
@@ -338,17 +360,19 @@ Status RestoreSqlite(SnapshotReader& in, const SqliteRestoreTarget& target, Rest
         std::string s;
         for (const auto& line : *check) s += line + "\n";
         return s;
-      }()) : check.status().message();
+      }())
+                                      : check.status().message();
       return Status::Corruption(Tr("復元した SQLite データベースの整合性チェックに失敗しました ({}): {}",
-                                   "the restored SQLite database failed its integrity check ({}): {}", target.path,
-                                   detail));
+                                   "the restored SQLite database failed its integrity check ({}): {}",
+                                   target.path, detail));
     }
     r.integrity_checked = true;
-    KURA_ASSIGN_OR_RETURN(auto tables,
-                          Column(db.get(),
-                                 "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
-                                 "ESCAPE '\\' ORDER BY name",
-                                 target.path));
+    KURA_ASSIGN_OR_RETURN(
+        auto tables,
+        Column(db.get(),
+               "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+               "ESCAPE '\\' ORDER BY name",
+               target.path));
     for (const auto& t : tables) {
       KURA_ASSIGN_OR_RETURN(auto n, Column(db.get(), "SELECT count(*) FROM " + QuoteIdent(t), target.path));
       r.tables.push_back({t, std::strtoll(n.at(0).c_str(), nullptr, 10)});
@@ -358,7 +382,8 @@ Status RestoreSqlite(SnapshotReader& in, const SqliteRestoreTarget& target, Rest
     // A stale -wal of the old file would be replayed into the restored one.
     for (const char* suffix : {"-wal", "-shm", "-journal"}) ::unlink((target.path + suffix).c_str());
   }
-  if (::rename(tmp.c_str(), target.path.c_str()) != 0) return ErrnoStatus(errno, L("書き込み", "write"), target.path);
+  if (::rename(tmp.c_str(), target.path.c_str()) != 0)
+    return ErrnoStatus(errno, L("書き込み", "write"), target.path);
   cleanup.keep = true;
   KURA_RETURN_IF_ERROR(SyncDir(DirName(target.path)));
   r.notes.push_back(Tr("PRAGMA integrity_check: ok", "PRAGMA integrity_check: ok"));

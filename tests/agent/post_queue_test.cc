@@ -78,7 +78,9 @@ class PostQueueTest : public ::testing::Test {
     ASSERT_TRUE(MakeDirs(dir_ + "/hostapp", 0755).ok());
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(board_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE bulletin(job TEXT, target TEXT, body TEXT)", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE bulletin(job TEXT, target TEXT, body TEXT)", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
     sqlite3_close(db);
   }
   int BoardRows() const {
@@ -139,7 +141,7 @@ TEST_F(PostQueueTest, PostWhileBoardDatabaseIsMissingIsMadeOnceByTheAgentLater) 
   FailedRun(clock);
   clock.Advance(3600);
   FailedRun(clock);
-  EXPECT_EQ(Queued(), 2u);  // one per failed run
+  EXPECT_EQ(Queued(), 2u);           // one per failed run
   EXPECT_FALSE(PathExists(board_));  // a hook never creates the application's database
 
   Tick(clock);  // still missing: nothing lost, nothing posted
@@ -190,7 +192,9 @@ TEST_F(PostQueueTest, PostgresBoardDownDuringFailedRunGetsOneRowWhenItIsBack) {
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   const testing::PgServer& s = **pg;
   ASSERT_TRUE(s.PsqlAdmin("postgres", "DROP DATABASE IF EXISTS boarddb").ok());
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE boarddb OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE boarddb OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
   ASSERT_TRUE(s.Psql("boarddb", "CREATE TABLE bulletin(id serial, job text, target text, body text)").ok());
   std::ofstream(dir_ + "/board.pw") << s.password << "\n";
   SqlHookConfig sql;
@@ -212,7 +216,8 @@ TEST_F(PostQueueTest, PostgresBoardDownDuringFailedRunGetsOneRowWhenItIsBack) {
   Tick(clock);
   Tick(clock);
   EXPECT_EQ(Queued(), 0u);
-  auto rows = s.Psql("boarddb", "SELECT job || '|' || target || '|' || (body LIKE '%ケア記録%') FROM bulletin");
+  auto rows =
+      s.Psql("boarddb", "SELECT job || '|' || target || '|' || (body LIKE '%ケア記録%') FROM bulletin");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(*rows, "care|local|true\n");
 }

@@ -4,14 +4,13 @@
 // stores it again and the drill after it passes and clears the warning; a damaged SQLite
 // source fails the run in words that name the database file and keeps the last good
 // generation; a failed PostgreSQL drill prints kura's message, not the server's NOTICE.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "support/db_servers.h"
@@ -34,14 +33,16 @@ json StatusJson(const JobSandbox& sb) {
 std::string Common(const JobSandbox& sb) {
   return fmt::format(
       "state_dir = \"{0}\"\nlog_file = \"{1}\"\nguidance_ja = \"サポートセンターまでご連絡下さい。\"\n"
-      "[hooks.on_failure]\ncommand = [\"sh\", \"-c\", \"echo \\\"failure $KURA_ACTION $KURA_TARGET\\\" >> {2}\"]\n"
-      "[hooks.on_clear]\ncommand = [\"sh\", \"-c\", \"echo \\\"clear $KURA_ACTION $KURA_TARGET\\\" >> {2}\"]\n",
+      "[hooks.on_failure]\ncommand = [\"sh\", \"-c\", \"echo \\\"failure $KURA_ACTION $KURA_TARGET\\\" >> "
+      "{2}\"]\n"
+      "[hooks.on_clear]\ncommand = [\"sh\", \"-c\", \"echo \\\"clear $KURA_ACTION $KURA_TARGET\\\" >> "
+      "{2}\"]\n",
       sb.Path("state"), sb.Path("log/kura.log"), sb.Path("hooks.txt"));
 }
 
 std::string Target(const JobSandbox& sb) {
-  return fmt::format("[[job.target]]\nname = \"local\"\nrepository = \"{}\"\npassword_file = \"{}\"\n", sb.Path("local"),
-                     sb.password_file());
+  return fmt::format("[[job.target]]\nname = \"local\"\nrepository = \"{}\"\npassword_file = \"{}\"\n",
+                     sb.Path("local"), sb.password_file());
 }
 
 // The largest pack file of a repository (where the data of a big file is).
@@ -70,10 +71,12 @@ TEST(JobDrillTest, FlippedByteInPackFailsDrillRaisesWarningAndNextRunStoresDataA
   std::string data = sb.Path("data");
   WriteFile(data + "/record.bin", SeededBytes(7, 768 * 1024));
   WriteFile(data + "/note.txt", std::string("介護記録の控え\n"));
-  sb.WriteConfig(Common(sb) + fmt::format("[[job]]\nname = \"files\"\nlabel = \"介護記録\"\n[job.source]\nkind = \"files\"\n"
-                                          "paths = [\"{}\"]\n",
-                                          data) +
-                 Target(sb));
+  sb.WriteConfig(
+      Common(sb) +
+      fmt::format("[[job]]\nname = \"files\"\nlabel = \"介護記録\"\n[job.source]\nkind = \"files\"\n"
+                  "paths = [\"{}\"]\n",
+                  data) +
+      Target(sb));
   KuraRun r = sb.Kura({"run", "files", "--kind", "daily"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   ASSERT_EQ(sb.Kura({"drill", "files"}).exit_code, 0);
@@ -117,7 +120,8 @@ TEST(JobDrillTest, FlippedByteInPackFailsDrillRaisesWarningAndNextRunStoresDataA
   // A second failed drill keeps the streak (since), counts it, and does not clear.
   int64_t failures = ld["warning"]["failures"].get<int64_t>();
   EXPECT_EQ(sb.Kura({"drill", "files"}).exit_code, 8);
-  EXPECT_EQ(StatusJson(sb)["jobs"]["files"]["last_drill"]["warning"]["failures"].get<int64_t>(), failures + 1);
+  EXPECT_EQ(StatusJson(sb)["jobs"]["files"]["last_drill"]["warning"]["failures"].get<int64_t>(),
+            failures + 1);
 
   // The next nightly run does not reuse the damaged data: it stores it again.
   r = sb.Kura({"run", "files", "--kind", "daily"});
@@ -133,7 +137,8 @@ TEST(JobDrillTest, FlippedByteInPackFailsDrillRaisesWarningAndNextRunStoresDataA
   EXPECT_EQ(s.out, "");
   sj = StatusJson(sb);
   EXPECT_FALSE(sj["warning_active"].get<bool>());
-  EXPECT_EQ(sj["jobs"]["files"]["last_drill"]["last_ok_snapshot"], sj["jobs"]["files"]["last_run"]["snapshot"]);
+  EXPECT_EQ(sj["jobs"]["files"]["last_drill"]["last_ok_snapshot"],
+            sj["jobs"]["files"]["last_run"]["snapshot"]);
   EXPECT_NE(Hooks(sb).find("clear drill local"), std::string::npos) << Hooks(sb);
 
   // And what was restored is what was backed up.
@@ -158,13 +163,16 @@ TEST(JobDrillTest, DamagedSqliteSourceFailsTheRunNamingTheDatabaseAndKeepsTheGoo
   JobSandbox sb;
   sb.InitRepo("local");
   std::string src = sb.Path("care.db");
-  SqliteExec(src, "CREATE TABLE patients(id INTEGER PRIMARY KEY, name TEXT, note TEXT);"
-                  "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3000) "
-                  "INSERT INTO patients SELECT n, '利用者 ' || n, hex(randomblob(60)) FROM s;");
-  sb.WriteConfig(Common(sb) + fmt::format("[[job]]\nname = \"lite\"\nlabel = \"ケア記録\"\n[job.source]\nkind = \"sqlite\"\n"
-                                          "path = \"{}\"\n",
-                                          src) +
-                 Target(sb) + "[job.target.retention]\ndaily = { keep_last = 1 }\n");
+  SqliteExec(src,
+             "CREATE TABLE patients(id INTEGER PRIMARY KEY, name TEXT, note TEXT);"
+             "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3000) "
+             "INSERT INTO patients SELECT n, '利用者 ' || n, hex(randomblob(60)) FROM s;");
+  sb.WriteConfig(
+      Common(sb) +
+      fmt::format("[[job]]\nname = \"lite\"\nlabel = \"ケア記録\"\n[job.source]\nkind = \"sqlite\"\n"
+                  "path = \"{}\"\n",
+                  src) +
+      Target(sb) + "[job.target.retention]\ndaily = { keep_last = 1 }\n");
   KuraRun r = sb.Kura({"run", "lite", "--kind", "daily"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::vector<std::string> good = sb.Snapshots("local");
@@ -185,7 +193,9 @@ TEST(JobDrillTest, DamagedSqliteSourceFailsTheRunNamingTheDatabaseAndKeepsTheGoo
   EXPECT_EQ(s.exit_code, 10) << s.out;
   EXPECT_NE(s.out.find(src), std::string::npos) << s.out;
   // The run's message (in the language it ran in) says the source file is the broken part.
-  EXPECT_NE(s.out.find("壊れているのは元のデータベースファイルで、バックアップの保存先ではありません"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("壊れているのは元のデータベースファイルで、バックアップの保存先ではありません"),
+            std::string::npos)
+      << s.out;
   json sj = StatusJson(sb);
   EXPECT_EQ(sj["jobs"]["lite"]["targets"]["local"]["error"]["code"], "source_failed");
   // The drill restores the good generation and passes.
@@ -202,13 +212,17 @@ TEST(JobDrillTest, FailedPostgresDrillPrintsKurasMessageWithoutServerNotice) {
   sb.InitRepo("local");
   sb.WriteFile("pg.pw", s.password + "\n");
   ASSERT_TRUE(s.PsqlAdmin("postgres", "DROP DATABASE IF EXISTS drill_src WITH (FORCE)").ok());
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE drill_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
-  ASSERT_TRUE(s.Psql("drill_src", "CREATE TABLE visits(id int PRIMARY KEY, memo text);"
-                                  "INSERT INTO visits SELECT g, md5(g::text) || '訪問' FROM generate_series(1, 20000) g;")
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE drill_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
+  ASSERT_TRUE(s.Psql("drill_src",
+                     "CREATE TABLE visits(id int PRIMARY KEY, memo text);"
+                     "INSERT INTO visits SELECT g, md5(g::text) || '訪問' FROM generate_series(1, 20000) g;")
                   .ok());
-  sb.WriteConfig(Common(sb) + fmt::format("[[job]]\nname = \"pg\"\n[job.source]\nkind = \"postgresql\"\nhost = \"{}\"\n"
-                                          "port = {}\nuser = \"{}\"\ndatabase = \"drill_src\"\npassword_file = \"{}\"\n",
-                                          s.host, s.port, s.user, sb.Path("pg.pw")) +
+  sb.WriteConfig(Common(sb) +
+                 fmt::format("[[job]]\nname = \"pg\"\n[job.source]\nkind = \"postgresql\"\nhost = \"{}\"\n"
+                             "port = {}\nuser = \"{}\"\ndatabase = \"drill_src\"\npassword_file = \"{}\"\n",
+                             s.host, s.port, s.user, sb.Path("pg.pw")) +
                  Target(sb));
   KuraRun r = sb.Kura({"run", "pg", "--kind", "daily"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -220,7 +234,8 @@ TEST(JobDrillTest, FailedPostgresDrillPrintsKurasMessageWithoutServerNotice) {
   KuraRun d = sb.Kura({"drill", "pg"});
   EXPECT_EQ(d.exit_code, 8) << d.out << d.err;
   EXPECT_EQ(d.err.find("NOTICE"), std::string::npos) << d.err;
-  EXPECT_EQ(d.err.rfind("kura: エラー: 復元訓練に失敗しました", 0), 0u) << d.err;  // kura's message comes first
+  EXPECT_EQ(d.err.rfind("kura: エラー: 復元訓練に失敗しました", 0), 0u)
+      << d.err;  // kura's message comes first
   EXPECT_NE(d.err.find("壊れている"), std::string::npos) << d.err;
   EXPECT_EQ(sb.Kura({"status"}).exit_code, 10);
   auto left = s.Psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'kura_drill_pg_%'");
@@ -238,16 +253,22 @@ TEST(JobDrillTest, PostgresDumpErrorFailsTheRunNamingTheSourceDatabase) {
   sb.InitRepo("local");
   sb.WriteFile("pg.pw", s.password + "\n");
   ASSERT_TRUE(s.PsqlAdmin("postgres", "DROP DATABASE IF EXISTS broken_src WITH (FORCE)").ok());
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE broken_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE broken_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
   // A table the backup user cannot read: pg_dump fails on it.
-  ASSERT_TRUE(s.PsqlAdmin("broken_src", "CREATE TABLE secret(x int); REVOKE ALL ON secret FROM PUBLIC;").ok());
-  sb.WriteConfig(Common(sb) + fmt::format("[[job]]\nname = \"pg\"\n[job.source]\nkind = \"postgresql\"\nhost = \"{}\"\n"
-                                          "port = {}\nuser = \"{}\"\ndatabase = \"broken_src\"\npassword_file = \"{}\"\n",
-                                          s.host, s.port, s.user, sb.Path("pg.pw")) +
+  ASSERT_TRUE(
+      s.PsqlAdmin("broken_src", "CREATE TABLE secret(x int); REVOKE ALL ON secret FROM PUBLIC;").ok());
+  sb.WriteConfig(Common(sb) +
+                 fmt::format("[[job]]\nname = \"pg\"\n[job.source]\nkind = \"postgresql\"\nhost = \"{}\"\n"
+                             "port = {}\nuser = \"{}\"\ndatabase = \"broken_src\"\npassword_file = \"{}\"\n",
+                             s.host, s.port, s.user, sb.Path("pg.pw")) +
                  Target(sb));
   KuraRun r = sb.Kura({"--lang", "en", "run", "pg", "--kind", "daily"});
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
-  EXPECT_NE(r.err.find("pg_dump (" + s.host + ":" + std::to_string(s.port) + "/broken_src) failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pg_dump (" + s.host + ":" + std::to_string(s.port) + "/broken_src) failed"),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("secret"), std::string::npos) << r.err;
   EXPECT_TRUE(sb.Snapshots("local").empty());
   KuraRun st = sb.Kura({"status", "-v"});

@@ -1,8 +1,8 @@
 #include "sources/sqlite.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,11 +71,13 @@ class SqliteSourceTest : public ::testing::Test {
     if (wal) Exec(db, "PRAGMA journal_mode=WAL");
     Exec(db,
          "CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT, amount REAL, photo BLOB, note TEXT);"
-         "INSERT INTO patients VALUES (1, '山田 太郎', 12.5, x'00ff10', NULL), (2, 'Ｓｕｚｕｋｉ', NULL, NULL, '要介護２');"
+         "INSERT INTO patients VALUES (1, '山田 太郎', 12.5, x'00ff10', NULL), (2, 'Ｓｕｚｕｋｉ', NULL, "
+         "NULL, '要介護２');"
          "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY, v TEXT);"
          "CREATE TABLE \"odd \"\"name\" (x);");
-    Exec(db, "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 2000) "
-             "INSERT INTO a SELECT n, hex(randomblob(100)) FROM s; INSERT INTO b SELECT id, v FROM a;");
+    Exec(db,
+         "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 2000) "
+         "INSERT INTO a SELECT n, hex(randomblob(100)) FROM s; INSERT INTO b SELECT id, v FROM a;");
     sqlite3_close(db);
     return path;
   }
@@ -190,7 +192,9 @@ TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingRollbackJournal) {
   CopyWhileWriting(MakeSample("busy.db", false), dir_);
 }
 
-TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingWal) { CopyWhileWriting(MakeSample("busy-wal.db", true), dir_); }
+TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingWal) {
+  CopyWhileWriting(MakeSample("busy-wal.db", true), dir_);
+}
 
 TEST_F(SqliteSourceTest, RestoreRefusesToOverwriteUnlessForced) {
   std::string path = MakeSample("care.db", false);
@@ -275,7 +279,6 @@ TEST_F(SqliteSourceTest, MissingOrNonDatabaseFileIsAnError) {
   EXPECT_TRUE(snap.Entries().empty());
 }
 
-
 // --- A broken source is refused at backup time, naming the source file (issue 6 §10) ---
 
 std::string ReadAll(const std::string& path) {
@@ -313,7 +316,8 @@ TEST_F(SqliteSourceTest, CorruptSourceDatabaseIsRefusedAtBackupNamingTheSourceFi
     Status s = NewSqliteSource(o)->Backup(snap);
     EXPECT_EQ(s.code(), Code::kSourceFailed) << "page " << p + 1 << ": " << s.ToString();
     EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
-    EXPECT_NE(s.message().find("not the backup repository"), std::string::npos) << "page " << p + 1 << ": " << s.message();
+    EXPECT_NE(s.message().find("not the backup repository"), std::string::npos)
+        << "page " << p + 1 << ": " << s.message();
     EXPECT_NE(s.message().find("earlier ones are kept"), std::string::npos) << s.message();
     EXPECT_TRUE(snap.Entries().empty()) << "page " << p + 1;
     ::unlink(path.c_str());
@@ -339,8 +343,10 @@ TEST_F(SqliteSourceTest, HotJournalOfKilledWriterIsRolledBackInTheCopyOnly) {
     if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ::_exit(2);
     // A tiny page cache makes SQLite spill changed pages into the database file (after
     // saving the originals in the journal) long before COMMIT.
-    sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA cache_size=2; BEGIN;"
-                     "UPDATE a SET v = hex(randomblob(300)); DELETE FROM patients;", nullptr, nullptr, nullptr);
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=DELETE; PRAGMA cache_size=2; BEGIN;"
+                 "UPDATE a SET v = hex(randomblob(300)); DELETE FROM patients;",
+                 nullptr, nullptr, nullptr);
     ::kill(::getpid(), SIGKILL);
     ::_exit(3);
   }
