@@ -157,7 +157,11 @@ class SqliteSource : public Source {
     std::string copy = tmp->path() + "/" + BaseName(o_.path);
     KURA_RETURN_IF_ERROR(WriteSecretFile(copy, ""));
     Status copied = Copy(copy);
-    if (!copied.ok() && HasJournalHeader(o_.path)) copied = CopyRollingBack(copy);
+    // SQLITE_READONLY(_ROLLBACK): SQLite found a journal that no connection holds a lock
+    // for (a live writer gives SQLITE_BUSY instead) and may not roll it back read-only.
+    if (!copied.ok() && (last_step_rc_ & 0xff) == SQLITE_READONLY && HasJournalHeader(o_.path)) {
+      copied = CopyRollingBack(copy);
+    }
     KURA_RETURN_IF_ERROR(copied);
     KURA_RETURN_IF_ERROR(QuickCheck(copy));
     int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
@@ -204,6 +208,7 @@ class SqliteSource : public Source {
       break;
     }
     sqlite3_backup_finish(b);
+    last_step_rc_ = rc;
     if (rc != SQLITE_DONE) {
       if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
         return Status::SourceFailed(
@@ -226,15 +231,17 @@ class SqliteSource : public Source {
   // here), and kura may run as another user. So the database file and its journal are
   // copied as they are into the private directory and SQLite rolls the journal back in the
   // copy: the copy is the last committed state, exactly what the application will find.
-  // The source is left untouched; if either file changes while it is copied (the
-  // application came back and recovered it meanwhile), the ordinary copy is tried again.
+  // The source is left untouched. An application that starts meanwhile rolls the source
+  // back itself: when either file changes (size, mtime, ctime) or the journal disappears
+  // while they are copied, the ordinary copy runs again (the source is no longer hot, and
+  // the backup API waits for the recovering writer's lock).
   Status CopyRollingBack(const std::string& dest_path) {
     std::string journal = o_.path + "-journal";
     FileStamp db_before = Stamp(o_.path), journal_before = Stamp(journal);
     ::unlink(dest_path.c_str());
     KURA_RETURN_IF_ERROR(CopyRawFile(o_.path, dest_path));
     Status st = CopyRawFile(journal, dest_path + "-journal");
-    if (st.ok() && (Stamp(o_.path) != db_before || Stamp(journal) != journal_before)) {
+    if (Stamp(o_.path) != db_before || Stamp(journal) != journal_before) {
       ::unlink((dest_path + "-journal").c_str());
       return Copy(dest_path);
     }
@@ -304,6 +311,7 @@ class SqliteSource : public Source {
   }
 
   SqliteSourceOptions o_;
+  int last_step_rc_ = SQLITE_OK;  // of the last sqlite3_backup_step
 };
 
 }  // namespace
