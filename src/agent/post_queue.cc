@@ -102,6 +102,14 @@ std::string PostQueueDir(const AgentConfig& config) {
   return config.state_dir + "/posts";
 }
 
+Result<PostItem> ParsePostItem(const std::string& path, const std::string& text) {
+  return FromJson(path, text);
+}
+
+std::string SerializePostItem(const PostItem& item) {
+  return ToJson(item).dump(2) + "\n";
+}
+
 Status PostQueue::Put(PostItem& item) {
   KURA_RETURN_IF_ERROR(MakeDirs(dir_, 0700));
   if (item.seq == 0) {
@@ -112,7 +120,7 @@ Status PostQueue::Put(PostItem& item) {
   if (item.id.empty()) {
     item.id = fmt::format("{:012}-{}-{}-{}", item.seq, item.job, item.event, ToHex(crypto::RandomBytes(4)));
   }
-  std::string text = ToJson(item).dump(2) + "\n";
+  std::string text = SerializePostItem(item);
   return WriteFileAtomic(dir_ + "/" + item.id + ".json", AsBytes(text), 0600);
 }
 
@@ -141,6 +149,7 @@ Result<std::vector<PostItem>> PostQueue::List(std::vector<std::string>* damaged)
       if (damaged) damaged->push_back(path);
       continue;
     }
+    item->id = name.substr(0, name.size() - 5);  // the file is what Remove() deletes
     items.push_back(std::move(*item));
   }
   std::sort(items.begin(), items.end(), [](const PostItem& a, const PostItem& b) {

@@ -59,6 +59,11 @@ class PostQueue {
 
 std::string PostQueueDir(const AgentConfig& config);  // <state_dir>/posts
 
+// One post file's text. Errors: kCorruption (not a post item: never throws),
+// kUnsupported (a newer version). `path` is only for the message. Exposed for tests.
+Result<PostItem> ParsePostItem(const std::string& path, const std::string& text);
+std::string SerializePostItem(const PostItem& item);
+
 struct FiredHook {
   std::string which;  // "failure" | "success" | "clear"
   HookEvent event;

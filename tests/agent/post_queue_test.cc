@@ -233,5 +233,62 @@ TEST_F(PostQueueTest, StatementRefusedByTheDatabaseIsNotQueued) {
   EXPECT_EQ(Queued(), 0u);
 }
 
+// Every truncation and many byte changes of a valid post file: the parser answers
+// kCorruption/kUnsupported or an item that survives a round trip, and never throws (an
+// exception would abort `kura agent` on every tick).
+TEST(PostItemParserTest, DamagedPostFilesNeverThrow) {
+  PostItem item;
+  item.id = "000000000001-care-failure-0a1b2c3d";
+  item.seq = 1;
+  item.job = "care";
+  item.event = "failure";
+  item.scope = "agent";
+  item.params = {{"job", "care"},
+                 {"message_ja", "バックアップ「ケア記録」が失敗しています"},
+                 {"error", "'); DROP TABLE x; --"}};
+  item.enqueued = 1795237200;
+  item.attempts = 2;
+  item.next_attempt = 1795237320;
+  item.last_error = "SQL hook: cannot open SQLite database";
+  std::string valid = SerializePostItem(item);
+  auto back = ParsePostItem("p.json", valid);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->params, item.params);
+  EXPECT_EQ(back->seq, 1u);
+  std::vector<std::string> inputs;
+  for (size_t n = 0; n < valid.size(); ++n) inputs.push_back(valid.substr(0, n));
+  uint32_t seed = 7;
+  for (size_t i = 0; i < valid.size(); ++i) {
+    for (char c : {'"', '1', '[', '{', '-', 'x', '\0'}) {
+      std::string m = valid;
+      m[i] = c;
+      inputs.push_back(m);
+    }
+    seed = seed * 1103515245u + 12345u;
+    std::string m = valid;
+    m[i] = static_cast<char>(m[i] ^ (1 << (seed >> 16) % 8));
+    inputs.push_back(m);
+  }
+  for (const char* swap :
+       {"\"seq\": \"1\"", "\"params\": {}", "\"params\": [1]", "\"version\": \"1\"", "\"version\": 99"}) {
+    std::string m = valid;
+    size_t key = m.find(std::string(swap).substr(0, std::string(swap).find(':')));
+    ASSERT_NE(key, std::string::npos);
+    m.replace(key, m.find_first_of(",\n", key) - key, swap);
+    inputs.push_back(m);
+  }
+  for (const std::string& in : inputs) {
+    auto r = ParsePostItem("p.json", in);
+    if (r.ok()) {
+      auto again = ParsePostItem("p.json", SerializePostItem(*r));
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(again->params, r->params);
+    } else {
+      EXPECT_TRUE(r.status().code() == Code::kCorruption || r.status().code() == Code::kUnsupported)
+          << r.status().ToString();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kura
