@@ -6,6 +6,7 @@
 
 #include "agent/job_lock.h"
 #include "agent/job_runner.h"
+#include "agent/post_queue.h"
 #include "agent/schedule.h"
 #include "agent/send_queue.h"
 #include "util/fs.h"
@@ -62,6 +63,13 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
       if (!r.ok() || !r->status.ok()) ++report.sends_failed;
       report.lines.push_back(fmt::format("send {}: {}", a.item,
                                          r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
+    }
+  }
+  // Bulletin-board posts that found the host application's database down (post_queue.h).
+  if (!Stopping(options)) {
+    PostRetryReport posts = RetryQueuedPosts(ctx);
+    if (posts.posted + posts.failed + posts.dropped > 0) {
+      report.lines.push_back(fmt::format("posts: {} made, {} waiting, {} dropped", posts.posted, posts.failed, posts.dropped));
     }
   }
   return report;

@@ -55,6 +55,7 @@ Status DropPostgres(const DbRestoreTarget& t) {
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Retryable(Tr("PostgreSQL に接続できません: {}", "cannot connect to PostgreSQL: {}", LastLines(PQerrorMessage(conn.get()), 3)));
   }
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);  // no "NOTICE: ... skipping" on stderr
   char* quoted = PQescapeIdentifier(conn.get(), t.database.c_str(), t.database.size());
   if (quoted == nullptr) return Status::InvalidArgument(t.database);
   std::string sql = std::string("DROP DATABASE IF EXISTS ") + quoted + " WITH (FORCE)";

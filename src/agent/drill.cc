@@ -2,9 +2,11 @@
 
 #include <ctime>
 
+#include "agent/backup.h"
 #include "agent/job_lock.h"
 #include "agent/snapshot_copy.h"
 #include "agent/status_file.h"
+#include "agent/verify.h"
 #include "util/fs.h"
 #include "util/i18n.h"
 
@@ -26,7 +28,23 @@ std::string DrillDatabaseName(const std::string& prefix, const std::string& job,
 
 namespace {
 
-void Record(const RunContext& ctx, const JobConfig& job, const DrillReport& r) {
+// Why the drill failed, in a few words for the warning (the details are in `error`).
+std::pair<std::string, std::string> Reason(const DrillReport& r) {
+  if (r.damaged_part == "repository") {
+    return {"保存されたバックアップのデータが壊れています (次回のバックアップで保存し直します)",
+            "the stored backup data is damaged (the next backup stores it again)"};
+  }
+  if (r.damaged_part == "source") {
+    return {"バックアップ元のデータベースが、バックアップした時点で既に壊れていました",
+            "the source database was already damaged when it was backed up"};
+  }
+  return {"バックアップから復元できませんでした", "the backup could not be restored"};
+}
+
+}  // namespace
+
+std::vector<FiredHook> RecordDrillOutcome(const RunContext& ctx, const JobConfig& job, const DrillReport& r) {
+  const AgentConfig& c = *ctx.config;
   DrillInfo info;
   info.time = ctx.clk().NowUnix();
   info.result = r.status.ok() ? "ok" : "failed";
@@ -38,22 +56,143 @@ void Record(const RunContext& ctx, const JobConfig& job, const DrillReport& r) {
   info.files = r.files.files;
   info.integrity_checked = r.restore.integrity_checked;
   info.seconds = r.seconds;
+  info.damaged_part = r.damaged_part;
+  info.damaged_blobs = r.damaged_blobs;
   if (!r.status.ok()) info.error = ErrorInfo{CodeName(r.status.code()), r.status.message()};
-  Status st = UpdateStatusFile(ctx.config->status_file, [&](StatusDocument& doc) {
+  const TargetConfig* target = job.FindTarget(r.target);
+  std::string target_label = target && !target->label.empty() ? target->label : r.target;
+  std::vector<FiredHook> fired;
+  HookEvent ev;
+  ev.job = job.name;
+  ev.job_label = job.Label();
+  ev.target = r.target;
+  ev.target_label = target_label;
+  ev.action = "drill";
+  ev.snapshot = r.snapshot;
+  ev.time = info.time;
+  ev.guidance_ja = c.guidance_ja;
+  Status st = UpdateStatusFile(c.status_file, [&](StatusDocument& doc) {
     doc.updated = info.time;
+    if (doc.host.empty()) doc.host = c.host.empty() ? LocalHostname() : c.host;
     JobStatus& js = doc.jobs[job.name];
     js.label = job.Label();
+    if (js.last_drill) {
+      info.warning = js.last_drill->warning;
+      info.last_ok_snapshot = js.last_drill->last_ok_snapshot;
+      info.last_ok_time = js.last_drill->last_ok_time;
+    }
+    ev.host = doc.host;
+    fired.clear();
+    // The retention rule "never remove the last generation a drill or verify found intact
+    // while newer ones are damaged" reads this record: last_ok_snapshot is the newest
+    // intact one, and a failed drill with damaged_part "repository" marks `snapshot` as
+    // damaged. (The retention helper's own intact/damaged record hooks in here.)
+    if (r.status.ok()) {
+      info.last_ok_snapshot = r.snapshot;
+      info.last_ok_time = info.time;
+      if (info.warning.active) {
+        ev.event = "clear";
+        ev.result = "ok";
+        ev.since = info.warning.since;
+        std::string when = FormatLocal(info.time).substr(0, 16);
+        ev.message_ja =
+            fmt::format("復元訓練「{}」(保存先: {}) は成功しました ({})。", job.Label(), target_label, when);
+        ev.message_en = fmt::format("The restore drill of \"{}\" (target: {}) succeeded ({}).", job.Label(),
+                                    target_label, when);
+        fired.push_back({"clear", ev});
+      }
+      info.warning = WarningInfo{};
+    } else {
+      if (!info.warning.active) {
+        info.warning.active = true;
+        info.warning.since = info.time;
+        info.warning.failures = 0;
+      }
+      ++info.warning.failures;
+      auto [why_ja, why_en] = Reason(r);
+      std::string when = FormatLocal(info.warning.since).substr(0, 16);
+      info.warning.message_ja = fmt::format("復元訓練「{}」(保存先: {}) が {} から失敗しています: {}。{}",
+                                            job.Label(), target_label, when, why_ja, c.guidance_ja);
+      info.warning.message_en =
+          fmt::format("The restore drill of \"{}\" (target: {}) has been failing since {}: {}. {}",
+                      job.Label(), target_label, when, why_en, c.guidance_en);
+      ev.event = "failure";
+      ev.result = "failed";
+      ev.error = r.status.message();
+      ev.error_code = CodeName(r.status.code());
+      ev.since = info.warning.since;
+      ev.message_ja = info.warning.message_ja;
+      ev.message_en = info.warning.message_en;
+      fired.push_back({"failure", ev});
+    }
     js.last_drill = info;
   });
   if (ctx.log) {
     std::vector<std::pair<std::string, std::string>> f = {
-        {"job", job.name}, {"result", info.result}, {"snapshot", r.snapshot.empty() ? "-" : ShortId(r.snapshot)},
-        {"into", r.restored_into}, {"tables", std::to_string(info.tables)}, {"rows", std::to_string(info.rows)},
-        {"files", std::to_string(info.files)}, {"duration", fmt::format("{:.1f}s", r.seconds)}};
+        {"job", job.name},
+        {"result", info.result},
+        {"snapshot", r.snapshot.empty() ? "-" : ShortId(r.snapshot)},
+        {"into", r.restored_into},
+        {"tables", std::to_string(info.tables)},
+        {"rows", std::to_string(info.rows)},
+        {"files", std::to_string(info.files)},
+        {"duration", fmt::format("{:.1f}s", r.seconds)}};
     if (!r.status.ok()) f.push_back({"error", r.status.message()});
+    if (!r.damaged_part.empty()) f.push_back({"damaged", r.damaged_part});
+    if (r.damaged_blobs > 0) f.push_back({"damaged_blobs", std::to_string(r.damaged_blobs)});
     if (!r.drop_status.ok()) f.push_back({"cleanup_error", r.drop_status.message()});
     if (!st.ok()) f.push_back({"status_file_error", st.message()});
     ctx.log->Write(ctx.clk(), "drill", f);
+  }
+  return fired;
+}
+
+namespace {
+
+// After a failed restore: reads the snapshot's packs and checks every blob, as `kura verify
+// --read-data` does, which also excludes the damaged blobs from dedup in the local cache
+// (so the next backup stores that data again). Tells the repository's damage apart from a
+// source that was broken when it was backed up.
+void AssessDamage(const RunContext& ctx, Repository& repo, const JobConfig& job, DrillReport& r) {
+  VerifyOptions vo;
+  vo.read_data = true;
+  vo.snapshots = {r.snapshot};
+  auto v = Verify(repo, vo);
+  if (!v.ok()) {
+    if (ctx.log)
+      ctx.log->Write(ctx.clk(), "drill",
+                     {{"job", job.name}, {"check", "failed"}, {"error", v.status().message()}});
+    return;
+  }
+  uint64_t missing = 0;
+  for (const SnapshotCheck& s : v->snapshots) missing += s.missing_blobs;
+  if (missing > 0 || !v->damaged_packs.empty()) {
+    r.damaged_part = "repository";
+    r.damaged_blobs = missing;
+    r.status = Status::Corruption(Tr(
+        "保存先 {} のスナップショット {} のデータ {} 個が壊れているため復元できません ({})。"
+        "壊れたデータは今後使わないよう記録したので、次回のバックアップで保存し直されます。"
+        "その後 kura drill {} をもう一度実行し、kura verify --read-data -r {} で保存先全体も確認してください",
+        "{2} blob(s) of snapshot {1} in target {0} are damaged, so it cannot be restored ({3}); they were "
+        "marked "
+        "so that the next backup stores that data again. Run kura drill {4} again after it, and check the "
+        "whole "
+        "target with kura verify --read-data -r {5}",
+        r.target, ShortId(r.snapshot), missing, r.status.message(), job.name,
+        job.targets.front().repository));
+  } else if (r.status.code() == Code::kCorruption && r.method == "database") {
+    // Every blob is intact, yet the restored database failed its check: what was backed up
+    // was already broken. Blaming the repository would send the office the wrong way.
+    r.damaged_part = "source";
+    r.status = Status::SourceFailed(
+        Tr("保存先のデータは無傷ですが、復元したデータベースが検査に通りません。バックアップした時点で元のデ"
+           "ータベース ({}) が"
+           "既に壊れていました: {}。アプリケーションの開発元に元のデータベースの修復を依頼してください",
+           "the target's data is intact, but the restored database fails its check: the source database ({}) "
+           "was "
+           "already damaged when it was backed up: {}. Ask the application's vendor to repair the source "
+           "database",
+           job.source.path.empty() ? job.source.database : job.source.path, r.status.message()));
   }
 }
 
@@ -69,18 +208,25 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
   int64_t now = ctx.clk().NowUnix();
   std::string name = DrillDatabaseName(c.drill.database_prefix, job.name, now);
   Status st;
+  bool restore_tried = false;
   std::unique_ptr<Repository> repo;
   Snapshot latest;
   {
     auto opened = OpenTarget(job.targets.front());
-    if (opened.ok()) repo = std::move(*opened);
-    else st = opened.status();
+    if (opened.ok())
+      repo = std::move(*opened);
+    else
+      st = opened.status();
   }
   if (st.ok()) {
     auto snaps = JobSnapshots(*repo, job.name);
-    if (!snaps.ok()) st = snaps.status();
-    else if (snaps->empty()) st = Status::NotFound(Tr("ジョブ {} のスナップショットがまだありません", "job {} has no snapshot yet", job.name));
-    else latest = snaps->back();
+    if (!snaps.ok())
+      st = snaps.status();
+    else if (snaps->empty())
+      st = Status::NotFound(
+          Tr("ジョブ {} のスナップショットがまだありません", "job {} has no snapshot yet", job.name));
+    else
+      latest = snaps->back();
   }
   r.snapshot = latest.id;
   const SourceConfig& s = job.source;
@@ -106,7 +252,10 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
       target.database = name;
       r.restored_into = name;
     }
-    if (st.ok()) st = RestoreSnapshotToDatabase(*repo, latest, target, &r.restore);
+    if (st.ok()) {
+      st = RestoreSnapshotToDatabase(*repo, latest, target, &r.restore);
+      restore_tried = true;
+    }
     if (!keep) {
       r.drop_status = DropRestoredDatabase(target);
       if (s.kind == "sqlite") RemoveTree(dir);
@@ -117,9 +266,12 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
     r.restored_into = dir;
     st = MakeDirs(c.drill.scratch_dir, 0700);
     if (st.ok()) {
+      restore_tried = true;
       auto counts = RestoreSnapshotToDirectory(*repo, latest, dir);
-      if (counts.ok()) r.files = *counts;
-      else st = counts.status();
+      if (counts.ok())
+        r.files = *counts;
+      else
+        st = counts.status();
     }
     if (!keep) {
       RemoveTree(dir);
@@ -127,8 +279,13 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
     }
   }
   r.status = st;
+  if (!st.ok() && restore_tried) AssessDamage(ctx, *repo, job, r);
+  // Retention's record of intact/damaged generations (the rule "never remove the last
+  // generation a drill or verify found intact while newer ones are damaged") belongs here,
+  // with the repository at hand: r.snapshot is intact when r.status.ok(), damaged when
+  // r.damaged_part == "repository". Until then, last_drill in the status file records it.
   r.seconds = std::chrono::duration<double>(ctx.clk().NowSteady() - start).count();
-  Record(ctx, job, r);
+  FireHooks(ctx, job, RecordDrillOutcome(ctx, job, r));
   return r;
 }
 

@@ -1,4 +1,4 @@
-// Hooks tell the host application what happened: on_failure after a failed run or send,
+// Hooks tell the host application what happened: on_failure after a failed run, send or drill,
 // on_success after a successful one, on_clear when a success ends an active warning.
 // A hook runs a command (details in KURA_* environment variables) and/or one SQL statement
 // against the host application's database, for example to post to (or clear) its
@@ -24,7 +24,7 @@ struct HookEvent {
   std::string target;
   std::string target_label;
   std::string kind;    // "daily" | "monthly" | "manual" | "" (a drill)
-  std::string action;  // "backup" | "send"
+  std::string action;  // "backup" | "send" | "drill"
   std::string result;  // "ok" | "failed"
   std::string error;   // message of the failure ("" on success)
   std::string error_code;

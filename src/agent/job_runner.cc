@@ -7,6 +7,7 @@
 #include "agent/backup.h"
 #include "agent/hooks.h"
 #include "agent/job_lock.h"
+#include "agent/post_queue.h"
 #include "agent/snapshot_copy.h"
 #include "agent/status_file.h"
 #include "objstore/object_store.h"
@@ -52,20 +53,6 @@ struct TargetEvent {
   Status error;
   std::string snapshot;
 };
-
-void FireHook(const RunContext& ctx, const JobConfig& job, const std::string& which, const HookEvent& ev) {
-  for (const HookSet* set : {&ctx.config->hooks, &job.hooks}) {
-    const HookAction& a = which == "failure" ? set->on_failure : which == "success" ? set->on_success : set->on_clear;
-    if (a.empty()) continue;
-    Status st = RunHook(a, ev);
-    if (ctx.log) {
-      std::vector<std::pair<std::string, std::string>> f = {
-          {"job", job.name}, {"target", ev.target}, {"event", which}, {"result", st.ok() ? "ok" : "failed"}};
-      if (!st.ok()) f.push_back({"error", st.message()});
-      ctx.log->Write(ctx.clk(), "hook", f);
-    }
-  }
-}
 
 void CountPending(const AgentConfig& config, const JobConfig& job, JobStatus& js) {
   auto items = SendQueue(config.QueueDir()).List();
@@ -134,10 +121,12 @@ void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, cons
     CountPending(c, job, js);
   });
   if (!st.ok() && ctx.log) ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", st.message()}});
+  std::vector<FiredHook> hooks;
   for (Fired& f : fired) {
     f.ev.event = f.which;
-    FireHook(ctx, job, f.which, f.ev);
+    hooks.push_back({f.which, f.ev});
   }
+  FireHooks(ctx, job, hooks);  // agent/post_queue.h: one bulletin post per run, queued when the board is down
 }
 
 std::vector<std::string> QueuedSnapshots(const AgentConfig& c, const std::string& job) {

@@ -10,6 +10,8 @@
 
 #include "agent/hooks.h"
 #include "sources/db_common.h"
+#include "sources/mysql.h"
+#include "sources/postgresql.h"
 #include "util/i18n.h"
 
 namespace kura {
@@ -20,6 +22,24 @@ Result<std::string> HookPassword(const SqlHookConfig& c) {
   DbConnection conn;
   conn.password_file = c.password_file;
   return ResolvePassword(conn);
+}
+
+DbConnection HookConnection(const SqlHookConfig& c) {
+  DbConnection conn;
+  conn.host = c.host;
+  conn.port = c.port;
+  conn.user = c.user;
+  conn.socket = c.socket;
+  return conn;
+}
+
+// A connection that failed is retryable (the post is queued: agent/post_queue.h) unless
+// the server answered that the settings are wrong; retrying those would never succeed.
+Status ConnectFailure(Code cause, const std::string& message) {
+  if (cause == Code::kUnauthorized || cause == Code::kNotFound || cause == Code::kPermissionDenied) {
+    return Status(cause, message);
+  }
+  return Status::Retryable(message);
 }
 
 Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
@@ -45,19 +65,27 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
   add("application_name", application);
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0),
+                                                    &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Retryable(Tr("SQL フック: PostgreSQL ({}) に接続できません: {}", "SQL hook: cannot connect to PostgreSQL ({}): {}",
-                                c.database, LastLines(PQerrorMessage(conn.get()), 3)));
+    std::string err = PQerrorMessage(conn.get());
+    return ConnectFailure(
+        ExplainPostgresError(err, HookConnection(c), c.database).code,
+        Tr("SQL フック: PostgreSQL ({}) に接続できません: {}",
+           "SQL hook: cannot connect to PostgreSQL ({}): {}", c.database, LastLines(err, 3)));
   }
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);  // the agent's stderr is its log
   std::vector<const char*> params;
   for (const std::string& v : b.values) params.push_back(v.c_str());
   std::unique_ptr<PGresult, decltype(&PQclear)> res(
-      PQexecParams(conn.get(), b.sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0),
+      PQexecParams(conn.get(), b.sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(),
+                   nullptr, nullptr, 0),
       &PQclear);
   ExecStatusType st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (PostgreSQL): {}", "the SQL hook statement failed (PostgreSQL): {}",
+    return Status::IOError(Tr("SQL フックの文が失敗しました (PostgreSQL): {}",
+                              "the SQL hook statement failed (PostgreSQL): {}",
                               LastLines(PQerrorMessage(conn.get()), 3)));
   }
   return Status::Ok();
@@ -73,19 +101,23 @@ Status MysqlHook(const SqlHookConfig& c, const BoundStatement& b) {
   auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
   if (mysql_real_connect(db.get(), opt(c.host), opt(c.user), opt(password), c.database.c_str(),
                          static_cast<unsigned int>(c.port), opt(c.socket), 0) == nullptr) {
-    return Status::Retryable(Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}", "SQL hook: cannot connect to MySQL/MariaDB ({}): {}",
-                                c.database, mysql_error(db.get())));
+    std::string err = mysql_error(db.get());
+    return ConnectFailure(ExplainMysqlError(err, HookConnection(c), c.database).code,
+                          Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}",
+                             "SQL hook: cannot connect to MySQL/MariaDB ({}): {}", c.database, err));
   }
   std::unique_ptr<MYSQL_STMT, decltype(&mysql_stmt_close)> stmt(mysql_stmt_init(db.get()), &mysql_stmt_close);
   auto fail = [&](MYSQL_STMT* s) {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (MySQL/MariaDB): {}", "the SQL hook statement failed (MySQL/MariaDB): {}",
+    return Status::IOError(Tr("SQL フックの文が失敗しました (MySQL/MariaDB): {}",
+                              "the SQL hook statement failed (MySQL/MariaDB): {}",
                               s ? mysql_stmt_error(s) : mysql_error(db.get())));
   };
   if (!stmt) return fail(nullptr);
   if (mysql_stmt_prepare(stmt.get(), b.sql.c_str(), b.sql.size()) != 0) return fail(stmt.get());
   if (mysql_stmt_param_count(stmt.get()) != b.values.size()) {
-    return Status::InvalidArgument(L("SQL フックの文の ? の数がパラメータと合いません。値は :名前 で指定してください",
-                                     "the SQL hook statement's ? count does not match; use :name parameters"));
+    return Status::InvalidArgument(
+        L("SQL フックの文の ? の数がパラメータと合いません。値は :名前 で指定してください",
+          "the SQL hook statement's ? count does not match; use :name parameters"));
   }
   std::vector<MYSQL_BIND> binds(b.values.size());
   std::vector<unsigned long> lengths(b.values.size());
@@ -107,26 +139,45 @@ Status SqliteHook(const SqlHookConfig& c, const BoundStatement& b) {
   int rc = sqlite3_open_v2(c.path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
   if (rc != SQLITE_OK) {
-    return Status::IOError(Tr("SQL フック: SQLite データベース {} を開けません: {}", "SQL hook: cannot open SQLite database {}: {}",
-                              c.path, raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    // A missing file or folder (a share not mounted yet) or a locked file is the host
+    // application's database being unavailable, like a refused connection: retryable, so
+    // the post is queued (agent/post_queue.h). Nothing ran.
+    std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    int primary = rc & 0xff;
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      return Status::Retryable(Tr("SQL フック: SQLite データベース {} を開けません: {}",
+                                  "SQL hook: cannot open SQLite database {}: {}", c.path, detail));
+    }
+    return Status::IOError(Tr("SQL フック: SQLite データベース {} を開けません: {}",
+                              "SQL hook: cannot open SQLite database {}: {}", c.path, detail));
   }
   sqlite3_busy_timeout(db.get(), 10000);
   sqlite3_stmt* raw_stmt = nullptr;
   auto fail = [&] {
-    return Status::IOError(Tr("SQL フックの文が失敗しました (SQLite): {}", "the SQL hook statement failed (SQLite): {}",
-                              sqlite3_errmsg(db.get())));
+    return Status::IOError(Tr("SQL フックの文が失敗しました (SQLite): {}",
+                              "the SQL hook statement failed (SQLite): {}", sqlite3_errmsg(db.get())));
   };
-  if (sqlite3_prepare_v2(db.get(), b.sql.c_str(), static_cast<int>(b.sql.size()), &raw_stmt, nullptr) != SQLITE_OK) {
-    return fail();
+  rc = sqlite3_prepare_v2(db.get(), b.sql.c_str(), static_cast<int>(b.sql.size()), &raw_stmt, nullptr);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}",
+                                "SQL hook: SQLite database {} is locked: {}", c.path,
+                                sqlite3_errmsg(db.get())));
   }
+  if (rc != SQLITE_OK) return fail();
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw_stmt, &sqlite3_finalize);
   for (size_t i = 0; i < b.values.size(); ++i) {
-    if (sqlite3_bind_text(stmt.get(), static_cast<int>(i + 1), b.values[i].data(), static_cast<int>(b.values[i].size()),
-                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (sqlite3_bind_text(stmt.get(), static_cast<int>(i + 1), b.values[i].data(),
+                          static_cast<int>(b.values[i].size()), SQLITE_TRANSIENT) != SQLITE_OK) {
       return fail();
     }
   }
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  }
+  // SQLITE_BUSY from the first step: the write lock was never taken, nothing was written.
+  if ((rc & 0xff) == SQLITE_BUSY) {
+    return Status::Retryable(Tr("SQL フック: SQLite データベース {} がロックされています: {}",
+                                "SQL hook: SQLite database {} is locked: {}", c.path,
+                                sqlite3_errmsg(db.get())));
   }
   if (rc != SQLITE_DONE) return fail();
   return Status::Ok();

@@ -96,7 +96,17 @@ json DrillJson(const DrillInfo& d) {
           {"files", d.files},
           {"integrity_checked", d.integrity_checked},
           {"seconds", d.seconds},
-          {"error", Error(d.error)}};
+          {"error", Error(d.error)},
+          {"damaged_part", d.damaged_part.empty() ? json(nullptr) : json(d.damaged_part)},
+          {"damaged_blobs", d.damaged_blobs},
+          {"last_ok_snapshot", d.last_ok_snapshot.empty() ? json(nullptr) : json(d.last_ok_snapshot)},
+          {"last_ok_time", Time(d.last_ok_time)},
+          {"warning",
+           {{"active", d.warning.active},
+            {"since", Time(d.warning.since)},
+            {"failures", d.warning.failures},
+            {"message_ja", d.warning.active ? json(d.warning.message_ja) : json(nullptr)},
+            {"message_en", d.warning.active ? json(d.warning.message_en) : json(nullptr)}}}};
 }
 
 DrillInfo DrillFrom(const json& j) {
@@ -112,6 +122,19 @@ DrillInfo DrillFrom(const json& j) {
   d.integrity_checked = j.value("integrity_checked", false);
   d.seconds = j.value("seconds", 0.0);
   d.error = ErrorFrom(j, "error");
+  d.damaged_part = Str(j, "damaged_part");
+  d.damaged_blobs = j.contains("damaged_blobs") && j["damaged_blobs"].is_number_unsigned()
+                        ? j["damaged_blobs"].get<uint64_t>() : 0;
+  d.last_ok_snapshot = Str(j, "last_ok_snapshot");
+  d.last_ok_time = TimeFrom(j, "last_ok_time");
+  if (j.contains("warning") && j["warning"].is_object()) {
+    const json& w = j["warning"];
+    d.warning.active = w.contains("active") && w["active"].is_boolean() && w["active"].get<bool>();
+    d.warning.since = TimeFrom(w, "since");
+    d.warning.failures = w.contains("failures") && w["failures"].is_number_integer() ? w["failures"].get<int>() : 0;
+    d.warning.message_ja = Str(w, "message_ja");
+    d.warning.message_en = Str(w, "message_en");
+  }
   return d;
 }
 
@@ -225,7 +248,11 @@ std::vector<ActiveWarning> ActiveWarnings(const StatusDocument& doc) {
   std::vector<ActiveWarning> out;
   for (const auto& [name, job] : doc.jobs) {
     for (const auto& [tname, t] : job.targets) {
-      if (t.warning.active) out.push_back({name, job.label.empty() ? name : job.label, tname, &t});
+      if (t.warning.active) out.push_back({name, job.label.empty() ? name : job.label, tname, &t, &t.warning});
+    }
+    if (job.last_drill && job.last_drill->warning.active) {
+      const DrillInfo& d = *job.last_drill;
+      out.push_back({name, job.label.empty() ? name : job.label, d.target, nullptr, &d.warning, &d});
     }
   }
   return out;

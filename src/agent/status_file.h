@@ -69,6 +69,13 @@ struct DrillInfo {
   bool integrity_checked = false;
   double seconds = 0;
   std::optional<ErrorInfo> error;
+  // Added with issue 6 (a file without them reads as "no drill warning"). A failed drill raises a warning
+  // of its own, like a failed backup; the next successful drill clears it.
+  std::string damaged_part;    // "repository" | "source" | "" (when it failed: what is broken)
+  uint64_t damaged_blobs = 0;  // blobs found damaged and excluded from dedup
+  std::string last_ok_snapshot;  // the newest snapshot a drill found intact (kept on failure)
+  int64_t last_ok_time = 0;
+  WarningInfo warning;
 };
 
 struct JobStatus {
@@ -113,7 +120,9 @@ struct ActiveWarning {
   std::string job;
   std::string job_label;
   std::string target;
-  const TargetStatus* status = nullptr;
+  const TargetStatus* status = nullptr;  // nullptr for a drill's warning
+  const WarningInfo* warning = nullptr;  // the target's or the drill's
+  const DrillInfo* drill = nullptr;      // set for a failed drill's warning
 };
 std::vector<ActiveWarning> ActiveWarnings(const StatusDocument& doc);
 

@@ -131,8 +131,12 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
   }
   std::string out = L("【バックアップの警告】\n", "[Backup warning]\n");
   for (const ActiveWarning& w : warnings) {
+    out += "・" + (en ? w.warning->message_en : w.warning->message_ja) + "\n";
+    if (w.drill != nullptr) {  // a failed restore drill (agent/drill.h)
+      if (f.verbose && w.drill->error) out += Tr("  詳細: {}\n", "  details: {}\n", w.drill->error->message);
+      continue;
+    }
     const TargetStatus& t = *w.status;
-    out += "・" + (en ? t.warning.message_en : t.warning.message_ja) + "\n";
     if (t.last_success != 0) {
       out += Tr("  最後に成功したバックアップ: {}\n", "  last successful backup: {}\n", FormatLocal(t.last_success).substr(0, 16));
     }

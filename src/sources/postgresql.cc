@@ -108,6 +108,9 @@ Result<std::unique_ptr<PgConn>> Connect(const DbConnection& conn, const std::str
     FailureCause cause = ExplainPostgresError(err, conn, dbname);
     return ToolFailure("PostgreSQL", ServerName(conn) + "/" + dbname, 1, cause, err, /*for_restore=*/true);
   }
+  // The server's NOTICEs ("database ... does not exist, skipping") would go to stderr ahead
+  // of kura's own message; kura reports what matters itself.
+  PQsetNoticeProcessor(c->get(), [](void*, const char*) {}, nullptr);
   return c;
 }
 

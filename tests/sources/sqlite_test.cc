@@ -1,8 +1,10 @@
 #include "sources/sqlite.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -69,11 +71,13 @@ class SqliteSourceTest : public ::testing::Test {
     if (wal) Exec(db, "PRAGMA journal_mode=WAL");
     Exec(db,
          "CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT, amount REAL, photo BLOB, note TEXT);"
-         "INSERT INTO patients VALUES (1, '山田 太郎', 12.5, x'00ff10', NULL), (2, 'Ｓｕｚｕｋｉ', NULL, NULL, '要介護２');"
+         "INSERT INTO patients VALUES (1, '山田 太郎', 12.5, x'00ff10', NULL), (2, 'Ｓｕｚｕｋｉ', NULL, "
+         "NULL, '要介護２');"
          "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY, v TEXT);"
          "CREATE TABLE \"odd \"\"name\" (x);");
-    Exec(db, "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 2000) "
-             "INSERT INTO a SELECT n, hex(randomblob(100)) FROM s; INSERT INTO b SELECT id, v FROM a;");
+    Exec(db,
+         "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 2000) "
+         "INSERT INTO a SELECT n, hex(randomblob(100)) FROM s; INSERT INTO b SELECT id, v FROM a;");
     sqlite3_close(db);
     return path;
   }
@@ -188,7 +192,9 @@ TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingRollbackJournal) {
   CopyWhileWriting(MakeSample("busy.db", false), dir_);
 }
 
-TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingWal) { CopyWhileWriting(MakeSample("busy-wal.db", true), dir_); }
+TEST_F(SqliteSourceTest, ConsistentCopyWhileWritingWal) {
+  CopyWhileWriting(MakeSample("busy-wal.db", true), dir_);
+}
 
 TEST_F(SqliteSourceTest, RestoreRefusesToOverwriteUnlessForced) {
   std::string path = MakeSample("care.db", false);
@@ -271,6 +277,113 @@ TEST_F(SqliteSourceTest, MissingOrNonDatabaseFileIsAnError) {
   Status s = NewSqliteSource(o)->Backup(snap);
   EXPECT_EQ(s.code(), Code::kSourceFailed) << s.ToString();
   EXPECT_TRUE(snap.Entries().empty());
+}
+
+// --- A broken source is refused at backup time, naming the source file (issue 6 §10) ---
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int PageSize(const std::string& path) {
+  std::string head = ReadAll(path).substr(0, 100);
+  int size = (static_cast<uint8_t>(head[16]) << 8) | static_cast<uint8_t>(head[17]);
+  return size == 1 ? 65536 : size;
+}
+
+// Every page but the header page, overwritten in turn with pseudo-random bytes (a disk
+// error, a bad sector, a torn copy from a USB stick): the backup must refuse every one of
+// them and say that the source database file is what is broken.
+TEST_F(SqliteSourceTest, CorruptSourceDatabaseIsRefusedAtBackupNamingTheSourceFile) {
+  std::string pristine = MakeSample("pristine.db", false);
+  std::string bytes = ReadAll(pristine);
+  int page = PageSize(pristine);
+  size_t pages = bytes.size() / static_cast<size_t>(page);
+  ASSERT_GT(pages, 10u);
+  uint32_t seed = 12345;
+  for (size_t p = 1; p < pages; ++p) {  // page p+1 in SQLite's numbering
+    std::string damaged = bytes;
+    for (int i = 0; i < page; ++i) {
+      seed = seed * 1103515245u + 12345u;
+      damaged[p * static_cast<size_t>(page) + static_cast<size_t>(i)] = static_cast<char>(seed >> 16);
+    }
+    std::string path = dir_ + "/care-" + std::to_string(p + 1) + ".db";
+    std::ofstream(path, std::ios::binary) << damaged;
+    SqliteSourceOptions o;
+    o.path = path;
+    MemorySnapshot snap;
+    Status s = NewSqliteSource(o)->Backup(snap);
+    EXPECT_EQ(s.code(), Code::kSourceFailed) << "page " << p + 1 << ": " << s.ToString();
+    EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("not the backup repository"), std::string::npos)
+        << "page " << p + 1 << ": " << s.message();
+    EXPECT_NE(s.message().find("earlier ones are kept"), std::string::npos) << s.message();
+    EXPECT_TRUE(snap.Entries().empty()) << "page " << p + 1;
+    ::unlink(path.c_str());
+  }
+  // The pristine file itself passes.
+  SqliteSourceOptions o;
+  o.path = pristine;
+  MemorySnapshot snap;
+  EXPECT_TRUE(NewSqliteSource(o)->Backup(snap).ok());
+}
+
+// A writer killed in the middle of a transaction (journal_mode=DELETE) leaves a hot
+// rollback journal; a read-only connection cannot roll it back, so every backup failed
+// with "...: not an error". The copy is rolled back instead: the backup holds the last
+// committed state, and the source database and its journal are left exactly as they were.
+TEST_F(SqliteSourceTest, HotJournalOfKilledWriterIsRolledBackInTheCopyOnly) {
+  std::string path = MakeSample("care.db", false);
+  std::string committed = Dump(path, "a") + Dump(path, "patients");
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ::_exit(2);
+    // A tiny page cache makes SQLite spill changed pages into the database file (after
+    // saving the originals in the journal) long before COMMIT.
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=DELETE; PRAGMA cache_size=2; BEGIN;"
+                 "UPDATE a SET v = hex(randomblob(300)); DELETE FROM patients;",
+                 nullptr, nullptr, nullptr);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  std::string journal = path + "-journal";
+  ASSERT_EQ(::access(journal.c_str(), F_OK), 0) << "no journal left by the killed writer";
+  std::string db_before = ReadAll(path), journal_before = ReadAll(journal);
+  ASSERT_GT(journal_before.size(), 512u);
+  // The situation of the report: a read-only connection fails on it.
+  {
+    sqlite3* ro = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &ro, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(ro, "SELECT count(*) FROM a", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_extended_errcode(ro), SQLITE_READONLY_ROLLBACK);
+    sqlite3_close(ro);
+  }
+
+  SqliteSourceOptions o;
+  o.path = path;
+  MemorySnapshot snap;
+  Status s = NewSqliteSource(o)->Backup(snap);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ReadAll(path), db_before) << "the source database was written to";
+  EXPECT_EQ(ReadAll(journal), journal_before) << "the source's journal was changed";
+  SqliteRestoreTarget t;
+  t.path = dir_ + "/restored.db";
+  ASSERT_TRUE(RestoreSqlite(snap, t, nullptr).ok());
+  EXPECT_EQ(Dump(t.path, "a") + Dump(t.path, "patients"), committed);
+  // The application's own next (read-write) open rolls the source back to the same state.
+  sqlite3* app = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &app), SQLITE_OK);
+  Exec(app, "SELECT count(*) FROM a");
+  sqlite3_close(app);
+  EXPECT_NE(::access(journal.c_str(), F_OK), 0);
+  EXPECT_EQ(Dump(path, "a") + Dump(path, "patients"), committed);
 }
 
 }  // namespace
