@@ -223,7 +223,7 @@ TEST_F(CliOfficeTest, StdinNameThatCouldNeverBeReadBackIsRefusedBeforeAnythingRu
     EXPECT_EQ(s.exit_code, kExitUsage) << "[" << name << "]";
   }
   EXPECT_EQ(SnapshotCount(), 0u);
-  for (const std::string& good : {"db.dump", "daily/db.sql", "ケアレンツ.bak", "a.b..c"}) {
+  for (std::string good : {"db.dump", "daily/db.sql", "ケアレンツ.bak", "a.b..c"}) {
     KuraRun r = Kura({"backup", "--stdin", "--stdin-name", good}, {}, "dump of " + good);
     ASSERT_EQ(r.exit_code, 0) << good << ": " << r.err;
     KuraRun back = Kura({"restore", "latest", "--stdout"});
