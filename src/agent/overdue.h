@@ -29,16 +29,17 @@
 namespace kura {
 
 struct OverdueWarning {
-  std::string job;        // "" for the missing status file
+  std::string job;  // "" for the missing status file
   std::string job_label;
-  std::string reason;     // "no_status_file" | "never" | "daily" | "monthly"
-  int64_t due = 0;        // when the backup should have succeeded by (incl. grace); 0: unknown
+  std::string reason;  // "no_status_file" | "never" | "daily" | "monthly"
+  int64_t due = 0;     // when the backup should have succeeded by (incl. grace); 0: unknown
   int64_t last_success = 0;
   std::string message_ja;
   std::string message_en;
 };
 
 // `doc` is the status file's content, or nullptr when there is no status file.
-std::vector<OverdueWarning> FindOverdue(const AgentConfig& config, const StatusDocument* doc, const Clock& clock);
+std::vector<OverdueWarning> FindOverdue(const AgentConfig& config, const StatusDocument* doc,
+                                        const Clock& clock);
 
 }  // namespace kura

@@ -20,8 +20,9 @@ class CommandSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (o_.argv.empty() == o_.shell.empty()) {
-      return Status::InvalidArgument(std::string(L("command ソースには command (引数リスト) か shell のどちらか一方を設定してください",
-                                                   "set exactly one of command (an argv list) and shell for a command source")));
+      return Status::InvalidArgument(
+          std::string(L("command ソースには command (引数リスト) か shell のどちらか一方を設定してください",
+                        "set exactly one of command (an argv list) and shell for a command source")));
     }
     KURA_RETURN_IF_ERROR(ValidateStreamName(o_.stream, "stream"));
     ProcessOptions p;
@@ -30,9 +31,10 @@ class CommandSource : public Source {
     p.cwd = o_.cwd;
     std::string name = Name();
     CountingWriter counted(out);
-    KURA_RETURN_IF_ERROR(StreamProcessOutput(counted, p, StreamMeta(o_.stream), [&](int code, const std::string& tail) {
-      return ToolFailure(L("コマンド", "command").data(), name, code, FailureCause{}, tail);
-    }));
+    KURA_RETURN_IF_ERROR(
+        StreamProcessOutput(counted, p, StreamMeta(o_.stream), [&](int code, const std::string& tail) {
+          return ToolFailure(L("コマンド", "command").data(), name, code, FailureCause{}, tail);
+        }));
     if (counted.bytes() == 0 && !o_.allow_empty) {
       return EmptyStreamRefused(o_.stream, o_.empty_hint.empty() ? "allow_empty = true" : o_.empty_hint);
     }

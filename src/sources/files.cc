@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <set>
 
 #include "util/fs.h"
@@ -35,9 +35,13 @@ std::string Normalise(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
-std::string Relative(const std::string& abs) { return abs == "/" ? "" : abs.substr(1); }
+std::string Relative(const std::string& abs) {
+  return abs == "/" ? "" : abs.substr(1);
+}
 
-std::string BaseName(const std::string& abs) { return abs.substr(abs.find_last_of('/') + 1); }
+std::string BaseName(const std::string& abs) {
+  return abs.substr(abs.find_last_of('/') + 1);
+}
 
 EntryMeta MetaFrom(const std::string& rel, const struct stat& st) {
   EntryMeta m;
@@ -62,7 +66,9 @@ std::string DirName(const std::string& abs) {
   return slash == 0 ? "/" : abs.substr(0, slash);
 }
 
-std::string Join(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
+std::string Join(const std::string& dir, const std::string& name) {
+  return (dir == "/" ? "" : dir) + "/" + name;
+}
 
 // realpath(3) as a Result.
 Result<std::string> RealPath(const std::string& path) {
@@ -78,26 +84,29 @@ Result<std::string> RealPath(const std::string& path) {
 // component is resolved only when the path ends with '/' ("/dir/link/" means the directory
 // the link points to, "/dir/link" the link itself), as rsync and cp do.
 Result<std::string> ResolveGiven(const std::string& given, const std::string& normalised) {
-  bool follow_last = given.back() == '/' || (given.size() >= 2 && given.compare(given.size() - 2, 2, "/.") == 0);
+  bool follow_last =
+      given.back() == '/' || (given.size() >= 2 && given.compare(given.size() - 2, 2, "/.") == 0);
   if (normalised == "/") return normalised;
   if (follow_last) return RealPath(normalised);
   KURA_ASSIGN_OR_RETURN(std::string dir, RealPath(DirName(normalised)));
   return Join(dir, BaseName(normalised));
 }
 
-bool Vanished(int err) { return err == ENOENT || err == ENOTDIR; }
+bool Vanished(int err) {
+  return err == ENOENT || err == ENOTDIR;
+}
 
 Status VanishedNote(const std::string& abs) {
-  return Status::NotFound(Tr("{} はバックアップ中に削除されたため保存していません (一時ファイルやロックファイルでは普通のことです)",
-                             "{} was deleted during the backup and is not stored (normal for temporary and lock files)",
-                             abs));
+  return Status::NotFound(Tr(
+      "{} はバックアップ中に削除されたため保存していません (一時ファイルやロックファイルでは普通のことです)",
+      "{} was deleted during the backup and is not stored (normal for temporary and lock files)", abs));
 }
 
 // Size, mtime, ctime (nanoseconds), inode and device: any write moves one of them.
 bool SameState(const struct stat& a, const struct stat& b) {
-  return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec && a.st_ino == b.st_ino &&
-         a.st_dev == b.st_dev;
+  return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
+         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 // Reads an open regular file as it was when opened: never more than the size fstat gave
@@ -107,8 +116,12 @@ bool SameState(const struct stat& a, const struct stat& b) {
 class StableFileReader : public ByteReader {
  public:
   StableFileReader(int fd, const struct stat& at_open, std::string path, bool strict)
-      : fd_(fd, /*owns=*/true, path), raw_fd_(fd), at_open_(at_open), left_(static_cast<uint64_t>(at_open.st_size)),
-        path_(std::move(path)), strict_(strict) {}
+      : fd_(fd, /*owns=*/true, path),
+        raw_fd_(fd),
+        at_open_(at_open),
+        left_(static_cast<uint64_t>(at_open.st_size)),
+        path_(std::move(path)),
+        strict_(strict) {}
 
   Result<size_t> Read(uint8_t* buf, size_t n) override {
     if (left_ > 0 && !changed_) {
@@ -154,7 +167,8 @@ class FilesSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (o_.paths.empty()) {
-      return Status::InvalidArgument(std::string(L("files ソースに paths がありません", "the files source has no paths")));
+      return Status::InvalidArgument(
+          std::string(L("files ソースに paths がありません", "the files source has no paths")));
     }
     own_ = out.OwnDirectories();
     std::vector<std::string> roots;
@@ -168,7 +182,8 @@ class FilesSource : public Source {
       // Check every top-level path before writing anything: a missing one is an error.
       KURA_ASSIGN_OR_RETURN(std::string real, ResolveGiven(p, n));
       struct stat st {};
-      if (::lstat(real.c_str(), &st) != 0) return ErrnoStatus(errno, L("バックアップ対象の確認", "checking a backup path"), p);
+      if (::lstat(real.c_str(), &st) != 0)
+        return ErrnoStatus(errno, L("バックアップ対象の確認", "checking a backup path"), p);
       roots.push_back(real);
       routes.push_back(n);
     }
@@ -244,7 +259,8 @@ class FilesSource : public Source {
     return nullptr;
   }
 
-  Status AddSymlink(SnapshotWriter& out, const std::string& abs, const std::string& rel, const struct stat& st) {
+  Status AddSymlink(SnapshotWriter& out, const std::string& abs, const std::string& rel,
+                    const struct stat& st) {
     std::string target(4096, '\0');
     ssize_t n = ::readlink(abs.c_str(), target.data(), target.size());
     if (n < 0) {
@@ -263,11 +279,12 @@ class FilesSource : public Source {
     if (S_ISDIR(st.st_mode)) {
       if (const OwnDirectory* own = OwnDir(st)) {
         // Stored again every night it would only grow the repository; a note says so.
-        std::string text = own->what == "repository"
-                               ? Tr("{} は kura のリポジトリなので、バックアップ対象から自動的に除外しました",
-                                    "{} is kura's repository and was left out of the backup automatically", abs)
-                               : Tr("{} は kura のキャッシュなので、バックアップ対象から自動的に除外しました",
-                                    "{} is kura's cache and was left out of the backup automatically", abs);
+        std::string text =
+            own->what == "repository"
+                ? Tr("{} は kura のリポジトリなので、バックアップ対象から自動的に除外しました",
+                     "{} is kura's repository and was left out of the backup automatically", abs)
+                : Tr("{} は kura のキャッシュなので、バックアップ対象から自動的に除外しました",
+                     "{} is kura's cache and was left out of the backup automatically", abs);
         return out.Note(rel, Status::AlreadyExists(text));
       }
       if (!rel.empty()) KURA_RETURN_IF_ERROR(out.AddEntry(MetaFrom(rel, st)));
@@ -276,9 +293,10 @@ class FilesSource : public Source {
     }
     if (S_ISLNK(st.st_mode)) return AddSymlink(out, abs, rel, st);
     if (S_ISREG(st.st_mode)) return AddRegular(out, abs, rel);
-    return out.Note(rel, Status::Unsupported(Tr("{} は FIFO・ソケット・デバイスのいずれかで、中身を保存できないため保存していません",
-                                                "{} is a FIFO, socket or device, which has no content to store; it is not stored",
-                                                abs)));
+    return out.Note(
+        rel, Status::Unsupported(
+                 Tr("{} は FIFO・ソケット・デバイスのいずれかで、中身を保存できないため保存していません",
+                    "{} is a FIFO, socket or device, which has no content to store; it is not stored", abs)));
   }
 
   Status WalkDir(SnapshotWriter& out, const std::string& abs) {
@@ -300,7 +318,8 @@ class FilesSource : public Source {
     int read_err = errno;
     ::closedir(d);
     if (read_err != 0) {
-      KURA_RETURN_IF_ERROR(out.Warn(rel, ErrnoStatus(read_err, L("ディレクトリの読み込み", "reading a directory"), abs)));
+      KURA_RETURN_IF_ERROR(
+          out.Warn(rel, ErrnoStatus(read_err, L("ディレクトリの読み込み", "reading a directory"), abs)));
     }
     std::sort(names.begin(), names.end());  // deterministic snapshots
     for (const auto& name : names) {
@@ -334,9 +353,9 @@ class FilesSource : public Source {
       struct stat st {};
       if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        return out.Note(rel, Status::Unsupported(Tr("{} は読み込み中に通常のファイルでなくなったため保存していません",
-                                                    "{} stopped being a regular file while being read and is not stored",
-                                                    abs)));
+        return out.Note(rel, Status::Unsupported(Tr(
+                                 "{} は読み込み中に通常のファイルでなくなったため保存していません",
+                                 "{} stopped being a regular file while being read and is not stored", abs)));
       }
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
       StableFileReader reader(fd, st, abs, /*strict=*/!last);
@@ -351,12 +370,16 @@ class FilesSource : public Source {
       if (!added.ok() && reader.changed() && !last) continue;
       KURA_RETURN_IF_ERROR(added);
       if (reader.changed()) {
-        return out.Note(rel, Status::Retryable(Tr("{} は読み込み中に変更され続けたため、読めた内容 (開いた時点の {} バイトまで) を保存しました。"
-                                                  "書き込み中の内容と一致しない可能性があります。アプリケーションを止めた状態でのバックアップを検討してください",
-                                                  "{} kept changing while it was read; what was read (up to the {} bytes it had when "
-                                                  "opened) is stored and may not match any state the file had. Consider "
-                                                  "backing it up while the application that writes it is stopped",
-                                                  abs, st.st_size)));
+        return out.Note(
+            rel, Status::Retryable(
+                     Tr("{} は読み込み中に変更され続けたため、読めた内容 (開いた時点の {} バイトまで) "
+                        "を保存しました。"
+                        "書き込み中の内容と一致しない可能性があります。アプリケーションを止めた状態でのバック"
+                        "アップを検討してください",
+                        "{} kept changing while it was read; what was read (up to the {} bytes it had when "
+                        "opened) is stored and may not match any state the file had. Consider "
+                        "backing it up while the application that writes it is stopped",
+                        abs, st.st_size)));
       }
       return Status::Ok();
     }
@@ -372,7 +395,8 @@ class FilesSource : public Source {
 
 }  // namespace
 
-bool IsExcluded(const std::vector<std::string>& patterns, const std::string& abs_path, const std::string& name) {
+bool IsExcluded(const std::vector<std::string>& patterns, const std::string& abs_path,
+                const std::string& name) {
   for (const auto& p : patterns) {
     const std::string& subject = p.find('/') != std::string::npos ? abs_path : name;
     if (::fnmatch(p.c_str(), subject.c_str(), 0) == 0) return true;

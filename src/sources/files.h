@@ -42,6 +42,7 @@ std::unique_ptr<Source> NewFilesSource(FilesSourceOptions options);
 
 // True when `abs_path` (whose last component is `name`) matches one of `patterns` under
 // the rules above. Exposed for tests.
-bool IsExcluded(const std::vector<std::string>& patterns, const std::string& abs_path, const std::string& name);
+bool IsExcluded(const std::vector<std::string>& patterns, const std::string& abs_path,
+                const std::string& name);
 
 }  // namespace kura

@@ -10,8 +10,10 @@ namespace {
 std::string Visible(const std::string& name) {
   std::string out;
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out += static_cast<char>(c);
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
   }
   return out;
 }
@@ -19,7 +21,8 @@ std::string Visible(const std::string& name) {
 // What is wrong with `name`, in both languages; empty when it is fine.
 std::string Problem(const std::string& name) {
   if (name.empty()) return L("名前が空です", "the name is empty");
-  if (name.size() > 4096) return L("名前が長すぎます (4096 バイトまで)", "the name is too long (at most 4096 bytes)");
+  if (name.size() > 4096)
+    return L("名前が長すぎます (4096 バイトまで)", "the name is too long (at most 4096 bytes)");
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) return L("制御文字を含んでいます", "it contains a control character");
   }
@@ -31,7 +34,8 @@ std::string Problem(const std::string& name) {
     if (end == std::string::npos) end = name.size();
     std::string part = name.substr(start, end - start);
     if (part.empty()) return L("空の要素 (//) を含んでいます", "it has an empty component (//)");
-    if (part == "." || part == "..") return L(". や .. の要素は使えません", "it must not have a . or .. component");
+    if (part == "." || part == "..")
+      return L(". や .. の要素は使えません", "it must not have a . or .. component");
     start = end + 1;
   }
   return "";
@@ -42,18 +46,22 @@ std::string Problem(const std::string& name) {
 Status ValidateStreamName(const std::string& name, const std::string& flag) {
   std::string problem = Problem(name);
   if (problem.empty()) return Status::Ok();
-  return Status::InvalidArgument(Tr("{} のストリーム名 \"{}\" は使えません: {}。\"db.dump\" や \"daily/db.sql\" のような相対名にしてください",
-                                    "{}: stream name \"{}\" cannot be used: {}; use a relative name such as \"db.dump\" or "
-                                    "\"daily/db.sql\"",
-                                    flag, Visible(name.size() > 200 ? name.substr(0, 200) + "…" : name), problem));
+  return Status::InvalidArgument(
+      Tr("{} のストリーム名 \"{}\" は使えません: {}。\"db.dump\" や \"daily/db.sql\" "
+         "のような相対名にしてください",
+         "{}: stream name \"{}\" cannot be used: {}; use a relative name such as \"db.dump\" or "
+         "\"daily/db.sql\"",
+         flag, Visible(name.size() > 200 ? name.substr(0, 200) + "…" : name), problem));
 }
 
 Status EmptyStreamRefused(const std::string& name, const std::string& allow) {
-  return Status::SourceFailed(Tr("ストリーム {} が空 (0 バイト) でした。パイプの前のコマンド (pg_dump など) が失敗した可能性が"
-                                 "あります。スナップショットは作成していません。空で正しい場合は {} を指定してください",
-                                 "stream {} was empty (0 bytes): the command before the pipe (pg_dump, ...) probably failed. "
-                                 "No snapshot was made; if empty is correct, use {}",
-                                 name, allow));
+  return Status::SourceFailed(
+      Tr("ストリーム {} が空 (0 バイト) でした。出力するコマンド (パイプの前の pg_dump など) が"
+         "失敗した可能性があります。そのコマンドのエラーを確認してください。空で正しい場合は {} "
+         "を指定してください",
+         "stream {} was empty (0 bytes): the command that writes it (pg_dump before the pipe, ...) "
+         "probably failed; check its errors. If empty is correct, use {}",
+         name, allow));
 }
 
 }  // namespace kura

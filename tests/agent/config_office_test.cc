@@ -8,18 +8,22 @@
 namespace kura {
 namespace {
 
-std::string Config(const std::string& job_extra, const std::string& source_extra, const std::string& schedule_extra) {
+std::string Config(const std::string& job_extra, const std::string& source_extra,
+                   const std::string& schedule_extra) {
   return R"(
 [[job]]
 name = "care"
-)" + job_extra + R"(
+)" + job_extra +
+         R"(
 [job.source]
 kind = "command"
 shell = "pg_dump care"
-)" + source_extra + R"(
+)" + source_extra +
+         R"(
 [job.schedule]
 daily = "02:00"
-)" + schedule_extra + R"(
+)" + schedule_extra +
+         R"(
 [[job.target]]
 name = "local"
 repository = "/srv/kura"
@@ -36,7 +40,8 @@ TEST(ConfigOfficeTest, DefaultsFailOnUnreadableAndEmptyAndGiveSixHoursOfGrace) {
 }
 
 TEST(ConfigOfficeTest, SkipUnreadableAllowEmptyAndGraceHoursAreRead) {
-  auto c = ParseAgentConfig(Config("skip_unreadable = true", "allow_empty = true", "grace_hours = 72"), "agent.toml");
+  auto c = ParseAgentConfig(Config("skip_unreadable = true", "allow_empty = true", "grace_hours = 72"),
+                            "agent.toml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_TRUE(c->jobs[0].skip_unreadable);
   EXPECT_TRUE(c->jobs[0].source.allow_empty);

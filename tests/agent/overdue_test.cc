@@ -35,8 +35,10 @@ class OverdueTest : public ::testing::Test {
     config_.status_file = "/var/lib/kura/status.json";
   }
   void TearDown() override {
-    if (had_tz_) setenv("TZ", old_tz_.c_str(), 1);
-    else unsetenv("TZ");
+    if (had_tz_)
+      setenv("TZ", old_tz_.c_str(), 1);
+    else
+      unsetenv("TZ");
     tzset();
   }
   static int64_t At(int y, int mo, int d, int h, int mi) { return LocalTimeAt({y, mo, d}, {h, mi}); }
@@ -90,7 +92,8 @@ TEST_F(OverdueTest, DailyLastSucceeded25HoursAgoIsOverdueButWithinGraceIsNot) {
   EXPECT_EQ(w[0].reason, "daily");
   EXPECT_EQ(w[0].due, last + 30 * kHour);
   EXPECT_EQ(w[0].last_success, last);
-  EXPECT_NE(w[0].message_ja.find("2026-11-20 02:05"), std::string::npos) << "names the last success: " << w[0].message_ja;
+  EXPECT_NE(w[0].message_ja.find("2026-11-20 02:05"), std::string::npos)
+      << "names the last success: " << w[0].message_ja;
   // Without grace, 25 h is overdue.
   config_.jobs[0].schedule.grace_hours = 0;
   EXPECT_EQ(At(&doc, last + 25 * kHour).size(), 1u);
@@ -117,8 +120,8 @@ TEST_F(OverdueTest, ManualRunsDoNotStandForTheSchedule) {
 TEST_F(OverdueTest, AnActiveFailureWarningIsNotRepeatedAsOverdue) {
   int64_t last = At(2026, 11, 18, 2, 0);
   StatusDocument doc = SucceededAt(last);
-  RecordTargetFailure(doc.jobs["care"].targets["local"], At(2026, 11, 19, 2, 0), Status::SourceFailed("pg_dump"),
-                      "ケアレンツ", "", "");
+  RecordTargetFailure(doc.jobs["care"].targets["local"], At(2026, 11, 19, 2, 0),
+                      Status::SourceFailed("pg_dump"), "ケアレンツ", "", "");
   EXPECT_TRUE(At(&doc, At(2026, 11, 21, 2, 0)).empty());
 }
 
@@ -148,7 +151,8 @@ TEST_F(OverdueTest, MonthlySlotBeforeTheJobWasFirstRecordedIsNotOverdue) {
   s.daily.reset();
   s.monthly_day = 0;
   StatusDocument doc = SucceededAt(At(2026, 11, 21, 10, 0), "manual", At(2026, 11, 21, 10, 0));
-  EXPECT_TRUE(At(&doc, At(2026, 11, 25, 9, 0)).empty()) << "installed on the 21st: October's closing is not missing";
+  EXPECT_TRUE(At(&doc, At(2026, 11, 25, 9, 0)).empty())
+      << "installed on the 21st: October's closing is not missing";
 }
 
 TEST_F(OverdueTest, JobWithoutScheduleIsNeverOverdue) {

@@ -2,11 +2,12 @@
 // binary: lock and temporary files churning while kura walks the tree, FIFOs and sockets,
 // an empty stdin from a failed pg_dump, bad stream names, symlinked directories on the
 // command line, kura's own repository and cache inside the tree.
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,8 +18,6 @@
 #include <random>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "support/e2e_kura.h"
 
@@ -72,7 +71,8 @@ class CliOfficeTest : public KuraE2ETest {
 TEST_F(CliOfficeTest, ChurningLockAndTempFilesNeverFailABackupOrStoreAVersionThatNeverExisted) {
   InitRepo();
   std::string tree = dir_.Sub("office");
-  for (int i = 0; i < 20; ++i) WriteFile(tree + "/stable/doc" + std::to_string(i) + ".txt", SeededBytes(i, 1000 + 5000 * i));
+  for (int i = 0; i < 20; ++i)
+    WriteFile(tree + "/stable/doc" + std::to_string(i) + ".txt", SeededBytes(i, 1000 + 5000 * i));
   fs::create_directories(tree + "/work/tmp");
 
   std::mutex mu;
@@ -121,8 +121,10 @@ TEST_F(CliOfficeTest, ChurningLockAndTempFilesNeverFailABackupOrStoreAVersionTha
           break;
         case 4:
           ::unlink(special.c_str());
-          if (rng() % 2) ::mkfifo(special.c_str(), 0600);
-          else MakeSocket(special);
+          if (rng() % 2)
+            ::mkfifo(special.c_str(), 0600);
+          else
+            MakeSocket(special);
           break;
         default:
           ::unlink(special.c_str());
@@ -209,11 +211,22 @@ TEST_F(CliOfficeTest, EmptyStdinFromAFailedPgDumpIsRefusedUnlessAllowEmpty) {
 
 TEST_F(CliOfficeTest, StdinNameThatCouldNeverBeReadBackIsRefusedBeforeAnythingRuns) {
   InitRepo();
-  const std::vector<std::string> bad = {"/abs/path", "..", ".", "dir/", "a//b", "", "a/../b", "./a", "a/.",
-                                        std::string("tab\there"), std::string("esc\x1b[31m"), std::string("nl\n")};
+  const std::vector<std::string> bad = {"/abs/path",
+                                        "..",
+                                        ".",
+                                        "dir/",
+                                        "a//b",
+                                        "",
+                                        "a/../b",
+                                        "./a",
+                                        "a/.",
+                                        std::string("tab\there"),
+                                        std::string("esc\x1b[31m"),
+                                        std::string("nl\n")};
   for (const std::string& name : bad) {
     std::string marker = dir_.Sub("ran");
-    KuraRun r = Kura({"--lang", "en", "backup", "--stdin-name", name, "--from-command", "touch " + marker + "; echo x"});
+    KuraRun r = Kura(
+        {"--lang", "en", "backup", "--stdin-name", name, "--from-command", "touch " + marker + "; echo x"});
     EXPECT_EQ(r.exit_code, kExitUsage) << "[" << name << "]: " << r.err;
     EXPECT_NE(r.err.find("--stdin-name"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("stream name"), std::string::npos) << r.err;
@@ -283,7 +296,8 @@ TEST_F(CliOfficeTest, RepositoryAndCacheInsideTheBackedUpTreeAreLeftOutWithANote
   // The next night stores nothing of its own packs again.
   WriteFile(tree + "/data/b.txt", "b");
   json second = KuraJson({"backup", tree}, kExitPartial, inside);
-  EXPECT_LT(second.value("bytes_new", uint64_t{1} << 40), 1000u) << "the repository is not backed up into itself";
+  EXPECT_LT(second.value("bytes_new", uint64_t{1} << 40), 1000u)
+      << "the repository is not backed up into itself";
 }
 
 }  // namespace

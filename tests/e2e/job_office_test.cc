@@ -2,10 +2,10 @@
 // unless the job allows it, a FIFO in a files job is a warning (exit 11, recorded in the
 // run), and `kura status` warns when the backup is not being made at all (no status file;
 // a daily job whose last success is long past).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "support/job_harness.h"
@@ -45,7 +45,8 @@ TEST(JobOfficeTest, EmptyExportFailsTheJobUnlessAllowEmpty) {
   EXPECT_TRUE(sb.Snapshots("local").empty());
   EXPECT_EQ(sb.Kura({"status"}).exit_code, 10) << "an empty export is a failed backup for the office";
 
-  sb.WriteConfig(JobConfig(sb, "kind = \"command\"\nshell = \"true\"\nstream = \"export.bin\"\nallow_empty = true"));
+  sb.WriteConfig(
+      JobConfig(sb, "kind = \"command\"\nshell = \"true\"\nstream = \"export.bin\"\nallow_empty = true"));
   r = sb.Kura({"run", "care", "--kind", "daily"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(sb.Snapshots("local").size(), 1u);
@@ -57,8 +58,7 @@ TEST(JobOfficeTest, FifoInAFilesJobIsAWarningRecordedInTheRunNotAFailure) {
   ASSERT_TRUE(MakeDirs(sb.Path("tree")).ok());
   sb.WriteFile("tree/doc.txt", "doc");
   ASSERT_EQ(::mkfifo(sb.Path("tree/pipe").c_str(), 0600), 0);
-  sb.WriteConfig(JobConfig(sb, fmt::format("kind = \"files\"\npaths = [\"{}\"]", sb.Path("tree")),
-                           ""));
+  sb.WriteConfig(JobConfig(sb, fmt::format("kind = \"files\"\npaths = [\"{}\"]", sb.Path("tree")), ""));
   KuraRun r = sb.Kura({"run", "care", "--kind", "daily"});
   EXPECT_EQ(r.exit_code, 11) << r.err;
   EXPECT_NE(r.err.find("pipe"), std::string::npos) << r.err;

@@ -32,7 +32,8 @@ using testing::TempDir;
 // Calls `hook(path, bytes_read_so_far)` after every read of a file's content.
 class HookedReader : public ByteReader {
  public:
-  HookedReader(ByteReader& inner, std::function<void(uint64_t)> hook) : inner_(inner), hook_(std::move(hook)) {}
+  HookedReader(ByteReader& inner, std::function<void(uint64_t)> hook)
+      : inner_(inner), hook_(std::move(hook)) {}
   Result<size_t> Read(uint8_t* buf, size_t n) override {
     auto r = inner_.Read(buf, std::min<size_t>(n, 4096));
     if (r.ok() && *r > 0) {
@@ -61,7 +62,9 @@ class StrictWriter : public MemorySnapshot {
     fatal.push_back(path);
     return Status::SourceFailed("fatal warning: " + path + ": " + problem.message());
   }
-  Status Note(const std::string& path, const Status& problem) override { return MemorySnapshot::Warn(path, problem); }
+  Status Note(const std::string& path, const Status& problem) override {
+    return MemorySnapshot::Warn(path, problem);
+  }
   std::vector<OwnDirectory> OwnDirectories() const override { return own; }
 
   bool Noted(const std::string& path, const std::string& words) const {
@@ -238,7 +241,8 @@ TEST_F(FilesOfficeTest, RandomTreesWithSymlinksNeverDropAGivenPathOrStoreBelowAL
       ASSERT_TRUE(fs::create_directory(d));
       dirs.push_back(d);
     }
-    for (int i = 0; i < 12; ++i) testing::WriteFile(dirs[rng() % dirs.size()] + "/f" + std::to_string(i), "file " + std::to_string(i));
+    for (int i = 0; i < 12; ++i)
+      testing::WriteFile(dirs[rng() % dirs.size()] + "/f" + std::to_string(i), "file " + std::to_string(i));
     std::vector<std::string> links;
     for (int i = 0; i < 4; ++i) {
       std::string l = dirs[rng() % dirs.size()] + "/l" + std::to_string(i);
@@ -250,8 +254,12 @@ TEST_F(FilesOfficeTest, RandomTreesWithSymlinksNeverDropAGivenPathOrStoreBelowAL
     for (int i = 0; i < 3; ++i) {
       std::string l = links[rng() % links.size()];
       switch (rng() % 3) {
-        case 0: given.push_back(l + "/"); break;
-        case 1: given.push_back(dirs[rng() % dirs.size()]); break;
+        case 0:
+          given.push_back(l + "/");
+          break;
+        case 1:
+          given.push_back(dirs[rng() % dirs.size()]);
+          break;
         default: {
           std::string target = fs::canonical(l).string();
           for (const auto& e : fs::directory_iterator(target)) {
@@ -276,7 +284,8 @@ TEST_F(FilesOfficeTest, RandomTreesWithSymlinksNeverDropAGivenPathOrStoreBelowAL
     }
     for (const std::string& p : paths) {
       for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
-        EXPECT_EQ(link_entries.count(p.substr(0, slash)), 0u) << "seed " << seed << ": " << p << " is below a link";
+        EXPECT_EQ(link_entries.count(p.substr(0, slash)), 0u)
+            << "seed " << seed << ": " << p << " is below a link";
       }
     }
     for (const std::string& g : given) {
