@@ -1,5 +1,6 @@
 #include "agent/backup.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <unordered_set>
 
 #include "repo/blob.h"
+#include "sources/stream_guard.h"
 #include "util/bounded_queue.h"
 #include "util/hex.h"
 #include "util/i18n.h"
@@ -90,6 +92,12 @@ class BackupWriter : public SnapshotWriter {
     warnings_.push_back({path, problem.message()});
     return Status::Ok();
   }
+  Status Note(const std::string& path, const Status& problem) override {
+    warnings_.push_back({path, problem.message()});
+    return Status::Ok();
+  }
+  std::vector<OwnDirectory> OwnDirectories() const override { return own_dirs_; }
+  void SetOwnDirectories(std::vector<OwnDirectory> dirs) { own_dirs_ = std::move(dirs); }
 
   // Stops the workers and the store thread and drops queued work.
   void Abort() {
@@ -155,7 +163,11 @@ class BackupWriter : public SnapshotWriter {
   std::atomic<uint64_t> stored_{0};
 
   std::vector<SnapshotEntry> entries_;
+  // Entries whose content failed to read (the source may retry the file): their index is
+  // taken because chunks already queued refer to it; BuildSnapshot leaves them out.
+  std::unordered_set<uint32_t> dropped_;
   std::vector<SnapshotWarning> warnings_;
+  std::vector<OwnDirectory> own_dirs_;
   ParentFiles parent_;
 };
 
@@ -295,7 +307,11 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
       }
       while (!eof && end < buf.size()) {
         auto n = content.Read(buf.data() + end, buf.size() - end);
-        if (!n.ok()) return n.status();
+        if (!n.ok()) {
+          dropped_.insert(entry_index);
+          entries_.push_back(std::move(entry));
+          return n.status();
+        }
         if (*n == 0) {
           eof = true;
         } else {
@@ -343,6 +359,18 @@ Status BackupWriter::Finish() {
 }
 
 Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
+  if (!dropped_.empty()) {
+    std::vector<uint32_t> remap(entries_.size());
+    std::vector<SnapshotEntry> kept;
+    for (uint32_t i = 0; i < entries_.size(); ++i) {
+      remap[i] = static_cast<uint32_t>(kept.size());
+      if (!dropped_.count(i)) kept.push_back(std::move(entries_[i]));
+    }
+    std::erase_if(refs_, [&](const ChunkRef& r) { return dropped_.count(r.entry) > 0; });
+    for (ChunkRef& r : refs_) r.entry = remap[r.entry];
+    entries_ = std::move(kept);
+    dropped_.clear();
+  }
   std::vector<crypto::Hash> blobs;
   blobs.reserve(refs_.size());
   for (const ChunkRef& r : refs_) blobs.push_back(r.id);
@@ -365,23 +393,28 @@ Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
 
 class StreamSource : public Source {
  public:
-  StreamSource(int fd, std::string name, std::string kind)
-      : fd_(fd), name_(std::move(name)), kind_(std::move(kind)) {}
+  StreamSource(int fd, std::string name, std::string kind, bool allow_empty)
+      : fd_(fd), name_(std::move(name)), kind_(std::move(kind)), allow_empty_(allow_empty) {}
   std::string Kind() const override { return kind_; }
   std::string Name() const override { return name_; }
   Status Backup(SnapshotWriter& out) override {
-    FdReader reader(fd_, /*owns=*/false, name_);
+    KURA_RETURN_IF_ERROR(ValidateStreamName(name_, "--stdin-name"));
+    FdReader fd_reader(fd_, /*owns=*/false, name_);
+    CountingReader reader(fd_reader);
     EntryMeta meta;
     meta.path = name_;
     meta.mode = 0600;
     meta.mtime = SystemClock().NowUnix();
-    return out.AddFile(meta, reader);
+    KURA_RETURN_IF_ERROR(out.AddFile(meta, reader));
+    if (reader.count() == 0 && !allow_empty_) return EmptyStreamRefused(name_, "--allow-empty");
+    return Status::Ok();
   }
 
  private:
   int fd_;
   std::string name_;
   std::string kind_;
+  bool allow_empty_;
 };
 
 // The newest snapshot made from the same host and source, and its files by path.
@@ -408,10 +441,25 @@ ParentFiles FindParent(Repository& repo, const SnapshotMeta& current, std::strin
   return files;
 }
 
+// The repository (when it is a local directory) and the cache root, by identity, so a files
+// backup of a tree that holds them does not store kura's own data again every night.
+std::vector<OwnDirectory> OwnDirectoriesOf(Repository& repo) {
+  std::vector<OwnDirectory> out;
+  const std::vector<std::pair<std::string, const char*>> dirs = {{repo.store().Location(), "repository"},
+                                                                  {DefaultCacheRoot(), "cache"}};
+  for (const auto& [location, what] : dirs) {
+    std::string path = location.rfind("file://", 0) == 0 ? location.substr(7) : location;
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    out.push_back({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), path, what});
+  }
+  return out;
+}
+
 }  // namespace
 
-std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind) {
-  return std::make_unique<StreamSource>(fd, std::move(name), std::move(kind));
+std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind, bool allow_empty) {
+  return std::make_unique<StreamSource>(fd, std::move(name), std::move(kind), allow_empty);
 }
 
 Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOptions& options) {
@@ -439,6 +487,7 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   Bytes snapshot;
   {
     BackupWriter writer(repo, *cache, options, std::move(parent));
+    writer.SetOwnDirectories(OwnDirectoriesOf(repo));
     Status st = source.Backup(writer);
     if (!st.ok()) {
       writer.Abort();

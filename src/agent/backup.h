@@ -58,11 +58,15 @@ struct BackupResult {
 
 // Runs `source` into `repo` and writes a snapshot. On any error nothing is recorded as a
 // snapshot: packs already stored stay unreferenced until `prune` (and are reused by the next
-// backup), older snapshots are untouched.
+// backup), older snapshots are untouched. The source is told (SnapshotWriter::OwnDirectories)
+// about the repository directory and the cache root, so a files walk skips them with a note.
 Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOptions& options);
 
 // A source that stores one stream read from a file descriptor (kura backup --stdin).
-std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind = "stdin");
+// `name` is checked with ValidateStreamName before anything is read; an empty stream fails
+// with kSourceFailed (no snapshot) unless `allow_empty` (docs/sources.md).
+std::unique_ptr<Source> MakeStreamSource(int fd, std::string name, std::string kind = "stdin",
+                                         bool allow_empty = false);
 
 std::string LocalHostname();
 

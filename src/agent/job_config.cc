@@ -95,7 +95,7 @@ Status ParseTime(const toml::value& table, const char* key, TimeOfDay* out, bool
 
 Status ParseSource(const toml::value& t, SourceConfig* s) {
   KURA_RETURN_IF_ERROR(CheckKeys(
-      t, {"kind", "name", "paths", "exclude", "one_file_system", "command", "shell", "stream", "env", "cwd", "host",
+      t, {"kind", "name", "paths", "exclude", "one_file_system", "command", "shell", "stream", "env", "cwd", "allow_empty", "host",
           "port", "user", "password_file", "pgpassfile", "sslmode", "socket", "client_dir",
           "connect_timeout_seconds", "database", "cluster", "maintenance_db", "path", "pages_per_step",
           "busy_timeout_ms", "server_backup_dir", "local_backup_dir", "trust_server_certificate",
@@ -113,6 +113,7 @@ Status ParseSource(const toml::value& t, SourceConfig* s) {
     for (const auto& [k, v] : toml::find(t, "env").as_table()) s->env.emplace_back(k, v.as_string().str);
   }
   s->cwd = Opt<std::string>(t, "cwd", "");
+  s->allow_empty = Opt<bool>(t, "allow_empty", false);
   s->host = Opt<std::string>(t, "host", "");
   s->port = Opt<int>(t, "port", 0);
   s->user = Opt<std::string>(t, "user", "");
@@ -235,7 +236,7 @@ bool ValidName(const std::string& name) {
 }
 
 Status ParseSchedule(const toml::value& t, JobSchedule* s) {
-  KURA_RETURN_IF_ERROR(CheckKeys(t, {"daily", "monthly_day", "monthly_time"}));
+  KURA_RETURN_IF_ERROR(CheckKeys(t, {"daily", "monthly_day", "monthly_time", "grace_hours"}));
   bool present = false;
   TimeOfDay daily;
   KURA_RETURN_IF_ERROR(ParseTime(t, "daily", &daily, &present));
@@ -254,12 +255,16 @@ Status ParseSchedule(const toml::value& t, JobSchedule* s) {
   TimeOfDay mt;
   KURA_RETURN_IF_ERROR(ParseTime(t, "monthly_time", &mt, &present));
   if (present) s->monthly_time = mt;
+  s->grace_hours = Opt<int>(t, "grace_hours", 6);
+  if (s->grace_hours < 0 || s->grace_hours > 24 * 31) {
+    return Invalid(t.at("grace_hours"), L("grace_hours は 0〜744 (時間) です", "grace_hours must be 0..744 (hours)"));
+  }
   return Status::Ok();
 }
 
 Status ParseJob(const toml::value& t, JobConfig* job) {
   KURA_RETURN_IF_ERROR(
-      CheckKeys(t, {"name", "label", "source", "kinds", "schedule", "target", "hooks", "run_max_attempts"}));
+      CheckKeys(t, {"name", "label", "source", "kinds", "schedule", "target", "hooks", "run_max_attempts", "skip_unreadable"}));
   job->name = Opt<std::string>(t, "name", "");
   if (!ValidName(job->name)) {
     return Invalid(t, Tr("job.name \"{}\" は英数字と _ - . だけで付けてください", "job.name \"{}\" must use only letters, digits, _ - .", job->name));
@@ -297,6 +302,7 @@ Status ParseJob(const toml::value& t, JobConfig* job) {
   if (t.contains("hooks")) KURA_RETURN_IF_ERROR(ParseHooks(toml::find(t, "hooks"), &job->hooks));
   job->run_max_attempts = Opt<int>(t, "run_max_attempts", 3);
   if (job->run_max_attempts < 1) job->run_max_attempts = 1;
+  job->skip_unreadable = Opt<bool>(t, "skip_unreadable", false);
   return Status::Ok();
 }
 

@@ -33,6 +33,10 @@ struct JobSchedule {
   // no monthly schedule.
   std::optional<int> monthly_day;
   TimeOfDay monthly_time{2, 0};  // Default: the daily time, else 02:00
+  // How late a scheduled backup may be before `kura status` warns that it is overdue
+  // (agent/overdue.h): daily 24 h + grace after the last success, monthly grace after the
+  // closing slot. Default: 6 hours.
+  int grace_hours = 6;
 };
 
 enum class SendMode { kImmediate, kNight };
@@ -93,6 +97,9 @@ struct JobConfig {
   std::vector<TargetConfig> targets;  // REQUIRED: at least one; the first is written directly
   HookSet hooks;                      // in addition to the global hooks
   int run_max_attempts = 3;           // a failed scheduled run is retried this often in total
+  // Skip what the source cannot read (permission denied), recording warnings, instead of
+  // failing the backup; as `kura backup --skip-unreadable`. Default: false.
+  bool skip_unreadable = false;
   bool AllowsKind(SnapshotKind kind) const;
   const TargetConfig* FindTarget(const std::string& name) const;
   const std::string& Label() const { return label.empty() ? name : label; }

@@ -78,7 +78,9 @@ void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, cons
     doc.host = Host(c);
     JobStatus& js = doc.jobs[job.name];
     js.label = job.Label();
+    if (js.first_seen == 0) js.first_seen = now;
     if (run) js.last_run = run;
+    if (run && run->result == "ok") js.last_success_by_kind[run->kind] = now;
     for (const TargetConfig& t : job.targets) js.targets[t.name].label = TargetLabel(t);
     for (const TargetEvent& e : events) {
       TargetStatus& ts = js.targets[e.target->name];
@@ -261,6 +263,7 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
       options.host = Host(c);
       options.clock = ctx.clock;
       options.progress = ctx.progress;
+      options.skip_unreadable = job.skip_unreadable;
       auto r = RunBackup(*first, **source, options);
       if (r.ok()) backup = std::move(*r);
       else st = r.status();
@@ -271,6 +274,7 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   report.files = backup.stats.files;
   report.bytes_read = backup.stats.bytes_read;
   report.bytes_stored = backup.stats.bytes_stored;
+  report.warnings = backup.warnings;
 
   std::vector<TargetEvent> events;
   std::vector<SendItem> to_send;
@@ -319,6 +323,7 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   run.snapshot = backup.snapshot_id;
   run.bytes_read = backup.stats.bytes_read;
   run.bytes_stored = backup.stats.bytes_stored;
+  run.warnings = backup.warnings.size();
   if (!st.ok()) run.error = ErrorInfo{CodeName(st.code()), st.message()};
   if (ctx.log) {
     std::vector<std::pair<std::string, std::string>> f = {
@@ -327,6 +332,10 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
         {"files", std::to_string(report.files)}, {"bytes", std::to_string(report.bytes_read)},
         {"stored", std::to_string(report.bytes_stored)}, {"duration", fmt::format("{:.1f}s", report.seconds)}};
     if (!st.ok()) f.push_back({"error", st.message()});
+    if (!backup.warnings.empty()) f.push_back({"warnings", std::to_string(backup.warnings.size())});
+    for (size_t i = 0; i < backup.warnings.size() && i < 20; ++i) {
+      f.push_back({"warning", backup.warnings[i].path + ": " + backup.warnings[i].message});
+    }
     for (const std::string& n : report.notes) f.push_back({"note", n});
     ctx.log->Write(ctx.clk(), "run", f);
   }

@@ -53,6 +53,9 @@ struct JobRunReport {
   double seconds = 0;
   std::vector<TargetOutcome> targets;
   std::vector<std::string> notes;  // retention results, hook failures, for people
+  // What the backup skipped or stored with doubt (vanished, special or changing files,
+  // unreadable ones with skip_unreadable): the snapshot was made; `kura run` exits 11.
+  std::vector<SnapshotWarning> warnings;
   bool ok() const;  // the backup and every immediate send succeeded
 };
 

@@ -69,7 +69,7 @@ json RunJson(const RunInfo& r) {
           {"finished", Time(r.finished)}, {"result", r.result},
           {"snapshot", r.snapshot.empty() ? json(nullptr) : json(r.snapshot)},
           {"bytes_read", r.bytes_read}, {"bytes_stored", r.bytes_stored},
-          {"error", Error(r.error)}};
+          {"warnings", r.warnings}, {"error", Error(r.error)}};
 }
 
 RunInfo RunFrom(const json& j) {
@@ -81,6 +81,7 @@ RunInfo RunFrom(const json& j) {
   r.snapshot = Str(j, "snapshot");
   r.bytes_read = j.value("bytes_read", uint64_t{0});
   r.bytes_stored = j.value("bytes_stored", uint64_t{0});
+  if (j.contains("warnings") && j["warnings"].is_number_unsigned()) r.warnings = j["warnings"].get<uint64_t>();
   r.error = ErrorFrom(j, "error");
   return r;
 }
@@ -149,6 +150,10 @@ json StatusToJson(const StatusDocument& doc) {
                   {"last_run", job.last_run ? RunJson(*job.last_run) : json(nullptr)},
                   {"last_drill", job.last_drill ? DrillJson(*job.last_drill) : json(nullptr)},
                   {"targets", targets}};
+    json by_kind = json::object();
+    for (const auto& [kind, t] : job.last_success_by_kind) by_kind[kind] = Time(t);
+    jobs[name]["last_success_by_kind"] = by_kind;
+    jobs[name]["first_seen"] = Time(job.first_seen);
   }
   bool any = !ActiveWarnings(doc).empty();
   return {{"schema_version", kStatusSchemaVersion},
@@ -177,6 +182,13 @@ Result<StatusDocument> StatusFromJson(const json& j) {
       if (jj.contains("targets") && jj["targets"].is_object()) {
         for (const auto& [tname, tj] : jj["targets"].items()) job.targets[tname] = TargetFrom(tj);
       }
+      if (jj.contains("last_success_by_kind") && jj["last_success_by_kind"].is_object()) {
+        for (const auto& [kind, t] : jj["last_success_by_kind"].items()) {
+          int64_t when = 0;
+          if (t.is_string() && ParseUtc(t.get<std::string>(), &when)) job.last_success_by_kind[kind] = when;
+        }
+      }
+      job.first_seen = TimeFrom(jj, "first_seen");
       doc.jobs[name] = std::move(job);
     }
   }

@@ -55,6 +55,7 @@ struct RunInfo {
   uint64_t bytes_read = 0;
   uint64_t bytes_stored = 0;
   std::optional<ErrorInfo> error;
+  uint64_t warnings = 0;  // entries skipped or stored with doubt; the run still succeeded
 };
 
 struct DrillInfo {
@@ -83,6 +84,10 @@ struct JobStatus {
   std::optional<RunInfo> last_run;
   std::optional<DrillInfo> last_drill;
   std::map<std::string, TargetStatus> targets;
+  // Last successful backup run per kind ("daily", "monthly", "manual"), for the overdue
+  // check (agent/overdue.h); `first_seen`: when the job was first recorded.
+  std::map<std::string, int64_t> last_success_by_kind;
+  int64_t first_seen = 0;
 };
 
 struct StatusDocument {

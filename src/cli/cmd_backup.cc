@@ -11,6 +11,7 @@
 #include "cli/output.h"
 #include "sources/command.h"
 #include "sources/files.h"
+#include "sources/stream_guard.h"
 #include "util/clock.h"
 #include "util/i18n.h"
 
@@ -29,6 +30,8 @@ struct BackupFlags {
   std::string stdin_name;
   std::string from_command;
   bool skip_unreadable = false;
+  bool allow_empty = false;
+  bool stdin_name_given = false;  // "--stdin-name ''" is refused, not taken as the default
   std::string host;
 };
 
@@ -82,16 +85,33 @@ int Run(Context& ctx, const BackupFlags& f) {
   }
   int modes = (f.from_stdin ? 1 : 0) + (!f.from_command.empty() ? 1 : 0) + (!f.paths.empty() ? 1 : 0);
   if (modes != 1) {
-    return Fail(ctx, Status::InvalidArgument(L("バックアップ対象を 1 つ指定してください: パス、--stdin、--from-command のいずれか",
-                                               "give exactly one thing to back up: paths, --stdin or --from-command")));
+    return Fail(ctx, Status::InvalidArgument(L(
+                         "バックアップ対象を 1 つ指定してください: パス、--stdin、--from-command のいずれか",
+                         "give exactly one thing to back up: paths, --stdin or --from-command")));
+  }
+  if (f.stdin_name_given) {
+    // Checked before the repository is opened and before a byte of stdin is read.
+    if (f.paths.size() > 0) {
+      return Fail(ctx, Status::InvalidArgument(L("--stdin-name は --stdin か --from-command と一緒に使います",
+                                                 "--stdin-name goes with --stdin or --from-command")));
+    }
+    Status name = ValidateStreamName(f.stdin_name, "--stdin-name");
+    if (!name.ok()) return Fail(ctx, name);
+  }
+  if (f.allow_empty && !f.paths.empty()) {
+    return Fail(ctx, Status::InvalidArgument(L("--allow-empty は --stdin か --from-command と一緒に使います",
+                                               "--allow-empty goes with --stdin or --from-command")));
   }
   std::unique_ptr<Source> source;
   if (f.from_stdin) {
-    source = MakeStreamSource(STDIN_FILENO, f.stdin_name.empty() ? "stdin" : f.stdin_name);
+    source =
+        MakeStreamSource(STDIN_FILENO, f.stdin_name_given ? f.stdin_name : "stdin", "stdin", f.allow_empty);
   } else if (!f.from_command.empty()) {
     CommandSourceOptions o;
     o.shell = f.from_command;
-    o.stream = f.stdin_name.empty() ? "stdout" : f.stdin_name;
+    o.stream = f.stdin_name_given ? f.stdin_name : "stdout";
+    o.allow_empty = f.allow_empty;
+    o.empty_hint = "--allow-empty";
     source = NewCommandSource(std::move(o));
   } else {
     FilesSourceOptions o;
@@ -102,7 +122,8 @@ int Run(Context& ctx, const BackupFlags& f) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
   ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
-  if (ctx.ShowProgress() && StderrIsTerminal() && !f.paths.empty()) progress.set_total_hint(EstimateTotal(f.paths));
+  if (ctx.ShowProgress() && StderrIsTerminal() && !f.paths.empty())
+    progress.set_total_hint(EstimateTotal(f.paths));
   BackupOptions options;
   options.kind = *kind;
   options.tags = f.tags;
@@ -112,8 +133,9 @@ int Run(Context& ctx, const BackupFlags& f) {
   auto result = RunBackup(**repo, *source, options);
   progress.Done();
   if (!result.ok()) {
-    return Fail(ctx, result.status().WithContext(L("バックアップに失敗しました (スナップショットは作成していません)",
-                                                   "backup failed (no snapshot was made)")));
+    return Fail(
+        ctx, result.status().WithContext(L("バックアップに失敗しました (スナップショットは作成していません)",
+                                           "backup failed (no snapshot was made)")));
   }
   if (ctx.opts.json) PrintJson(ResultJson(*result));
   const BackupStats& s = result->stats;
@@ -121,9 +143,16 @@ int Run(Context& ctx, const BackupFlags& f) {
              "snapshot {} saved ({}): {} files, read {}, new data {} (stored {}), {:.1f} s",
              ShortId(result->snapshot_id), KindLabel(*kind), s.files, FormatBytes(s.bytes_read),
              FormatBytes(s.bytes_new), FormatBytes(s.bytes_stored), result->seconds));
+  // The message says what happened (vanished, not a regular file, changed while read,
+  // unreadable, kura's own repository); the prefix must not claim more than that.
   for (const SnapshotWarning& w : result->warnings) {
-    std::fputs(Tr("kura: 警告: 読めなかったため飛ばしました: {}: {}\n", "kura: warning: skipped, could not read: {}: {}\n",
-                  w.path, w.message)
+    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message)
+                   .c_str(),
+               stderr);
+  }
+  if (!result->warnings.empty()) {
+    std::fputs(Tr("kura: スナップショットは作成しましたが、警告が {} 件あります (終了コード 11)\n",
+                  "kura: the snapshot was saved with {} warning(s) (exit code 11)\n", result->warnings.size())
                    .c_str(),
                stderr);
   }
@@ -135,21 +164,34 @@ int Run(Context& ctx, const BackupFlags& f) {
 void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
   static BackupFlags f;
   CLI::App* b = app.add_subcommand("backup", L("バックアップを作成", "make a backup"));
-  b->add_option("PATH", f.paths, L("バックアップするファイルやディレクトリ", "files and directories to back up"));
+  b->add_option("PATH", f.paths,
+                L("バックアップするファイルやディレクトリ", "files and directories to back up"));
   // allow_extra_args(false): each --exclude/--tag takes one value, so `--tag night /srv` keeps
   // /srv as the path to back up instead of swallowing it as a second tag.
-  b->add_option("--exclude", f.excludes, L("除外するパターン (複数可)", "glob pattern to exclude (repeatable)"))
+  b->add_option("--exclude", f.excludes,
+                L("除外するパターン (複数可)", "glob pattern to exclude (repeatable)"))
       ->allow_extra_args(false);
-  b->add_option("--kind", f.kind, L("世代の種類: daily | monthly | manual (既定 manual)", "generation kind: daily | monthly | manual (default manual)"));
+  b->add_option("--kind", f.kind,
+                L("世代の種類: daily | monthly | manual (既定 manual)",
+                  "generation kind: daily | monthly | manual (default manual)"));
   b->add_option("--tag", f.tags, L("タグ (複数可)", "tag (repeatable)"))->allow_extra_args(false);
-  b->add_option("--host", f.host, L("記録するホスト名 (既定はこの PC)", "host name to record (default: this machine)"));
-  b->add_flag("--stdin", f.from_stdin, L("標準入力を 1 つのストリームとして保存", "store standard input as one stream"));
-  b->add_option("--stdin-name", f.stdin_name, L("ストリームの名前", "name of the stream"));
+  b->add_option("--host", f.host,
+                L("記録するホスト名 (既定はこの PC)", "host name to record (default: this machine)"));
+  b->add_flag("--stdin", f.from_stdin,
+              L("標準入力を 1 つのストリームとして保存", "store standard input as one stream"));
+  b->add_option("--stdin-name", f.stdin_name,
+                L("ストリームの名前 (相対名: db.dump、daily/db.sql)",
+                  "name of the stream (relative: db.dump, daily/db.sql)"))
+      ->each([](const std::string&) { f.stdin_name_given = true; });
+  b->add_flag("--allow-empty", f.allow_empty,
+              L("--stdin / --from-command の空の入力も保存する (既定では空なら失敗)",
+                "store an empty --stdin / --from-command stream too (by default empty fails)"));
   b->add_option("--from-command", f.from_command,
                 L("コマンド (sh -c) の標準出力を保存。失敗したらスナップショットを作りません",
                   "store a command's stdout (sh -c); no snapshot if it fails"));
   b->add_flag("--skip-unreadable", f.skip_unreadable,
-              L("読めないファイルを飛ばして警告として記録 (終了コード 11)", "skip unreadable files, recording warnings (exit 11)"));
+              L("読めないファイルを飛ばして警告として記録 (終了コード 11)",
+                "skip unreadable files, recording warnings (exit 11)"));
   OnRun(b, ctx, exit_code, [&ctx] { return Run(ctx, f); });
 }
 

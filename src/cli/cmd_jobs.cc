@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include "agent/job_runner.h"
+#include "agent/overdue.h"
 #include "agent/status_file.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_commands.h"
 #include "cli/output.h"
 #include "util/clock.h"
+#include "util/fs.h"
 #include "util/i18n.h"
 
 namespace kura::cli {
@@ -44,6 +46,12 @@ struct RunFlags {
   std::string agent_config;
 };
 
+json WarningsJson(const std::vector<SnapshotWarning>& warnings) {
+  json out = json::array();
+  for (const SnapshotWarning& w : warnings) out.push_back({{"path", w.path}, {"message", w.message}});
+  return out;
+}
+
 std::string StateLabel(const std::string& state) {
   if (state == "written") return L("保存済み", "written");
   if (state == "sent") return L("送信済み", "sent");
@@ -78,7 +86,7 @@ int Run(Context& ctx, const RunFlags& f) {
                {"snapshot", r.snapshot.empty() ? json(nullptr) : json(r.snapshot)},
                {"error", r.status.ok() ? json(nullptr) : json{{"code", CodeName(r.status.code())}, {"message", r.status.message()}}},
                {"files", r.files}, {"bytes_read", r.bytes_read}, {"bytes_stored", r.bytes_stored}, {"seconds", r.seconds},
-               {"targets", targets}, {"notes", r.notes}});
+               {"targets", targets}, {"notes", r.notes}, {"warnings", WarningsJson(r.warnings)}});
   }
   if (!r.status.ok()) {
     PrintError(r.status.WithContext(Tr("ジョブ {} のバックアップに失敗しました (スナップショットは作成していません)",
@@ -94,6 +102,10 @@ int Run(Context& ctx, const RunFlags& f) {
     if (t.state == "failed" && code == kExitOk) code = ExitCodeFor(t.status);
   }
   for (const std::string& n : r.notes) ctx.Say("  " + n);
+  for (const SnapshotWarning& w : r.warnings) {
+    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message).c_str(), stderr);
+  }
+  if (code == kExitOk && !r.warnings.empty()) code = kExitPartial;
   return code;
 }
 
@@ -103,22 +115,44 @@ struct StatusFlags {
   bool verbose = false;
 };
 
-int ShowStatus(Context& ctx, const StatusFlags& f) {
-  std::string path = f.status_file;
-  if (path.empty()) {
-    auto config = LoadAgentConfigFor(f.agent_config);
-    if (!config.ok()) return Fail(ctx, config.status());
-    path = config->status_file;
+// The agent config for `kura status`: required unless --status-file names the file; then
+// used when there is one (for the overdue check), and a missing one is no error.
+Result<std::optional<AgentConfig>> StatusConfig(const StatusFlags& f) {
+  auto config = LoadAgentConfigFor(f.agent_config);
+  if (config.ok()) return std::optional<AgentConfig>(std::move(*config));
+  if (!f.status_file.empty() && f.agent_config.empty() && config.status().code() == Code::kNotFound) {
+    return std::optional<AgentConfig>();
   }
+  return config.status();
+}
+
+int ShowStatus(Context& ctx, const StatusFlags& f) {
+  auto config = StatusConfig(f);
+  if (!config.ok()) return Fail(ctx, config.status());
+  std::string path = f.status_file.empty() ? (*config)->status_file : f.status_file;
   auto doc = LoadStatusFile(path);
   if (!doc.ok()) return Fail(ctx, doc.status());
   std::vector<ActiveWarning> warnings = ActiveWarnings(*doc);
+  // A backup that is silently not being made is a warning too (agent/overdue.h).
+  std::vector<OverdueWarning> overdue;
+  if (*config) overdue = FindOverdue(**config, PathExists(path) ? &*doc : nullptr, SystemClock());
+  bool active = !warnings.empty() || !overdue.empty();
   if (ctx.opts.json) {
-    PrintJson(StatusToJson(*doc));
-    return warnings.empty() ? kExitOk : kExitWarningActive;
+    json j = StatusToJson(*doc);
+    json late = json::array();
+    for (const OverdueWarning& o : overdue) {
+      late.push_back({{"job", o.job.empty() ? json(nullptr) : json(o.job)}, {"reason", o.reason},
+                      {"due", o.due ? json(FormatUtc(o.due)) : json(nullptr)},
+                      {"last_success", o.last_success ? json(FormatUtc(o.last_success)) : json(nullptr)},
+                      {"message_ja", o.message_ja}, {"message_en", o.message_en}});
+    }
+    j["overdue"] = late;
+    j["warning_active"] = active;
+    PrintJson(j);
+    return active ? kExitWarningActive : kExitOk;
   }
   bool en = CurrentLanguage() == Language::kEnglish;
-  if (warnings.empty()) {
+  if (!active) {
     if (f.verbose) {
       int64_t last = 0;
       for (const auto& [name, job] : doc->jobs) {
@@ -142,6 +176,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     }
     if (f.verbose && t.error) out += Tr("  詳細: {}\n", "  details: {}\n", t.error->message);
   }
+  for (const OverdueWarning& o : overdue) out += "・" + (en ? o.message_en : o.message_ja) + "\n";
   std::fputs(out.c_str(), stdout);
   return kExitWarningActive;
 }

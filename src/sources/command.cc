@@ -1,6 +1,7 @@
 #include "sources/command.h"
 
 #include "sources/db_common.h"
+#include "sources/stream_guard.h"
 #include "util/i18n.h"
 
 namespace kura {
@@ -19,20 +20,25 @@ class CommandSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (o_.argv.empty() == o_.shell.empty()) {
-      return Status::InvalidArgument(std::string(L("command ソースには command (引数リスト) か shell のどちらか一方を設定してください",
-                                                   "set exactly one of command (an argv list) and shell for a command source")));
+      return Status::InvalidArgument(
+          std::string(L("command ソースには command (引数リスト) か shell のどちらか一方を設定してください",
+                        "set exactly one of command (an argv list) and shell for a command source")));
     }
-    if (o_.stream.empty() || o_.stream.find("..") != std::string::npos || o_.stream[0] == '/') {
-      return Status::InvalidArgument(Tr("ストリーム名 {} は使えません", "invalid stream name {}", o_.stream));
-    }
+    KURA_RETURN_IF_ERROR(ValidateStreamName(o_.stream, "stream"));
     ProcessOptions p;
     p.argv = o_.shell.empty() ? o_.argv : std::vector<std::string>{"sh", "-c", o_.shell};
     p.env = o_.env;
     p.cwd = o_.cwd;
     std::string name = Name();
-    return StreamProcessOutput(out, p, StreamMeta(o_.stream), [&](int code, const std::string& tail) {
-      return ToolFailure(L("コマンド", "command").data(), name, code, FailureCause{}, tail);
-    });
+    CountingWriter counted(out);
+    KURA_RETURN_IF_ERROR(
+        StreamProcessOutput(counted, p, StreamMeta(o_.stream), [&](int code, const std::string& tail) {
+          return ToolFailure(L("コマンド", "command").data(), name, code, FailureCause{}, tail);
+        }));
+    if (counted.bytes() == 0 && !o_.allow_empty) {
+      return EmptyStreamRefused(o_.stream, o_.empty_hint.empty() ? "allow_empty = true" : o_.empty_hint);
+    }
+    return Status::Ok();
   }
 
  private:

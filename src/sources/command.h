@@ -22,10 +22,18 @@ struct CommandSourceOptions {
   // messages or argv.
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;  // Default: kura's working directory
+  // An empty stdout fails the backup (kSourceFailed, no snapshot) unless this is set: an
+  // export that writes nothing has nearly always failed. Default: false.
+  bool allow_empty = false;
+  // How the user allows an empty stream, for the refusal's message. Default:
+  // "allow_empty = true" (the job field); the CLI sets "--allow-empty".
+  std::string empty_hint;
 };
 
 // A command that exits non-zero or is killed fails the backup with kSourceFailed and the
-// last lines of its stderr; no snapshot is made. Thread-compatible.
+// last lines of its stderr; no snapshot is made. So does an empty stdout (see allow_empty)
+// and a stream name ValidateStreamName refuses (kInvalidArgument, before the command
+// runs). Thread-compatible.
 std::unique_ptr<Source> NewCommandSource(CommandSourceOptions options);
 
 }  // namespace kura

@@ -16,6 +16,15 @@
 
 namespace kura {
 
+// A directory kura itself writes (the repository, the cache), named by identity so a walk
+// recognises it under any path (a bind mount, a symlinked parent, another spelling).
+struct OwnDirectory {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  std::string path;  // for the note
+  std::string what;  // "repository" | "cache"
+};
+
 // Provided by the backup engine. Not thread-safe: one source writes at a time.
 class SnapshotWriter {
  public:
@@ -28,6 +37,13 @@ class SnapshotWriter {
   // A path that could not be read is recorded as a warning; the caller decides whether
   // it is fatal. Returns the Status to propagate (OK to continue).
   virtual Status Warn(const std::string& path, const Status& problem) = 0;
+  // What every office tree has and a backup must survive: a file that vanished during the
+  // walk, a FIFO, socket or device, a file that kept changing while it was read, kura's own
+  // repository inside the tree. Always recorded as a warning (the run ends "done with
+  // warnings", exit 11), never fatal, whatever skip_unreadable says.
+  virtual Status Note(const std::string& path, const Status& problem) { return Warn(path, problem); }
+  // Directories a walk must not descend into (kura's repository and cache). Default: none.
+  virtual std::vector<OwnDirectory> OwnDirectories() const { return {}; }
 };
 
 // Provided by the restore engine: reads one stream of a snapshot back.

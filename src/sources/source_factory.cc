@@ -54,6 +54,7 @@ Result<std::unique_ptr<Source>> Make(const SourceConfig& c) {
     if (!c.stream.empty()) o.stream = c.stream;
     o.env = c.env;
     o.cwd = c.cwd;
+    o.allow_empty = c.allow_empty;
     return NewCommandSource(std::move(o));
   }
   if (c.kind == "postgresql") {

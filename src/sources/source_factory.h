@@ -33,6 +33,7 @@ struct SourceConfig {
   std::string stream;                // the stream's name. Default: "stdout"
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (may hold secrets)
   std::string cwd;                   // working directory. Default: kura's
+  bool allow_empty = false;          // accept an empty stdout (else the backup fails)
 
   // --- postgresql, mysql, sqlserver: connection ---
   std::string host;           // Default: local socket (postgresql, mysql) / "localhost" (sqlserver)
