@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "agent/db_restore.h"
@@ -100,6 +101,11 @@ int Run(Context& ctx, const RestoreFlags& f) {
         files.push_back(&e);
       }
     }
+    if (files.empty() && !f.include.empty()) {
+      return Fail(ctx, Status::NotFound(Tr("--path {} に一致するファイルがスナップショットにありません。kura ls でパスを確認してください",
+                                           "--path {} matches no file in the snapshot; check the path with kura ls",
+                                           f.include.front())));
+    }
     if (files.size() != 1) {
       return Fail(ctx, Status::InvalidArgument(Tr("--stdout は 1 つのストリームだけを出力できます (該当 {} 件)。--path で指定してください",
                                                   "--stdout writes exactly one stream ({} match); choose one with --path",
@@ -122,9 +128,27 @@ int Run(Context& ctx, const RestoreFlags& f) {
   auto result = RestoreToDirectory(**repo, *snap, *meta, options);
   progress.Done();
   if (!result.ok()) return Fail(ctx, result.status());
+  Status outcome = result->Outcome();
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"snapshot", snap->id}, {"target", f.target}, {"files", result->files},
-               {"bytes", result->bytes}, {"verified", result->verified.size()}});
+    json doc{{"ok", outcome.ok()}, {"snapshot", snap->id}, {"target", f.target}, {"files", result->files},
+             {"bytes", result->bytes}, {"verified", result->verified.size()},
+             {"not_restored", RestoreProblemsJson(*result)}};
+    if (!outcome.ok()) {
+      doc["error"] = {{"code", CodeName(outcome.code())}, {"message", outcome.message()}};
+      doc["exit_code"] = ExitCodeFor(outcome);
+    }
+    PrintJson(doc);
+  }
+  if (!outcome.ok()) {
+    // What was restored, then exactly what was not (on stderr, with the error), and the
+    // code of the worst problem: damage before conflicts.
+    ctx.Say(Tr("スナップショット {} を {} に復元しました: {} 件 {} (SHA-256 確認済み)。一部は復元できませんでした。",
+               "restored snapshot {} to {}: {} files, {} (SHA-256 checked); some paths could not be restored.",
+               ShortId(snap->id), f.target, result->files, FormatBytes(result->bytes)));
+    std::string list = FormatRestoreProblems(*result);
+    std::fwrite(list.data(), 1, list.size(), stderr);
+    PrintError(outcome);
+    return ExitCodeFor(outcome);
   }
   ctx.Say(Tr("スナップショット {} を {} に復元しました: {} 件 {}。すべてのファイルがバックアップ時の SHA-256 と一致しました。",
              "restored snapshot {} to {}: {} files, {}; every file matched its SHA-256 from the backup.",

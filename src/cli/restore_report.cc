@@ -21,4 +21,62 @@ nlohmann::json RestoreReportJson(const RestoreReport& r) {
           {"integrity_checked", r.integrity_checked}, {"notes", r.notes}};
 }
 
+namespace {
+
+std::string_view ProblemName(RestoreProblem::Kind kind) {
+  switch (kind) {
+    case RestoreProblem::Kind::kDamaged: return "damaged";
+    case RestoreProblem::Kind::kConflict: return "conflict";
+    case RestoreProblem::Kind::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+std::string ProblemLabel(RestoreProblem::Kind kind) {
+  switch (kind) {
+    case RestoreProblem::Kind::kDamaged: return L("損傷", "damaged");
+    case RestoreProblem::Kind::kConflict: return L("衝突", "conflict");
+    case RestoreProblem::Kind::kFailed: return L("失敗", "failed");
+  }
+  return "";
+}
+
+// A path shown on a terminal: control characters as \xNN, so a file name cannot move the
+// cursor or rewrite the screen.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatRestoreProblems(const RestoreResult& result) {
+  if (result.problems.empty()) return "";
+  std::string out = Tr("復元できなかったもの ({} 件):\n", "not restored ({}):\n", result.problems.size());
+  for (const RestoreProblem& p : result.problems) {
+    out += fmt::format("  {}  {}\n      {}\n", ProblemLabel(p.kind), Printable(p.path), Printable(p.status.message()));
+    if (p.skipped_beneath > 0) {
+      out += Tr("      (この下の {} 件も復元していません)\n", "      ({} entries beneath it were not restored either)\n",
+                p.skipped_beneath);
+    }
+  }
+  return out;
+}
+
+nlohmann::json RestoreProblemsJson(const RestoreResult& result) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const RestoreProblem& p : result.problems) {
+    out.push_back({{"path", p.path},
+                   {"problem", ProblemName(p.kind)},
+                   {"code", CodeName(p.status.code())},
+                   {"message", p.status.message()},
+                   {"skipped_beneath", p.skipped_beneath}});
+  }
+  return out;
+}
+
 }  // namespace kura::cli

@@ -12,6 +12,7 @@
 
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/sparse.h"
 
 namespace kura {
 
@@ -184,8 +185,14 @@ class FilesSource : public Source {
                                               "{} changed into another kind of file while being read", abs)));
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    FdReader reader(fd, /*owns=*/true, abs);
     EntryMeta meta = MetaFrom(rel, st);
+    // A file with holes is read through SEEK_DATA/SEEK_HOLE (holes as zeros, not read) and
+    // marked, so a restore recreates the holes (util/sparse.h).
+    meta.sparse = FileHasHoles(fd, st.st_size);
+    std::unique_ptr<ByteReader> sparse_reader;
+    if (meta.sparse) sparse_reader = std::make_unique<SparseFileReader>(fd, abs);
+    FdReader dense_reader(meta.sparse ? -1 : fd, /*owns=*/!meta.sparse, abs);
+    ByteReader& reader = meta.sparse ? *sparse_reader : static_cast<ByteReader&>(dense_reader);
     // Any change to the content moves size, mtime or ctime (ctime also covers a clock set
     // back); the inode and device catch a file replaced by another.
     meta.change_key = fmt::format("{}:{}.{}:{}.{}:{}:{}", st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
