@@ -93,29 +93,46 @@ Status SparseFdWriter::WriteRun(const uint8_t* buf, size_t n, uint64_t at) {
 }
 
 Status SparseFdWriter::Write(const uint8_t* buf, size_t n) {
-  // Walk the buffer in pieces that end on block boundaries of the file; coalesce the
-  // non-zero pieces into one pwrite, skip the all-zero ones.
-  size_t run_start = 0, run_len = 0;
+  // Blocks are judged whole, at block boundaries of the file, whatever the sizes of the
+  // writes: a partial block waits in pending_ until it is complete. Non-zero blocks in a row
+  // go out in one pwrite; zero blocks are skipped and stay holes.
   size_t i = 0;
-  while (i < n) {
-    uint64_t at = offset_ + i;
-    size_t piece = std::min(n - i, block_ - static_cast<size_t>(at % block_));
-    bool zero = piece == block_ && AllZero(buf + i, piece);
-    if (zero) {
-      if (run_len > 0) KURA_RETURN_IF_ERROR(WriteRun(buf + run_start, run_len, offset_ + run_start));
+  if (!pending_.empty()) {
+    size_t k = std::min(n, block_ - pending_.size());
+    pending_.insert(pending_.end(), buf, buf + k);
+    i = k;
+    if (pending_.size() == block_) {
+      uint64_t at = offset_ - (pending_.size() - k);
+      if (!AllZero(pending_.data(), block_)) KURA_RETURN_IF_ERROR(WriteRun(pending_.data(), block_, at));
+      pending_.clear();
+    }
+  }
+  offset_ += i;
+  size_t run_start = i, run_len = 0;
+  while (n - i >= block_) {
+    if (AllZero(buf + i, block_)) {
+      if (run_len > 0) KURA_RETURN_IF_ERROR(WriteRun(buf + run_start, run_len, offset_ - (i - run_start)));
       run_len = 0;
     } else {
       if (run_len == 0) run_start = i;
-      run_len += piece;
+      run_len += block_;
     }
-    i += piece;
+    i += block_;
+    offset_ += block_;
   }
-  if (run_len > 0) KURA_RETURN_IF_ERROR(WriteRun(buf + run_start, run_len, offset_ + run_start));
-  offset_ += n;
+  if (run_len > 0) KURA_RETURN_IF_ERROR(WriteRun(buf + run_start, run_len, offset_ - (i - run_start)));
+  if (i < n) {
+    pending_.insert(pending_.end(), buf + i, buf + n);
+    offset_ += n - i;
+  }
   return Status::Ok();
 }
 
 Status SparseFdWriter::Finish() {
+  if (!pending_.empty() && !AllZero(pending_.data(), pending_.size())) {
+    KURA_RETURN_IF_ERROR(WriteRun(pending_.data(), pending_.size(), offset_ - pending_.size()));
+  }
+  pending_.clear();
   if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) return ErrnoStatus(errno, L("書き込み", "write"), name_);
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "util/io.h"
 
@@ -38,8 +39,10 @@ class SparseFileReader : public ByteReader {
 };
 
 // A ByteWriter that writes a file through pwrite but skips every block (aligned to
-// `block` bytes of file offset) that is all zeros, leaving a hole. Finish() sets the size, so
-// a trailing hole exists too. REQUIRES: `fd` is a new, empty regular file; not owned.
+// `block` bytes of file offset) that is all zeros, leaving a hole; the sizes of the writes do
+// not matter. Finish() writes the last partial block and sets the size, so a trailing hole
+// exists too; without Finish() the file is incomplete. REQUIRES: `fd` is a new, empty
+// regular file; not owned.
 class SparseFdWriter : public ByteWriter {
  public:
   SparseFdWriter(int fd, std::string name, size_t block = 4096);
@@ -54,7 +57,8 @@ class SparseFdWriter : public ByteWriter {
   int fd_;
   std::string name_;
   size_t block_;
-  uint64_t offset_ = 0;
+  uint64_t offset_ = 0;  // bytes accepted so far, pending_ included
+  std::vector<uint8_t> pending_;  // the start of the block at offset_ rounded down, when partial
 };
 
 }  // namespace kura

@@ -95,7 +95,9 @@ void RunHostileProperty(RestoreTargetTest& t, uint64_t first_seed, uint64_t seed
       testing::CheckHostileRestore(fmt::format("seed {}", seed), nodes, before, Describe(target), sentinel_before,
                                    Describe(sentinel), verified, problems, overwrite);
       EXPECT_EQ(r->Outcome().ok(), problems.empty());
-      if (!problems.empty()) EXPECT_EQ(r->Outcome().code(), Code::kAlreadyExists);
+      if (!problems.empty()) {
+        EXPECT_EQ(r->Outcome().code(), Code::kAlreadyExists);
+      }
     }
     if (::testing::Test::HasFailure()) return;  // one seed's report is enough to debug
   }
@@ -249,8 +251,12 @@ TEST_F(RestoreTargetTest, SparseFileStaysSparseThroughBackupAndRestore) {
   ASSERT_TRUE(meta.ok());
   std::string rel = src.path().substr(1);
   for (const SnapshotEntry& e : meta->entries) {
-    if (e.meta.path == rel + "/disk.img") EXPECT_TRUE(e.meta.sparse) << "holes not recorded";
-    if (e.meta.path == rel + "/dense.bin") EXPECT_FALSE(e.meta.sparse);
+    if (e.meta.path == rel + "/disk.img") {
+      EXPECT_TRUE(e.meta.sparse) << "holes not recorded";
+    }
+    if (e.meta.path == rel + "/dense.bin") {
+      EXPECT_FALSE(e.meta.sparse);
+    }
   }
   RestoreOptions ro;
   ro.target_dir = dst.Sub("out");

@@ -275,9 +275,13 @@ void CheckHostileRestore(const std::string& label, const std::vector<TreeNode>& 
     }
     switch (n.type) {
       case EntryType::kDirectory:
-        if (!n.check_meta) EXPECT_EQ(now.substr(0, 4), "dir ") << n.path;
-        else if (overwrite || kind(n.path) == 0) EXPECT_EQ(now, "dir " + meta(n)) << n.path;
-        else EXPECT_EQ(now, before.at(n.path)) << n.path << ": an existing directory kept its mode and times";
+        if (!n.check_meta) {
+          EXPECT_EQ(now.substr(0, 4), "dir ") << n.path;
+        } else if (overwrite || kind(n.path) == 0) {
+          EXPECT_EQ(now, "dir " + meta(n)) << n.path;
+        } else {
+          EXPECT_EQ(now, before.at(n.path)) << n.path << ": an existing directory kept its mode and times";
+        }
         break;
       case EntryType::kFile:
         EXPECT_TRUE(verified.count(n.path)) << n.path << " was not restored";
@@ -298,7 +302,9 @@ void CheckHostileRestore(const std::string& label, const std::vector<TreeNode>& 
         << "\n  after:  " << (it == after.end() ? "missing" : it->second.substr(0, 120));
   }
   for (const auto& [p, d] : after) {
-    if (Base(p).rfind(".kura-restore-", 0) == 0) EXPECT_TRUE(before.count(p)) << "temporary file left: " << p;
+    if (Base(p).rfind(".kura-restore-", 0) == 0) {
+      EXPECT_TRUE(before.count(p)) << "temporary file left: " << p;
+    }
   }
 }
 
