@@ -15,8 +15,8 @@
 #include "agent/restore_target.h"
 #include "util/fs.h"
 #include "util/hex.h"
-#include "util/sparse.h"
 #include "util/i18n.h"
+#include "util/sparse.h"
 #include "util/thread_pool.h"
 
 namespace kura {
@@ -84,7 +84,8 @@ class EntryStream : public ByteReader {
   // the snapshot references but no pack holds is damage too, not "no such repository".
   Status FileError(const Status& st) const {
     Code code = st.code() == Code::kNotFound ? Code::kCorruption : st.code();
-    return Status(code, Tr("{} を復元できません: {}", "cannot restore {}: {}", entry_.meta.path, st.message()));
+    return Status(code,
+                  Tr("{} を復元できません: {}", "cannot restore {}: {}", entry_.meta.path, st.message()));
   }
 
   Result<size_t> Finish() {
@@ -93,7 +94,8 @@ class EntryStream : public ByteReader {
     std::string got = ToHex(sha_.Finish());
     if (produced_ != entry_.size || got != entry_.sha256) {
       return Status::Corruption(Tr("{} の復元結果がバックアップ時と一致しません (SHA-256 不一致)",
-                                   "{} does not match what was backed up (SHA-256 mismatch)", entry_.meta.path));
+                                   "{} does not match what was backed up (SHA-256 mismatch)",
+                                   entry_.meta.path));
     }
     return size_t{0};
   }
@@ -153,14 +155,16 @@ bool Included(const std::string& path, const std::vector<std::string>& include) 
 // nothing is a mistake (a typo, the wrong snapshot), not "0 files restored".
 Status CheckIncludes(const SnapshotMeta& meta, const std::vector<std::string>& include) {
   for (const std::string& p : include) {
-    bool found = std::any_of(meta.entries.begin(), meta.entries.end(),
-                             [&](const SnapshotEntry& e) { return e.meta.path == p || Beneath(e.meta.path, p); });
+    bool found = std::any_of(meta.entries.begin(), meta.entries.end(), [&](const SnapshotEntry& e) {
+      return e.meta.path == p || Beneath(e.meta.path, p);
+    });
     if (!found) {
-      return Status::NotFound(Tr("--path {} に一致するものがスナップショットにありません。kura ls でパスを確認してください "
-                                 "(パスはバックアップ時の絶対パスです)",
-                                 "--path {} matches nothing in the snapshot; check the path with kura ls (paths are "
-                                 "the absolute paths at backup time)",
-                                 "/" + p));
+      return Status::NotFound(
+          Tr("--path {} に一致するものがスナップショットにありません。kura ls でパスを確認してください "
+             "(パスはバックアップ時の絶対パスです)",
+             "--path {} matches nothing in the snapshot; check the path with kura ls (paths are "
+             "the absolute paths at backup time)",
+             "/" + p));
     }
   }
   return Status::Ok();
@@ -192,7 +196,8 @@ RestoreProblem::Kind KindOfWriteError(const Status& st) {
 
 class DirectoryRestore {
  public:
-  DirectoryRestore(Repository& repo, const Snapshot& snapshot, const RestoreOptions& options, RestoreTarget& target)
+  DirectoryRestore(Repository& repo, const Snapshot& snapshot, const RestoreOptions& options,
+                   RestoreTarget& target)
       : repo_(repo), snapshot_(snapshot), options_(options), target_(target), pool_(options.threads) {}
 
   Status Run(const SnapshotMeta& meta) {
@@ -214,7 +219,9 @@ class DirectoryRestore {
         case EntryType::kSymlink:
           links.push_back(&e);  // last: no restored file may be written through a restored link
           break;
-        case EntryType::kFile: RestoreFile(e); break;
+        case EntryType::kFile:
+          RestoreFile(e);
+          break;
       }
       if (!fatal_.ok()) return fatal_;
     }
@@ -291,9 +298,8 @@ class DirectoryRestore {
     auto dir = ParentDir(e);
     if (!dir) return;
     bool read_failed = false;
-    Status st = target_.PlaceFile(*dir, e.meta.path, e.meta, [&](int fd) -> Status {
-      return WriteContent(e, fd, &read_failed);
-    });
+    Status st = target_.PlaceFile(*dir, e.meta.path, e.meta,
+                                  [&](int fd) -> Status { return WriteContent(e, fd, &read_failed); });
     if (!st.ok()) {
       Problem(e.meta.path, read_failed ? RestoreProblem::Kind::kDamaged : KindOfWriteError(st), st);
       return;
@@ -355,9 +361,15 @@ Status RestoreResult::Outcome() const {
   const RestoreProblem* decisive = nullptr;
   for (const RestoreProblem& p : problems) {
     switch (p.kind) {
-      case RestoreProblem::Kind::kDamaged: ++damaged; break;
-      case RestoreProblem::Kind::kConflict: ++conflicts; break;
-      case RestoreProblem::Kind::kFailed: ++failed; break;
+      case RestoreProblem::Kind::kDamaged:
+        ++damaged;
+        break;
+      case RestoreProblem::Kind::kConflict:
+        ++conflicts;
+        break;
+      case RestoreProblem::Kind::kFailed:
+        ++failed;
+        break;
     }
     if (p.kind == RestoreProblem::Kind::kDamaged && p.status.code() == Code::kCorruption &&
         (decisive == nullptr || decisive->status.code() != Code::kCorruption)) {
@@ -373,12 +385,13 @@ Status RestoreResult::Outcome() const {
     }
   }
   if (decisive == nullptr) decisive = &problems.front();
-  return Status(decisive->status.code(),
-                Tr("{} 件を復元できませんでした (損傷 {} 件、復元先と衝突 {} 件、書き込み失敗 {} 件)。ほかは復元し、"
-                   "SHA-256 を確認しました。最初の問題: {}",
-                   "{} paths could not be restored ({} damaged, {} in conflict with the target, {} failed to "
-                   "write); everything else was restored and matched its SHA-256. First problem: {}",
-                   problems.size(), damaged, conflicts, failed, decisive->status.message()));
+  return Status(
+      decisive->status.code(),
+      Tr("{} 件を復元できませんでした (損傷 {} 件、復元先と衝突 {} 件、書き込み失敗 {} 件)。ほかは復元し、"
+         "SHA-256 を確認しました。最初の問題: {}",
+         "{} paths could not be restored ({} damaged, {} in conflict with the target, {} failed to "
+         "write); everything else was restored and matched its SHA-256. First problem: {}",
+         problems.size(), damaged, conflicts, failed, decisive->status.message()));
 }
 
 Status RestoreEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
@@ -396,7 +409,8 @@ Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snaps
   o.include.erase(std::remove(o.include.begin(), o.include.end(), std::string()), o.include.end());
   if (o.include.empty() != options.include.empty()) o.include.clear();  // "--path /": everything
   KURA_RETURN_IF_ERROR(CheckIncludes(meta, o.include));
-  KURA_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> target, RestoreTarget::Open(o.target_dir, o.overwrite));
+  KURA_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> target,
+                        RestoreTarget::Open(o.target_dir, o.overwrite));
   DirectoryRestore restore(repo, snapshot, o, *target);
   KURA_RETURN_IF_ERROR(restore.Run(meta));
   if (options.progress) options.progress->Done();

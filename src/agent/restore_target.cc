@@ -35,18 +35,20 @@ std::string TempName() {
 
 Status InTheWay(const std::string& shown, bool is_dir, bool overwrite) {
   if (is_dir) {
-    return Status::AlreadyExists(Tr("{} は復元先に既にディレクトリとして存在するため、置き換えませんでした。"
-                                    "別の復元先を指定するか、このディレクトリを移動してから再実行してください",
-                                    "{} already exists in the target as a directory and was not replaced; choose "
-                                    "another target or move that directory away, then run again",
-                                    shown));
+    return Status::AlreadyExists(
+        Tr("{} は復元先に既にディレクトリとして存在するため、置き換えませんでした。"
+           "別の復元先を指定するか、このディレクトリを移動してから再実行してください",
+           "{} already exists in the target as a directory and was not replaced; choose "
+           "another target or move that directory away, then run again",
+           shown));
   }
   (void)overwrite;
-  return Status::AlreadyExists(Tr("{} は復元先に既に存在するため、置き換えませんでした。"
-                                  "別の復元先を指定するか --overwrite を付けてください",
-                                  "{} already exists in the target and was not replaced; choose another target "
-                                  "or use --overwrite",
-                                  shown));
+  return Status::AlreadyExists(
+      Tr("{} は復元先に既に存在するため、置き換えませんでした。"
+         "別の復元先を指定するか --overwrite を付けてください",
+         "{} already exists in the target and was not replaced; choose another target "
+         "or use --overwrite",
+         shown));
 }
 
 struct timespec MtimeOf(const EntryMeta& meta) {
@@ -106,26 +108,30 @@ Result<int> RestoreTarget::Dir(const std::string& rel, std::string* blocked) {
     prefix += (prefix.empty() ? "" : "/") + name;
     int next = OpenChildDir(cur.get(), name);
     if (next < 0 && errno == ENOENT) {
-      if (::mkdirat(cur.get(), name.c_str(), 0700) == 0) created_.insert(prefix);
-      else if (errno != EEXIST) return ErrnoStatus(errno, L("ディレクトリの作成", "creating a directory"), Show(prefix));
+      if (::mkdirat(cur.get(), name.c_str(), 0700) == 0)
+        created_.insert(prefix);
+      else if (errno != EEXIST)
+        return ErrnoStatus(errno, L("ディレクトリの作成", "creating a directory"), Show(prefix));
       next = OpenChildDir(cur.get(), name);
     }
     if (next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
       // A link or a file where the snapshot has a directory: never followed.
       if (!overwrite_) {
         *blocked = prefix;
-        return Status::AlreadyExists(
-            Tr("{} は復元先ではディレクトリではありません (シンボリックリンクまたはファイル)。リンクはたどらず、"
-               "この下は復元しませんでした。置き換えるには --overwrite を付けてください",
-               "{} is not a directory in the target (a symbolic link or a file); the link was not followed and "
-               "nothing beneath it was restored; use --overwrite to replace it",
-               Show(prefix)));
+        return Status::AlreadyExists(Tr(
+            "{} は復元先ではディレクトリではありません (シンボリックリンクまたはファイル)。リンクはたどらず、"
+            "この下は復元しませんでした。置き換えるには --overwrite を付けてください",
+            "{} is not a directory in the target (a symbolic link or a file); the link was not followed and "
+            "nothing beneath it was restored; use --overwrite to replace it",
+            Show(prefix)));
       }
       if (::unlinkat(cur.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
         return ErrnoStatus(errno, L("置き換えのための削除", "removing to replace"), Show(prefix));
       }
-      if (::mkdirat(cur.get(), name.c_str(), 0700) == 0) created_.insert(prefix);
-      else if (errno != EEXIST) return ErrnoStatus(errno, L("ディレクトリの作成", "creating a directory"), Show(prefix));
+      if (::mkdirat(cur.get(), name.c_str(), 0700) == 0)
+        created_.insert(prefix);
+      else if (errno != EEXIST)
+        return ErrnoStatus(errno, L("ディレクトリの作成", "creating a directory"), Show(prefix));
       next = OpenChildDir(cur.get(), name);
     }
     if (next < 0) {
@@ -151,7 +157,8 @@ Status RestoreTarget::SetFileMeta(int fd, const EntryMeta& meta, const std::stri
   // files away; for anyone else the restored files are theirs.
   if (::geteuid() == 0 && ::fchown(fd, meta.uid, meta.gid) != 0) { /* best effort (NFS root squash) */
   }
-  if (::fchmod(fd, meta.mode & 07777) != 0) return ErrnoStatus(errno, L("権限の設定", "setting permissions"), Show(rel));
+  if (::fchmod(fd, meta.mode & 07777) != 0)
+    return ErrnoStatus(errno, L("権限の設定", "setting permissions"), Show(rel));
   struct timespec times[2] = {MtimeOf(meta), MtimeOf(meta)};
   if (::futimens(fd, times) != 0) return ErrnoStatus(errno, L("時刻の設定", "setting times"), Show(rel));
   return Status::Ok();
@@ -178,7 +185,8 @@ Result<int> RestoreTarget::CreateTemp(int dir, const std::string& rel, std::stri
   }
 }
 
-Status RestoreTarget::Rename(int dir, const std::string& tmp, const std::string& name, const std::string& rel) const {
+Status RestoreTarget::Rename(int dir, const std::string& tmp, const std::string& name,
+                             const std::string& rel) const {
   // A rename replaces the name itself: a link there is replaced, never followed.
   if (overwrite_) {
     if (::renameat(dir, tmp.c_str(), dir, name.c_str()) == 0) return Status::Ok();

@@ -2,9 +2,8 @@
 // kura drill), and the paths a directory restore could not restore (kura restore --target).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/restore.h"
 #include "sources/source.h"

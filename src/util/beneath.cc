@@ -76,7 +76,9 @@ namespace {
 std::atomic<bool> g_walk_only{false};
 }  // namespace
 
-void UseComponentWalkForTesting(bool on) { g_walk_only.store(on); }
+void UseComponentWalkForTesting(bool on) {
+  g_walk_only.store(on);
+}
 
 int OpenDirBeneath(int root, std::string_view rel) {
   if (rel.empty()) return ::fcntl(root, F_DUPFD_CLOEXEC, 0);

@@ -133,7 +133,8 @@ Status SparseFdWriter::Finish() {
     KURA_RETURN_IF_ERROR(WriteRun(pending_.data(), pending_.size(), offset_ - pending_.size()));
   }
   pending_.clear();
-  if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) return ErrnoStatus(errno, L("書き込み", "write"), name_);
+  if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0)
+    return ErrnoStatus(errno, L("書き込み", "write"), name_);
   return Status::Ok();
 }
 

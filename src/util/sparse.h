@@ -57,7 +57,7 @@ class SparseFdWriter : public ByteWriter {
   int fd_;
   std::string name_;
   size_t block_;
-  uint64_t offset_ = 0;  // bytes accepted so far, pending_ included
+  uint64_t offset_ = 0;           // bytes accepted so far, pending_ included
   std::vector<uint8_t> pending_;  // the start of the block at offset_ rounded down, when partial
 };
 

@@ -2,11 +2,10 @@
 // §2): random snapshot trees restored into random hostile targets, the planted-link and the
 // link-then-directory cases, damaged files, --path, sparse files.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "objstore/local_store.h"
 #include "objstore/memory_store.h"
@@ -26,9 +25,12 @@ using testing::TreeNode;
 
 std::string KindName(RestoreProblem::Kind k) {
   switch (k) {
-    case RestoreProblem::Kind::kDamaged: return "damaged";
-    case RestoreProblem::Kind::kConflict: return "conflict";
-    case RestoreProblem::Kind::kFailed: return "failed";
+    case RestoreProblem::Kind::kDamaged:
+      return "damaged";
+    case RestoreProblem::Kind::kConflict:
+      return "conflict";
+    case RestoreProblem::Kind::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -40,7 +42,7 @@ std::string Mode(const std::string& path) {
 }
 
 class RestoreTargetTest : public testing::EngineTest {
-  public:
+ public:
   void SetUp() override {
     EngineTest::SetUp();
     repo_ = Init(&store_);
@@ -53,7 +55,8 @@ class RestoreTargetTest : public testing::EngineTest {
   };
   Backed BackupNodes(const std::vector<TreeNode>& nodes) {
     std::vector<MemEntry> entries;
-    for (const TreeNode& n : nodes) entries.push_back(MemEntry{n.path, n.data, n.type, n.target, n.mode, n.mtime});
+    for (const TreeNode& n : nodes)
+      entries.push_back(MemEntry{n.path, n.data, n.type, n.target, n.mode, n.mtime});
     auto r = Backup(*repo_, entries);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return {};
@@ -92,8 +95,8 @@ void RunHostileProperty(RestoreTargetTest& t, uint64_t first_seed, uint64_t seed
       std::set<std::string> verified(r->verified.begin(), r->verified.end());
       std::vector<ReportedProblem> problems;
       for (const RestoreProblem& p : r->problems) problems.push_back({p.path, KindName(p.kind)});
-      testing::CheckHostileRestore(fmt::format("seed {}", seed), nodes, before, Describe(target), sentinel_before,
-                                   Describe(sentinel), verified, problems, overwrite);
+      testing::CheckHostileRestore(fmt::format("seed {}", seed), nodes, before, Describe(target),
+                                   sentinel_before, Describe(sentinel), verified, problems, overwrite);
       EXPECT_EQ(r->Outcome().ok(), problems.empty());
       if (!problems.empty()) {
         EXPECT_EQ(r->Outcome().code(), Code::kAlreadyExists);
@@ -132,7 +135,8 @@ TEST_F(RestoreTargetTest, PlantedTmpLinkNeitherChmodsNorFillsTheOutsideDirectory
   EXPECT_EQ(r->problems[0].path, "tmp");
   EXPECT_EQ(r->problems[0].kind, RestoreProblem::Kind::kConflict);
   EXPECT_EQ(r->problems[0].skipped_beneath, 1u);
-  EXPECT_NE(r->problems[0].status.message().find("--overwrite"), std::string::npos) << r->problems[0].status.message();
+  EXPECT_NE(r->problems[0].status.message().find("--overwrite"), std::string::npos)
+      << r->problems[0].status.message();
 
   // --overwrite replaces the link itself by the snapshot's directory.
   auto again = Restore(b, root.Sub("target"), /*overwrite=*/true);
@@ -141,7 +145,8 @@ TEST_F(RestoreTargetTest, PlantedTmpLinkNeitherChmodsNorFillsTheOutsideDirectory
   EXPECT_EQ(Mode(root.Sub("somewhere")), "755");
   EXPECT_FALSE(testing::Exists(root.Sub("somewhere/a")));
   EXPECT_EQ(Mode(root.Sub("target/tmp")), "1777");
-  EXPECT_EQ(testing::ReadFileString(root.Sub("target/tmp/a")), std::string(AsString(testing::TextBytes(100))));
+  EXPECT_EQ(testing::ReadFileString(root.Sub("target/tmp/a")),
+            std::string(AsString(testing::TextBytes(100))));
 }
 
 // With no attacker: snapshot A has x as a link, snapshot B has x as a directory.
@@ -265,9 +270,11 @@ TEST_F(RestoreTargetTest, SparseFileStaysSparseThroughBackupAndRestore) {
   std::string out = dst.Sub("out/" + rel + "/disk.img");
   ASSERT_EQ(::stat(out.c_str(), &st), 0);
   EXPECT_EQ(st.st_size, size);
-  EXPECT_LT(st.st_blocks * 512, 4 << 20) << "the restored file is not sparse: " << st.st_blocks * 512 << " bytes allocated";
+  EXPECT_LT(st.st_blocks * 512, 4 << 20)
+      << "the restored file is not sparse: " << st.st_blocks * 512 << " bytes allocated";
   EXPECT_EQ(testing::ReadFileString(out), testing::ReadFileString(path)) << "restored bytes differ";
-  EXPECT_EQ(testing::ReadFileString(dst.Sub("out/" + rel + "/dense.bin")), testing::ReadFileString(src.Sub("dense.bin")));
+  EXPECT_EQ(testing::ReadFileString(dst.Sub("out/" + rel + "/dense.bin")),
+            testing::ReadFileString(src.Sub("dense.bin")));
 }
 
 }  // namespace

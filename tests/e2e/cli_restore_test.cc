@@ -1,13 +1,12 @@
 // kura restore through the real binary (issue 6 §2): random trees into random hostile targets
 // never write outside and never harm what is there; a damaged file is named and the rest is
 // restored; a --path that matches nothing is an error.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "support/e2e_kura.h"
 #include "support/hostile_tree.h"
@@ -96,9 +95,10 @@ TEST_F(CliRestoreTest, DamagedFileIsNamedTheOthersAreRestoredAndTheExitCodeIs8) 
   ASSERT_FALSE(second.empty());
   // Every new pack holds b's data (c is tiny and may share one): flip a byte in the middle of
   // the largest, which is b's alone.
-  std::string pack = *std::max_element(second.begin(), second.end(), [](const std::string& x, const std::string& y) {
-    return std::filesystem::file_size(x) < std::filesystem::file_size(y);
-  });
+  std::string pack =
+      *std::max_element(second.begin(), second.end(), [](const std::string& x, const std::string& y) {
+        return std::filesystem::file_size(x) < std::filesystem::file_size(y);
+      });
   ASSERT_TRUE(FlipByte(pack, std::filesystem::file_size(pack) / 2));
 
   std::string rel = dir_.Sub("src").substr(1);
@@ -106,8 +106,10 @@ TEST_F(CliRestoreTest, DamagedFileIsNamedTheOthersAreRestoredAndTheExitCodeIs8) 
   EXPECT_EQ(human.exit_code, kExitDamaged) << human.out << human.err;
   EXPECT_NE(human.err.find(rel + "/b-damaged.bin"), std::string::npos) << human.err;
   EXPECT_NE(human.err.find("damaged"), std::string::npos) << human.err;
-  EXPECT_EQ(human.err.find("a-intact.bin"), std::string::npos) << "an intact file is named as not restored:\n" << human.err;
-  EXPECT_EQ(ReadFileString(dir_.Sub("out/" + rel + "/a-intact.bin")), ReadFileString(dir_.Sub("src/a-intact.bin")));
+  EXPECT_EQ(human.err.find("a-intact.bin"), std::string::npos) << "an intact file is named as not restored:\n"
+                                                               << human.err;
+  EXPECT_EQ(ReadFileString(dir_.Sub("out/" + rel + "/a-intact.bin")),
+            ReadFileString(dir_.Sub("src/a-intact.bin")));
   EXPECT_EQ(ReadFileString(dir_.Sub("out/" + rel + "/c-intact.txt")), "after the damaged one");
   EXPECT_FALSE(Exists(dir_.Sub("out/" + rel + "/b-damaged.bin"))) << "no damaged file under its name";
 
@@ -125,7 +127,8 @@ TEST_F(CliRestoreTest, PathThatMatchesNothingIsAnErrorNotZeroFilesRestored) {
   InitRepo();
   WriteFile(dir_.Sub("src/keep.txt"), "kept");
   BackupPaths({dir_.Sub("src")});
-  KuraRun r = Kura({"--lang", "en", "restore", "latest", "--path", dir_.Sub("src/typo.txt"), "--target", dir_.Sub("out")});
+  KuraRun r = Kura(
+      {"--lang", "en", "restore", "latest", "--path", dir_.Sub("src/typo.txt"), "--target", dir_.Sub("out")});
   EXPECT_EQ(r.exit_code, kExitRepoNotFound) << r.out << r.err;
   EXPECT_NE(r.err.find("matches nothing"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(dir_.Sub("src/typo.txt")), std::string::npos) << r.err;

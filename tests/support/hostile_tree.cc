@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <functional>
 #include <random>
 
-#include <fmt/format.h>
-
 #include "support/repo_testing.h"
 
 namespace kura::testing {
@@ -21,14 +20,18 @@ namespace {
 
 const std::vector<std::string> kNames = {"a", "b", "tmp", "x", "カルテ", "sub dir"};
 
-std::string Join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
 
 std::string Parent(const std::string& p) {
   auto pos = p.find_last_of('/');
   return pos == std::string::npos ? "" : p.substr(0, pos);
 }
 
-std::string Base(const std::string& p) { return p.substr(p.find_last_of('/') + 1); }
+std::string Base(const std::string& p) {
+  return p.substr(p.find_last_of('/') + 1);
+}
 
 void SetTimes(const std::string& path, int64_t mtime) {
   struct timespec t[2] = {{mtime, 0}, {mtime, 0}};
@@ -54,8 +57,8 @@ std::vector<TreeNode> RandomSnapshotTree(uint64_t seed, const std::string& senti
   std::vector<TreeNode> out;
   const uint32_t dir_modes[] = {0755, 0700, 0750, 01777, 0711, 02755};
   const uint32_t file_modes[] = {0644, 0600, 0755, 0400};
-  const std::vector<std::string> targets = {sentinel, sentinel + "/a", "../../..", "../x", "a/b", "/etc/passwd",
-                                            "../tmp", "カルテ/../../..", "/"};
+  const std::vector<std::string> targets = {sentinel,      sentinel + "/a", "../../..",        "../x", "a/b",
+                                            "/etc/passwd", "../tmp",        "カルテ/../../..", "/"};
   std::function<void(const std::string&, int)> gen = [&](const std::string& dir, int depth) {
     std::vector<std::string> names = kNames;
     std::shuffle(names.begin(), names.end(), rng);
@@ -171,7 +174,8 @@ std::map<std::string, std::string> Describe(const std::string& root) {
       out[rel] = "unreadable";
       return;
     }
-    std::string d = fmt::format("mode={:o} mtime={}.{:09} ", st.st_mode & 07777, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    std::string d =
+        fmt::format("mode={:o} mtime={}.{:09} ", st.st_mode & 07777, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     if (S_ISLNK(st.st_mode)) {
       std::string t(4096, '\0');
       ssize_t n = ::readlink(abs.c_str(), t.data(), t.size());
@@ -207,7 +211,9 @@ void WriteTree(const std::vector<TreeNode>& nodes, const std::string& root) {
   for (const TreeNode& n : nodes) {
     std::string abs = root + "/" + n.path;
     switch (n.type) {
-      case EntryType::kDirectory: Must(::mkdir(abs.c_str(), 0700) == 0, "mkdir " + abs); break;
+      case EntryType::kDirectory:
+        Must(::mkdir(abs.c_str(), 0700) == 0, "mkdir " + abs);
+        break;
       case EntryType::kFile:
         PutFile(abs, std::string(AsString(n.data)));
         Must(::chmod(abs.c_str(), n.mode) == 0, "chmod " + abs);
@@ -228,7 +234,8 @@ void WriteTree(const std::vector<TreeNode>& nodes, const std::string& root) {
 }
 
 void CheckHostileRestore(const std::string& label, const std::vector<TreeNode>& nodes,
-                         const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
+                         const std::map<std::string, std::string>& before,
+                         const std::map<std::string, std::string>& after,
                          const std::map<std::string, std::string>& sentinel_before,
                          const std::map<std::string, std::string>& sentinel_after,
                          const std::set<std::string>& verified, const std::vector<ReportedProblem>& problems,
@@ -287,7 +294,9 @@ void CheckHostileRestore(const std::string& label, const std::vector<TreeNode>& 
         EXPECT_TRUE(verified.count(n.path)) << n.path << " was not restored";
         EXPECT_EQ(now, "file " + meta(n) + std::string(AsString(n.data))) << n.path;
         break;
-      case EntryType::kSymlink: EXPECT_EQ(now, "link -> " + n.target) << n.path; break;
+      case EntryType::kSymlink:
+        EXPECT_EQ(now, "link -> " + n.target) << n.path;
+        break;
     }
   }
   for (const auto& [p, d] : before) {

@@ -58,7 +58,8 @@ TEST(SparseTest, WriterMakesHolesAtAnyWriteSizesAndReaderReadsTheSameBytes) {
       back.insert(back.end(), buf.begin(), buf.begin() + static_cast<long>(*n));
     }
     EXPECT_TRUE(back == image) << "seed " << seed << ": bytes differ";
-    EXPECT_TRUE(FileHasHoles(::open(path.c_str(), O_RDONLY), static_cast<off_t>(size)));  // fd leak is fine in a test
+    EXPECT_TRUE(
+        FileHasHoles(::open(path.c_str(), O_RDONLY), static_cast<off_t>(size)));  // fd leak is fine in a test
   }
 }
 
