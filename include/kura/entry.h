@@ -21,6 +21,9 @@ struct EntryMeta {
   // parent snapshot, the backup reuses the parent's data without reading the file.
   // Empty: unknown, the content is always read.
   std::string change_key;
+  // Files: the file had holes when it was read (the stream holds them as zeros); a restore
+  // recreates holes where whole blocks are zero. docs/format.md "Snapshots", "sparse".
+  bool sparse = false;
 };
 
 }  // namespace kura

@@ -162,6 +162,7 @@ Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snap
   RestoreOptions options;
   options.target_dir = dir;
   KURA_ASSIGN_OR_RETURN(RestoreResult r, RestoreToDirectory(repo, snapshot, meta, options));
+  KURA_RETURN_IF_ERROR(r.Outcome());  // a damaged file fails the drill
   return DirRestoreCounts{r.files, r.bytes};
 }
 

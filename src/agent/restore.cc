@@ -4,13 +4,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <future>
+#include <map>
+#include <optional>
+#include <set>
 
+#include "agent/restore_target.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "util/sparse.h"
 #include "util/thread_pool.h"
 
 namespace kura {
@@ -78,7 +84,8 @@ class EntryStream : public ByteReader {
   // the snapshot references but no pack holds is damage too, not "no such repository".
   Status FileError(const Status& st) const {
     Code code = st.code() == Code::kNotFound ? Code::kCorruption : st.code();
-    return Status(code, Tr("{} を復元できません: {}", "cannot restore {}: {}", entry_.meta.path, st.message()));
+    return Status(code,
+                  Tr("{} を復元できません: {}", "cannot restore {}: {}", entry_.meta.path, st.message()));
   }
 
   Result<size_t> Finish() {
@@ -87,7 +94,8 @@ class EntryStream : public ByteReader {
     std::string got = ToHex(sha_.Finish());
     if (produced_ != entry_.size || got != entry_.sha256) {
       return Status::Corruption(Tr("{} の復元結果がバックアップ時と一致しません (SHA-256 不一致)",
-                                   "{} does not match what was backed up (SHA-256 mismatch)", entry_.meta.path));
+                                   "{} does not match what was backed up (SHA-256 mismatch)",
+                                   entry_.meta.path));
     }
     return size_t{0};
   }
@@ -122,40 +130,269 @@ Status CopyEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry
   }
 }
 
+// "/a/b/" -> "a/b": entry paths are relative.
+std::string NormaliseInclude(std::string p) {
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  return p;
+}
+
+bool Beneath(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
 bool Included(const std::string& path, const std::vector<std::string>& include) {
   if (include.empty()) return true;
-  for (const std::string& inc : include) {
-    std::string p = inc;
-    while (!p.empty() && p.front() == '/') p.erase(0, 1);
-    while (!p.empty() && p.back() == '/') p.pop_back();
-    if (path == p || (path.size() > p.size() && path.compare(0, p.size(), p) == 0 && path[p.size()] == '/')) {
-      return true;
-    }
+  for (const std::string& p : include) {
+    if (path == p || Beneath(path, p)) return true;
     // Parents of an included path are restored too, so the path has somewhere to live.
-    if (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '/') return true;
+    if (Beneath(p, path)) return true;
   }
   return false;
 }
 
-void ApplyMeta(const std::string& path, const EntryMeta& meta, bool is_link) {
-  if (::geteuid() == 0) {
-    if (::lchown(path.c_str(), meta.uid, meta.gid) != 0) { /* best effort */
+// Every include must name an entry or a directory with entries: a --path that matches
+// nothing is a mistake (a typo, the wrong snapshot), not "0 files restored".
+Status CheckIncludes(const SnapshotMeta& meta, const std::vector<std::string>& include) {
+  for (const std::string& p : include) {
+    bool found = std::any_of(meta.entries.begin(), meta.entries.end(), [&](const SnapshotEntry& e) {
+      return e.meta.path == p || Beneath(e.meta.path, p);
+    });
+    if (!found) {
+      return Status::NotFound(
+          Tr("--path {} に一致するものがスナップショットにありません。kura ls でパスを確認してください "
+             "(パスはバックアップ時の絶対パスです)",
+             "--path {} matches nothing in the snapshot; check the path with kura ls (paths are "
+             "the absolute paths at backup time)",
+             "/" + p));
     }
   }
-  if (!is_link) ::chmod(path.c_str(), meta.mode & 07777);
-  struct timespec times[2];
-  times[0].tv_sec = meta.mtime;
-  times[0].tv_nsec = 0;
-  times[1] = times[0];
-  ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  return Status::Ok();
 }
 
-std::string Parent(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? "." : path.substr(0, pos);
+// The directories that blocked a restore (a link or file in their place), so everything
+// beneath them is counted against that problem instead of being tried again.
+class Blocked {
+ public:
+  // The problem index of a blocked ancestor of `path`, if any.
+  std::optional<size_t> Find(const std::string& path) const {
+    for (size_t pos = path.find('/'); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+      auto it = dirs_.find(path.substr(0, pos));
+      if (it != dirs_.end()) return it->second;
+    }
+    auto it = dirs_.find(path);
+    if (it != dirs_.end()) return it->second;
+    return std::nullopt;
+  }
+  void Add(const std::string& dir, size_t problem) { dirs_.emplace(dir, problem); }
+
+ private:
+  std::map<std::string, size_t> dirs_;
+};
+
+RestoreProblem::Kind KindOfWriteError(const Status& st) {
+  return st.code() == Code::kAlreadyExists ? RestoreProblem::Kind::kConflict : RestoreProblem::Kind::kFailed;
 }
+
+class DirectoryRestore {
+ public:
+  DirectoryRestore(Repository& repo, const Snapshot& snapshot, const RestoreOptions& options,
+                   RestoreTarget& target)
+      : repo_(repo), snapshot_(snapshot), options_(options), target_(target), pool_(options.threads) {}
+
+  Status Run(const SnapshotMeta& meta) {
+    std::vector<const SnapshotEntry*> dirs, links;
+    for (const SnapshotEntry& e : meta.entries) {
+      if (!Included(e.meta.path, options_.include) || SkippedBeneathBlocked(e.meta.path)) continue;
+      switch (e.meta.type) {
+        case EntryType::kDirectory: {
+          std::string blocked;
+          auto fd = target_.Dir(e.meta.path, &blocked);
+          if (!fd.ok()) {
+            Problem(blocked.empty() ? e.meta.path : blocked, KindOfWriteError(fd.status()), fd.status(),
+                    /*blocks=*/!blocked.empty());
+            break;
+          }
+          dirs.push_back(&e);
+          break;
+        }
+        case EntryType::kSymlink:
+          links.push_back(&e);  // last: no restored file may be written through a restored link
+          break;
+        case EntryType::kFile:
+          RestoreFile(e);
+          break;
+      }
+      if (!fatal_.ok()) return fatal_;
+    }
+    for (const SnapshotEntry* e : links) {
+      if (SkippedBeneathBlocked(e->meta.path)) continue;
+      auto dir = ParentDir(*e);
+      if (!dir) continue;
+      Status st = target_.PlaceSymlink(*dir, e->meta.path, e->meta);
+      if (!st.ok()) {
+        Problem(e->meta.path, KindOfWriteError(st), st);
+        if (!fatal_.ok()) return fatal_;
+        continue;
+      }
+      ++result_.other_entries;
+    }
+    // Directory times and modes last, deepest first, so writing into them does not change
+    // them. A directory that was already there keeps its own unless --overwrite.
+    std::set<std::string> given_meta;
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+      const SnapshotEntry& e = **it;
+      if (SkippedBeneathBlocked(e.meta.path)) continue;
+      if (options_.overwrite || target_.Created(e.meta.path)) {
+        Status st = target_.ApplyDirMeta(e.meta.path, e.meta);
+        if (!st.ok()) {
+          Problem(e.meta.path, RestoreProblem::Kind::kFailed, st);
+          continue;
+        }
+        given_meta.insert(e.meta.path);
+      }
+      ++result_.other_entries;
+    }
+    target_.RestoreKeptTimes(given_meta);
+    return Status::Ok();
+  }
+
+  RestoreResult& result() { return result_; }
+
+ private:
+  bool SkippedBeneathBlocked(const std::string& path) {
+    auto idx = blocked_.Find(path);
+    if (!idx) return false;
+    ++result_.problems[*idx].skipped_beneath;
+    return true;
+  }
+
+  // The parent directory's fd, or nullopt after recording why there is none.
+  std::optional<int> ParentDir(const SnapshotEntry& e) {
+    std::string blocked;
+    auto fd = target_.Dir(ParentOf(e.meta.path), &blocked);
+    if (fd.ok()) return *fd;
+    if (blocked.empty()) {
+      Problem(e.meta.path, KindOfWriteError(fd.status()), fd.status());
+    } else if (auto idx = blocked_.Find(blocked)) {
+      ++result_.problems[*idx].skipped_beneath;
+    } else {
+      Problem(blocked, KindOfWriteError(fd.status()), fd.status(), /*blocks=*/true);
+      if (!result_.problems.empty()) ++result_.problems.back().skipped_beneath;
+    }
+    return std::nullopt;
+  }
+
+  // Records a path that could not be restored. A full disk ends the restore (fatal_): every
+  // later file would fail the same way.
+  void Problem(const std::string& path, RestoreProblem::Kind kind, const Status& st, bool blocks = false) {
+    if (st.code() == Code::kNoSpace) {
+      if (fatal_.ok()) fatal_ = st;
+      return;
+    }
+    result_.problems.push_back({path, kind, st, 0});
+    if (blocks) blocked_.Add(path, result_.problems.size() - 1);
+  }
+
+  void RestoreFile(const SnapshotEntry& e) {
+    auto dir = ParentDir(e);
+    if (!dir) return;
+    bool read_failed = false;
+    Status st = target_.PlaceFile(*dir, e.meta.path, e.meta,
+                                  [&](int fd) -> Status { return WriteContent(e, fd, &read_failed); });
+    if (!st.ok()) {
+      Problem(e.meta.path, read_failed ? RestoreProblem::Kind::kDamaged : KindOfWriteError(st), st);
+      return;
+    }
+    ++result_.files;
+    result_.bytes += e.size;
+    result_.verified.push_back(e.meta.path);
+  }
+
+  // The entry's bytes into the new file `fd`, checked against the backup's SHA-256.
+  // `*read_failed`: the repository side failed (damage), not the target.
+  Status WriteContent(const SnapshotEntry& e, int fd, bool* read_failed) {
+    std::string shown = target_.Show(e.meta.path);
+    SparseFdWriter sparse(fd, shown);
+    FdWriter dense(fd, /*owns=*/false, shown);
+    // Holes are recreated only for files that had them; the others get one allocation for
+    // the whole file instead of one per write (best effort: not every file system supports
+    // it, and a failure here only costs speed).
+    if (!e.meta.sparse && e.size > 0) (void)::fallocate(fd, 0, 0, static_cast<off_t>(e.size));
+    ByteWriter& out = e.meta.sparse ? static_cast<ByteWriter&>(sparse) : dense;
+    EntryStream in(repo_, snapshot_, e, pool_);
+    Progress p;
+    p.current = e.meta.path;
+    for (;;) {
+      auto block = in.NextBlock();
+      if (!block.ok()) {
+        *read_failed = true;
+        return block.status();
+      }
+      if (block->empty()) break;
+      KURA_RETURN_IF_ERROR(out.Write(block->data(), block->size()));
+      bytes_done_ += block->size();
+      if (options_.progress) {
+        p.bytes_done = bytes_done_;
+        options_.progress->Update(p);
+      }
+    }
+    if (e.meta.sparse) KURA_RETURN_IF_ERROR(sparse.Finish());
+    if (options_.sync && ::fsync(fd) != 0) return ErrnoStatus(errno, L("書き込み", "write"), shown);
+    return Status::Ok();
+  }
+
+  Repository& repo_;
+  const Snapshot& snapshot_;
+  const RestoreOptions& options_;
+  RestoreTarget& target_;
+  ThreadPool pool_;
+  RestoreResult result_;
+  Blocked blocked_;
+  Status fatal_;
+  uint64_t bytes_done_ = 0;
+};
 
 }  // namespace
+
+Status RestoreResult::Outcome() const {
+  if (problems.empty()) return Status::Ok();
+  size_t damaged = 0, conflicts = 0, failed = 0;
+  const RestoreProblem* decisive = nullptr;
+  for (const RestoreProblem& p : problems) {
+    switch (p.kind) {
+      case RestoreProblem::Kind::kDamaged:
+        ++damaged;
+        break;
+      case RestoreProblem::Kind::kConflict:
+        ++conflicts;
+        break;
+      case RestoreProblem::Kind::kFailed:
+        ++failed;
+        break;
+    }
+    if (p.kind == RestoreProblem::Kind::kDamaged && p.status.code() == Code::kCorruption &&
+        (decisive == nullptr || decisive->status.code() != Code::kCorruption)) {
+      decisive = &p;
+    }
+  }
+  if (decisive == nullptr) {
+    for (const RestoreProblem& p : problems) {
+      if (p.kind == RestoreProblem::Kind::kDamaged) {
+        decisive = &p;
+        break;
+      }
+    }
+  }
+  if (decisive == nullptr) decisive = &problems.front();
+  return Status(
+      decisive->status.code(),
+      Tr("{} 件を復元できませんでした (損傷 {} 件、復元先と衝突 {} 件、書き込み失敗 {} 件)。ほかは復元し、"
+         "SHA-256 を確認しました。最初の問題: {}",
+         "{} paths could not be restored ({} damaged, {} in conflict with the target, {} failed to "
+         "write); everything else was restored and matched its SHA-256. First problem: {}",
+         problems.size(), damaged, conflicts, failed, decisive->status.message()));
+}
 
 Status RestoreEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
                     ProgressSink* progress, uint64_t* bytes_done) {
@@ -167,73 +404,17 @@ Status RestoreEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEn
 Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snapshot, const SnapshotMeta& meta,
                                          const RestoreOptions& options) {
   KURA_RETURN_IF_ERROR(repo.Cache().status());
-  KURA_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0700));
-  ThreadPool pool(options.threads);
-  RestoreResult result;
-  uint64_t bytes_done = 0;
-  std::vector<const SnapshotEntry*> dirs, links;
-  for (const SnapshotEntry& e : meta.entries) {
-    if (!Included(e.meta.path, options.include)) continue;
-    std::string path = options.target_dir + "/" + e.meta.path;
-    switch (e.meta.type) {
-      case EntryType::kDirectory:
-        KURA_RETURN_IF_ERROR(MakeDirs(path, 0700));
-        dirs.push_back(&e);
-        break;
-      case EntryType::kSymlink:
-        links.push_back(&e);  // last: no restored file may be written through a restored link
-        break;
-      case EntryType::kFile: {
-        KURA_RETURN_IF_ERROR(MakeDirs(Parent(path), 0700));
-        if (!options.overwrite && PathExists(path)) {
-          return Status::AlreadyExists(Tr("{} は既に存在します。別の復元先を指定するか --overwrite を付けてください",
-                                          "{} already exists; choose another target or use --overwrite", path));
-        }
-        std::string tmp = path + ".kura-restore";
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) return ErrnoStatus(errno, L("復元先の作成", "creating restore target"), tmp);
-        Status st;
-        // One allocation for the whole file instead of one per write (best effort: not every
-        // file system supports it, and a failure here only costs speed).
-        if (e.size > 0) (void)::posix_fallocate(fd, 0, static_cast<off_t>(e.size));
-        {
-          FdWriter writer(fd, /*owns=*/false, tmp);
-          st = CopyEntry(repo, snapshot, e, writer, pool, options.progress, &bytes_done);
-        }
-        if (st.ok() && options.sync && ::fsync(fd) != 0) st = ErrnoStatus(errno, L("書き込み", "write"), tmp);
-        ::close(fd);
-        if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-          st = ErrnoStatus(errno, L("書き込み", "write"), path);
-        }
-        if (!st.ok()) {
-          ::unlink(tmp.c_str());  // a file that failed its check is not left behind
-          return st;
-        }
-        ApplyMeta(path, e.meta, false);
-        ++result.files;
-        result.bytes += e.size;
-        result.verified.push_back(e.meta.path);
-        break;
-      }
-    }
-  }
-  for (const SnapshotEntry* e : links) {
-    std::string path = options.target_dir + "/" + e->meta.path;
-    KURA_RETURN_IF_ERROR(MakeDirs(Parent(path), 0700));
-    if (options.overwrite) ::unlink(path.c_str());
-    if (::symlink(e->meta.symlink_target.c_str(), path.c_str()) != 0) {
-      return ErrnoStatus(errno, L("シンボリックリンクの作成", "creating symlink"), path);
-    }
-    ApplyMeta(path, e->meta, true);
-    ++result.other_entries;
-  }
-  // Directory times and modes last, deepest first, so writing into them does not change them.
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-    ApplyMeta(options.target_dir + "/" + (*it)->meta.path, (*it)->meta, false);
-    ++result.other_entries;
-  }
+  RestoreOptions o = options;
+  for (std::string& p : o.include) p = NormaliseInclude(p);
+  o.include.erase(std::remove(o.include.begin(), o.include.end(), std::string()), o.include.end());
+  if (o.include.empty() != options.include.empty()) o.include.clear();  // "--path /": everything
+  KURA_RETURN_IF_ERROR(CheckIncludes(meta, o.include));
+  KURA_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> target,
+                        RestoreTarget::Open(o.target_dir, o.overwrite));
+  DirectoryRestore restore(repo, snapshot, o, *target);
+  KURA_RETURN_IF_ERROR(restore.Run(meta));
   if (options.progress) options.progress->Done();
-  return result;
+  return std::move(restore.result());
 }
 
 namespace {

@@ -17,8 +17,15 @@ namespace kura {
 
 struct RestoreOptions {
   std::string target_dir;
-  std::vector<std::string> include;  // restore only these paths (and what is under them); empty: all
-  bool overwrite = false;            // replace existing files; Default: refuse
+  // Restore only these paths (and what is under them; their parent directories too). Each
+  // must name an entry of the snapshot, or the restore fails before writing anything.
+  // Empty: all.
+  std::vector<std::string> include;
+  // Replace existing files and symbolic links (and a link or file where the snapshot has a
+  // directory), and give existing directories the snapshot's mode and times. A directory
+  // is never replaced. Default: nothing in the target is changed; what is in the way is
+  // reported as a conflict and the rest is restored.
+  bool overwrite = false;
   // fsync every restored file before it is renamed into place. Default: false, as restic,
   // borg and tar do: the restore is checked against the backup's SHA-256 either way, and a
   // restore interrupted by a power cut is simply run again.
@@ -27,13 +34,38 @@ struct RestoreOptions {
   ProgressSink* progress = nullptr;
 };
 
+// One path that could not be restored. The restore goes on with the others.
+struct RestoreProblem {
+  enum class Kind {
+    kDamaged,   // the repository's data for it is damaged, missing or unreadable
+    kConflict,  // something in the target is in the way (kAlreadyExists)
+    kFailed,    // writing it into the target failed
+  };
+  std::string path;  // entry path, or the directory component that blocked it
+  Kind kind = Kind::kFailed;
+  Status status;
+  uint64_t skipped_beneath = 0;  // entries under a blocked directory, not restored either
+};
+
 struct RestoreResult {
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t other_entries = 0;
   std::vector<std::string> verified;  // paths whose SHA-256 matched the backup
+  std::vector<RestoreProblem> problems;
+
+  // Ok when every selected entry was restored. Otherwise the code callers act on: kCorruption
+  // when a file was damaged, else the first problem's code (kAlreadyExists for conflicts);
+  // the message counts the problems and names the first.
+  Status Outcome() const;
 };
 
+// Restores the selected entries of `meta` under options.target_dir. Paths are resolved beneath
+// the target without following any symbolic link (restore_target.h). A damaged file, a
+// conflict or a failed write of one path does not stop the others: they are listed in
+// RestoreResult::problems. Errors (nothing or only part restored): kNotFound for an include
+// that matches nothing, kNoSpace when the target's disk is full, the cache's or the
+// target's own errors.
 Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snapshot, const SnapshotMeta& meta,
                                          const RestoreOptions& options);
 

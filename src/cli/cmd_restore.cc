@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "agent/db_restore.h"
@@ -41,8 +42,9 @@ struct RestoreFlags {
 // the report (tables and row counts, integrity check) for the operator.
 int RunToDatabase(Context& ctx, const RestoreFlags& f) {
   if (!f.target.empty() || f.to_stdout) {
-    return Fail(ctx, Status::InvalidArgument(L("--to-database は --target や --stdout と同時に使えません",
-                                               "--to-database cannot be combined with --target or --stdout")));
+    return Fail(ctx,
+                Status::InvalidArgument(L("--to-database は --target や --stdout と同時に使えません",
+                                          "--to-database cannot be combined with --target or --stdout")));
   }
   DbRestoreTarget t;
   t.kind = f.to_database;
@@ -55,8 +57,10 @@ int RunToDatabase(Context& ctx, const RestoreFlags& f) {
   if (t.conn.password_file.empty()) {
     if (const char* pw = std::getenv("KURA_DB_PASSWORD"); pw != nullptr && *pw != '\0') t.conn.password = pw;
   }
-  if (t.kind == "sqlite") t.path = f.db_name;
-  else t.database = f.db_name;
+  if (t.kind == "sqlite")
+    t.path = f.db_name;
+  else
+    t.database = f.db_name;
   t.stream = f.stream;
   t.replace = f.replace;
   t.no_owner = f.no_owner;
@@ -67,11 +71,13 @@ int RunToDatabase(Context& ctx, const RestoreFlags& f) {
   RestoreReport report;
   Status st = RestoreSnapshotToDatabase(**repo, *snap, t, &report);
   if (!st.ok()) {
-    return Fail(ctx, st.WithContext(Tr("スナップショット {} をデータベースに復元できませんでした", "could not restore snapshot {} into the database",
-                                       ShortId(snap->id))));
+    return Fail(ctx,
+                st.WithContext(Tr("スナップショット {} をデータベースに復元できませんでした",
+                                  "could not restore snapshot {} into the database", ShortId(snap->id))));
   }
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"snapshot", snap->id}, {"kind", t.kind}, {"restore", RestoreReportJson(report)}});
+    PrintJson(
+        {{"ok", true}, {"snapshot", snap->id}, {"kind", t.kind}, {"restore", RestoreReportJson(report)}});
   }
   ctx.Say(Tr("スナップショット {} を復元しました。", "restored snapshot {}.", ShortId(snap->id)));
   ctx.Say(FormatRestoreReport(report));
@@ -96,14 +102,23 @@ int Run(Context& ctx, const RestoreFlags& f) {
     std::vector<const SnapshotEntry*> files;
     for (const SnapshotEntry& e : meta->entries) {
       if (e.meta.type != EntryType::kFile) continue;
-      if (f.include.empty() || std::find(f.include.begin(), f.include.end(), e.meta.path) != f.include.end()) {
+      if (f.include.empty() ||
+          std::find(f.include.begin(), f.include.end(), e.meta.path) != f.include.end()) {
         files.push_back(&e);
       }
     }
+    if (files.empty() && !f.include.empty()) {
+      return Fail(
+          ctx,
+          Status::NotFound(Tr(
+              "--path {} に一致するファイルがスナップショットにありません。kura ls でパスを確認してください",
+              "--path {} matches no file in the snapshot; check the path with kura ls", f.include.front())));
+    }
     if (files.size() != 1) {
-      return Fail(ctx, Status::InvalidArgument(Tr("--stdout は 1 つのストリームだけを出力できます (該当 {} 件)。--path で指定してください",
-                                                  "--stdout writes exactly one stream ({} match); choose one with --path",
-                                                  files.size())));
+      return Fail(
+          ctx, Status::InvalidArgument(Tr(
+                   "--stdout は 1 つのストリームだけを出力できます (該当 {} 件)。--path で指定してください",
+                   "--stdout writes exactly one stream ({} match); choose one with --path", files.size())));
     }
     FdWriter out(STDOUT_FILENO, false, "stdout");
     uint64_t done = 0;
@@ -122,13 +137,38 @@ int Run(Context& ctx, const RestoreFlags& f) {
   auto result = RestoreToDirectory(**repo, *snap, *meta, options);
   progress.Done();
   if (!result.ok()) return Fail(ctx, result.status());
+  Status outcome = result->Outcome();
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"snapshot", snap->id}, {"target", f.target}, {"files", result->files},
-               {"bytes", result->bytes}, {"verified", result->verified.size()}});
+    json doc{{"ok", outcome.ok()},
+             {"snapshot", snap->id},
+             {"target", f.target},
+             {"files", result->files},
+             {"bytes", result->bytes},
+             {"verified", result->verified.size()},
+             {"not_restored", RestoreProblemsJson(*result)}};
+    if (!outcome.ok()) {
+      doc["error"] = {{"code", CodeName(outcome.code())}, {"message", outcome.message()}};
+      doc["exit_code"] = ExitCodeFor(outcome);
+    }
+    PrintJson(doc);
   }
-  ctx.Say(Tr("スナップショット {} を {} に復元しました: {} 件 {}。すべてのファイルがバックアップ時の SHA-256 と一致しました。",
-             "restored snapshot {} to {}: {} files, {}; every file matched its SHA-256 from the backup.",
-             ShortId(snap->id), f.target, result->files, FormatBytes(result->bytes)));
+  if (!outcome.ok()) {
+    // What was restored, then exactly what was not (on stderr, with the error), and the
+    // code of the worst problem: damage before conflicts.
+    ctx.Say(Tr(
+        "スナップショット {} を {} に復元しました: {} 件 {} (SHA-256 確認済み)。一部は復元できませんでした。",
+        "restored snapshot {} to {}: {} files, {} (SHA-256 checked); some paths could not be restored.",
+        ShortId(snap->id), f.target, result->files, FormatBytes(result->bytes)));
+    std::string list = FormatRestoreProblems(*result);
+    std::fwrite(list.data(), 1, list.size(), stderr);
+    PrintError(outcome);
+    return ExitCodeFor(outcome);
+  }
+  ctx.Say(
+      Tr("スナップショット {} を {} に復元しました: {} 件 {}。すべてのファイルがバックアップ時の SHA-256 "
+         "と一致しました。",
+         "restored snapshot {} to {}: {} files, {}; every file matched its SHA-256 from the backup.",
+         ShortId(snap->id), f.target, result->files, FormatBytes(result->bytes)));
   return kExitOk;
 }
 
@@ -137,27 +177,38 @@ int Run(Context& ctx, const RestoreFlags& f) {
 void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   static RestoreFlags f;
   CLI::App* r = app.add_subcommand("restore", L("スナップショットを復元", "restore a snapshot"));
-  r->add_option("SNAPSHOT", f.snapshot, L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))->required();
+  r->add_option("SNAPSHOT", f.snapshot,
+                L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))
+      ->required();
   r->add_option("--target", f.target, L("復元先ディレクトリ", "directory to restore into"));
-  r->add_flag("--stdout", f.to_stdout, L("1 つのストリームを標準出力へ", "write one stream to standard output"));
-  r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"))->allow_extra_args(false);
+  r->add_flag("--stdout", f.to_stdout,
+              L("1 つのストリームを標準出力へ", "write one stream to standard output"));
+  r->add_option("--path", f.include, L("復元するパス (複数可)", "path to restore (repeatable)"))
+      ->allow_extra_args(false);
   r->add_flag("--overwrite", f.overwrite, L("既存のファイルを上書き", "replace existing files"));
-  r->add_flag("--sync", f.sync, L("復元した各ファイルをディスクへ確実に書き込んでから完了とする (fsync)",
-                                  "force every restored file to disk before finishing (fsync)"));
+  r->add_flag("--sync", f.sync,
+              L("復元した各ファイルをディスクへ確実に書き込んでから完了とする (fsync)",
+                "force every restored file to disk before finishing (fsync)"));
   r->add_option("--to-database", f.to_database,
                 L("データベースへ復元: postgresql | mysql | sqlite | sqlserver (復元後に行数などを確認)",
                   "restore into a database: postgresql | mysql | sqlite | sqlserver (checked afterwards)"));
   r->add_option("--db-host", f.db_host, L("DB サーバーのホスト", "database server host"));
   r->add_option("--db-port", f.db_port, L("DB サーバーのポート", "database server port"));
   r->add_option("--db-user", f.db_user, L("DB のユーザー", "database user"));
-  r->add_option("--db-name", f.db_name, L("復元先のデータベース名 (sqlite はファイル)", "database to restore into (sqlite: the file)"));
+  r->add_option(
+      "--db-name", f.db_name,
+      L("復元先のデータベース名 (sqlite はファイル)", "database to restore into (sqlite: the file)"));
   r->add_option("--db-password-file", f.db_password_file,
-                L("DB パスワードのファイル (または環境変数 KURA_DB_PASSWORD、.pgpass)", "file with the database password (or env KURA_DB_PASSWORD, .pgpass)"));
+                L("DB パスワードのファイル (または環境変数 KURA_DB_PASSWORD、.pgpass)",
+                  "file with the database password (or env KURA_DB_PASSWORD, .pgpass)"));
   r->add_option("--db-socket", f.db_socket, L("MySQL/MariaDB のソケット", "MySQL/MariaDB socket"));
-  r->add_option("--db-client-dir", f.db_client_dir, L("pg_restore などのあるディレクトリ", "directory of pg_restore etc."));
-  r->add_option("--stream", f.stream, L("復元するストリーム (既定: 唯一のもの)", "stream to restore (default: the only one)"));
+  r->add_option("--db-client-dir", f.db_client_dir,
+                L("pg_restore などのあるディレクトリ", "directory of pg_restore etc."));
+  r->add_option("--stream", f.stream,
+                L("復元するストリーム (既定: 唯一のもの)", "stream to restore (default: the only one)"));
   r->add_flag("--replace", f.replace, L("既存のデータベースを置き換える", "replace an existing database"));
-  r->add_flag("--no-owner", f.no_owner, L("PostgreSQL: 所有者を復元しない", "PostgreSQL: do not restore ownership"));
+  r->add_flag("--no-owner", f.no_owner,
+              L("PostgreSQL: 所有者を復元しない", "PostgreSQL: do not restore ownership"));
   OnRun(r, ctx, exit_code, [&ctx] { return Run(ctx, f); });
 }
 

@@ -33,6 +33,7 @@ static json MetaToJson(const SnapshotMeta& meta) {
       j["sha256"] = e.sha256;
       j["blobs"] = e.blobs;
       if (!e.meta.change_key.empty()) j["ck"] = e.meta.change_key;
+      if (e.meta.sparse) j["sparse"] = true;
     }
     if (e.meta.type == EntryType::kSymlink) j["target"] = e.meta.symlink_target;
     entries.push_back(std::move(j));
@@ -212,6 +213,7 @@ static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, cons
     e.meta.gid = j.value("gid", 0u);
     e.meta.symlink_target = j.value("target", "");
     e.meta.change_key = j.value("ck", "");
+    e.meta.sparse = j.value("sparse", false);
     e.size = j.value("size", uint64_t{0});
     e.sha256 = j.value("sha256", "");
     for (const json& idx : j.value("blobs", json::array())) {

@@ -13,6 +13,7 @@
 
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/sparse.h"
 
 namespace kura {
 
@@ -115,8 +116,11 @@ bool SameState(const struct stat& a, const struct stat& b) {
 // `strict` (the caller reads it again), else it ends the stream and changed() says so.
 class StableFileReader : public ByteReader {
  public:
-  StableFileReader(int fd, const struct stat& at_open, std::string path, bool strict)
-      : fd_(fd, /*owns=*/true, path),
+  // A file with holes (sparse) is read through SEEK_DATA/SEEK_HOLE: holes as zeros, not
+  // read (util/sparse.h). The fd is owned either way.
+  StableFileReader(int fd, const struct stat& at_open, std::string path, bool strict, bool sparse)
+      : fd_(sparse ? std::unique_ptr<ByteReader>(std::make_unique<SparseFileReader>(fd, path))
+                   : std::unique_ptr<ByteReader>(std::make_unique<FdReader>(fd, /*owns=*/true, path))),
         raw_fd_(fd),
         at_open_(at_open),
         left_(static_cast<uint64_t>(at_open.st_size)),
@@ -125,7 +129,7 @@ class StableFileReader : public ByteReader {
 
   Result<size_t> Read(uint8_t* buf, size_t n) override {
     if (left_ > 0 && !changed_) {
-      KURA_ASSIGN_OR_RETURN(size_t got, fd_.Read(buf, static_cast<size_t>(std::min<uint64_t>(n, left_))));
+      KURA_ASSIGN_OR_RETURN(size_t got, fd_->Read(buf, static_cast<size_t>(std::min<uint64_t>(n, left_))));
       if (got > 0) {
         left_ -= got;
         return got;
@@ -145,7 +149,7 @@ class StableFileReader : public ByteReader {
   bool changed() const { return changed_; }
 
  private:
-  FdReader fd_;
+  std::unique_ptr<ByteReader> fd_;
   int raw_fd_;
   struct stat at_open_;
   uint64_t left_;
@@ -358,8 +362,10 @@ class FilesSource : public Source {
                                  "{} stopped being a regular file while being read and is not stored", abs)));
       }
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-      StableFileReader reader(fd, st, abs, /*strict=*/!last);
       EntryMeta meta = MetaFrom(rel, st);
+      // A file with holes is marked, so a restore recreates the holes.
+      meta.sparse = FileHasHoles(fd, st.st_size);
+      StableFileReader reader(fd, st, abs, /*strict=*/!last, meta.sparse);
       // Any change to the content moves size, mtime or ctime (ctime also covers a clock set
       // back); the inode and device catch a file replaced by another.
       // A file that changed while read no longer has the state of its key, so the next

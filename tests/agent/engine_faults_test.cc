@@ -235,8 +235,9 @@ TEST_F(EngineFaultTest, BackupDoesNotDedupAgainstAPackTruncatedAfterItWasIndexed
   ExpectRestores(*Reopen(&faults_), first->snapshot_id, set);
 }
 
-TEST_F(EngineFaultTest, CorruptReadFailsTheRestoreNamingTheFileAndLeavesNoFile) {
-  std::vector<MemEntry> set{File("a.txt", TextBytes(1000)), File("dir/karte.db", SeededBytes(10, 400000))};
+TEST_F(EngineFaultTest, CorruptReadFailsOnlyThatFileNamingItAndLeavesNoFile) {
+  std::vector<MemEntry> set{File("a.txt", TextBytes(1000)), File("dir/karte.db", SeededBytes(10, 400000)),
+                            File("z.txt", SeededBytes(11, 3000))};
   auto r = Backup(*repo_, set);
   ASSERT_TRUE(r.ok());
   auto meta = repo_->LoadMeta(r->snapshot_id);
@@ -252,11 +253,19 @@ TEST_F(EngineFaultTest, CorruptReadFailsTheRestoreNamingTheFileAndLeavesNoFile) 
   RestoreOptions o;
   o.target_dir = target.Sub("out");
   auto restored = RestoreToDirectory(*repo_, *snap, *meta, o);
-  ASSERT_EQ(restored.status().code(), Code::kCorruption) << restored.status().ToString();
-  EXPECT_NE(restored.status().message().find("dir/karte.db"), std::string::npos) << restored.status().message();
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  // The damaged file does not stop the others; the report names exactly it.
+  ASSERT_EQ(restored->problems.size(), 1u);
+  EXPECT_EQ(restored->problems[0].path, "dir/karte.db");
+  EXPECT_EQ(restored->problems[0].kind, RestoreProblem::Kind::kDamaged);
+  EXPECT_EQ(restored->verified, (std::vector<std::string>{"a.txt", "z.txt"})) << "the file after it is restored too";
+  Status outcome = restored->Outcome();
+  ASSERT_EQ(outcome.code(), Code::kCorruption) << outcome.ToString();
+  EXPECT_NE(outcome.message().find("dir/karte.db"), std::string::npos) << outcome.message();
   EXPECT_FALSE(testing::Exists(target.Sub("out/dir/karte.db"))) << "a file that failed its check is not left";
-  EXPECT_FALSE(testing::Exists(target.Sub("out/dir/karte.db.kura-restore")));
+  EXPECT_TRUE(testing::ReadTree(target.Sub("out/dir")).empty()) << "no temporary file is left";
   EXPECT_EQ(testing::ReadFileString(target.Sub("out/a.txt")), std::string(AsString(set[0].data)));
+  EXPECT_EQ(testing::ReadFileString(target.Sub("out/z.txt")), std::string(AsString(set[2].data)));
 
   // The stream reader used by database restores fails the same way.
   auto reader = MakeSnapshotReader(*repo_, *snap, *meta);

@@ -184,9 +184,12 @@ TEST_F(EngineFilesTest, FilesSourceToDirectoryRoundTrip) {
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   EXPECT_EQ(st.st_mtime, 1700000000);
 
-  // Restoring again over the same target refuses to overwrite.
+  // Restoring again over the same target replaces nothing: every file is a conflict.
   auto twice = RestoreToDirectory(*repo, *snap, *meta, ro);
-  EXPECT_EQ(twice.status().code(), Code::kAlreadyExists);
+  ASSERT_TRUE(twice.ok()) << twice.status().ToString();
+  EXPECT_EQ(twice->Outcome().code(), Code::kAlreadyExists);
+  EXPECT_EQ(twice->files, 0u);
+  EXPECT_EQ(twice->problems.size(), 4u) << "three files and the link";
 }
 
 }  // namespace
