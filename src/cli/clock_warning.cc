@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "repo/repository.h"
 #include "repo/retention.h"
 #include "util/i18n.h"
 

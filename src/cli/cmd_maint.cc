@@ -93,12 +93,12 @@ Status ApplyRuleFlags(std::string_view flag, const std::vector<std::string>& val
                       RetentionPolicy& policy, std::set<SnapshotKind>& touched) {
   std::set<SnapshotKind> seen;
   for (const std::string& v : values) {
-    SnapshotKind kind;
+    SnapshotKind kind = SnapshotKind::kDaily;
     int n = 0;
     KURA_RETURN_IF_ERROR(ParseRuleValue(flag, v, &kind, &n));
     if (!seen.insert(kind).second) {
-      return Status::InvalidArgument(Tr("{} で種類 {} が 2 回指定されています。1 回だけ指定してください",
-                                        "{} gives kind {} twice; give it once", flag, KindName(kind)));
+      return Status::InvalidArgument(Tr("{} {}: 種類 {} が 2 回指定されています。1 回だけ指定してください",
+                                        "{} {}: kind {} is given twice; give it once", flag, v, KindName(kind)));
     }
     if (!touched.count(kind)) {
       policy.For(kind) = KindRule{};
@@ -145,7 +145,7 @@ std::string ReasonLabel(const std::string& reason) {
   if (reason.rfind("month ", 0) == 0) return Tr("月 {}", "month {}", reason.substr(6));
   if (reason == "no rule") return L("規則なし", "no rule");
   if (reason == "newest non-empty") return L("空でない最新の世代", "newest non-empty");
-  if (reason == "last intact") return L("新しい世代が損傷しているため、検査で正常だった最後の世代", "last found intact; newer ones are damaged");
+  if (reason == "newest intact") return L("新しい世代が損傷しているため、検査で正常だった最後の世代", "last found intact; newer ones are damaged");
   if (reason == "future time") return L("時刻が未来", "time in the future");
   if (reason == "protected") return L("送信待ち", "still to be sent");
   return reason;

@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -105,7 +107,7 @@ Status Update(const std::string& path, const std::string& repo_id, const std::fu
     IntegrityMarks m = marks.ok() ? std::move(*marks) : IntegrityMarks{};
     change(m);
     std::string text = Serialize(repo_id, m);
-    st = WriteFileAtomic(path, ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0600);
+    st = WriteFileAtomic(path, AsBytes(text), 0600);
   }
   ::close(fd);  // releases the lock
   return st;

@@ -249,7 +249,7 @@ void DecideGroup(RetentionGroup& group, std::vector<const RetentionCandidate*> m
     }
     if (c->integrity == IntegrityState::kDamaged) newer_damaged = true;
   }
-  if (newest_intact && newer_damaged) keep_as(newest_intact, "last intact");
+  if (newest_intact && newer_damaged) keep_as(newest_intact, "newest intact");
   for (const RetentionCandidate* c : members) {
     if (protect.count(c->snapshot->id)) keep_as(c, "protected");
   }

@@ -120,7 +120,7 @@ struct RetentionPlan {
   std::vector<const RetentionCandidate*> unreadable;  // kept, in no group
   std::vector<const RetentionCandidate*> future;      // kept (also listed in their group)
   // Snapshot id -> why it is kept: "last 2", "day 2026-11-20", "month 2026-11", "no rule",
-  // "newest non-empty", "last intact", "future time", "protected", "unreadable metadata".
+  // "newest non-empty", "newest intact", "future time", "protected", "unreadable metadata".
   std::map<std::string, std::string> reason;
 };
 

@@ -42,8 +42,9 @@ class ForgetRulesTest : public testing::EngineTest {
     repo_ = Init(&store_);
     ASSERT_NE(repo_, nullptr);
   }
-  std::string Make(const std::string& kind, const std::string& name, std::vector<MemEntry> entries, int64_t when,
-                   SnapshotKind gen = SnapshotKind::kDaily, std::vector<std::string> tags = {}) {
+  std::string Make(const std::string& kind, const std::string& name, std::vector<MemEntry> entries,
+                   int64_t when, SnapshotKind gen = SnapshotKind::kDaily,
+                   std::vector<std::string> tags = {}) {
     NamedSource source(kind, name, std::move(entries));
     FakeClock clock(when);
     BackupOptions o;
@@ -63,7 +64,8 @@ class ForgetRulesTest : public testing::EngineTest {
     for (const Snapshot& s : *all) out.insert(s.id);
     return out;
   }
-  Result<std::unique_ptr<ForgetRulesReport>> Forget(const RetentionPolicy& p, int64_t now, bool dry_run = false) {
+  Result<std::unique_ptr<ForgetRulesReport>> Forget(const RetentionPolicy& p, int64_t now,
+                                                    bool dry_run = false) {
     ForgetRulesOptions o;
     o.policy = p;
     o.clock = &clock_;
@@ -81,7 +83,8 @@ TEST_F(ForgetRulesTest, FilesAndDumpGenerationsInOneRepositoryAreForgottenPerSou
   std::vector<std::string> files, dumps;
   for (int d = 0; d < 3; ++d) {
     files.push_back(Make("files", "/srv", {File("karte.txt", SeededBytes(10 + d, 5000))}, kNight + d * kDay));
-    dumps.push_back(Make("stdin", "pg.dump", {File("pg.dump", SeededBytes(20 + d, 5000))}, kNight + d * kDay + 60));
+    dumps.push_back(
+        Make("stdin", "pg.dump", {File("pg.dump", SeededBytes(20 + d, 5000))}, kNight + d * kDay + 60));
   }
   RetentionPolicy p;
   p.daily.keep_last = 2;
@@ -107,13 +110,15 @@ TEST_F(ForgetRulesTest, VerifyMarksKeepTheLastIntactGenerationWhileTheNewerOneIs
   ASSERT_TRUE(Verify(*repo_, vo).ok());
   auto packs_before = store_.List(ObjectType::kPack);
   ASSERT_TRUE(packs_before.ok());
-  std::string b = Make("files", "/srv", {File("a.bin", SeededBytes(1, 40000)), File("b.bin", SeededBytes(2, 40000))},
-                       kNight + kDay);
+  std::string b =
+      Make("files", "/srv", {File("a.bin", SeededBytes(1, 40000)), File("b.bin", SeededBytes(2, 40000))},
+           kNight + kDay);
   auto packs_after = store_.List(ObjectType::kPack);
   ASSERT_TRUE(packs_after.ok());
   std::string new_pack;
   for (const ObjectInfo& o : *packs_after) {
-    bool old = std::any_of(packs_before->begin(), packs_before->end(), [&](const ObjectInfo& p) { return p.name == o.name; });
+    bool old = std::any_of(packs_before->begin(), packs_before->end(),
+                           [&](const ObjectInfo& p) { return p.name == o.name; });
     if (!old) new_pack = o.name;
   }
   ASSERT_FALSE(new_pack.empty());
@@ -136,7 +141,7 @@ TEST_F(ForgetRulesTest, VerifyMarksKeepTheLastIntactGenerationWhileTheNewerOneIs
   auto r = Forget(p, kNight + 2 * kDay);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Ids(), (std::set<std::string>{a, b}));
-  EXPECT_EQ((*r)->plan.reason.at(a), "last intact");
+  EXPECT_EQ((*r)->plan.reason.at(a), "newest intact");
   auto back = ReadBack(*repo_, a);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
 }
@@ -179,8 +184,8 @@ TEST_F(ForgetRulesTest, ASnapshotFromAClockSetTo2036NeverPushesOutTheRealGenerat
 TEST_F(ForgetRulesTest, JobRetentionTouchesOnlyTheJobsOwnSnapshots) {
   std::vector<std::string> job;
   for (int d = 0; d < 3; ++d) {
-    job.push_back(Make("postgresql", "karte", {File("karte.dump", SeededBytes(30 + d, 2000))}, kNight + d * kDay,
-                       SnapshotKind::kDaily, {JobTag("karte")}));
+    job.push_back(Make("postgresql", "karte", {File("karte.dump", SeededBytes(30 + d, 2000))},
+                       kNight + d * kDay, SnapshotKind::kDaily, {JobTag("karte")}));
   }
   std::string other = Make("files", "/srv", {File("x", SeededBytes(40, 2000))}, kNight, SnapshotKind::kDaily,
                            {JobTag("files")});

@@ -55,13 +55,15 @@ TEST_F(CliRetentionTest, ReadmeWorkflowForgetPruneKeepsTheFilesAndTheDumpGenerat
   EXPECT_EQ(SnapshotIds(), (std::set<std::string>{files, dump}));
   json restored = KuraJson({"restore", files, "--target", dir_.Sub("out")});
   EXPECT_EQ(ReadTree(dir_.Sub("out") + src), ReadTree(src)) << "the files generation must still restore";
-  EXPECT_EQ(Kura({"restore", dump, "--stdout"}).out, "-- PostgreSQL database dump\nCREATE TABLE karte (id int);\n");
+  EXPECT_EQ(Kura({"restore", dump, "--stdout"}).out,
+            "-- PostgreSQL database dump\nCREATE TABLE karte (id int);\n");
 
   // --group-by '' is the old single pool, for whoever asks for it; filters narrow it down.
   json one = KuraJson({"forget", "--dry-run", "--group-by", "", "--keep-last", "daily=1"});
   EXPECT_EQ(one["groups"].size(), 1u);
   EXPECT_EQ(one["forgotten"].size(), 1u);
-  json only_dump = KuraJson({"forget", "--dry-run", "--source", "stdin:pg_dump.sql", "--keep-last", "daily=0"});
+  json only_dump =
+      KuraJson({"forget", "--dry-run", "--source", "stdin:pg_dump.sql", "--keep-last", "daily=0"});
   EXPECT_EQ(only_dump["groups"].size(), 1u);
   EXPECT_EQ(only_dump["groups"][0]["source"].value("kind", ""), "stdin");
   json other_host = KuraJson({"forget", "--host", "no-such-host", "--keep-last", "daily=0"});
@@ -79,10 +81,17 @@ TEST_F(CliRetentionTest, BadRuleValuesAreRefusedAndNothingIsDeleted) {
   std::string b = BackupPaths({src});
   const std::set<std::string> before{a, b};
   const std::vector<std::vector<std::string>> bad = {
-      {"--keep-last", "manual=l"},  {"--keep-last", "manual=3abc"}, {"--keep-last", "manual=-1"},
-      {"--keep-last", "manual="},   {"--keep-last", "=3"},          {"--keep-last", "weekly=3"},
-      {"--keep-last", "manual"},    {"--keep-days", "daily=1.5"},   {"--keep-months", "monthly=99999999999999999999"},
-      {"--keep-last", "manual=1", "--keep-last", "manual=2"},       {"--group-by", "hostname"},
+      {"--keep-last", "manual=l"},
+      {"--keep-last", "manual=3abc"},
+      {"--keep-last", "manual=-1"},
+      {"--keep-last", "manual="},
+      {"--keep-last", "=3"},
+      {"--keep-last", "weekly=3"},
+      {"--keep-last", "manual"},
+      {"--keep-days", "daily=1.5"},
+      {"--keep-months", "monthly=99999999999999999999"},
+      {"--keep-last", "manual=1", "--keep-last", "manual=2"},
+      {"--group-by", "hostname"},
       {"--keep-last", "manual=0", "--keep-last", "daily=x"},
   };
   for (const auto& flags : bad) {

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <random>
-#include <cstring>
 #include <set>
 
 #include "repo/integrity_record.h"
@@ -34,8 +34,10 @@ class RetentionGroupsTest : public ::testing::Test {
     ::tzset();
   }
   void TearDown() override {
-    if (old_tz_) ::setenv("TZ", old_tz_->c_str(), 1);
-    else ::unsetenv("TZ");
+    if (old_tz_)
+      ::setenv("TZ", old_tz_->c_str(), 1);
+    else
+      ::unsetenv("TZ");
     ::tzset();
   }
 
@@ -118,7 +120,10 @@ TEST_F(RetentionGroupsTest, FilesAndStdinBackupsInOneRepositoryEachKeepTheirGene
 }
 
 TEST_F(RetentionGroupsTest, GroupByHostSourceTagsCombinations) {
-  Build({{.host = "pc1"}, {.host = "pc2"}, {.host = "pc1", .name = "/home"}, {.host = "pc1", .tags = {"a"}},
+  Build({{.host = "pc1"},
+         {.host = "pc2"},
+         {.host = "pc1", .name = "/home"},
+         {.host = "pc1", .tags = {"a"}},
          {.host = "pc1", .tags = {"kura-copy-of:abc"}}});
   auto groups = [&](const char* text) {
     auto g = ParseGroupBy(text);
@@ -151,7 +156,7 @@ TEST_F(RetentionGroupsTest, RuleValuesAreParsedStrictly) {
     EXPECT_NE(st.message().find("--keep-last"), std::string::npos) << st.message();
     EXPECT_EQ(n, 77) << "a refused value must not be half-applied: " << bad;
   }
-  SnapshotKind kind;
+  SnapshotKind kind = SnapshotKind::kManual;
   int n = -1;
   ASSERT_TRUE(ParseRuleValue("--keep-days", "daily=30", &kind, &n).ok());
   EXPECT_EQ(kind, SnapshotKind::kDaily);
@@ -189,7 +194,7 @@ TEST_F(RetentionGroupsTest, TheLastIntactGenerationSurvivesWhileNewerOnesAreDama
   p.daily.keep_last = 1;
   RetentionPlan plan = PlanRetention(cands_, p, GroupBy{}, kNow);
   EXPECT_EQ(AllKept(plan), (std::set<std::string>{"s1", "s3"}));
-  EXPECT_EQ(plan.reason.at("s1"), "last intact");
+  EXPECT_EQ(plan.reason.at("s1"), "newest intact");
   // Once a newer generation is proved intact, the old one is no longer needed.
   cands_[3].integrity = IntegrityState::kIntact;
   EXPECT_EQ(AllKept(PlanRetention(cands_, p, GroupBy{}, kNow)), (std::set<std::string>{"s3"}));
@@ -266,7 +271,9 @@ TEST_F(RetentionGroupsTest, PropertyGroupsDecideAloneAndSafetyRulesAlwaysHold) {
       }
       s.bytes = chance(25) ? 0 : 1 + pick(1000);
       int mark = static_cast<int>(pick(4));
-      s.integrity = mark == 0 ? IntegrityState::kIntact : mark == 1 ? IntegrityState::kDamaged : IntegrityState::kUnknown;
+      s.integrity = mark == 0   ? IntegrityState::kIntact
+                    : mark == 1 ? IntegrityState::kDamaged
+                                : IntegrityState::kUnknown;
       s.meta_ok = !chance(5);
       for (const std::string& t : tag_pool) {
         if (chance(30)) s.tags.push_back(t);
@@ -346,7 +353,8 @@ TEST_F(RetentionGroupsTest, PropertyGroupsDecideAloneAndSafetyRulesAlwaysHold) {
         auto it = plan.reason.find(id);
         if (it == plan.reason.end()) return false;
         const std::string& w = it->second;
-        return w.rfind("last ", 0) == 0 || w.rfind("day ", 0) == 0 || w.rfind("month ", 0) == 0 || w == "no rule";
+        return w.rfind("last ", 0) == 0 || w.rfind("day ", 0) == 0 || w.rfind("month ", 0) == 0 ||
+               w == "no rule";
       };
       for (SnapshotKind k : {SnapshotKind::kDaily, SnapshotKind::kMonthly, SnapshotKind::kManual}) {
         bool rules_keep = false;
@@ -356,13 +364,18 @@ TEST_F(RetentionGroupsTest, PropertyGroupsDecideAloneAndSafetyRulesAlwaysHold) {
           rules_keep = rules_keep || by_rule(c->snapshot->id);
           if (!newest_full && c->snapshot->plain.bytes > 0) newest_full = c;
         }
-        if (rules_keep && newest_full) EXPECT_TRUE(kept.count(newest_full->snapshot->id)) << "displaced by an empty one";
+        if (rules_keep && newest_full) {
+          EXPECT_TRUE(kept.count(newest_full->snapshot->id))
+              << "displaced by an empty one: " << newest_full->snapshot->id << " kind " << KindName(k);
+        }
       }
       // Last intact before damaged.
       bool newer_damaged = false;
       for (const RetentionCandidate* c : plausible) {
         if (c->integrity == IntegrityState::kIntact) {
-          if (newer_damaged) EXPECT_TRUE(kept.count(c->snapshot->id)) << "last intact " << c->snapshot->id << " forgotten";
+          if (newer_damaged) {
+            EXPECT_TRUE(kept.count(c->snapshot->id)) << "last intact " << c->snapshot->id << " forgotten";
+          }
           break;
         }
         if (c->integrity == IntegrityState::kDamaged) newer_damaged = true;
@@ -378,12 +391,15 @@ TEST_F(RetentionGroupsTest, PropertyGroupsDecideAloneAndSafetyRulesAlwaysHold) {
         }
       }
       for (const std::string& id : protect) {
-        if (std::find(own_ids.begin(), own_ids.end(), id) != own_ids.end()) EXPECT_TRUE(kept.count(id));
+        if (std::find(own_ids.begin(), own_ids.end(), id) != own_ids.end()) {
+          EXPECT_TRUE(kept.count(id));
+        }
       }
     }
     const Snapshot* latest = LatestSnapshot(snaps_, now);
-    bool any_plausible = std::any_of(snaps_.begin(), snaps_.end(),
-                                     [&](const Snapshot& s) { return s.plain.time <= now + kFutureToleranceSeconds; });
+    bool any_plausible = std::any_of(snaps_.begin(), snaps_.end(), [&](const Snapshot& s) {
+      return s.plain.time <= now + kFutureToleranceSeconds;
+    });
     if (any_plausible) {
       ASSERT_NE(latest, nullptr);
       EXPECT_LE(latest->plain.time, now + kFutureToleranceSeconds) << "latest is a future snapshot";
@@ -402,12 +418,15 @@ TEST_F(IntegrityRecordTest, MarksRoundTripAndANewerMarkReplacesAnOlderOne) {
   auto empty = LoadIntegrityRecord(Path());
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
-  ASSERT_TRUE(RecordIntegrity(Path(), "repo-id",
-                              {{"a", IntegrityState::kIntact, ""}, {"b", IntegrityState::kDamaged, "3 blobs missing"}},
-                              "verify --read-data", clock_)
+  ASSERT_TRUE(RecordIntegrity(
+                  Path(), "repo-id",
+                  {{"a", IntegrityState::kIntact, ""}, {"b", IntegrityState::kDamaged, "3 blobs missing"}},
+                  "verify --read-data", clock_)
                   .ok());
   clock_.Advance(kDay);
-  ASSERT_TRUE(RecordIntegrity(Path(), "repo-id", {{"a", IntegrityState::kDamaged, "pack flipped"}}, "drill", clock_).ok());
+  ASSERT_TRUE(
+      RecordIntegrity(Path(), "repo-id", {{"a", IntegrityState::kDamaged, "pack flipped"}}, "drill", clock_)
+          .ok());
   auto marks = LoadIntegrityRecord(Path());
   ASSERT_TRUE(marks.ok()) << marks.status().ToString();
   ASSERT_EQ(marks->size(), 2u);
@@ -424,12 +443,13 @@ TEST_F(IntegrityRecordTest, ADamagedRecordIsReportedAndReplacedByTheNextCheck) {
   ASSERT_TRUE(MakeDirs(dir_.Sub("repo-id")).ok());
   for (const char* bad : {"{", "[]", "{\"version\": 1}", "{\"version\": 1, \"snapshots\": {\"a\": 3}}",
                           "{\"version\": \"1\", \"snapshots\": {}}"}) {
-    ASSERT_TRUE(WriteFileAtomic(Path(), ByteView(reinterpret_cast<const uint8_t*>(bad), std::strlen(bad))).ok());
+    ASSERT_TRUE(WriteFileAtomic(Path(), AsBytes(bad)).ok());
     auto marks = LoadIntegrityRecord(Path());
     EXPECT_EQ(marks.status().code(), Code::kCorruption) << bad;
     EXPECT_NE(marks.status().message().find(Path()), std::string::npos) << marks.status().message();
   }
-  ASSERT_TRUE(RecordIntegrity(Path(), "repo-id", {{"a", IntegrityState::kIntact, ""}}, "verify", clock_).ok());
+  ASSERT_TRUE(
+      RecordIntegrity(Path(), "repo-id", {{"a", IntegrityState::kIntact, ""}}, "verify", clock_).ok());
   auto marks = LoadIntegrityRecord(Path());
   ASSERT_TRUE(marks.ok());
   EXPECT_EQ(marks->size(), 1u);
@@ -438,7 +458,7 @@ TEST_F(IntegrityRecordTest, ADamagedRecordIsReportedAndReplacedByTheNextCheck) {
 TEST_F(IntegrityRecordTest, ARecordOfANewerVersionIsNeitherReadNorOverwritten) {
   ASSERT_TRUE(MakeDirs(dir_.Sub("repo-id")).ok());
   std::string newer = "{\"version\": 2, \"snapshots\": {}}";
-  ASSERT_TRUE(WriteFileAtomic(Path(), ByteView(reinterpret_cast<const uint8_t*>(newer.data()), newer.size())).ok());
+  ASSERT_TRUE(WriteFileAtomic(Path(), AsBytes(newer)).ok());
   EXPECT_EQ(LoadIntegrityRecord(Path()).status().code(), Code::kUnsupported);
   EXPECT_EQ(RecordIntegrity(Path(), "repo-id", {{"a", IntegrityState::kIntact, ""}}, "verify", clock_).code(),
             Code::kUnsupported);
