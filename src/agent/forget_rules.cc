@@ -34,22 +34,25 @@ bool MatchesSource(const RetentionCandidate& c, const std::string& want) {
 
 bool Matches(const RetentionCandidate& c, const SnapshotFilter& f) {
   if (!f.hosts.empty() && !HasTag(f.hosts, c.host)) return false;
-  if (!f.sources.empty() &&
-      std::none_of(f.sources.begin(), f.sources.end(), [&](const std::string& s) { return MatchesSource(c, s); })) {
+  if (!f.sources.empty() && std::none_of(f.sources.begin(), f.sources.end(),
+                                         [&](const std::string& s) { return MatchesSource(c, s); })) {
     return false;
   }
-  if (!f.tags.empty() &&
-      std::none_of(f.tags.begin(), f.tags.end(), [&](const std::string& t) { return MatchesTagEntry(c.tags, t); })) {
+  if (!f.tags.empty() && std::none_of(f.tags.begin(), f.tags.end(),
+                                      [&](const std::string& t) { return MatchesTagEntry(c.tags, t); })) {
     return false;
   }
   return true;
 }
 
-bool Filtering(const SnapshotFilter& f) { return !f.hosts.empty() || !f.sources.empty() || !f.tags.empty(); }
+bool Filtering(const SnapshotFilter& f) {
+  return !f.hosts.empty() || !f.sources.empty() || !f.tags.empty();
+}
 
 }  // namespace
 
-Result<std::unique_ptr<ForgetRulesReport>> ForgetByRules(Repository& repo, const ForgetRulesOptions& options) {
+Result<std::unique_ptr<ForgetRulesReport>> ForgetByRules(Repository& repo,
+                                                         const ForgetRulesOptions& options) {
   const Clock& clock = options.clock ? *options.clock : SystemClock();
   KURA_ASSIGN_OR_RETURN(auto lock, repo.store().Lock(LockMode::kExclusive, options.lock_timeout_ms));
   auto report = std::make_unique<ForgetRulesReport>();

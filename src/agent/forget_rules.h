@@ -20,8 +20,9 @@ namespace kura {
 
 // Which snapshots are considered at all. An empty list matches everything.
 struct SnapshotFilter {
-  std::vector<std::string> hosts;    // any of these hosts
-  std::vector<std::string> sources;  // any of: the source name, "KIND:NAME", or "KIND:" (every source of a kind)
+  std::vector<std::string> hosts;  // any of these hosts
+  std::vector<std::string>
+      sources;  // any of: the source name, "KIND:NAME", or "KIND:" (every source of a kind)
   // Any of these entries; an entry "a,b" needs all of its tags (as restic's --tag).
   std::vector<std::string> tags;
 };
@@ -37,13 +38,13 @@ struct ForgetRulesOptions {
 };
 
 struct ForgetRulesReport {
-  std::vector<Snapshot> snapshots;           // every snapshot considered (the plan points into candidates)
+  std::vector<Snapshot> snapshots;             // every snapshot considered (the plan points into candidates)
   std::vector<RetentionCandidate> candidates;  // one per considered snapshot; points into `snapshots`
   RetentionPlan plan;
-  std::vector<std::string> damaged_objects;  // snapshot objects that could not be read at all
+  std::vector<std::string> damaged_objects;      // snapshot objects that could not be read at all
   std::vector<std::string> unreadable_problems;  // parallel to plan.unreadable: why the metadata did not open
-  size_t forgotten = 0;                      // snapshot objects deleted (0 on a dry run)
-  const Snapshot* newest_future = nullptr;   // the clock is behind this snapshot (into `snapshots`)
+  size_t forgotten = 0;                          // snapshot objects deleted (0 on a dry run)
+  const Snapshot* newest_future = nullptr;       // the clock is behind this snapshot (into `snapshots`)
 
   ForgetRulesReport() = default;
   ForgetRulesReport(const ForgetRulesReport&) = delete;  // holds pointers into itself

@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "repo/index_cache.h"
@@ -35,9 +35,11 @@ std::string DirOf(const std::string& path) {
 }
 
 Status Damaged(const std::string& path, std::string_view what) {
-  return Status::Corruption(Tr("検査記録 {} が壊れています ({})。このファイルを削除してから kura verify --read-data を実行し直してください",
-                               "the integrity record {} is damaged ({}); delete the file, then run kura verify --read-data again",
-                               path, what));
+  return Status::Corruption(
+      Tr("検査記録 {} が壊れています ({})。このファイルを削除してから kura verify --read-data "
+         "を実行し直してください",
+         "the integrity record {} is damaged ({}); delete the file, then run kura verify --read-data again",
+         path, what));
 }
 
 // Never throws: every field is type-checked before it is read.
@@ -47,9 +49,10 @@ Result<IntegrityMarks> Parse(const std::string& path, const std::string& text) {
   auto version = doc.find("version");
   if (version == doc.end() || !version->is_number_integer()) return Damaged(path, "no version");
   if (version->get<int64_t>() > kIntegrityRecordVersion) {
-    return Status::Unsupported(Tr("検査記録 {} は新しい kura (形式 {}) が書いたものです。kura を更新してください",
-                                  "the integrity record {} was written by a newer kura (format {}); update kura", path,
-                                  version->get<int64_t>()));
+    return Status::Unsupported(
+        Tr("検査記録 {} は新しい kura (形式 {}) が書いたものです。kura を更新してください",
+           "the integrity record {} was written by a newer kura (format {}); update kura", path,
+           version->get<int64_t>()));
   }
   if (version->get<int64_t>() < 1) return Damaged(path, "bad version");
   auto snaps = doc.find("snapshots");
@@ -64,7 +67,8 @@ Result<IntegrityMarks> Parse(const std::string& path, const std::string& text) {
     if (!parsed) continue;  // a state a later version 1 writer may add: not ours to judge
     IntegrityMark mark;
     mark.state = *parsed;
-    if (auto c = m.find("checked"); c != m.end() && c->is_string()) ParseUtc(c->get<std::string>(), &mark.checked);
+    if (auto c = m.find("checked"); c != m.end() && c->is_string())
+      ParseUtc(c->get<std::string>(), &mark.checked);
     if (auto b = m.find("by"); b != m.end() && b->is_string()) mark.by = b->get<std::string>();
     if (auto p = m.find("problem"); p != m.end() && p->is_string()) mark.problem = p->get<std::string>();
     marks[it.key()] = std::move(mark);
@@ -79,14 +83,17 @@ std::string Serialize(const std::string& repo_id, const IntegrityMarks& marks) {
     if (!m.problem.empty()) j["problem"] = m.problem;
     snaps[id] = std::move(j);
   }
-  json doc = {{"format", kFormatName}, {"version", kIntegrityRecordVersion}, {"repository", repo_id},
+  json doc = {{"format", kFormatName},
+              {"version", kIntegrityRecordVersion},
+              {"repository", repo_id},
               {"snapshots", std::move(snaps)}};
   // Messages may quote names in any encoding: replace, never throw (type_error 316).
   return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 // Read-modify-write of the record under an exclusive flock.
-Status Update(const std::string& path, const std::string& repo_id, const std::function<void(IntegrityMarks&)>& change) {
+Status Update(const std::string& path, const std::string& repo_id,
+              const std::function<void(IntegrityMarks&)>& change) {
   KURA_RETURN_IF_ERROR(MakeDirs(DirOf(path), 0700));
   std::string lock_path = DirOf(path) + "/integrity.lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -117,9 +124,12 @@ Status Update(const std::string& path, const std::string& repo_id, const std::fu
 
 std::string_view IntegrityStateName(IntegrityState state) {
   switch (state) {
-    case IntegrityState::kIntact: return "intact";
-    case IntegrityState::kDamaged: return "damaged";
-    case IntegrityState::kUnknown: break;
+    case IntegrityState::kIntact:
+      return "intact";
+    case IntegrityState::kDamaged:
+      return "damaged";
+    case IntegrityState::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -142,8 +152,8 @@ Result<IntegrityMarks> LoadIntegrityRecord(const Repository& repo) {
   return LoadIntegrityRecord(IntegrityRecordPath(repo.config().id));
 }
 
-Status RecordIntegrity(const std::string& path, const std::string& repo_id, const std::vector<IntegrityResult>& results,
-                       std::string_view by, const Clock& clock) {
+Status RecordIntegrity(const std::string& path, const std::string& repo_id,
+                       const std::vector<IntegrityResult>& results, std::string_view by, const Clock& clock) {
   if (results.empty()) return Status::Ok();
   int64_t now = clock.NowUnix();
   return Update(path, repo_id, [&](IntegrityMarks& marks) {
@@ -154,22 +164,23 @@ Status RecordIntegrity(const std::string& path, const std::string& repo_id, cons
   });
 }
 
-Status RecordIntegrity(const Repository& repo, const std::vector<IntegrityResult>& results, std::string_view by,
-                       const Clock& clock) {
+Status RecordIntegrity(const Repository& repo, const std::vector<IntegrityResult>& results,
+                       std::string_view by, const Clock& clock) {
   return RecordIntegrity(IntegrityRecordPath(repo.config().id), repo.config().id, results, by, clock);
 }
 
-Status RecordVerifiedIntact(const Repository& repo, const std::vector<std::string>& snapshot_ids, std::string_view by,
-                            const Clock& clock) {
+Status RecordVerifiedIntact(const Repository& repo, const std::vector<std::string>& snapshot_ids,
+                            std::string_view by, const Clock& clock) {
   std::vector<IntegrityResult> results;
   for (const std::string& id : snapshot_ids) results.push_back({id, IntegrityState::kIntact, ""});
   return RecordIntegrity(repo, results, by, clock);
 }
 
-Status RecordDamaged(const Repository& repo, const std::vector<std::string>& snapshot_ids, std::string_view by,
-                     std::string_view problem, const Clock& clock) {
+Status RecordDamaged(const Repository& repo, const std::vector<std::string>& snapshot_ids,
+                     std::string_view by, std::string_view problem, const Clock& clock) {
   std::vector<IntegrityResult> results;
-  for (const std::string& id : snapshot_ids) results.push_back({id, IntegrityState::kDamaged, std::string(problem)});
+  for (const std::string& id : snapshot_ids)
+    results.push_back({id, IntegrityState::kDamaged, std::string(problem)});
   return RecordIntegrity(repo, results, by, clock);
 }
 

@@ -59,17 +59,17 @@ Result<IntegrityMarks> LoadIntegrityRecord(const Repository& repo);
 // Adds the results to the record at `path` (creating it). `by` says which check found them.
 // A damaged or unreadable-JSON record is replaced by one holding only the new results;
 // a record of a newer version is left alone (kUnsupported).
-Status RecordIntegrity(const std::string& path, const std::string& repo_id, const std::vector<IntegrityResult>& results,
+Status RecordIntegrity(const std::string& path, const std::string& repo_id,
+                       const std::vector<IntegrityResult>& results, std::string_view by, const Clock& clock);
+Status RecordIntegrity(const Repository& repo, const std::vector<IntegrityResult>& results,
                        std::string_view by, const Clock& clock);
-Status RecordIntegrity(const Repository& repo, const std::vector<IntegrityResult>& results, std::string_view by,
-                       const Clock& clock);
 
 // The two calls drill and verify make: every byte of these snapshots was read back and
 // proved (intact), or was found missing or corrupt (damaged).
 Status RecordVerifiedIntact(const Repository& repo, const std::vector<std::string>& snapshot_ids,
                             std::string_view by, const Clock& clock);
-Status RecordDamaged(const Repository& repo, const std::vector<std::string>& snapshot_ids, std::string_view by,
-                     std::string_view problem, const Clock& clock);
+Status RecordDamaged(const Repository& repo, const std::vector<std::string>& snapshot_ids,
+                     std::string_view by, std::string_view problem, const Clock& clock);
 
 // Drops marks of snapshots not in `existing` (called after forget, so the record stays small).
 Status ForgetIntegrityMarks(const Repository& repo, const std::vector<std::string>& existing);

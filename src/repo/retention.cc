@@ -12,9 +12,12 @@ namespace kura {
 
 const KindRule& RetentionPolicy::For(SnapshotKind kind) const {
   switch (kind) {
-    case SnapshotKind::kDaily: return daily;
-    case SnapshotKind::kMonthly: return monthly;
-    case SnapshotKind::kManual: return manual;
+    case SnapshotKind::kDaily:
+      return daily;
+    case SnapshotKind::kMonthly:
+      return monthly;
+    case SnapshotKind::kManual:
+      return manual;
   }
   return daily;
 }
@@ -41,29 +44,33 @@ Status ParseRuleValue(std::string_view flag, std::string_view text, SnapshotKind
   auto eq = text.find('=');
   if (eq == std::string_view::npos) {
     return Status::InvalidArgument(Tr("{} {}: 「種類=数」の形で指定してください (例: {} {})",
-                                      "{} {}: give KIND=N (for example {} {})", flag, text, flag, ExampleFor(flag)));
+                                      "{} {}: give KIND=N (for example {} {})", flag, text, flag,
+                                      ExampleFor(flag)));
   }
   std::string_view kind_text = text.substr(0, eq), number = text.substr(eq + 1);
   auto k = ParseKind(kind_text);
   if (!k) {
-    return Status::InvalidArgument(Tr("{} {}: 種類「{}」は daily、monthly、manual のいずれかです (例: {} {})",
-                                      "{} {}: kind \"{}\" must be daily, monthly or manual (for example {} {})", flag,
-                                      text, kind_text, flag, ExampleFor(flag)));
+    return Status::InvalidArgument(
+        Tr("{} {}: 種類「{}」は daily、monthly、manual のいずれかです (例: {} {})",
+           "{} {}: kind \"{}\" must be daily, monthly or manual (for example {} {})", flag, text, kind_text,
+           flag, ExampleFor(flag)));
   }
-  bool digits = !number.empty() && std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+  bool digits = !number.empty() &&
+                std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
   int n = 0;
   if (digits) {
     auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > kMaxRuleValue)) {
-      return Status::InvalidArgument(Tr("{} {}: {} は大きすぎます (最大 {})", "{} {}: {} is too large (at most {})", flag,
-                                        text, number, kMaxRuleValue));
+      return Status::InvalidArgument(Tr("{} {}: {} は大きすぎます (最大 {})",
+                                        "{} {}: {} is too large (at most {})", flag, text, number,
+                                        kMaxRuleValue));
     }
     digits = ec == std::errc() && ptr == number.data() + number.size();
   }
   if (!digits) {
     return Status::InvalidArgument(Tr("{} {}: 「{}」は 0 以上の整数ではありません (例: {} {})",
-                                      "{} {}: \"{}\" is not a whole number of 0 or more (for example {} {})", flag,
-                                      text, number, flag, ExampleFor(flag)));
+                                      "{} {}: \"{}\" is not a whole number of 0 or more (for example {} {})",
+                                      flag, text, number, flag, ExampleFor(flag)));
   }
   *kind = *k;
   *value = n;
@@ -109,9 +116,12 @@ Result<GroupBy> ParseGroupBy(std::string_view text) {
     } else if (word == "tags" || word == "tag") {
       g.tags = true;
     } else {
-      return Status::InvalidArgument(Tr("--group-by の「{}」は使えません。host、source、tags をカンマで区切って指定してください (例: --group-by host,source、グループ分けしないときは --group-by '')",
-                                        "--group-by: \"{}\" is not host, source or tags; give a comma-separated list (for example --group-by host,source, or --group-by '' for no grouping)",
-                                        word));
+      return Status::InvalidArgument(
+          Tr("--group-by の「{}」は使えません。host、source、tags をカンマで区切って指定してください (例: "
+             "--group-by host,source、グループ分けしないときは --group-by '')",
+             "--group-by: \"{}\" is not host, source or tags; give a comma-separated list (for example "
+             "--group-by host,source, or --group-by '' for no grouping)",
+             word));
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -119,7 +129,9 @@ Result<GroupBy> ParseGroupBy(std::string_view text) {
   return g;
 }
 
-bool IsGroupingTag(std::string_view tag) { return tag.rfind("kura-copy-of:", 0) != 0; }
+bool IsGroupingTag(std::string_view tag) {
+  return tag.rfind("kura-copy-of:", 0) != 0;
+}
 
 static std::string Bucket(int64_t t, const char* fmt) {
   std::time_t tt = static_cast<std::time_t>(t);
@@ -165,8 +177,10 @@ RetentionDecision ApplyRetention(const std::vector<Snapshot>& snapshots, const R
     for (const Snapshot& s : snapshots) {
       if (s.plain.kind == kind) of_kind.push_back(&s);
     }
-    std::sort(of_kind.begin(), of_kind.end(), [](const Snapshot* a, const Snapshot* b) { return Newer(*a, *b); });
-    ApplyKindRule(of_kind, policy.For(kind), [](const Snapshot* s) -> const Snapshot& { return *s; }, d.reason);
+    std::sort(of_kind.begin(), of_kind.end(),
+              [](const Snapshot* a, const Snapshot* b) { return Newer(*a, *b); });
+    ApplyKindRule(
+        of_kind, policy.For(kind), [](const Snapshot* s) -> const Snapshot& { return *s; }, d.reason);
     for (const Snapshot* s : of_kind) (d.reason.count(s->id) ? d.keep : d.forget).push_back(s);
   }
   return d;
@@ -196,10 +210,12 @@ GroupKey KeyOf(const RetentionCandidate& c, const GroupBy& g) {
 }
 
 // One group's decision, from its members alone.
-void DecideGroup(RetentionGroup& group, std::vector<const RetentionCandidate*> members, const RetentionPolicy& policy,
-                 int64_t now_unix, const std::set<std::string>& protect, RetentionPlan& plan) {
-  std::sort(members.begin(), members.end(),
-            [](const RetentionCandidate* a, const RetentionCandidate* b) { return Newer(*a->snapshot, *b->snapshot); });
+void DecideGroup(RetentionGroup& group, std::vector<const RetentionCandidate*> members,
+                 const RetentionPolicy& policy, int64_t now_unix, const std::set<std::string>& protect,
+                 RetentionPlan& plan) {
+  std::sort(members.begin(), members.end(), [](const RetentionCandidate* a, const RetentionCandidate* b) {
+    return Newer(*a->snapshot, *b->snapshot);
+  });
   std::map<std::string, std::string> reason;
   // Snapshots with a believable time, newest first: only these take rule places.
   std::vector<const RetentionCandidate*> plausible;
@@ -216,8 +232,9 @@ void DecideGroup(RetentionGroup& group, std::vector<const RetentionCandidate*> m
     for (const RetentionCandidate* c : plausible) {
       if (c->snapshot->plain.kind == kind) of_kind.push_back(c);
     }
-    ApplyKindRule(of_kind, policy.For(kind), [](const RetentionCandidate* c) -> const Snapshot& { return *c->snapshot; },
-                  reason);
+    ApplyKindRule(
+        of_kind, policy.For(kind),
+        [](const RetentionCandidate* c) -> const Snapshot& { return *c->snapshot; }, reason);
   }
   auto keep_as = [&](const RetentionCandidate* c, const char* why) { reason.emplace(c->snapshot->id, why); };
   // An empty stream (a dump that failed inside a pipe) never costs the last real one: the
@@ -267,7 +284,8 @@ void DecideGroup(RetentionGroup& group, std::vector<const RetentionCandidate*> m
 }  // namespace
 
 RetentionPlan PlanRetention(const std::vector<RetentionCandidate>& candidates, const RetentionPolicy& policy,
-                            const GroupBy& group_by, int64_t now_unix, const std::vector<std::string>& protect) {
+                            const GroupBy& group_by, int64_t now_unix,
+                            const std::vector<std::string>& protect) {
   RetentionPlan plan;
   std::map<GroupKey, std::vector<const RetentionCandidate*>> groups;
   for (const RetentionCandidate& c : candidates) {

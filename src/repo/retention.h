@@ -116,7 +116,7 @@ struct RetentionGroup {
 };
 
 struct RetentionPlan {
-  std::vector<RetentionGroup> groups;  // ordered by their shared fields
+  std::vector<RetentionGroup> groups;                 // ordered by their shared fields
   std::vector<const RetentionCandidate*> unreadable;  // kept, in no group
   std::vector<const RetentionCandidate*> future;      // kept (also listed in their group)
   // Snapshot id -> why it is kept: "last 2", "day 2026-11-20", "month 2026-11", "no rule",
@@ -127,7 +127,8 @@ struct RetentionPlan {
 // Applies `policy` within each group. `protect` lists snapshot IDs kept whatever the rules
 // (for example still queued for sending). Pointers in the plan point into `candidates`.
 RetentionPlan PlanRetention(const std::vector<RetentionCandidate>& candidates, const RetentionPolicy& policy,
-                            const GroupBy& group_by, int64_t now_unix, const std::vector<std::string>& protect = {});
+                            const GroupBy& group_by, int64_t now_unix,
+                            const std::vector<std::string>& protect = {});
 
 struct RetentionDecision {
   std::vector<const Snapshot*> keep;

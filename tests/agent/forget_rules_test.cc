@@ -12,6 +12,7 @@
 #include "objstore/memory_store.h"
 #include "repo/integrity_record.h"
 #include "support/repo_engine.h"
+#include "util/fs.h"
 
 namespace kura {
 namespace {
