@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/backup.h"
+#include "agent/forget_rules.h"
 #include "agent/hooks.h"
 #include "agent/job_lock.h"
 #include "agent/post_queue.h"
@@ -180,7 +181,7 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
       if (r.ok()) {
         copy = *r;
         if (target.apply_retention) {
-          auto kept = ApplyJobRetention(**to, job.name, target.retention, {copy.snapshot_id});
+          auto kept = RetainJobGenerations(**to, job.name, target.retention, {copy.snapshot_id}, ctx.clk());
           if (!kept.ok() && ctx.log) {
             ctx.log->Write(ctx.clk(), "retention", {{"job", job.name}, {"target", target.name}, {"result", "failed"},
                                                     {"error", kept.status().message()}});
@@ -309,7 +310,7 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
       else report.targets.push_back({t.name, "queued", "", Status::Ok()});
     }
     if (job.targets.front().apply_retention) {
-      auto forgotten = ApplyJobRetention(*first, job.name, job.targets.front().retention, QueuedSnapshots(c, job.name));
+      auto forgotten = RetainJobGenerations(*first, job.name, job.targets.front().retention, QueuedSnapshots(c, job.name), ctx.clk());
       if (!forgotten.ok()) {
         report.notes.push_back(Tr("世代の整理に失敗しました: {}", "applying retention failed: {}", forgotten.status().message()));
       } else if (*forgotten > 0) {

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "repo/blob.h"
+#include "repo/integrity_record.h"
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/thread_pool.h"
@@ -180,6 +181,15 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     bool used = std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
     if (!used && !ids.empty()) ++report.unreferenced_packs;
   }
+  // What was proved, for retention's last-intact rule (docs/integrity-record.md). Best
+  // effort: the check's findings stand whether or not the local record can be written.
+  std::vector<IntegrityResult> marks;
+  for (const SnapshotCheck& c : report.snapshots) {
+    if (!c.ok || options.read_data) {
+      marks.push_back({c.id, c.ok ? IntegrityState::kIntact : IntegrityState::kDamaged, c.problem});
+    }
+  }
+  (void)RecordIntegrity(repo, marks, options.read_data ? "verify --read-data" : "verify", SystemClock());
   if (options.progress) options.progress->Done();
   return report;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "agent/backup.h"
+#include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -137,6 +138,7 @@ int Run(Context& ctx, const BackupFlags& f) {
         ctx, result.status().WithContext(L("バックアップに失敗しました (スナップショットは作成していません)",
                                            "backup failed (no snapshot was made)")));
   }
+  if (auto all = (*repo)->ListSnapshots(); all.ok()) WarnIfClockBehind(*all, SystemClock());
   if (ctx.opts.json) PrintJson(ResultJson(*result));
   const BackupStats& s = result->stats;
   ctx.Say(Tr("スナップショット {} を作成しました ({}): {} 件、読込 {}、新規データ {} (保存 {})、{:.1f} 秒",

@@ -1,7 +1,9 @@
 #include <set>
 
+#include "agent/forget_rules.h"
 #include "agent/prune.h"
 #include "agent/verify.h"
+#include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -79,26 +81,31 @@ int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs
 
 struct ForgetFlags {
   std::vector<std::string> keep_last, keep_days, keep_months, snapshots;
+  std::vector<std::string> hosts, sources, tags;
+  std::string group_by = "host,source";
   bool prune = false;
   bool dry_run = false;
 };
 
-Status ApplyRuleFlags(const std::vector<std::string>& flags, int KindRule::*field, RetentionPolicy& policy,
-                      std::set<SnapshotKind>& touched) {
-  for (const std::string& f : flags) {
-    auto eq = f.find('=');
-    auto kind = ParseKind(f.substr(0, eq));
-    int n = -1;
-    if (eq != std::string::npos) n = std::atoi(f.c_str() + eq + 1);
-    if (!kind || eq == std::string::npos || n < 0 || f.size() == eq + 1) {
-      return Status::InvalidArgument(Tr("世代の指定 {} が正しくありません (例: daily=30)",
-                                        "bad rule {} (example: daily=30)", f));
+// Every value is checked before anything is read or deleted: `--keep-last manual=l` once
+// meant 0 and forgot every manual generation.
+Status ApplyRuleFlags(std::string_view flag, const std::vector<std::string>& values, int KindRule::*field,
+                      RetentionPolicy& policy, std::set<SnapshotKind>& touched) {
+  std::set<SnapshotKind> seen;
+  for (const std::string& v : values) {
+    SnapshotKind kind = SnapshotKind::kDaily;
+    int n = 0;
+    KURA_RETURN_IF_ERROR(ParseRuleValue(flag, v, &kind, &n));
+    if (!seen.insert(kind).second) {
+      return Status::InvalidArgument(Tr("{} {}: 種類 {} が 2 回指定されています。1 回だけ指定してください",
+                                        "{} {}: kind {} is given twice; give it once", flag, v,
+                                        KindName(kind)));
     }
-    if (!touched.count(*kind)) {
-      policy.For(*kind) = KindRule{};
-      touched.insert(*kind);
+    if (!touched.count(kind)) {
+      policy.For(kind) = KindRule{};
+      touched.insert(kind);
     }
-    policy.For(*kind).*field = n;
+    policy.For(kind).*field = n;
   }
   return Status::Ok();
 }
@@ -117,21 +124,163 @@ int RunPrune(Context& ctx, Repository& repo, bool dry_run) {
   return kExitOk;
 }
 
-int RunForget(Context& ctx, const ForgetFlags& f) {
+std::string GroupLabel(const RetentionGroup& g) {
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : "  ") + part; };
+  if (!g.host.empty()) add(Tr("ホスト {}", "host {}", g.host));
+  if (!g.source_kind.empty() || !g.source_name.empty()) {
+    add(Tr("対象 {}:{}", "source {}:{}", g.source_kind, g.source_name));
+  }
+  if (!g.tags.empty()) {
+    std::string t;
+    for (const std::string& tag : g.tags) t += (t.empty() ? "" : ",") + tag;
+    add(Tr("タグ {}", "tags {}", t));
+  }
+  return out.empty() ? L("(すべてのスナップショット)", "(all snapshots)") : out;
+}
+
+// The plan's reason for people; JSON keeps the stable English token.
+std::string ReasonLabel(const std::string& reason) {
+  if (reason.rfind("last ", 0) == 0) return Tr("最新 {} 件", "last {}", reason.substr(5));
+  if (reason.rfind("day ", 0) == 0) return Tr("日 {}", "day {}", reason.substr(4));
+  if (reason.rfind("month ", 0) == 0) return Tr("月 {}", "month {}", reason.substr(6));
+  if (reason == "no rule") return L("規則なし", "no rule");
+  if (reason == "newest non-empty") return L("空でない最新の世代", "newest non-empty");
+  if (reason == "newest intact")
+    return L("新しい世代が損傷しているため、検査で正常だった最後の世代",
+             "last found intact; newer ones are damaged");
+  if (reason == "future time") return L("時刻が未来", "time in the future");
+  if (reason == "protected") return L("送信待ち", "still to be sent");
+  return reason;
+}
+
+json SnapshotLine(const RetentionCandidate& c, const RetentionPlan& plan) {
+  const Snapshot& s = *c.snapshot;
+  json j = {{"id", s.id},
+            {"kind", KindName(s.plain.kind)},
+            {"time", FormatUtc(s.plain.time)},
+            {"bytes", s.plain.bytes}};
+  if (auto it = plan.reason.find(s.id); it != plan.reason.end()) j["reason"] = it->second;
+  if (c.integrity != IntegrityState::kUnknown) j["integrity"] = IntegrityStateName(c.integrity);
+  return j;
+}
+
+void WarnFuture(const std::vector<Snapshot>& considered,
+                const std::vector<const RetentionCandidate*>& future) {
+  WarnIfClockBehind(considered, SystemClock());
+  for (const RetentionCandidate* c : future) {
+    std::fputs(Tr("kura: 警告: スナップショット {} の時刻 {} "
+                  "は未来です。最新の世代として扱わず、規則では削除しません (不要なら kura forget {} "
+                  "で削除できます)\n",
+                  "kura: warning: snapshot {} has a time in the future ({}); it does not count as the newest "
+                  "generation and rules never remove it (kura forget {} removes it if unwanted)\n",
+                  ShortId(c->snapshot->id), FormatLocal(c->snapshot->plain.time), ShortId(c->snapshot->id))
+                   .c_str(),
+               stderr);
+  }
+}
+
+int RunForgetByRules(Context& ctx, const ForgetFlags& f) {
+  ForgetRulesOptions options;
+  std::set<SnapshotKind> touched;
+  Status st = ApplyRuleFlags("--keep-last", f.keep_last, &KindRule::keep_last, options.policy, touched);
+  if (st.ok()) st = ApplyRuleFlags("--keep-days", f.keep_days, &KindRule::keep_days, options.policy, touched);
+  if (st.ok())
+    st = ApplyRuleFlags("--keep-months", f.keep_months, &KindRule::keep_months, options.policy, touched);
+  if (!st.ok()) return Fail(ctx, st);
+  auto group_by = ParseGroupBy(f.group_by);
+  if (!group_by.ok()) return Fail(ctx, group_by.status());
+  options.group_by = *group_by;
+  options.filter = {f.hosts, f.sources, f.tags};
+  options.dry_run = f.dry_run;
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
-  Result<ForgetResult> result = Status::Internal("");
-  if (!f.snapshots.empty()) {
-    result = ForgetSnapshots(**repo, f.snapshots, f.dry_run);
-  } else {
-    RetentionPolicy policy = RetentionPolicy::LocalDefaults();
-    std::set<SnapshotKind> touched;
-    Status st = ApplyRuleFlags(f.keep_last, &KindRule::keep_last, policy, touched);
-    if (st.ok()) st = ApplyRuleFlags(f.keep_days, &KindRule::keep_days, policy, touched);
-    if (st.ok()) st = ApplyRuleFlags(f.keep_months, &KindRule::keep_months, policy, touched);
-    if (!st.ok()) return Fail(ctx, st);
-    result = Forget(**repo, policy, f.dry_run);
+  auto result = ForgetByRules(**repo, options);
+  if (!result.ok()) return Fail(ctx, result.status());
+  const ForgetRulesReport& r = **result;
+  const RetentionPlan& plan = r.plan;
+  size_t kept = plan.unreadable.size(), forgotten = 0;
+  for (const RetentionGroup& g : plan.groups) {
+    kept += g.keep.size();
+    forgotten += g.forget.size();
   }
+  if (ctx.opts.json && !f.prune) {
+    json groups = json::array(), all_kept = json::array(), all_forgotten = json::array();
+    for (const RetentionGroup& g : plan.groups) {
+      json gk = json::array(), gf = json::array();
+      for (const RetentionCandidate* c : g.keep) gk.push_back(SnapshotLine(*c, plan));
+      for (const RetentionCandidate* c : g.forget) gf.push_back(SnapshotLine(*c, plan));
+      all_kept.insert(all_kept.end(), gk.begin(), gk.end());
+      all_forgotten.insert(all_forgotten.end(), gf.begin(), gf.end());
+      groups.push_back({{"host", g.host},
+                        {"source", {{"kind", g.source_kind}, {"name", g.source_name}}},
+                        {"tags", g.tags},
+                        {"kept", gk},
+                        {"forgotten", gf}});
+    }
+    json unreadable = json::array(), future = json::array();
+    for (size_t i = 0; i < plan.unreadable.size(); ++i) {
+      unreadable.push_back({{"id", plan.unreadable[i]->snapshot->id}, {"problem", r.unreadable_problems[i]}});
+    }
+    for (const RetentionCandidate* c : plan.future) future.push_back(c->snapshot->id);
+    PrintJson({{"ok", true},
+               {"dry_run", f.dry_run},
+               {"groups", groups},
+               {"kept", all_kept},
+               {"forgotten", all_forgotten},
+               {"unreadable", unreadable},
+               {"future", future},
+               {"clock_behind", r.newest_future != nullptr}});
+  }
+  std::string prefix = f.dry_run ? L("[試行] ", "[dry run] ") : "";
+  for (const RetentionGroup& g : plan.groups) {
+    ctx.Say(Tr("{}グループ {}: 保持 {} 件、削除 {} 件", "{}group {}: keep {}, remove {}", prefix,
+               GroupLabel(g), g.keep.size(), g.forget.size()));
+    for (const RetentionCandidate* c : g.keep) {
+      const Snapshot& s = *c->snapshot;
+      ctx.Say(Tr("  保持  {} {} {} ({})", "  keep    {} {} {} ({})", ShortId(s.id), FormatLocal(s.plain.time),
+                 KindLabel(s.plain.kind), ReasonLabel(plan.reason.at(s.id))));
+    }
+    for (const RetentionCandidate* c : g.forget) {
+      const Snapshot& s = *c->snapshot;
+      ctx.Say(Tr("  削除  {} {} {}", "  remove  {} {} {}", ShortId(s.id), FormatLocal(s.plain.time),
+                 KindLabel(s.plain.kind)));
+    }
+  }
+  for (size_t i = 0; i < plan.unreadable.size(); ++i) {
+    std::fputs(Tr("kura: 警告: スナップショット {} の内容情報を開けないため、規則では削除しません ({})。kura "
+                  "verify で確認してください\n",
+                  "kura: warning: snapshot {}: its metadata cannot be opened, so rules never remove it ({}); "
+                  "run kura verify\n",
+                  ShortId(plan.unreadable[i]->snapshot->id), r.unreadable_problems[i])
+                   .c_str(),
+               stderr);
+  }
+  for (const std::string& id : r.damaged_objects) {
+    std::fputs(
+        Tr("kura: 警告: スナップショット {} は壊れているため対象外です (kura verify で確認してください)\n",
+           "kura: warning: snapshot {} is damaged and was not considered (run kura verify)\n", ShortId(id))
+            .c_str(),
+        stderr);
+  }
+  if (r.newest_future) WarnFuture(r.snapshots, plan.future);
+  ctx.Say(Tr("{}保持 {} 件、削除 {} 件", "{}kept {}, forgot {}", prefix, kept, forgotten));
+  if (f.prune) return RunPrune(ctx, **repo, f.dry_run);
+  return kExitOk;
+}
+
+int RunForget(Context& ctx, const ForgetFlags& f) {
+  if (f.snapshots.empty()) return RunForgetByRules(ctx, f);
+  if (!f.keep_last.empty() || !f.keep_days.empty() || !f.keep_months.empty() || !f.hosts.empty() ||
+      !f.sources.empty() || !f.tags.empty()) {
+    return Fail(ctx, Status::InvalidArgument(L(
+                         "削除するスナップショットの ID と世代規則 (--keep-*、--host、--source、--tag) "
+                         "は同時に指定できません",
+                         "give either snapshot IDs or rules (--keep-*, --host, --source, --tag), not both")));
+  }
+  auto repo = ctx.OpenRepository();
+  if (!repo.ok()) return Fail(ctx, repo.status());
+  auto result = ForgetSnapshots(**repo, f.snapshots, f.dry_run);
   if (!result.ok()) return Fail(ctx, result.status());
   if (ctx.opts.json && !f.prune) {
     json kept = json::array(), forgotten = json::array();
@@ -167,14 +316,40 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   static ForgetFlags f;
   CLI::App* forget = app.add_subcommand(
-      "forget", L("世代規則に従って古いスナップショットを削除 (既定: 日次 30 日、月次 36 か月、手動 1 件)",
-                  "remove snapshots by generation rules (default: daily 30 days, monthly 36 months, manual last 1)"));
-  forget->add_option("SNAPSHOT", f.snapshots, L("削除するスナップショット (規則の代わりに指定)", "snapshots to remove (instead of rules)"));
+      "forget",
+      L("世代規則に従って古いスナップショットを削除 (ホストと対象ごと。既定: 日次 30 日、月次 36 か月、手動 1 件)",
+        "remove snapshots by generation rules, per host and source (default: daily 30 days, monthly 36 "
+        "months, manual last 1)"));
+  forget->add_option(
+      "SNAPSHOT", f.snapshots,
+      L("削除するスナップショット (規則の代わりに指定)", "snapshots to remove (instead of rules)"));
   forget->add_option("--keep-last", f.keep_last, L("種類=件数 (例: manual=1)", "KIND=N (e.g. manual=1)"));
-  forget->add_option("--keep-days", f.keep_days, L("種類=日数 (例: daily=30)", "KIND=N days (e.g. daily=30)"));
-  forget->add_option("--keep-months", f.keep_months, L("種類=月数 (例: monthly=36)", "KIND=N months (e.g. monthly=36)"));
+  forget->add_option("--keep-days", f.keep_days,
+                     L("種類=日数 (例: daily=30)", "KIND=N days (e.g. daily=30)"));
+  forget->add_option("--keep-months", f.keep_months,
+                     L("種類=月数 (例: monthly=36)", "KIND=N months (e.g. monthly=36)"));
+  forget->add_option(
+      "--group-by", f.group_by,
+      L("グループ分け: host、source、tags の組み合わせ (既定 host,source、'' で分けない)",
+        "group by a combination of host, source, tags (default host,source; '' for one group)"));
+  forget
+      ->add_option("--host", f.hosts,
+                   L("このホストのスナップショットだけを対象にする (複数可)",
+                     "consider only this host's snapshots (repeatable)"))
+      ->allow_extra_args(false);
+  forget
+      ->add_option("--source", f.sources,
+                   L("この対象 (名前、種類:名前、種類:) だけを対象にする (複数可)",
+                     "consider only this source (NAME, KIND:NAME or KIND:; repeatable)"))
+      ->allow_extra_args(false);
+  forget
+      ->add_option("--tag", f.tags,
+                   L("このタグ (a,b はすべて) を持つものだけを対象にする (複数可)",
+                     "consider only snapshots with this tag (a,b: all of them; repeatable)"))
+      ->allow_extra_args(false);
   forget->add_flag("--prune", f.prune, L("続けて不要なデータを削除", "then prune unreferenced data"));
-  forget->add_flag("--dry-run", f.dry_run, L("削除せずに結果だけ表示", "show what would happen, change nothing"));
+  forget->add_flag("--dry-run", f.dry_run,
+                   L("削除せずに結果だけ表示", "show what would happen, change nothing"));
   OnRun(forget, ctx, exit_code, [&ctx] { return RunForget(ctx, f); });
 
   static bool prune_dry_run = false;

@@ -1,5 +1,6 @@
 #include <sodium.h>
 
+#include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -55,6 +56,7 @@ static int Snapshots(Context& ctx) {
   std::vector<std::string> damaged;
   auto snaps = (*repo)->ListSnapshots(&damaged);
   if (!snaps.ok()) return Fail(ctx, snaps.status());
+  WarnIfClockBehind(*snaps, SystemClock());
   if (ctx.opts.json) {
     json arr = json::array();
     for (const Snapshot& s : *snaps) arr.push_back(SnapshotJson(s));

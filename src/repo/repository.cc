@@ -6,6 +6,7 @@
 
 #include "repo/blob.h"
 #include "repo/format.h"
+#include "repo/retention.h"
 #include "util/hex.h"
 #include "util/i18n.h"
 
@@ -159,13 +160,14 @@ Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>
   return out;
 }
 
-Result<Snapshot> Repository::FindSnapshot(const std::string& ref) {
+Result<Snapshot> Repository::FindSnapshot(const std::string& ref, const Clock& clock) {
   KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, ListSnapshots());
   if (ref == "latest") {
     if (all.empty()) {
       return Status::NotFound(L("スナップショットがまだありません", "the repository has no snapshots yet"));
     }
-    return all.back();
+    // A snapshot stamped by a clock set to 2036 must not stay `latest` for ten years.
+    return *LatestSnapshot(all, clock.NowUnix());
   }
   const Snapshot* found = nullptr;
   if (ref.size() >= 4) {

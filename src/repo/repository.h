@@ -50,9 +50,10 @@ class Repository {
   // All snapshots' plaintext parts, oldest first. Damaged snapshot objects are skipped and
   // reported in `damaged` when it is not null.
   Result<std::vector<Snapshot>> ListSnapshots(std::vector<std::string>* damaged = nullptr);
-  // `ref` is a full ID, a unique ID prefix (at least 4 hex digits) or "latest".
+  // `ref` is a full ID, a unique ID prefix (at least 4 hex digits) or "latest" (the newest
+  // snapshot whose time is not in the future by `clock`: LatestSnapshot in repo/retention.h).
   // Errors: kNotFound, kInvalidArgument (ambiguous prefix).
-  Result<Snapshot> FindSnapshot(const std::string& ref);
+  Result<Snapshot> FindSnapshot(const std::string& ref, const Clock& clock = SystemClock());
   Result<SnapshotMeta> LoadMeta(const std::string& snapshot_id);
 
   // Reads and decodes one blob through the cache. Errors: kNotFound (no pack holds it),

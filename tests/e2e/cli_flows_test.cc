@@ -1,6 +1,7 @@
 // The everyday flows through the real binary: init, backup, snapshots, ls, restore, verify,
 // forget, prune and key management, with --json parsed as a script would.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "support/e2e_kura.h"
 
@@ -54,9 +55,13 @@ TEST_F(CliFlowTest, BackupListRestoreVerifyForgetPrune) {
   EXPECT_TRUE(verify.value("ok", false));
   EXPECT_EQ(verify["snapshots"].size(), 2u);
 
+  // A newer generation without 患者2.txt: the one with it is then no longer the source's
+  // newest non-empty generation, which rules never remove.
+  ::unlink((src + "/カルテ/患者2.txt").c_str());
+  BackupPaths({src});
   json forget = KuraJson({"forget", "--keep-last", "manual=0"});
   EXPECT_EQ(forget["forgotten"].size(), 1u);
-  EXPECT_EQ(forget["kept"].size(), 1u) << "the daily snapshot is under its own rule";
+  EXPECT_EQ(forget["kept"].size(), 2u) << "the daily snapshot is under its own rule; the newest is kept";
   json prune = KuraJson({"prune"});
   EXPECT_TRUE(prune.value("ok", false));
   EXPECT_GT(prune.value("packs_deleted", 0), 0) << "患者2.txt was only in the forgotten snapshot";
