@@ -59,7 +59,7 @@ class EngineFaultTest : public testing::EngineTest {
   BlobLocation PackOf(const std::string& id) {
     auto snap = repo_->FindSnapshot(id);
     EXPECT_TRUE(snap.ok());
-    auto loc = (*repo_->Cache())->Find(snap->blobs.front());
+    auto loc = (*repo_->Cache())->Find(snap->blobs.front()).value();
     EXPECT_TRUE(loc.has_value());
     return *loc;
   }
@@ -244,7 +244,7 @@ TEST_F(EngineFaultTest, CorruptReadFailsTheRestoreNamingTheFileAndLeavesNoFile) 
   ASSERT_TRUE(meta.ok() && snap.ok());
   const SnapshotEntry& karte = meta->entries[1];
   ASSERT_EQ(karte.meta.path, "dir/karte.db");
-  auto loc = (*repo_->Cache())->Find(snap->blobs[karte.blobs[1]]);
+  auto loc = (*repo_->Cache())->Find(snap->blobs[karte.blobs[1]]).value();
   ASSERT_TRUE(loc.has_value());
   faults_.CorruptReads(ObjectType::kPack, loc->pack, loc->entry.offset + 40);
 
@@ -284,7 +284,7 @@ TEST_F(EngineFaultTest, MissingPackFailsTheRestoreAsDamageNotAsNotFound) {
   ASSERT_TRUE(snap.ok() && meta.ok());
   ASSERT_EQ(meta->entries[0].meta.path, "data-11");
   // The pack holding the first blob of data-11 (the first file restored).
-  auto loc = (*repo_->Cache())->Find(snap->blobs[meta->entries[0].blobs[0]]);
+  auto loc = (*repo_->Cache())->Find(snap->blobs[meta->entries[0].blobs[0]]).value();
   ASSERT_TRUE(loc.has_value());
   ASSERT_TRUE(base_.Delete(ObjectType::kPack, loc->pack).ok());
   auto back = ReadBack(*Reopen(&faults_), r->snapshot_id);
