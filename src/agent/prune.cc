@@ -19,11 +19,13 @@ static Result<ForgetResult> DeleteSnapshots(Repository& repo, const std::vector<
     (drop ? r.forgotten : r.kept).push_back(s);
   }
   if (dry_run) return r;
-  for (const Snapshot& s : r.forgotten) KURA_RETURN_IF_ERROR(repo.store().Delete(ObjectType::kSnapshot, s.id));
+  for (const Snapshot& s : r.forgotten)
+    KURA_RETURN_IF_ERROR(repo.store().Delete(ObjectType::kSnapshot, s.id));
   return r;
 }
 
-Result<ForgetResult> Forget(Repository& repo, const RetentionPolicy& policy, bool dry_run, int lock_timeout_ms) {
+Result<ForgetResult> Forget(Repository& repo, const RetentionPolicy& policy, bool dry_run,
+                            int lock_timeout_ms) {
   KURA_ASSIGN_OR_RETURN(auto lock, repo.store().Lock(LockMode::kExclusive, lock_timeout_ms));
   KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots());
   RetentionDecision d = ApplyRetention(all, policy);
@@ -53,8 +55,9 @@ Result<ForgetResult> ForgetSnapshots(Repository& repo, const std::vector<std::st
       if (ref.size() >= 4 && d.compare(0, ref.size(), ref) == 0) match.push_back(d);
     }
     if (match.size() > 1) {
-      return Status::InvalidArgument(Tr("{} に当てはまるスナップショットが複数あります。もっと長く指定してください",
-                                        "{} matches more than one snapshot; give more digits", ref));
+      return Status::InvalidArgument(
+          Tr("{} に当てはまるスナップショットが複数あります。もっと長く指定してください",
+             "{} matches more than one snapshot; give more digits", ref));
     }
     if (match.empty()) return s.status();
     aside.push_back(match[0]);
@@ -79,12 +82,13 @@ size_t IndexOf(const std::vector<crypto::Hash>& sorted, const crypto::Hash& h) {
 }
 
 Status CheckFailed(const crypto::Hash& blob, const std::string& pack) {
-  return Status::Internal(
-      Tr("prune を削除の前に中止しました: データ {} が、削除しようとしたパック {} 以外のどのパックにも無くなります。"
-         "このパックは削除していません。kura verify を実行し、販売元へご連絡ください",
-         "prune stopped before deleting: blob {} would be in no pack once pack {} is deleted; that pack was not "
-         "deleted. Run kura verify and contact your vendor",
-         ToHex(blob).substr(0, 16), pack.substr(0, 16)));
+  return Status::Internal(Tr(
+      "prune を削除の前に中止しました: データ {} が、削除しようとしたパック {} "
+      "以外のどのパックにも無くなります。"
+      "このパックは削除していません。kura verify を実行し、販売元へご連絡ください",
+      "prune stopped before deleting: blob {} would be in no pack once pack {} is deleted; that pack was not "
+      "deleted. Run kura verify and contact your vendor",
+      ToHex(blob).substr(0, 16), pack.substr(0, 16)));
 }
 
 // One prune run; the pieces share this state.
@@ -165,7 +169,8 @@ Status Pruner::Plan() {
   KURA_ASSIGN_OR_RETURN(cache_, repo_.Cache());
   for (const auto& [name, st] : sync_.unreadable) result_.unreadable_packs.emplace_back(name, st.message());
   KURA_ASSIGN_OR_RETURN(listed_, repo_.store().List(ObjectType::kPack));
-  std::sort(listed_.begin(), listed_.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  std::sort(listed_.begin(), listed_.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
   const int64_t cutoff = clock_.NowUnix() - options_.grace_seconds;
   young_.assign(listed_.size(), false);
   for (size_t i = 0; i < listed_.size(); ++i) {
@@ -191,8 +196,10 @@ Status Pruner::Plan() {
     for (const PackEntry& e : entries) {
       if (!Contains(referenced_, e.id)) continue;
       uint32_t& o = owner_[IndexOf(referenced_, e.id)];
-      if (o == kNoOwner) o = static_cast<uint32_t>(i);
-      else if (o != i) ++result_.duplicate_blobs;
+      if (o == kNoOwner)
+        o = static_cast<uint32_t>(i);
+      else if (o != i)
+        ++result_.duplicate_blobs;
     }
   }
   for (size_t i = 0; i < listed_.size(); ++i) {
@@ -266,7 +273,8 @@ Status Pruner::LearnLateSnapshots() {
 }
 
 Result<bool> Pruner::NeededLate(const std::vector<PackEntry>& entries) const {
-  return std::any_of(entries.begin(), entries.end(), [&](const PackEntry& e) { return Contains(late_blobs_, e.id); });
+  return std::any_of(entries.begin(), entries.end(),
+                     [&](const PackEntry& e) { return Contains(late_blobs_, e.id); });
 }
 
 Status Pruner::Refresh(std::vector<std::string>& batch) {
@@ -321,6 +329,8 @@ Status Pruner::DeleteBatch(std::vector<std::string> batch) {
     KURA_ASSIGN_OR_RETURN(bool needed, NeededLate(entries));
     if (needed && bytes.ok()) {
       KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, name, *bytes));
+      // A backup's sync may have dropped its rows meanwhile (the cache file is shared).
+      KURA_RETURN_IF_ERROR(cache_->AddPack(name, entries));
       continue;
     }
     deleted_.insert(name);
@@ -354,6 +364,7 @@ Status Pruner::Flush() {
   KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, name, bytes));
   KURA_RETURN_IF_ERROR(cache_->AddPack(name, entries));
   written_.insert(name);
+  deleted_.erase(name);  // a torn copy of this very pack may have been deleted before
   ++result_.packs_written;
   // Every old pack whose blobs were all added before this flush is now redundant: delete
   // it at once, so a nearly full disk gains room for the next new pack.
@@ -370,7 +381,8 @@ Status Pruner::Repack() {
     if (!pack.ok() || ToHex(crypto::Sha256(*pack)) != name) {
       // Damaged or unreadable now: left alone for verify to report; the rest goes on.
       result_.unreadable_packs.emplace_back(
-          name, pack.ok() ? Tr("パック {} の内容がハッシュと一致しません", "pack {} does not match its hash", name.substr(0, 16))
+          name, pack.ok() ? Tr("パック {} の内容がハッシュと一致しません", "pack {} does not match its hash",
+                               name.substr(0, 16))
                           : pack.status().message());
       continue;
     }
@@ -383,7 +395,8 @@ Status Pruner::Repack() {
     }
     ++result_.packs_repacked;
     for (const PackEntry& e : header->entries) {
-      if (!Contains(referenced_, e.id) || owner_[IndexOf(referenced_, e.id)] != i || moved.count(e.id)) continue;
+      if (!Contains(referenced_, e.id) || owner_[IndexOf(referenced_, e.id)] != i || moved.count(e.id))
+        continue;
       if (e.offset + e.stored_length > pack->size()) continue;
       // Sealed blobs move unchanged: repacking needs no decryption.
       builder_.Add(e.id, e.compression, e.raw_length,
@@ -415,7 +428,8 @@ Result<PruneResult> Pruner::Run() {
       KURA_ASSIGN_OR_RETURN(std::vector<PackEntry> entries, cache_->PackEntries(n));
       const size_t i = listed_index_.at(n);
       for (const PackEntry& e : entries) {
-        if (Contains(referenced_, e.id) && owner_[IndexOf(referenced_, e.id)] == i) result_.bytes_freed -= e.stored_length;
+        if (Contains(referenced_, e.id) && owner_[IndexOf(referenced_, e.id)] == i)
+          result_.bytes_freed -= e.stored_length;
       }
     }
     return result_;
@@ -435,7 +449,8 @@ Result<PruneResult> Pruner::Run() {
            result_.packs_deleted, freed_before_repack));
   }
   // Temporary files of killed backups, by the same grace as packs.
-  result_.temp_cleanup_status = repo_.store().RemoveStaleTemporaryFiles(clock_.NowUnix() - options_.grace_seconds);
+  result_.temp_cleanup_status =
+      repo_.store().RemoveStaleTemporaryFiles(clock_.NowUnix() - options_.grace_seconds);
   return result_;
 }
 

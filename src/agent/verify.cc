@@ -25,11 +25,11 @@ namespace {
 
 struct PackResult {
   std::string name;
-  Status status;                       // whole-pack problem
-  std::vector<PackEntry> entries;      // entries that are intact
-  std::vector<crypto::Hash> damaged;   // blobs that failed to decode (read_data only)
-  bool header_ok = false;              // the header parsed: damage is limited to `damaged`
-  bool unreadable = false;             // the store refused the read (not damage)
+  Status status;                      // whole-pack problem
+  std::vector<PackEntry> entries;     // entries that are intact
+  std::vector<crypto::Hash> damaged;  // blobs that failed to decode (read_data only)
+  bool header_ok = false;             // the header parsed: damage is limited to `damaged`
+  bool unreadable = false;            // the store refused the read (not damage)
   uint64_t bytes = 0;
   uint64_t blobs_checked = 0;
 };
@@ -60,8 +60,8 @@ PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
     return r;
   }
   if (ToHex(crypto::Sha256(*bytes)) != info.name) {
-    r.status = Status::Corruption(Tr("パック {} の内容がハッシュと一致しません", "pack {} does not match its hash",
-                                     info.name.substr(0, 16)));
+    r.status = Status::Corruption(Tr("パック {} の内容がハッシュと一致しません",
+                                     "pack {} does not match its hash", info.name.substr(0, 16)));
     // Blobs that still decrypt and match their IDs are usable; keep checking them.
   }
   auto header = ParsePackHeader(*bytes, info.name);
@@ -109,7 +109,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
     std::set<std::string> wanted;
     for (const Snapshot& s : snaps) {
-      if (std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end()) continue;
+      if (std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end())
+        continue;
       for (const crypto::Hash& b : s.blobs) {
         KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(b));
         if (loc) wanted.insert(loc->pack);
@@ -133,7 +134,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     auto submit = [&] {
       while (window.size() < 2 * pool.size() && next < packs.size()) {
         ObjectInfo info = packs[next++];
-        window.push_back(pool.Submit([&repo, info, &options] { return CheckPack(repo, info, options.read_data); }));
+        window.push_back(
+            pool.Submit([&repo, info, &options] { return CheckPack(repo, info, options.read_data); }));
       }
     };
     submit();
@@ -216,7 +218,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   }
   for (const auto& [name, ids] : pack_blobs) {
     if (!options.snapshots.empty()) break;  // unknowable from a partial check
-    bool used = std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
+    bool used =
+        std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
     if (!used && !ids.empty()) ++report.unreferenced_packs;
   }
   if (options.progress) options.progress->Done();

@@ -182,7 +182,9 @@ Status FaultStore::PutIfAbsent(ObjectType type, const std::string& name, ByteVie
   return base_->PutIfAbsent(type, name, data);
 }
 
-Status FaultStore::MoveAside(ObjectType type, const std::string& name) { return base_->MoveAside(type, name); }
+Status FaultStore::MoveAside(ObjectType type, const std::string& name) {
+  return base_->MoveAside(type, name);
+}
 
 Result<std::unique_ptr<StoreLock>> FaultStore::Lock(LockMode mode, int timeout_ms) {
   {

@@ -112,7 +112,8 @@ Status LocalStore::CheckEmptyOrKura() const {
   while (struct dirent* entry = NextEntry(d)) {
     std::string_view n = entry->d_name;
     if (n == "." || n == ".." || n == "config" || n == "keys" || n == "data" || n == "snapshots" ||
-        n == "damaged" || n == "lock" || n == "lock.info" || n == "lost+found" || n.starts_with(kTempFilePrefix)) {
+        n == "damaged" || n == "lock" || n == "lock.info" || n == "lost+found" ||
+        n.starts_with(kTempFilePrefix)) {
       continue;
     }
     foreign = n;

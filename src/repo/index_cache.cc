@@ -83,7 +83,8 @@ static constexpr int kCacheSchema = 2;
 Status IndexCache::MigrateSchema() {
   sqlite3_stmt* st = nullptr;
   int version = -1;
-  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK)
+    return CacheError(db_, path_);
   if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   if (version == kCacheSchema) return Status::Ok();
@@ -141,7 +142,8 @@ Result<std::vector<std::string>> IndexCache::PacksHolding(const crypto::Hash& id
   }
   sqlite3_bind_blob(st, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return CacheError(db_, path_);
   return out;
@@ -201,7 +203,8 @@ Status IndexCache::QuarantinePack(const std::string& pack) {
   std::lock_guard lock(mu_);
   // The pack row keeps the size it was indexed with, so Sync keeps treating it as known
   // (and quarantined); a pack never indexed gets size 0, which Sync re-checks.
-  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"}, pack);
+  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"},
+                           pack);
 }
 
 Status IndexCache::RemovePack(const std::string& pack) {
@@ -237,9 +240,11 @@ Result<std::vector<std::string>> IndexCache::Packs() {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+  if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK)
+    return CacheError(db_, path_);
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return CacheError(db_, path_);
   return out;
@@ -266,8 +271,9 @@ Result<std::vector<PackEntry>> IndexCache::PackEntries(const std::string& pack) 
   std::lock_guard lock(mu_);
   std::vector<PackEntry> out;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT id, offset, stored, raw, compression FROM blobs WHERE pack=?1 ORDER BY offset",
-                         -1, &st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(
+          db_, "SELECT id, offset, stored, raw, compression FROM blobs WHERE pack=?1 ORDER BY offset", -1,
+          &st, nullptr) != SQLITE_OK) {
     return CacheError(db_, path_);
   }
   sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
@@ -305,8 +311,8 @@ Result<PackHeader> ReadPackHeader(ObjectStore& store, const std::string& pack, u
   KURA_ASSIGN_OR_RETURN(PackHeader header, ParsePackHeader(head, pack));
   if (header.total_size != object_size) {
     return Status::Corruption(Tr("パック {} の大きさがヘッダーと一致しません ({} / {} バイト)",
-                                 "pack {} size does not match its header ({} / {} bytes)", pack,
-                                 object_size, header.total_size));
+                                 "pack {} size does not match its header ({} / {} bytes)", pack, object_size,
+                                 header.total_size));
   }
   return header;
 }

@@ -142,7 +142,8 @@ TEST_F(PruneSafetyTest, PruneKeepsPacksYoungerThanTheGraceAndDeletesThemOnceOlde
 // The incident: prune deleted a running backup's packs and the backup committed a
 // snapshot with missing blobs, exit 0. Now the backup checks before it commits.
 TEST_F(PruneSafetyTest, BackupWhosePacksVanishedMidwayFailsAndCommitsNothing) {
-  std::vector<MemEntry> set{File("first.bin", SeededBytes(3, 400000)), File("second.bin", SeededBytes(4, 400000))};
+  std::vector<MemEntry> set{File("first.bin", SeededBytes(3, 400000)),
+                            File("second.bin", SeededBytes(4, 400000))};
   HookSource source(set, [&] {
     for (const std::string& p : PackNames()) ASSERT_TRUE(base_.Delete(ObjectType::kPack, p).ok());
   });
@@ -167,7 +168,7 @@ TEST_F(PruneSafetyTest, BackupReusingAPackThatVanishedMidwayFailsAndCommitsNothi
   ASSERT_TRUE(first.ok());
   const std::set<std::string> old_packs = PackNames();
   HookSource source(set, [&] {
-    ASSERT_TRUE(base_.Delete(ObjectType::kSnapshot, first->snapshot_id).ok());  // forgotten
+    ASSERT_TRUE(base_.Delete(ObjectType::kSnapshot, first->snapshot_id).ok());                    // forgotten
     for (const std::string& p : old_packs) ASSERT_TRUE(base_.Delete(ObjectType::kPack, p).ok());  // pruned
   });
   BackupOptions o;
@@ -242,7 +243,8 @@ TEST_F(PruneSafetyTest, ConcurrentBackupAndPruneWithoutALockNeverLeaveASnapshotW
         }
         auto p = Prune(*prune_repo, Options(prune_rng() % 2 ? 3600 : 0));
         // A prune's own write may hit the injected "kill" meant for the backup.
-        ASSERT_TRUE(p.ok() || p.status().message().find("injected") != std::string::npos) << p.status().ToString();
+        ASSERT_TRUE(p.ok() || p.status().message().find("injected") != std::string::npos)
+            << p.status().ToString();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
@@ -315,7 +317,8 @@ TEST_F(PruneSafetyTest, DamagedSnapshotIsListedForgottenByIdIntoDamagedAndDoesNo
   auto f = ForgetSnapshots(*repo_, {ShortId(a->snapshot_id)}, false);
   ASSERT_TRUE(f.ok()) << "forget of a damaged snapshot: " << f.status().ToString();
   EXPECT_EQ(f->moved_aside, std::vector<std::string>{a->snapshot_id});
-  EXPECT_EQ(base_.MovedAside(ObjectType::kSnapshot), std::vector<std::string>{a->snapshot_id}) << "moved aside, not deleted";
+  EXPECT_EQ(base_.MovedAside(ObjectType::kSnapshot), std::vector<std::string>{a->snapshot_id})
+      << "moved aside, not deleted";
   damaged.clear();
   ASSERT_TRUE(repo_->ListSnapshots(&damaged).ok());
   EXPECT_TRUE(damaged.empty());
@@ -329,7 +332,8 @@ TEST_F(PruneSafetyTest, DamagedSnapshotIsListedForgottenByIdIntoDamagedAndDoesNo
 // intact files in that pack could not be restored until the cache was deleted.
 TEST_F(PruneSafetyTest, FlippedByteExcludesOnlyTheDamagedBlobAndIntactFilesOfThatPackStillRestore) {
   std::vector<MemEntry> set;
-  for (int i = 0; i < 6; ++i) set.push_back(File("karte" + std::to_string(i) + ".txt", TextBytes(3000 + 97 * i)));
+  for (int i = 0; i < 6; ++i)
+    set.push_back(File("karte" + std::to_string(i) + ".txt", TextBytes(3000 + 97 * i)));
   auto r = Backup(*repo_, set);
   ASSERT_TRUE(r.ok());
   auto snap = repo_->FindSnapshot(r->snapshot_id);
@@ -413,7 +417,8 @@ TEST_F(UnreadablePackTest, VerifyNamesThePackAndTheOtherSnapshotIsFine) {
   VerifyReport report = VerifyAll(*repo, false);
   ASSERT_EQ(report.damaged_packs.size(), 1u);
   EXPECT_EQ(report.damaged_packs[0].name, bad_);
-  EXPECT_NE(report.damaged_packs[0].problem.find("permission"), std::string::npos) << report.damaged_packs[0].problem;
+  EXPECT_NE(report.damaged_packs[0].problem.find("permission"), std::string::npos)
+      << report.damaged_packs[0].problem;
   for (const SnapshotCheck& c : report.snapshots) EXPECT_EQ(c.ok, c.id == b_) << c.id.substr(0, 8);
 }
 

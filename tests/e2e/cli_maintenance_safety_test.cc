@@ -1,6 +1,7 @@
 // Issue 6 §4 through the real binary: init on a shared or careless directory, damaged
 // snapshots that can be seen and moved aside, and backups racing prunes with the lock file
 // removed (an admin "cleaning a stale lock") while some are killed midway.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -70,6 +71,22 @@ TEST_F(CliMaintenanceSafetyTest, InitRefusesANonEmptyDirectoryThatIsNotAReposito
   EXPECT_NE(en.err.find(repo_), std::string::npos) << en.err;
   EXPECT_FALSE(std::filesystem::exists(repo_ + "/config"));
   EXPECT_EQ(ReadFileString(repo_ + "/患者一覧.csv"), "山田,太郎\n") << "the user's file was touched";
+}
+
+// Killed backups left .tmp-* files for ever: the cleanup existed but was never called.
+TEST_F(CliMaintenanceSafetyTest, PruneRemovesTemporaryFilesOfKilledBackupsOnceOlderThanTheGrace) {
+  InitRepo();
+  std::filesystem::create_directories(repo_ + "/data/ab");
+  const std::string stale = repo_ + "/data/ab/.tmp-4242-0123456789abcdef";
+  const std::string fresh = repo_ + "/data/ab/.tmp-4243-fedcba9876543210";  // a Put in progress
+  WriteFile(stale, SeededBytes(3, 100000));
+  WriteFile(fresh, SeededBytes(4, 100000));
+  struct timespec old_times[2] = {{1577836800, 0}, {1577836800, 0}};  // 2020-01-01: long past any grace
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old_times, 0), 0);
+  KuraRun r = Kura({"prune"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(stale)) << "a killed backup's temporary file was left";
+  EXPECT_TRUE(std::filesystem::exists(fresh)) << "a temporary file younger than the grace was removed";
 }
 
 // One damaged snapshot object stopped prune for good and `forget ID` said "not found".

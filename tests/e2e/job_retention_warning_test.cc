@@ -4,19 +4,17 @@
 // backup is saved, the status file carries the warning, the failure hook fires and the
 // exit code is 11 ("done with warnings"); once space is freed the next run clears it.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "support/job_harness.h"
@@ -31,7 +29,8 @@ class JobRetentionWarningTest : public ::testing::Test {
     mount_ = sb_.Path("small");
     std::filesystem::create_directories(mount_);
     if (::mount("tmpfs", mount_.c_str(), "tmpfs", 0, "size=16m,mode=0700") != 0) {
-      GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); needs root or CAP_SYS_ADMIN";
+      GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                   << "); needs root or CAP_SYS_ADMIN";
     }
     mounted_ = true;
   }

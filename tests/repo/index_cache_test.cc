@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include "objstore/fault_store.h"
 #include "objstore/memory_store.h"
 #include "repo/format.h"
 #include "support/repo_testing.h"
@@ -165,6 +168,58 @@ TEST_F(IndexCacheTest, DefaultCacheRootFollowsTheEnvironment) {
   ::setenv("XDG_CACHE_HOME", "/y", 1);
   EXPECT_EQ(DefaultCacheRoot(), "/y/kura");
   ::unsetenv("XDG_CACHE_HOME");
+}
+
+// Disaster recovery on a new PC: one pack whose header the OS refuses to read made the
+// whole rebuild fail, so nothing could be restored. Now only that pack is left out.
+// (Root ignores mode bits; the fault store's FailReads gives the real EACCES status.)
+TEST_F(IndexCacheTest, SyncSkipsAnUnreadablePackAndIndexesTheRest) {
+  std::string a = PutPack({1});
+  std::string b = PutPack({2});
+  FaultStore faults(&store_);
+  faults.FailReads(ObjectType::kPack, a, Status(Code::kPermissionDenied, "permission denied: " + a));
+  auto cache = OpenCache();
+  auto stats = cache->Sync(faults);
+  ASSERT_TRUE(stats.ok()) << "one unreadable pack failed the whole sync: " << stats.status().ToString();
+  ASSERT_EQ(stats->unreadable.size(), 1u);
+  EXPECT_EQ(stats->unreadable[0].first, a);
+  EXPECT_EQ(stats->unreadable[0].second.code(), Code::kPermissionDenied);
+  EXPECT_FALSE(Found(*cache, Id(1)).has_value());
+  EXPECT_EQ(Found(*cache, Id(2))->pack, b);
+  // Readable again: the next sync indexes it.
+  faults.ClearFaults();
+  EXPECT_EQ(cache->Sync(faults)->packs_added, 1u);
+  EXPECT_EQ(Found(*cache, Id(1))->pack, a);
+}
+
+// §9: reads answered "nothing" when SQLite failed, and prune acted on that answer.
+TEST_F(IndexCacheTest, EveryReadReportsASqliteFailureInsteadOfAnEmptyAnswer) {
+  std::string a = PutPack({1, 2});
+  auto cache = OpenCache();
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.Sub("cache/index.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE blobs; DROP TABLE packs;", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(cache->Find(Id(1)).ok());
+  EXPECT_FALSE(cache->PacksHolding(Id(1)).ok());
+  EXPECT_FALSE(cache->PackEntries(a).ok());
+  EXPECT_FALSE(cache->Packs().ok());
+  EXPECT_FALSE(cache->PackSizes().ok());
+  EXPECT_FALSE(cache->Sync(store_).ok());
+}
+
+TEST_F(IndexCacheTest, QuarantineBlobsForgetsOnlyThoseBlobsAndSurvivesASync) {
+  std::string a = PutPack({1, 2, 3});
+  auto cache = OpenCache();
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  ASSERT_TRUE(cache->QuarantineBlobs(a, {Id(2)}).ok());
+  EXPECT_FALSE(Found(*cache, Id(2)).has_value());
+  EXPECT_EQ(Found(*cache, Id(1))->pack, a);
+  EXPECT_EQ(Found(*cache, Id(3))->pack, a);
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  EXPECT_FALSE(Found(*cache, Id(2)).has_value()) << "a sync brought the damaged blob back";
+  EXPECT_EQ(cache->PacksHolding(Id(1))->size(), 1u);
 }
 
 }  // namespace
