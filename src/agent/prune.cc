@@ -310,6 +310,9 @@ Status Pruner::CheckSurvivors(const std::vector<std::string>& batch) {
 }
 
 Status Pruner::DeleteBatch(std::vector<std::string> batch) {
+  // A repack can come out byte for byte (so name for name) equal to the old pack: that
+  // name was just written and stays.
+  std::erase_if(batch, [&](const std::string& n) { return written_.count(n) > 0 || deleted_.count(n) > 0; });
   if (batch.empty()) return Status::Ok();
   KURA_RETURN_IF_ERROR(Refresh(batch));
   KURA_RETURN_IF_ERROR(CheckSurvivors(batch));

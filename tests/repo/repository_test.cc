@@ -82,14 +82,19 @@ TEST(RepositoryInitRaceTest, OfConcurrentInitsOnOneStoreExactlyOneSucceeds) {
     for (int t = 0; t < 3; ++t) {
       threads.emplace_back([&, t] {
         auto r = Repository::Init(std::make_unique<BorrowedStore>(&store), Password(), InitOptions{}, SystemClock());
-        if (r.ok()) ++won;
-        else lost[t] = r.status();
+        if (r.ok()) {
+          ++won;
+        } else {
+          lost[t] = r.status();
+        }
       });
     }
     for (auto& th : threads) th.join();
     ASSERT_EQ(won.load(), 1) << "round " << round;
     for (const Status& st : lost) {
-      if (!st.ok()) EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
+      }
     }
     EXPECT_EQ(store.List(ObjectType::kKey)->size(), 1u) << "a loser's key slot was left behind";
     EXPECT_TRUE(Repository::Open(std::make_unique<BorrowedStore>(&store), Password()).ok());
