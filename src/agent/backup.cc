@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -108,7 +109,8 @@ class BackupWriter : public SnapshotWriter {
   }
   // Drains the pipeline and stores the last pack; then the snapshot can be built.
   Status Finish();
-  Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta);
+  // `blobs` receives the sorted, distinct blob IDs the snapshot references.
+  Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta, std::vector<crypto::Hash>& blobs);
 
   const BackupStats& stats() const { return stats_; }
   std::vector<SnapshotWarning>& warnings() { return warnings_; }
@@ -178,7 +180,8 @@ bool BackupWriter::ReuseFromParent(const EntryMeta& meta) {
   const ParentFile& p = it->second;
   // Only when every blob is still stored (a prune or a damaged pack may have removed one).
   for (const crypto::Hash& id : p.blobs) {
-    if (!cache_.Find(id)) return false;
+    auto loc = cache_.Find(id);
+    if (!loc.ok() || !*loc) return false;  // a failed lookup: read the file again
   }
   uint32_t entry_index = static_cast<uint32_t>(entries_.size());
   {
@@ -218,9 +221,13 @@ Status BackupWriter::ProcessChunk(ChunkJob& job) {
   bool is_new = false;
   {
     std::lock_guard lock(claimed_mu_);
-    if (!claimed_.count(id) && !cache_.Find(id)) {
-      claimed_.insert(id);
-      is_new = true;
+    if (!claimed_.count(id)) {
+      auto loc = cache_.Find(id);
+      // A failed lookup stores the blob again: a duplicate costs space, never data.
+      if (!loc.ok() || !*loc) {
+        claimed_.insert(id);
+        is_new = true;
+      }
     }
   }
   if (!is_new) return Status::Ok();
@@ -358,7 +365,7 @@ Status BackupWriter::Finish() {
   return Error();
 }
 
-Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
+Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta, std::vector<crypto::Hash>& blobs) {
   if (!dropped_.empty()) {
     std::vector<uint32_t> remap(entries_.size());
     std::vector<SnapshotEntry> kept;
@@ -371,7 +378,6 @@ Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
     entries_ = std::move(kept);
     dropped_.clear();
   }
-  std::vector<crypto::Hash> blobs;
   blobs.reserve(refs_.size());
   for (const ChunkRef& r : refs_) blobs.push_back(r.id);
   std::sort(blobs.begin(), blobs.end());
@@ -416,6 +422,46 @@ class StreamSource : public Source {
   std::string kind_;
   bool allow_empty_;
 };
+
+Status DataVanished(uint64_t missing) {
+  return Status::Retryable(
+      Tr("バックアップ中に、このスナップショットが使うデータ {} 個がリポジトリから消えました (ロックが効かない状態で"
+         "prune が同時に実行された可能性があります)。スナップショットは作成していません。もう一度バックアップしてください",
+         "{} blobs this snapshot uses vanished from the repository during the backup (a prune probably ran at the "
+         "same time without a working lock); no snapshot was made. Run the backup again",
+         missing));
+}
+
+// Without a working lock (a lock file removed by hand, SMB where flock does not exclude)
+// a prune may delete packs this backup wrote or reuses. Right before the commit the cache
+// is synced with the store again and must still hold every referenced blob; the packs
+// holding them are returned for the check after the commit.
+Result<std::set<std::string>> CheckDataStillStored(Repository& repo, const std::vector<crypto::Hash>& blobs) {
+  KURA_RETURN_IF_ERROR(repo.Resync().status());
+  KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
+  std::set<std::string> packs;
+  uint64_t missing = 0;
+  for (const crypto::Hash& id : blobs) {
+    KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
+    if (loc) packs.insert(loc->pack);
+    else ++missing;
+  }
+  if (missing > 0) return DataVanished(missing);
+  return packs;
+}
+
+// After the commit: a prune that deleted a pack between the check and the commit would
+// have left a snapshot that refers to data that is gone. The packs are listed once more;
+// a pack gone since may have been repacked (the blobs live on in a new pack), anything
+// else is missing and the snapshot is withdrawn.
+Status CheckCommitted(Repository& repo, const std::set<std::string>& packs, const std::vector<crypto::Hash>& blobs) {
+  KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, repo.store().List(ObjectType::kPack));
+  std::set<std::string> present;
+  for (const ObjectInfo& o : listed) present.insert(o.name);
+  bool all_there = std::all_of(packs.begin(), packs.end(), [&](const std::string& p) { return present.count(p) > 0; });
+  if (all_there) return Status::Ok();
+  return CheckDataStillStored(repo, blobs).status();
+}
 
 // The newest snapshot made from the same host and source, and its files by path.
 ParentFiles FindParent(Repository& repo, const SnapshotMeta& current, std::string* parent_id) {
@@ -485,6 +531,7 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   ParentFiles parent;
   if (options.use_parent) parent = FindParent(repo, meta, &result.parent_id);
   Bytes snapshot;
+  std::vector<crypto::Hash> blobs;
   {
     BackupWriter writer(repo, *cache, options, std::move(parent));
     writer.SetOwnDirectories(OwnDirectoriesOf(repo));
@@ -494,13 +541,18 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
       return st;
     }
     KURA_RETURN_IF_ERROR(writer.Finish());
-    snapshot = writer.BuildSnapshot(plain, meta);
+    snapshot = writer.BuildSnapshot(plain, meta, blobs);
     result.stats = writer.stats();
     result.warnings = writer.warnings();
   }
   // The snapshot is written last: until this Put succeeds there is no snapshot at all.
   result.snapshot_id = ToHex(crypto::Sha256(snapshot));
+  KURA_ASSIGN_OR_RETURN(std::set<std::string> packs, CheckDataStillStored(repo, blobs));
   KURA_RETURN_IF_ERROR(repo.store().Put(ObjectType::kSnapshot, result.snapshot_id, snapshot));
+  if (Status after = CheckCommitted(repo, packs, blobs); !after.ok()) {
+    (void)repo.store().Delete(ObjectType::kSnapshot, result.snapshot_id);
+    return after;
+  }
   result.plain = plain;
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -313,6 +313,13 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
       auto forgotten = RetainJobGenerations(*first, job.name, job.targets.front().retention, QueuedSnapshots(c, job.name), ctx.clk());
       if (!forgotten.ok()) {
         report.notes.push_back(Tr("世代の整理に失敗しました: {}", "applying retention failed: {}", forgotten.status().message()));
+        // Not silence: the repository would grow until the disk is full. The backup is
+        // saved; the failed retention raises the warning (status file, hooks, exit code).
+        Status rs = forgotten.status().WithContext(
+            L("バックアップは保存しましたが、古い世代の整理 (forget/prune) に失敗しました",
+              "the backup was saved, but removing old generations (forget/prune) failed"));
+        events.push_back({&job.targets.front(), "retention", false, rs, backup.snapshot_id});
+        report.targets.push_back({job.targets.front().name, "warning", backup.snapshot_id, rs});
       } else if (*forgotten > 0) {
         report.notes.push_back(Tr("古い世代を {} 件削除しました", "removed {} old generation(s)", *forgotten));
       }

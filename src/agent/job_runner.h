@@ -37,7 +37,8 @@ struct RunContext {
 
 struct TargetOutcome {
   std::string target;
-  std::string state;     // "written" (first target), "sent", "queued", "failed"
+  std::string state;     // "written" (first target), "sent", "queued", "failed", "warning"
+                         // (first target: saved, but retention failed)
   std::string snapshot;  // ID in that target when written or sent
   Status status;         // the failure, for "failed"
 };

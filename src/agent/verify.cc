@@ -26,11 +26,19 @@ namespace {
 
 struct PackResult {
   std::string name;
-  Status status;                       // whole-pack problem
-  std::vector<PackEntry> entries;      // entries that are intact
+  Status status;                      // whole-pack problem
+  std::vector<PackEntry> entries;     // entries that are intact
+  std::vector<crypto::Hash> damaged;  // blobs that failed to decode (read_data only)
+  bool header_ok = false;             // the header parsed: damage is limited to `damaged`
+  bool unreadable = false;            // the store refused the read (not damage)
   uint64_t bytes = 0;
   uint64_t blobs_checked = 0;
 };
+
+bool IsReadRefused(const Status& st) {
+  Code c = st.code();
+  return c != Code::kCorruption && c != Code::kUnsupported && c != Code::kNotFound;
+}
 
 PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
   PackResult r;
@@ -40,6 +48,7 @@ PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
     auto header = ReadPackHeader(repo.store(), info.name, info.size);
     if (!header.ok()) {
       r.status = header.status();
+      r.unreadable = IsReadRefused(r.status);
     } else {
       r.entries = std::move(header->entries);
     }
@@ -48,11 +57,12 @@ PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
   auto bytes = repo.store().Get(ObjectType::kPack, info.name);
   if (!bytes.ok()) {
     r.status = bytes.status();
+    r.unreadable = IsReadRefused(r.status);
     return r;
   }
   if (ToHex(crypto::Sha256(*bytes)) != info.name) {
-    r.status = Status::Corruption(Tr("パック {} の内容がハッシュと一致しません", "pack {} does not match its hash",
-                                     info.name.substr(0, 16)));
+    r.status = Status::Corruption(Tr("パック {} の内容がハッシュと一致しません",
+                                     "pack {} does not match its hash", info.name.substr(0, 16)));
     // Blobs that still decrypt and match their IDs are usable; keep checking them.
   }
   auto header = ParsePackHeader(*bytes, info.name);
@@ -60,12 +70,20 @@ PackResult CheckPack(Repository& repo, const ObjectInfo& info, bool read_data) {
     r.status = header.status();
     return r;
   }
+  r.header_ok = true;
   for (const PackEntry& e : header->entries) {
-    if (e.offset + e.stored_length > bytes->size()) continue;
+    if (e.offset + e.stored_length > bytes->size()) {
+      r.damaged.push_back(e.id);
+      continue;
+    }
     auto plain = DecodeBlob(repo.keys(), e, ByteView(bytes->data() + e.offset, e.stored_length));
     ++r.blobs_checked;
-    if (plain.ok()) r.entries.push_back(e);
-    else if (r.status.ok()) r.status = plain.status();
+    if (plain.ok()) {
+      r.entries.push_back(e);
+    } else {
+      r.damaged.push_back(e.id);
+      if (r.status.ok()) r.status = plain.status();
+    }
   }
   return r;
 }
@@ -92,9 +110,11 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
     std::set<std::string> wanted;
     for (const Snapshot& s : snaps) {
-      if (std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end()) continue;
+      if (std::find(options.snapshots.begin(), options.snapshots.end(), s.id) == options.snapshots.end())
+        continue;
       for (const crypto::Hash& b : s.blobs) {
-        if (auto loc = cache->Find(b)) wanted.insert(loc->pack);
+        KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(b));
+        if (loc) wanted.insert(loc->pack);
       }
     }
     std::erase_if(packs, [&](const ObjectInfo& p) { return !wanted.count(p.name); });
@@ -105,6 +125,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   // Blob IDs found intact, and which packs hold them (for "unreferenced").
   std::unordered_set<crypto::Hash, HashHasher> good;
   std::vector<std::pair<std::string, std::vector<crypto::Hash>>> pack_blobs;
+  std::vector<PackResult> harmed;  // damaged or unreadable packs, for the cache below
   {
     ThreadPool pool(options.threads);
     std::deque<std::future<PackResult>> window;
@@ -114,7 +135,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     auto submit = [&] {
       while (window.size() < 2 * pool.size() && next < packs.size()) {
         ObjectInfo info = packs[next++];
-        window.push_back(pool.Submit([&repo, info, &options] { return CheckPack(repo, info, options.read_data); }));
+        window.push_back(
+            pool.Submit([&repo, info, &options] { return CheckPack(repo, info, options.read_data); }));
       }
     };
     submit();
@@ -125,7 +147,15 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       ++report.packs;
       report.pack_bytes += r.bytes;
       report.blobs_checked += r.blobs_checked;
-      if (!r.status.ok()) report.damaged_packs.push_back({r.name, r.status.message()});
+      if (!r.status.ok()) {
+        report.damaged_packs.push_back({r.name, r.status.message()});
+        PackResult h;
+        h.name = r.name;
+        h.header_ok = r.header_ok;
+        h.unreadable = r.unreadable;
+        h.damaged = r.damaged;
+        harmed.push_back(std::move(h));
+      }
       std::vector<crypto::Hash> ids;
       for (const PackEntry& e : r.entries) {
         good.insert(e.id);
@@ -151,9 +181,20 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
         {id, L("スナップショットのファイルが壊れています", "the snapshot object is damaged")});
   }
   // Later backups must not keep referring to damaged data: they store those blobs again.
-  if (!report.damaged_packs.empty()) {
+  // Only what is damaged is excluded: with a readable header, the blobs that failed to
+  // decode; intact blobs of the same pack stay usable for restore and dedup. A pack the
+  // store refused to read is only forgotten, so the next sync tries it again.
+  if (!harmed.empty()) {
     KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
-    for (const DamagedObject& d : report.damaged_packs) KURA_RETURN_IF_ERROR(cache->QuarantinePack(d.name));
+    for (const PackResult& h : harmed) {
+      if (h.unreadable) {
+        KURA_RETURN_IF_ERROR(cache->RemovePack(h.name));
+      } else if (h.header_ok) {
+        KURA_RETURN_IF_ERROR(cache->QuarantineBlobs(h.name, h.damaged));
+      } else {
+        KURA_RETURN_IF_ERROR(cache->QuarantinePack(h.name));
+      }
+    }
   }
   std::unordered_set<crypto::Hash, HashHasher> referenced;
   for (const Snapshot& s : snaps) {
@@ -178,7 +219,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   }
   for (const auto& [name, ids] : pack_blobs) {
     if (!options.snapshots.empty()) break;  // unknowable from a partial check
-    bool used = std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
+    bool used =
+        std::any_of(ids.begin(), ids.end(), [&](const crypto::Hash& h) { return referenced.count(h); });
     if (!used && !ids.empty()) ++report.unreferenced_packs;
   }
   // What was proved, for retention's last-intact rule (docs/integrity-record.md). Best

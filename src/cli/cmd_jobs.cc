@@ -56,6 +56,7 @@ std::string StateLabel(const std::string& state) {
   if (state == "written") return L("保存済み", "written");
   if (state == "sent") return L("送信済み", "sent");
   if (state == "queued") return L("夜間に送信予定", "queued for the night");
+  if (state == "warning") return L("警告", "warning");
   return L("失敗", "failed");
 }
 
@@ -100,6 +101,7 @@ int Run(Context& ctx, const RunFlags& f) {
   for (const TargetOutcome& t : r.targets) {
     ctx.Say(fmt::format("  {}: {}{}", t.target, StateLabel(t.state), t.status.ok() ? "" : " — " + t.status.message()));
     if (t.state == "failed" && code == kExitOk) code = ExitCodeFor(t.status);
+    if (t.state == "warning" && code == kExitOk) code = kExitPartial;
   }
   for (const std::string& n : r.notes) ctx.Say("  " + n);
   for (const SnapshotWarning& w : r.warnings) {

@@ -83,6 +83,7 @@ struct ForgetFlags {
   std::vector<std::string> keep_last, keep_days, keep_months, snapshots;
   std::vector<std::string> hosts, sources, tags;
   std::string group_by = "host,source";
+  std::string grace;
   bool prune = false;
   bool dry_run = false;
 };
@@ -110,17 +111,70 @@ Status ApplyRuleFlags(std::string_view flag, const std::vector<std::string>& val
   return Status::Ok();
 }
 
-int RunPrune(Context& ctx, Repository& repo, bool dry_run) {
-  auto r = Prune(repo, dry_run);
+void WarnLine(const std::string& message) {
+  std::fputs((std::string(L("kura: 警告: ", "kura: warning: ")) + message + "\n").c_str(), stderr);
+}
+
+// "1h", "30m", "90s", "2d" or a number of seconds; 0 switches the grace off.
+Result<int64_t> ParseGrace(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  std::string unit = text.substr(digits);
+  int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    return Status::InvalidArgument(Tr("--grace の値 {} が正しくありません (例: 1h、30m、0)",
+                                      "bad --grace value {} (examples: 1h, 30m, 0)", text));
+  }
+  return std::stoll(text.substr(0, digits)) * scale;
+}
+
+int RunPrune(Context& ctx, Repository& repo, bool dry_run, const std::string& grace) {
+  PruneOptions options;
+  options.dry_run = dry_run;
+  if (!grace.empty()) {
+    auto g = ParseGrace(grace);
+    if (!g.ok()) return Fail(ctx, g.status());
+    options.grace_seconds = *g;
+  }
+  auto r = Prune(repo, options);
   if (!r.ok()) return Fail(ctx, r.status());
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"dry_run", dry_run}, {"packs_deleted", r->packs_deleted},
-               {"packs_repacked", r->packs_repacked}, {"packs_written", r->packs_written},
-               {"bytes_freed", r->bytes_freed}});
+    json unreadable = json::array();
+    for (const auto& [name, problem] : r->unreadable_packs) unreadable.push_back({{"name", name}, {"problem", problem}});
+    json out{{"ok", r->repack_status.ok()}, {"dry_run", dry_run}, {"packs_deleted", r->packs_deleted},
+             {"packs_repacked", r->packs_repacked}, {"packs_written", r->packs_written},
+             {"bytes_freed", r->bytes_freed}, {"packs_young", r->packs_young},
+             {"grace_seconds", options.grace_seconds}, {"duplicate_blobs", r->duplicate_blobs},
+             {"unreadable_packs", unreadable}, {"damaged_snapshots", r->damaged_snapshots}};
+    if (!r->repack_status.ok()) {
+      out["error"] = {{"code", CodeName(r->repack_status.code())}, {"message", r->repack_status.message()}};
+    }
+    PrintJson(out);
   }
   ctx.Say(Tr("{}不要なデータ {} を削除しました (パック削除 {}、再構成 {})。",
              "{}freed {} (packs deleted {}, repacked {}).", dry_run ? L("[試行] ", "[dry run] ") : "",
              FormatBytes(r->bytes_freed), r->packs_deleted, r->packs_repacked));
+  if (r->packs_young > 0) {
+    ctx.Say(Tr("  作成から {} 秒以内のパック {} 個は、実行中のバックアップが使っている可能性があるため残しました "
+               "(バックアップが動いていないことが確かなら --grace 0)。",
+               "  kept packs younger than {} seconds ({} of them): a running backup may still need them "
+               "(--grace 0 when no backup can be running).",
+               options.grace_seconds, r->packs_young));
+  }
+  for (const auto& [name, problem] : r->unreadable_packs) {
+    WarnLine(Tr("パック {} を読めないため、削除も再構成もしていません: {}", "pack {} cannot be read, so it was neither deleted nor repacked: {}",
+                    name.substr(0, 16), problem));
+  }
+  for (const std::string& id : r->damaged_snapshots) {
+    WarnLine(Tr("スナップショット {} は壊れています。読める範囲でそのデータは残しました。kura forget {} で退避できます",
+                    "snapshot {} is damaged; its data was kept as far as it can be read. kura forget {} moves it aside",
+                    ShortId(id), ShortId(id)));
+  }
+  if (!r->temp_cleanup_status.ok()) WarnLine(r->temp_cleanup_status.message());
+  if (!r->repack_status.ok()) {
+    PrintError(r->repack_status);
+    return ExitCodeFor(r->repack_status);
+  }
   return kExitOk;
 }
 
@@ -265,7 +319,7 @@ int RunForgetByRules(Context& ctx, const ForgetFlags& f) {
   }
   if (r.newest_future) WarnFuture(r.snapshots, plan.future);
   ctx.Say(Tr("{}保持 {} 件、削除 {} 件", "{}kept {}, forgot {}", prefix, kept, forgotten));
-  if (f.prune) return RunPrune(ctx, **repo, f.dry_run);
+  if (f.prune) return RunPrune(ctx, **repo, f.dry_run, f.grace);
   return kExitOk;
 }
 
@@ -291,14 +345,20 @@ int RunForget(Context& ctx, const ForgetFlags& f) {
     for (const Snapshot& s : result->forgotten) {
       forgotten.push_back({{"id", s.id}, {"kind", KindName(s.plain.kind)}, {"time", FormatUtc(s.plain.time)}});
     }
-    PrintJson({{"ok", true}, {"dry_run", f.dry_run}, {"kept", kept}, {"forgotten", forgotten}});
+    PrintJson({{"ok", true}, {"dry_run", f.dry_run}, {"kept", kept}, {"forgotten", forgotten},
+               {"moved_aside", result->moved_aside}});
   }
   for (const Snapshot& s : result->forgotten) {
     ctx.Say(Tr("{}削除: {} {} {}", "{}forget: {} {} {}", f.dry_run ? L("[試行] ", "[dry run] ") : "", ShortId(s.id),
                FormatLocal(s.plain.time), KindLabel(s.plain.kind)));
   }
+  for (const std::string& id : result->moved_aside) {
+    ctx.Say(Tr("{}壊れたスナップショット {} を damaged/snapshots/ に退避しました (削除はしていません)",
+               "{}moved damaged snapshot {} aside into damaged/snapshots/ (not deleted)",
+               f.dry_run ? L("[試行] ", "[dry run] ") : "", ShortId(id)));
+  }
   ctx.Say(Tr("保持 {} 件、削除 {} 件", "kept {}, forgot {}", result->kept.size(), result->forgotten.size()));
-  if (f.prune) return RunPrune(ctx, **repo, f.dry_run);
+  if (f.prune) return RunPrune(ctx, **repo, f.dry_run, f.grace);
   return kExitOk;
 }
 
@@ -348,17 +408,22 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                      "consider only snapshots with this tag (a,b: all of them; repeatable)"))
       ->allow_extra_args(false);
   forget->add_flag("--prune", f.prune, L("続けて不要なデータを削除", "then prune unreferenced data"));
+  forget->add_option("--grace", f.grace, L("--prune の猶予 (prune --grace と同じ)", "grace for --prune (as prune --grace)"));
   forget->add_flag("--dry-run", f.dry_run,
                    L("削除せずに結果だけ表示", "show what would happen, change nothing"));
   OnRun(forget, ctx, exit_code, [&ctx] { return RunForget(ctx, f); });
 
   static bool prune_dry_run = false;
+  static std::string prune_grace;
   CLI::App* prune = app.add_subcommand("prune", L("どのスナップショットからも使われないデータを削除", "delete data no snapshot uses"));
   prune->add_flag("--dry-run", prune_dry_run, L("削除せずに結果だけ表示", "show what would happen, change nothing"));
+  prune->add_option("--grace", prune_grace,
+                    L("これより新しいパックと一時ファイルは削除しない (既定 1h。例: 30m、2h、0 = 猶予なし)",
+                      "never delete packs or temporary files younger than this (default 1h; e.g. 30m, 2h, 0 = none)"));
   OnRun(prune, ctx, exit_code, [&ctx] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
-    return RunPrune(ctx, **repo, prune_dry_run);
+    return RunPrune(ctx, **repo, prune_dry_run, prune_grace);
   });
 }
 

@@ -59,12 +59,18 @@ static int Snapshots(Context& ctx) {
   WarnIfClockBehind(*snaps, SystemClock());
   if (ctx.opts.json) {
     json arr = json::array();
-    for (const Snapshot& s : *snaps) arr.push_back(SnapshotJson(s));
+    for (const Snapshot& s : *snaps) {
+      json j = SnapshotJson(s);
+      j["damaged"] = false;
+      arr.push_back(std::move(j));
+    }
+    // A damaged snapshot object is listed too, so it can be seen and forgotten (moved aside).
+    for (const std::string& d : damaged) arr.push_back({{"id", d}, {"short_id", ShortId(d)}, {"damaged", true}});
     PrintJson(arr);
-    return kExitOk;
+    return damaged.empty() ? kExitOk : kExitDamaged;
   }
-  if (snaps->empty()) ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
-  if (!snaps->empty()) {
+  if (snaps->empty() && damaged.empty()) ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
+  if (!snaps->empty() || !damaged.empty()) {
     ctx.Say(PadRight("ID", 10) + " " + PadRight(L("日時", "time"), 20) + " " + PadRight(L("種類", "kind"), 8) + " " +
             PadLeft(L("大きさ", "size"), 12) + " " + PadLeft(L("追加", "added"), 12));
   }
@@ -74,8 +80,12 @@ static int Snapshots(Context& ctx) {
             PadLeft(FormatBytes(s.plain.stored_new), 12));
   }
   for (const std::string& d : damaged) {
-    std::fputs(Tr("kura: 警告: スナップショット {} は壊れているため表示していません (kura verify で確認してください)\n",
-                  "kura: warning: snapshot {} is damaged and not shown (run kura verify)\n", ShortId(d))
+    ctx.Say(PadRight(ShortId(d), 10) + " " + L("損傷 (スナップショットのファイルが壊れています)", "DAMAGED (the snapshot object is damaged)"));
+  }
+  for (const std::string& d : damaged) {
+    std::fputs(Tr("kura: 警告: スナップショット {} は壊れています。kura verify で確認し、不要なら kura forget {} で退避してください\n",
+                  "kura: warning: snapshot {} is damaged; check with kura verify, and move it aside with kura forget {}\n",
+                  ShortId(d), ShortId(d))
                    .c_str(),
                stderr);
   }

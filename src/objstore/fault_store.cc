@@ -44,6 +44,7 @@ void FaultStore::ClearFaults() {
   fail_type_.clear();
   tear_keep_.reset();
   corrupt_.clear();
+  fail_reads_.clear();
 }
 
 FaultStore::Counters FaultStore::counters() const {
@@ -122,7 +123,20 @@ void FaultStore::CountRead(bool range, const Result<Bytes>& result) {
   if (result.ok()) counters_.bytes_read += result->size();
 }
 
+void FaultStore::FailReads(ObjectType type, const std::string& name, Status status) {
+  std::lock_guard<std::mutex> guard(mu_);
+  fail_reads_[{type, name}] = std::move(status);
+}
+
+std::optional<Status> FaultStore::ReadFault(ObjectType type, const std::string& name) const {
+  std::lock_guard<std::mutex> guard(mu_);
+  auto it = fail_reads_.find({type, name});
+  if (it == fail_reads_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<Bytes> FaultStore::Get(ObjectType type, const std::string& name) {
+  if (auto fault = ReadFault(type, name)) return *fault;
   Result<Bytes> result = base_->Get(type, name);
   if (result.ok()) {
     std::optional<uint64_t> at = CorruptOffset(type, name);
@@ -134,6 +148,7 @@ Result<Bytes> FaultStore::Get(ObjectType type, const std::string& name) {
 
 Result<Bytes> FaultStore::GetRange(ObjectType type, const std::string& name, uint64_t offset,
                                    uint64_t length) {
+  if (auto fault = ReadFault(type, name)) return *fault;
   Result<Bytes> result = base_->GetRange(type, name, offset, length);
   if (result.ok()) {
     std::optional<uint64_t> at = CorruptOffset(type, name);
@@ -157,6 +172,18 @@ Status FaultStore::Delete(ObjectType type, const std::string& name) {
     ++counters_.deletes;
   }
   return base_->Delete(type, name);
+}
+
+Status FaultStore::PutIfAbsent(ObjectType type, const std::string& name, ByteView data) {
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    ++counters_.puts;
+  }
+  return base_->PutIfAbsent(type, name, data);
+}
+
+Status FaultStore::MoveAside(ObjectType type, const std::string& name) {
+  return base_->MoveAside(type, name);
 }
 
 Result<std::unique_ptr<StoreLock>> FaultStore::Lock(LockMode mode, int timeout_ms) {

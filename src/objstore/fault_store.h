@@ -53,6 +53,11 @@ class FaultStore : public ObjectStore {
   // range covers `offset`. The stored bytes are not changed.
   void CorruptReads(ObjectType type, const std::string& name, uint64_t offset = 0);
 
+  // Every Get and GetRange of (type, name) fails with `status`, as a file the operating
+  // system refuses to open (EACCES) does. Tests run as root, which ignores mode bits, so
+  // this is how they get a pack that really cannot be read. REQUIRES: !status.ok()
+  void FailReads(ObjectType type, const std::string& name, Status status);
+
   // Removes every fault set above. Counters are kept.
   void ClearFaults();
 
@@ -75,11 +80,15 @@ class FaultStore : public ObjectStore {
   Result<Bytes> GetRange(ObjectType type, const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(ObjectType type) override;
   Status Delete(ObjectType type, const std::string& name) override;
+  Status PutIfAbsent(ObjectType type, const std::string& name, ByteView data) override;
+  Status MoveAside(ObjectType type, const std::string& name) override;
+  Status RemoveStaleTemporaryFiles(int64_t cutoff_unix) override { return base_->RemoveStaleTemporaryFiles(cutoff_unix); }
   Result<std::unique_ptr<StoreLock>> Lock(LockMode mode, int timeout_ms) override;
   std::string Location() const override { return base_->Location(); }
 
  private:
   std::optional<uint64_t> CorruptOffset(ObjectType type, const std::string& name) const;
+  std::optional<Status> ReadFault(ObjectType type, const std::string& name) const;
   void CountRead(bool range, const Result<Bytes>& result);
 
   ObjectStore* const base_;
@@ -92,6 +101,7 @@ class FaultStore : public ObjectStore {
   std::map<ObjectType, Status> fail_type_;
   std::optional<uint64_t> tear_keep_;
   std::map<std::pair<ObjectType, std::string>, uint64_t> corrupt_;
+  std::map<std::pair<ObjectType, std::string>, Status> fail_reads_;
   Counters counters_;
 };
 

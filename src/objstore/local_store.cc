@@ -89,12 +89,44 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root_arg
            root));
   }
   std::unique_ptr<LocalStore> store(new LocalStore(root));
+  if (create && S_ISDIR(st.st_mode)) {
+    // An existing directory: kura init must neither mix a repository into someone's files
+    // nor keep a mode that lets other local users delete the config.
+    KURA_RETURN_IF_ERROR(store->CheckEmptyOrKura());
+    if ((st.st_mode & 07777) != kDirMode && ::chmod(root.c_str(), kDirMode) != 0 && errno != ENOTSUP) {
+      return LocalFileError(errno, L("アクセス権の設定", "chmod"), root);
+    }
+  }
   if (create) {
     for (ObjectType type : {ObjectType::kKey, ObjectType::kPack, ObjectType::kSnapshot}) {
       KURA_RETURN_IF_ERROR(MakeDirDurably(store->TypeDir(type), root));
     }
   }
   return store;
+}
+
+Status LocalStore::CheckEmptyOrKura() const {
+  DIR* d = ::opendir(root_.c_str());
+  if (d == nullptr) return LocalFileError(errno, L("一覧の取得", "list"), root_);
+  std::string foreign;
+  while (struct dirent* entry = NextEntry(d)) {
+    std::string_view n = entry->d_name;
+    if (n == "." || n == ".." || n == "config" || n == "keys" || n == "data" || n == "snapshots" ||
+        n == "damaged" || n == "lock" || n == "lock.info" || n == "lost+found" ||
+        n.starts_with(kTempFilePrefix)) {
+      continue;
+    }
+    foreign = n;
+    break;
+  }
+  ::closedir(d);
+  if (foreign.empty()) return Status::Ok();
+  return Status::InvalidArgument(
+      Tr("{} は空ではなく kura のリポジトリでもないため、リポジトリを作成しません ({} があります)。"
+         "空のディレクトリか新しいパスを指定してください",
+         "{} is not empty and is not a kura repository ({} is there), so no repository was created. "
+         "Give an empty directory or a new path",
+         root_, foreign));
 }
 
 std::string LocalStore::TypeDir(ObjectType type) const {
@@ -109,6 +141,20 @@ std::string LocalStore::TypeDir(ObjectType type) const {
       return root_ + "/snapshots";
   }
   return root_;
+}
+
+static const char* TypeDirName(ObjectType type) {
+  switch (type) {
+    case ObjectType::kConfig:
+      return "config";
+    case ObjectType::kKey:
+      return "keys";
+    case ObjectType::kPack:
+      return "data";
+    case ObjectType::kSnapshot:
+      return "snapshots";
+  }
+  return "other";
 }
 
 std::string LocalStore::ObjectDir(ObjectType type, const std::string& name) const {
@@ -209,7 +255,7 @@ Result<std::vector<ObjectInfo>> LocalStore::ListDir(ObjectType type, const std::
       return LocalFileError(err, L("一覧の取得", "list"), dir + "/" + std::string(name));
     }
     if (!S_ISREG(st.st_mode)) continue;
-    out.push_back({std::string(name), static_cast<uint64_t>(st.st_size)});
+    out.push_back({std::string(name), static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtime)});
   }
   int err = errno;
   ::closedir(d);
@@ -251,11 +297,75 @@ Status LocalStore::Delete(ObjectType type, const std::string& name) {
   return SyncDir(ObjectDir(type, name));
 }
 
+Status LocalStore::PutIfAbsent(ObjectType type, const std::string& name, ByteView data) {
+  KURA_RETURN_IF_ERROR(CheckObjectName(type, name));
+  const std::string dir = ObjectDir(type, name);
+  const std::string path = ObjectPath(type, name);
+  auto exists = [&] {
+    return Status::AlreadyExists(Tr("{} は既にあります (別の kura が同時に作成しました)",
+                                    "{} already exists (another kura created it at the same time)", path));
+  };
+  // A whole, durable file under a private name first; link() then publishes it or fails
+  // with EEXIST, atomically with respect to every other process.
+  std::string temp = std::string(kTempFilePrefix) + "new-" + std::to_string(::getpid()) + "-" + name;
+  temp += "-" + std::to_string(reinterpret_cast<uintptr_t>(&temp) & 0xffffff);
+  KURA_RETURN_IF_ERROR(WriteFileDurably(dir, temp, data));
+  const std::string temp_path = dir + "/" + temp;
+  int rc = ::link(temp_path.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(temp_path.c_str());
+  if (rc == 0) return SyncDir(dir);
+  if (err == EEXIST) return exists();
+  if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != ENOSYS) {
+    return LocalFileError(err, L("書き込み", "write"), path);
+  }
+  // No hard links here: O_EXCL still makes the creation exclusive.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+  if (fd < 0) {
+    if (errno == EEXIST) return exists();
+    return LocalFileError(errno, L("書き込み", "write"), path);
+  }
+  UniqueFd file(fd);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int werr = n < 0 ? errno : EIO;
+      ::unlink(path.c_str());
+      return LocalFileError(werr, L("書き込み", "write"), path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int ferr = errno;
+    ::unlink(path.c_str());
+    return LocalFileError(ferr, L("書き込み", "write"), path);
+  }
+  return SyncDir(dir);
+}
+
+Status LocalStore::MoveAside(ObjectType type, const std::string& name) {
+  KURA_RETURN_IF_ERROR(CheckObjectName(type, name));
+  const std::string from = ObjectPath(type, name);
+  const std::string damaged = root_ + "/damaged";
+  const std::string dir = damaged + "/" + TypeDirName(type);
+  KURA_RETURN_IF_ERROR(MakeDirDurably(damaged, root_));
+  KURA_RETURN_IF_ERROR(MakeDirDurably(dir, damaged));
+  const std::string to = dir + "/" + name;
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    if (errno == ENOENT) return ObjectNotFoundStatus(type, name, from);
+    return LocalFileError(errno, L("退避", "move aside"), from);
+  }
+  KURA_RETURN_IF_ERROR(SyncDir(dir));
+  return SyncDir(ObjectDir(type, name));
+}
+
 Result<std::unique_ptr<StoreLock>> LocalStore::Lock(LockMode mode, int timeout_ms) {
   return LockLocalDirectory(root_, mode, timeout_ms);
 }
 
-Status LocalStore::RemoveStaleTemporaryFiles(int64_t older_than_seconds) {
+Status LocalStore::RemoveStaleTemporaryFiles(int64_t cutoff) {
   std::vector<std::string> dirs = {root_, TypeDir(ObjectType::kKey), TypeDir(ObjectType::kPack),
                                    TypeDir(ObjectType::kSnapshot)};
   if (DIR* d = ::opendir(TypeDir(ObjectType::kPack).c_str())) {
@@ -264,7 +374,6 @@ Status LocalStore::RemoveStaleTemporaryFiles(int64_t older_than_seconds) {
     }
     ::closedir(d);
   }
-  const int64_t cutoff = SystemClock().NowUnix() - older_than_seconds;
   Status first_error;
   for (const std::string& dir : dirs) {
     DIR* d = ::opendir(dir.c_str());

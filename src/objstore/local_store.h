@@ -27,8 +27,11 @@ class LocalStore : public ObjectStore {
  public:
   // Opens the store rooted at `root` (a path, not a URL; see OpenObjectStore for URLs).
   // With `create`, a missing `root` is created 0700 together with keys/, data/ and
-  // snapshots/; its parent must exist. Without it a missing `root` gives kNotFound with a
-  // message that names the path and suggests `kura init` or checking the NAS mount.
+  // snapshots/; its parent must exist. An existing `root` is accepted when it is empty or
+  // holds only what kura itself puts there (docs/objstore.md; `lost+found` too), and is
+  // then set to 0700 whatever its mode was; a non-empty directory that is not a kura
+  // repository is kInvalidArgument. Without `create` a missing `root` gives kNotFound with
+  // a message that names the path and suggests `kura init` or checking the NAS mount.
   static Result<std::unique_ptr<LocalStore>> Open(const std::string& root, bool create);
 
   // Writes a temporary file ".tmp-<pid>-<random>" in the object's directory, fsyncs it,
@@ -42,17 +45,21 @@ class LocalStore : public ObjectStore {
   // Skips temporary files and anything whose name is not valid for `type`.
   Result<std::vector<ObjectInfo>> List(ObjectType type) override;
   Status Delete(ObjectType type, const std::string& name) override;
+  // Writes a temporary file, then link()s it to the final name, which fails if the name
+  // exists; on a filesystem without hard links (some NAS shares), O_CREAT|O_EXCL.
+  Status PutIfAbsent(ObjectType type, const std::string& name, ByteView data) override;
+  // rename() into <root>/damaged/<type dir>/<name>.
+  Status MoveAside(ObjectType type, const std::string& name) override;
   // flock() on <root>/lock (see docs/objstore.md). An exclusive holder also writes its
   // pid, host and start time to <root>/lock.info so a waiter's kLocked message can name
   // it; that file is best effort and removed on release.
   Result<std::unique_ptr<StoreLock>> Lock(LockMode mode, int timeout_ms) override;
   std::string Location() const override { return root_; }
 
-  // Removes temporary files (".tmp-*") last modified more than `older_than_seconds` ago,
-  // left behind by a process killed in the middle of a Put. A Put in progress keeps
-  // writing to its file, so pick an age no live Put can reach (an hour is plenty).
-  // Returns the first error met but still tries every file.
-  Status RemoveStaleTemporaryFiles(int64_t older_than_seconds);
+  // Removes temporary files (".tmp-*") last modified before `cutoff_unix`, left behind by
+  // a process killed in the middle of a Put. A Put in progress keeps writing to its file,
+  // so pick a cutoff no live Put can reach (an hour ago is plenty; prune uses its grace).
+  Status RemoveStaleTemporaryFiles(int64_t cutoff_unix) override;
 
   // The file that holds (type, name). Does not check the name; for tests and tools that
   // need to look at or damage the file itself.
@@ -63,6 +70,7 @@ class LocalStore : public ObjectStore {
 
   std::string TypeDir(ObjectType type) const;
   std::string ObjectDir(ObjectType type, const std::string& name) const;
+  Status CheckEmptyOrKura() const;
   Result<std::vector<ObjectInfo>> ListDir(ObjectType type, const std::string& dir,
                                           const std::string& required_prefix);
 

@@ -49,10 +49,47 @@ Status MemoryStore::Put(ObjectType type, const std::string& name, ByteView data)
   std::lock_guard<std::mutex> guard(mu_);
   if (type == ObjectType::kConfig) {
     objects_[{type, name}] = std::move(bytes);
-  } else {
-    objects_.try_emplace({type, name}, std::move(bytes));  // an existing object is kept
+  } else if (!objects_.try_emplace({type, name}, std::move(bytes)).second) {
+    return Status::Ok();  // an existing object is kept
   }
+  mtimes_[{type, name}] = clock_ ? clock_->NowUnix() : 0;
   return Status::Ok();
+}
+
+Status MemoryStore::PutIfAbsent(ObjectType type, const std::string& name, ByteView data) {
+  KURA_RETURN_IF_ERROR(CheckObjectName(type, name));
+  auto bytes = std::make_shared<const Bytes>(data.begin(), data.end());
+  std::lock_guard<std::mutex> guard(mu_);
+  if (!objects_.try_emplace({type, name}, std::move(bytes)).second) {
+    return Status::AlreadyExists(Tr("{} には既に {} があります", "{} already holds {}", location_, name));
+  }
+  mtimes_[{type, name}] = clock_ ? clock_->NowUnix() : 0;
+  return Status::Ok();
+}
+
+Status MemoryStore::MoveAside(ObjectType type, const std::string& name) {
+  KURA_RETURN_IF_ERROR(CheckObjectName(type, name));
+  std::lock_guard<std::mutex> guard(mu_);
+  auto it = objects_.find({type, name});
+  if (it == objects_.end()) return ObjectNotFoundStatus(type, name, location_);
+  aside_[it->first] = it->second;
+  mtimes_.erase(it->first);
+  objects_.erase(it);
+  return Status::Ok();
+}
+
+void MemoryStore::SetClock(const Clock* clock) {
+  std::lock_guard<std::mutex> guard(mu_);
+  clock_ = clock;
+}
+
+std::vector<std::string> MemoryStore::MovedAside(ObjectType type) const {
+  std::lock_guard<std::mutex> guard(mu_);
+  std::vector<std::string> out;
+  for (const auto& [key, bytes] : aside_) {
+    if (key.first == type) out.push_back(key.second);
+  }
+  return out;
 }
 
 Result<Bytes> MemoryStore::Get(ObjectType type, const std::string& name) {
@@ -80,7 +117,8 @@ Result<std::vector<ObjectInfo>> MemoryStore::List(ObjectType type) {
   std::lock_guard<std::mutex> guard(mu_);
   for (auto it = objects_.lower_bound({type, std::string()}); it != objects_.end() && it->first.first == type;
        ++it) {
-    out.push_back({it->first.second, it->second->size()});
+    auto t = mtimes_.find(it->first);
+    out.push_back({it->first.second, it->second->size(), t == mtimes_.end() ? 0 : t->second});
   }
   return out;
 }
@@ -89,6 +127,7 @@ Status MemoryStore::Delete(ObjectType type, const std::string& name) {
   KURA_RETURN_IF_ERROR(CheckObjectName(type, name));
   std::lock_guard<std::mutex> guard(mu_);
   objects_.erase({type, name});
+  mtimes_.erase({type, name});
   return Status::Ok();
 }
 

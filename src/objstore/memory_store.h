@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "objstore/object_store.h"
+#include "util/clock.h"
 
 namespace kura {
 
@@ -29,8 +30,16 @@ class MemoryStore : public ObjectStore {
   Result<Bytes> GetRange(ObjectType type, const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(ObjectType type) override;
   Status Delete(ObjectType type, const std::string& name) override;
+  Status PutIfAbsent(ObjectType type, const std::string& name, ByteView data) override;
+  Status MoveAside(ObjectType type, const std::string& name) override;
   Result<std::unique_ptr<StoreLock>> Lock(LockMode mode, int timeout_ms) override;
   std::string Location() const override { return location_; }
+
+  // Objects Put from now on get `clock`'s time as their ObjectInfo::mtime (not owned; must
+  // outlive the store). Default: none, mtime 0 ("unknown").
+  void SetClock(const Clock* clock);
+  // Objects MoveAside() put away, by type. For tests.
+  std::vector<std::string> MovedAside(ObjectType type) const;
 
   // Lock bookkeeping; shared with every StoreLock so a lock can be released after the
   // store is gone.
@@ -50,6 +59,9 @@ class MemoryStore : public ObjectStore {
   const std::string location_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<const Bytes>> objects_;  // guarded by mu_
+  std::map<Key, int64_t> mtimes_;                         // guarded by mu_
+  std::map<Key, std::shared_ptr<const Bytes>> aside_;     // guarded by mu_
+  const Clock* clock_ = nullptr;                          // guarded by mu_
   std::shared_ptr<LockState> lock_state_;
 };
 

@@ -44,6 +44,22 @@ Status CheckObjectName(ObjectType type, std::string_view name) {
          ObjectTypeName(type), name));
 }
 
+Status ObjectStore::PutIfAbsent(ObjectType type, const std::string& name, ByteView data) {
+  auto existing = Get(type, name);
+  if (existing.ok()) {
+    return Status::AlreadyExists(Tr("{} には既に {} があります", "{} already holds {}", Location(), name));
+  }
+  if (existing.status().code() != Code::kNotFound) return existing.status();
+  return Put(type, name, data);
+}
+
+Status ObjectStore::MoveAside(ObjectType type, const std::string& name) {
+  return Status::Unsupported(Tr("{} では {} {} を退避できません", "{} cannot move {} {} aside", Location(),
+                                ObjectTypeName(type), name));
+}
+
+Status ObjectStore::RemoveStaleTemporaryFiles(int64_t /*cutoff_unix*/) { return Status::Ok(); }
+
 namespace {
 
 int HexDigit(char c) {

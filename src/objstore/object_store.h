@@ -31,6 +31,10 @@ const char* ObjectTypeName(ObjectType type);  // "config", "key", "pack", "snaps
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
+  // When the store last wrote the object (Unix seconds, the store's own clock; for a local
+  // directory the file's mtime). 0 when the store does not know (the in-memory test store
+  // unless given a clock). Prune's grace period is measured against it.
+  int64_t mtime = 0;
 };
 
 // A held repository lock; released when destroyed (and by the OS if the process dies).
@@ -65,6 +69,23 @@ class ObjectStore {
 
   // Removes an object. Deleting a missing object is OK.
   virtual Status Delete(ObjectType type, const std::string& name) = 0;
+
+  // Stores `data` under (type, name) only if nothing is there yet, atomically against
+  // other processes doing the same: exactly one of two concurrent calls succeeds, the
+  // other gets kAlreadyExists. Used for the config, so two `kura init` on one directory
+  // cannot both succeed. Default: Get then Put (not race-free; stores override it).
+  virtual Status PutIfAbsent(ObjectType type, const std::string& name, ByteView data);
+
+  // Moves an object out of its type's namespace into the store's "damaged" area, where
+  // List, Get and Put of that type no longer see it but the bytes are kept for the vendor
+  // (docs/objstore.md, "Damaged objects"). Moving a missing object is kNotFound.
+  // Default: kUnsupported.
+  virtual Status MoveAside(ObjectType type, const std::string& name);
+
+  // Removes temporary files a process killed in the middle of a Put left behind, when
+  // they were last written before `cutoff_unix` (the store's clock). Returns the first
+  // error met but still tries every file. Default: nothing to do (OK).
+  virtual Status RemoveStaleTemporaryFiles(int64_t cutoff_unix);
 
   // Blocks up to `timeout_ms` for the lock; kLocked (message says who holds it when known)
   // after that. A lock held by a process that died is released by the OS, so a killed

@@ -83,7 +83,8 @@ static constexpr int kCacheSchema = 2;
 Status IndexCache::MigrateSchema() {
   sqlite3_stmt* st = nullptr;
   int version = -1;
-  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK) return CacheError(db_, path_);
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK)
+    return CacheError(db_, path_);
   if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   if (version == kCacheSchema) return Status::Ok();
@@ -107,11 +108,20 @@ Status IndexCache::Exec(const char* sql) {
   return Status::Ok();
 }
 
-std::optional<BlobLocation> IndexCache::Find(const crypto::Hash& id) {
+Result<std::optional<BlobLocation>> IndexCache::Find(const crypto::Hash& id) {
   std::lock_guard lock(mu_);
   sqlite3_reset(find_);
   sqlite3_bind_blob(find_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
-  if (sqlite3_step(find_) != SQLITE_ROW) return std::nullopt;
+  int rc = sqlite3_step(find_);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(find_);
+    return std::optional<BlobLocation>();
+  }
+  if (rc != SQLITE_ROW) {
+    Status st = CacheError(db_, path_);
+    sqlite3_reset(find_);
+    return st;
+  }
   BlobLocation loc;
   loc.pack = reinterpret_cast<const char*>(sqlite3_column_text(find_, 0));
   loc.entry.id = id;
@@ -120,7 +130,23 @@ std::optional<BlobLocation> IndexCache::Find(const crypto::Hash& id) {
   loc.entry.raw_length = static_cast<uint32_t>(sqlite3_column_int64(find_, 3));
   loc.entry.compression = static_cast<uint8_t>(sqlite3_column_int(find_, 4));
   sqlite3_reset(find_);
-  return loc;
+  return std::optional<BlobLocation>(std::move(loc));
+}
+
+Result<std::vector<std::string>> IndexCache::PacksHolding(const crypto::Hash& id) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT pack FROM blobs WHERE id=?1", -1, &st, nullptr) != SQLITE_OK) {
+    return CacheError(db_, path_);
+  }
+  sqlite3_bind_blob(st, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return CacheError(db_, path_);
+  return out;
 }
 
 Status IndexCache::AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries) {
@@ -177,7 +203,8 @@ Status IndexCache::QuarantinePack(const std::string& pack) {
   std::lock_guard lock(mu_);
   // The pack row keeps the size it was indexed with, so Sync keeps treating it as known
   // (and quarantined); a pack never indexed gets size 0, which Sync re-checks.
-  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"}, pack);
+  return ExecForPackLocked({"DELETE FROM blobs WHERE pack=?1", "INSERT OR IGNORE INTO packs VALUES(?1, 0)"},
+                           pack);
 }
 
 Status IndexCache::RemovePack(const std::string& pack) {
@@ -185,41 +212,80 @@ Status IndexCache::RemovePack(const std::string& pack) {
   return RemovePackLocked(pack);
 }
 
-std::vector<std::string> IndexCache::Packs() {
+Status IndexCache::QuarantineBlobs(const std::string& pack, const std::vector<crypto::Hash>& ids) {
+  std::lock_guard lock(mu_);
+  KURA_RETURN_IF_ERROR(Exec("BEGIN"));
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM blobs WHERE id=?1 AND pack=?2", -1, &st, nullptr) != SQLITE_OK) {
+    Status err = CacheError(db_, path_);
+    (void)Exec("ROLLBACK");
+    return err;
+  }
+  for (const crypto::Hash& id : ids) {
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pack.c_str(), -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      Status err = CacheError(db_, path_);
+      sqlite3_finalize(st);
+      (void)Exec("ROLLBACK");
+      return err;
+    }
+  }
+  sqlite3_finalize(st);
+  return Exec("COMMIT");
+}
+
+Result<std::vector<std::string>> IndexCache::Packs() {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK) return out;
-  while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  if (sqlite3_prepare_v2(db_, "SELECT name FROM packs", -1, &st, nullptr) != SQLITE_OK)
+    return CacheError(db_, path_);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return CacheError(db_, path_);
   return out;
 }
 
-std::map<std::string, uint64_t> IndexCache::PackSizes() {
+Result<std::map<std::string, uint64_t>> IndexCache::PackSizes() {
   std::lock_guard lock(mu_);
   std::map<std::string, uint64_t> out;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT name, size FROM packs", -1, &st, nullptr) != SQLITE_OK) return out;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(db_, "SELECT name, size FROM packs", -1, &st, nullptr) != SQLITE_OK) {
+    return CacheError(db_, path_);
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     out.emplace(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
                 static_cast<uint64_t>(sqlite3_column_int64(st, 1)));
   }
   sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return CacheError(db_, path_);
   return out;
 }
 
-std::vector<PackEntry> IndexCache::PackEntries(const std::string& pack) {
+Result<std::vector<PackEntry>> IndexCache::PackEntries(const std::string& pack) {
   std::lock_guard lock(mu_);
   std::vector<PackEntry> out;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT id, offset, stored, raw, compression FROM blobs WHERE pack=?1 ORDER BY offset",
-                         -1, &st, nullptr) != SQLITE_OK) {
-    return out;
+  if (sqlite3_prepare_v2(
+          db_, "SELECT id, offset, stored, raw, compression FROM blobs WHERE pack=?1 ORDER BY offset", -1,
+          &st, nullptr) != SQLITE_OK) {
+    return CacheError(db_, path_);
   }
   sqlite3_bind_text(st, 1, pack.c_str(), -1, SQLITE_STATIC);
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     PackEntry e;
-    if (sqlite3_column_bytes(st, 0) == 32) std::memcpy(e.id.data(), sqlite3_column_blob(st, 0), 32);
+    if (sqlite3_column_bytes(st, 0) != 32) {
+      sqlite3_finalize(st);
+      return Status::Corruption(Tr("キャッシュ {} の内容が壊れています。キャッシュは削除しても構いません",
+                                   "cache {} holds a damaged row; the cache may be deleted safely", path_));
+    }
+    std::memcpy(e.id.data(), sqlite3_column_blob(st, 0), 32);
     e.offset = static_cast<uint64_t>(sqlite3_column_int64(st, 1));
     e.stored_length = static_cast<uint32_t>(sqlite3_column_int64(st, 2));
     e.raw_length = static_cast<uint32_t>(sqlite3_column_int64(st, 3));
@@ -227,6 +293,7 @@ std::vector<PackEntry> IndexCache::PackEntries(const std::string& pack) {
     out.push_back(e);
   }
   sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return CacheError(db_, path_);
   return out;
 }
 
@@ -244,8 +311,8 @@ Result<PackHeader> ReadPackHeader(ObjectStore& store, const std::string& pack, u
   KURA_ASSIGN_OR_RETURN(PackHeader header, ParsePackHeader(head, pack));
   if (header.total_size != object_size) {
     return Status::Corruption(Tr("パック {} の大きさがヘッダーと一致しません ({} / {} バイト)",
-                                 "pack {} size does not match its header ({} / {} bytes)", pack,
-                                 object_size, header.total_size));
+                                 "pack {} size does not match its header ({} / {} bytes)", pack, object_size,
+                                 header.total_size));
   }
   return header;
 }
@@ -255,7 +322,7 @@ Result<SyncStats> IndexCache::Sync(ObjectStore& store) {
   std::set<std::string> present;
   for (const ObjectInfo& o : listed) present.insert(o.name);
   SyncStats stats;
-  std::map<std::string, uint64_t> known = PackSizes();
+  KURA_ASSIGN_OR_RETURN(auto known, PackSizes());
   for (const auto& [p, size] : known) {
     if (!present.count(p)) {
       std::lock_guard lock(mu_);
@@ -274,8 +341,12 @@ Result<SyncStats> IndexCache::Sync(ObjectStore& store) {
     }
     auto header = ReadPackHeader(store, o.name, o.size);
     if (!header.ok()) {
-      if (header.status().code() != Code::kCorruption && header.status().code() != Code::kUnsupported) {
-        return header.status();
+      Code c = header.status().code();
+      if (c == Code::kNotFound) continue;  // deleted since the listing
+      if (c != Code::kCorruption && c != Code::kUnsupported) {
+        // Unreadable now (EACCES, EIO): limit the failure to what needs this pack.
+        stats.unreadable.emplace_back(o.name, header.status());
+        continue;
       }
       ++stats.packs_damaged;
       stats.damaged.push_back(o.name);

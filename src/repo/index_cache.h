@@ -2,6 +2,9 @@
 // SQLite so memory stays bounded however large the repository grows. It is only a cache of
 // the pack headers in the repository: Sync() rebuilds whatever is missing or stale, and a
 // damaged cache file is deleted and rebuilt. Thread-safe (one connection behind a mutex).
+//
+// Every read returns a Result: a failed SQLite read is an error, never an empty or partial
+// answer, because prune decides what to delete from these answers.
 #pragma once
 
 #include <functional>
@@ -33,6 +36,9 @@ struct SyncStats {
   size_t packs_removed = 0;
   size_t packs_damaged = 0;  // header unreadable or object size does not match the header
   std::vector<std::string> damaged;
+  // Packs the store would not let us read (permission denied, I/O error): not indexed
+  // this time, tried again by the next Sync. Their data counts as missing until then.
+  std::vector<std::pair<std::string, Status>> unreadable;
 };
 
 // Where caches live: $KURA_CACHE_DIR, else $XDG_CACHE_HOME/kura, else ~/.cache/kura.
@@ -47,18 +53,28 @@ class IndexCache {
   // Reads the header of every pack the cache does not know, forgets packs that are gone
   // from the store, and re-reads (or, when damaged, forgets) packs whose object size no
   // longer matches the header indexed before. Damaged packs are reported, never indexed.
+  // A pack whose header cannot be read (EACCES, EIO) is reported in `unreadable` and
+  // skipped: one bad pack limits only what needs it. Errors: listing the store failed, or
+  // the cache itself failed.
   Result<SyncStats> Sync(ObjectStore& store);
 
-  std::optional<BlobLocation> Find(const crypto::Hash& id);
+  // One pack holding `id`, or nullopt when no indexed pack does.
+  Result<std::optional<BlobLocation>> Find(const crypto::Hash& id);
+  // Every indexed pack holding `id` (two backups without a working lock may store a blob
+  // twice).
+  Result<std::vector<std::string>> PacksHolding(const crypto::Hash& id);
   Status AddPack(const std::string& pack, const std::vector<PackEntry>& entries);
   Status RemovePack(const std::string& pack);
   // Forgets a damaged pack's blobs but remembers the pack, so Sync() does not index it again
   // and the next backup stores those blobs anew instead of referring to damaged data.
   Status QuarantinePack(const std::string& pack);
-  std::vector<std::string> Packs();
+  // Forgets only these blobs of `pack` (found damaged by verify --read-data); the pack's
+  // other blobs stay usable for dedup and restore.
+  Status QuarantineBlobs(const std::string& pack, const std::vector<crypto::Hash>& ids);
+  Result<std::vector<std::string>> Packs();
   // Pack name -> the object size its indexed header implies.
-  std::map<std::string, uint64_t> PackSizes();
-  std::vector<PackEntry> PackEntries(const std::string& pack);
+  Result<std::map<std::string, uint64_t>> PackSizes();
+  Result<std::vector<PackEntry>> PackEntries(const std::string& pack);
 
  private:
   IndexCache() = default;

@@ -53,7 +53,20 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore
   // The key slot goes first: a config without a key would be a repository nobody can open.
   repo->opened_slot_ = ObjectName(*slot);
   KURA_RETURN_IF_ERROR(store->Put(ObjectType::kKey, repo->opened_slot_, *slot));
-  KURA_RETURN_IF_ERROR(store->Put(ObjectType::kConfig, "config", repo->config_.Serialize()));
+  // Exclusive creation: of two `kura init` racing on one directory exactly one gets here
+  // first; the other must not report success with an ID nobody can open.
+  Status created = store->PutIfAbsent(ObjectType::kConfig, "config", repo->config_.Serialize());
+  if (!created.ok()) {
+    (void)store->Delete(ObjectType::kKey, repo->opened_slot_);  // a slot for an ID that never was
+    if (created.code() == Code::kAlreadyExists) {
+      return Status::AlreadyExists(Tr("{} には既にリポジトリがあります (同時に実行された別の kura init が作成しました)。"
+                                      "このリポジトリを使うか、別のパスを指定してください",
+                                      "{} already holds a repository (another kura init created it at the same "
+                                      "time); use that repository or give another path",
+                                      store->Location()));
+    }
+    return created;
+  }
   repo->keys_ = RepoKeys::Derive(master);
   repo->chunker_ = std::make_unique<Chunker>(repo->keys_.chunker, repo->config_.chunker);
   repo->store_ = std::move(store);
@@ -198,7 +211,7 @@ Result<SnapshotMeta> Repository::LoadMeta(const std::string& snapshot_id) {
 
 Result<Bytes> Repository::ReadBlob(const crypto::Hash& id, bool check_id) {
   KURA_ASSIGN_OR_RETURN(IndexCache * cache, Cache());
-  auto loc = cache->Find(id);
+  KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
   if (!loc) {
     return Status::NotFound(Tr("データ {} がどのパックにもありません", "blob {} is in no pack",
                                ToHex(id).substr(0, 16)));

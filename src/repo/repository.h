@@ -29,8 +29,10 @@ struct InitOptions {
 class Repository {
  public:
   // Creates a repository in an empty store with one password or key-file slot from `creds`.
-  // Errors: kAlreadyExists when the store already holds a repository; kInvalidArgument
-  // when `creds` has neither a password nor a key file.
+  // Errors: kAlreadyExists when the store already holds a repository, also when another
+  // Init on the same store won a race (the config is created with PutIfAbsent, so exactly
+  // one succeeds; the loser removes its key slot); kInvalidArgument when `creds` has
+  // neither a password nor a key file.
   static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<ObjectStore> store, const Credentials& creds,
                                                   const InitOptions& options, const Clock& clock);
   // Errors: kNotFound (no repository there), kUnauthorized (wrong password or key file),

@@ -137,9 +137,10 @@ TEST_F(EnginePruneTest, PruneInterruptedAtAnyDeleteLeavesEverythingRestorable) {
     deletes_.FailNthDelete(0);
     ExpectKeptRestore();
     if (r.ok()) break;
-    EXPECT_EQ(r.status().code(), Code::kIOError);
+    EXPECT_EQ(r.status().code(), Code::kIOError) << r.status().ToString();
   }
-  ASSERT_TRUE(Prune(*Reopen(&deletes_), false).ok());
+  auto last = Prune(*Reopen(&deletes_), false);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
   ExpectKeptRestore();
 }
 

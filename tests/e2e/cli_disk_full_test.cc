@@ -72,7 +72,7 @@ TEST_F(CliDiskFullTest, BackupLargerThanTheDiskExits7AndLeavesNoSnapshot) {
 
   // Free the space (prune removes what the failed backup left), then back up again.
   uint64_t before = FreeBytes();
-  json prune = KuraJson({"prune"});
+  json prune = KuraJson({"prune", "--grace", "0"});  // the failed backup ran just now
   EXPECT_GT(prune.value("packs_deleted", 0), 0);
   EXPECT_GT(FreeBytes(), before + (4u << 20));
   std::filesystem::remove(dir_.Sub("big/part1"));
@@ -83,6 +83,71 @@ TEST_F(CliDiskFullTest, BackupLargerThanTheDiskExits7AndLeavesNoSnapshot) {
   KuraJson({"restore", next, "--target", dir_.Sub("out2")});
   EXPECT_EQ(ReadFileString(dir_.Sub("out2") + dir_.Sub("big/part0")), ReadFileString(dir_.Sub("big/part0")));
   EXPECT_TRUE(KuraJson({"verify", "--read-data"}).value("ok", false));
+}
+
+// Issue 6 §4: prune on a full disk freed nothing, because it repacked first and the write
+// failed. Wholly unused packs are deleted first; the repack then has room.
+TEST_F(CliDiskFullTest, PruneOnAFullDiskDeletesUnusedPacksFirstThenRepacks) {
+  InitRepo();
+  WriteFile(dir_.Sub("old/scan.bin"), SeededBytes(40, 5 << 20));  // pack 1: wholly unused later
+  std::string old_snap = BackupPaths({dir_.Sub("old")});
+  WriteFile(dir_.Sub("two/keep.bin"), SeededBytes(41, 3 << 20));  // pack 2: half used later
+  WriteFile(dir_.Sub("two/drop.bin"), SeededBytes(42, 3 << 20));
+  std::string two = BackupPaths({dir_.Sub("two")});
+  std::filesystem::remove(dir_.Sub("two/drop.bin"));
+  std::string kept = BackupPaths({dir_.Sub("two")});
+  ASSERT_FALSE(old_snap.empty() || two.empty() || kept.empty());
+  KuraJson({"forget", old_snap, two});
+  // Fill the disk to the last byte.
+  {
+    FILE* f = std::fopen((mount_ + "/filler").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    Bytes block(1 << 16, 0x5a);
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+    }
+    std::fclose(f);
+  }
+  ASSERT_LT(FreeBytes(), 1u << 16);
+  KuraRun r = Kura({"--lang", "en", "--json", "prune", "--grace", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json j = r.Json();
+  EXPECT_GE(j.value("packs_deleted", 0), 2) << j.dump();
+  EXPECT_EQ(j.value("packs_repacked", 0), 1) << j.dump();
+  EXPECT_GT(FreeBytes(), 7u << 20) << "prune on a full disk must give the space back";
+  std::filesystem::remove(mount_ + "/filler");
+  KuraJson({"restore", kept, "--target", dir_.Sub("out")});
+  EXPECT_EQ(ReadTree(dir_.Sub("out") + dir_.Sub("two")), ReadTree(dir_.Sub("two")));
+  EXPECT_TRUE(KuraJson({"verify", "--read-data"}).value("ok", false));
+}
+
+// When even the deleted packs leave no room, the repack fails for ENOSPC: exit 7, the
+// message says what prune did, and the repository is intact.
+TEST_F(CliDiskFullTest, RepackThatFailsForNoSpaceSaysWhatItDidAndLeavesTheRepositoryIntact) {
+  InitRepo();
+  WriteFile(dir_.Sub("two/keep.bin"), SeededBytes(43, 3 << 20));
+  WriteFile(dir_.Sub("two/drop.bin"), SeededBytes(44, 3 << 20));
+  std::string two = BackupPaths({dir_.Sub("two")});
+  std::filesystem::remove(dir_.Sub("two/drop.bin"));
+  std::string kept = BackupPaths({dir_.Sub("two")});
+  KuraJson({"forget", two});
+  {
+    FILE* f = std::fopen((mount_ + "/filler").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    Bytes block(1 << 16, 0x5a);
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+    }
+    std::fclose(f);
+  }
+  KuraRun r = Kura({"--lang", "en", "prune", "--grace", "0"});
+  EXPECT_EQ(r.exit_code, kExitNoSpace) << r.out << r.err;
+  EXPECT_NE(r.err.find("repacking stopped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the repository is intact"), std::string::npos) << r.err;
+  std::filesystem::remove(mount_ + "/filler");
+  KuraJson({"restore", kept, "--target", dir_.Sub("out")});
+  EXPECT_EQ(ReadTree(dir_.Sub("out") + dir_.Sub("two")), ReadTree(dir_.Sub("two")));
+  EXPECT_TRUE(KuraJson({"verify", "--read-data"}).value("ok", false));
+  // With space again, the same prune finishes.
+  EXPECT_EQ(Kura({"prune", "--grace", "0"}).exit_code, 0);
 }
 
 }  // namespace

@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -67,9 +70,12 @@ void WriteRaw(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// A fixed "now" for file times, so no test depends on the real clock.
+constexpr int64_t kNow = 1790000000;
+
 void SetAge(const std::string& path, int seconds_ago) {
   struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ::time(nullptr) - seconds_ago;
+  times[0].tv_sec = times[1].tv_sec = kNow - seconds_ago;
   times[0].tv_nsec = times[1].tv_nsec = 0;
   ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
 }
@@ -176,11 +182,86 @@ TEST_F(LocalStoreTest, RemoveStaleTemporaryFilesCleansOnlyOldOnes) {
   }
   const std::string fresh = root_ + "/data/ab/.tmp-2-eeee";  // a Put still in progress
   WriteRaw(fresh, "being written");
+  SetAge(fresh, 60);
 
-  ASSERT_TRUE(store_->RemoveStaleTemporaryFiles(3600).ok());
+  ASSERT_TRUE(store_->RemoveStaleTemporaryFiles(kNow - 3600).ok());
   for (const std::string& path : stale) EXPECT_FALSE(fs::exists(path)) << path;
   EXPECT_TRUE(fs::exists(fresh));
   EXPECT_EQ(store_->List(ObjectType::kPack)->size(), 1u);  // objects untouched
+}
+
+TEST_F(LocalStoreTest, ListReportsEachObjectsMtime) {
+  const std::string name = "ab" + Name(3).substr(2);
+  ASSERT_TRUE(store_->Put(ObjectType::kPack, name, Data("p")).ok());
+  SetAge(store_->ObjectPath(ObjectType::kPack, name), 7200);
+  auto packs = store_->List(ObjectType::kPack);
+  ASSERT_TRUE(packs.ok());
+  ASSERT_EQ(packs->size(), 1u);
+  EXPECT_EQ((*packs)[0].mtime, kNow - 7200) << "prune's grace period is measured against this";
+}
+
+// Two `kura init` racing on one directory both reported success: the config is created
+// exclusively, so exactly one of many concurrent creators wins.
+TEST_F(LocalStoreTest, PutIfAbsentLetsExactlyOneOfManyConcurrentCreatorsWin) {
+  for (int round = 0; round < 20; ++round) {
+    ::unlink((root_ + "/config").c_str());
+    std::atomic<int> won{0}, lost{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        Status st = store_->PutIfAbsent(ObjectType::kConfig, "config", Data("creator " + std::to_string(t)));
+        if (st.ok()) ++won;
+        else if (st.code() == Code::kAlreadyExists) ++lost;
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(won.load(), 1) << "round " << round;
+    EXPECT_EQ(lost.load(), 3) << "round " << round;
+  }
+  for (const auto& e : fs::directory_iterator(root_)) {
+    EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u) << "left a temporary file: " << e.path();
+  }
+}
+
+TEST_F(LocalStoreTest, MoveAsideKeepsTheBytesWhereNoListSeesThem) {
+  ASSERT_TRUE(store_->Put(ObjectType::kSnapshot, Name(4), Data("damaged")).ok());
+  ASSERT_TRUE(store_->MoveAside(ObjectType::kSnapshot, Name(4)).ok());
+  EXPECT_TRUE(store_->List(ObjectType::kSnapshot)->empty());
+  EXPECT_EQ(store_->Get(ObjectType::kSnapshot, Name(4)).status().code(), Code::kNotFound);
+  EXPECT_TRUE(fs::exists(root_ + "/damaged/snapshots/" + Name(4)));
+  EXPECT_EQ(store_->MoveAside(ObjectType::kSnapshot, Name(4)).code(), Code::kNotFound);
+}
+
+TEST(LocalStoreInitTest, CreateSetsAPreexistingDirectoryTo0700) {
+  TempDir dir;
+  const std::string root = dir.path() + "/repo";
+  ASSERT_EQ(::mkdir(root.c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(root.c_str(), 0777), 0);
+  ASSERT_TRUE(LocalStore::Open(root, true).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+}
+
+TEST(LocalStoreInitTest, CreateRefusesANonEmptyDirectoryThatIsNotARepository) {
+  TempDir dir;
+  const std::string root = dir.path() + "/docs";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  WriteRaw(root + "/report.xlsx", "x");
+  auto r = LocalStore::Open(root, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("report.xlsx"), std::string::npos) << r.status().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u) << "a refused directory is left as it was";
+  // A directory kura itself left (an init interrupted after its subdirectories) is fine.
+  TempDir dir2;
+  const std::string half = dir2.path() + "/half";
+  ASSERT_EQ(::mkdir(half.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((half + "/keys").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((half + "/lost+found").c_str(), 0700), 0);
+  EXPECT_TRUE(LocalStore::Open(half, true).ok());
 }
 
 TEST(LocalStoreOpenTest, MissingRepositoryIsNotFoundNamingThePath) {

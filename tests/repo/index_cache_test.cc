@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include "objstore/fault_store.h"
 #include "objstore/memory_store.h"
 #include "repo/format.h"
 #include "support/repo_testing.h"
@@ -11,6 +14,14 @@
 
 namespace kura {
 namespace {
+
+// A lookup that must not fail (the cache file is healthy in these tests).
+std::optional<BlobLocation> Found(IndexCache& cache, const crypto::Hash& id) {
+  auto r = cache.Find(id);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : std::nullopt;
+}
+
 
 using testing::TempDir;
 
@@ -57,14 +68,14 @@ TEST_F(IndexCacheTest, SyncIndexesEveryPackHeader) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->packs_added, 2u);
   EXPECT_EQ(stats->packs_damaged, 0u);
-  auto loc = cache->Find(Id(2));
+  auto loc = Found(*cache, Id(2));
   ASSERT_TRUE(loc.has_value());
   EXPECT_EQ(loc->pack, a);
   EXPECT_EQ(loc->entry.offset, 16u + 2 * 48 + 10 + crypto::kSealOverhead);
   EXPECT_EQ(loc->entry.stored_length, 10 + crypto::kSealOverhead);
-  EXPECT_EQ(cache->Find(Id(3))->pack, b);
-  EXPECT_FALSE(cache->Find(Id(4)).has_value());
-  EXPECT_EQ(cache->PackEntries(a).size(), 2u);
+  EXPECT_EQ(Found(*cache, Id(3))->pack, b);
+  EXPECT_FALSE(Found(*cache, Id(4)).has_value());
+  EXPECT_EQ(cache->PackEntries(a)->size(), 2u);
   // A second sync reads nothing new.
   EXPECT_EQ(cache->Sync(store_)->packs_added, 0u);
 }
@@ -77,9 +88,9 @@ TEST_F(IndexCacheTest, RebuildsAfterTheFileIsDeleted) {
   }
   for (const char* suffix : {"", "-wal", "-shm"}) ::unlink(dir_.Sub(std::string("cache/index.db") + suffix).c_str());
   auto cache = OpenCache();
-  EXPECT_FALSE(cache->Find(Id(1)).has_value());
+  EXPECT_FALSE(Found(*cache, Id(1)).has_value());
   EXPECT_EQ(cache->Sync(store_)->packs_added, 1u);
-  EXPECT_TRUE(cache->Find(Id(1)).has_value());
+  EXPECT_TRUE(Found(*cache, Id(1)).has_value());
 }
 
 TEST_F(IndexCacheTest, RebuildsAfterTheFileIsOverwrittenWithGarbage) {
@@ -94,7 +105,7 @@ TEST_F(IndexCacheTest, RebuildsAfterTheFileIsOverwrittenWithGarbage) {
   ASSERT_NE(cache, nullptr) << "a damaged cache must be replaced, not reported";
   auto stats = cache->Sync(store_);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-  EXPECT_TRUE(cache->Find(Id(1)).has_value());
+  EXPECT_TRUE(Found(*cache, Id(1)).has_value());
 }
 
 TEST_F(IndexCacheTest, SyncForgetsPacksRemovedFromTheStore) {
@@ -106,8 +117,8 @@ TEST_F(IndexCacheTest, SyncForgetsPacksRemovedFromTheStore) {
   auto stats = cache->Sync(store_);
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->packs_removed, 1u);
-  EXPECT_FALSE(cache->Find(Id(1)).has_value()) << "dedup against a deleted pack would lose data";
-  EXPECT_TRUE(cache->Find(Id(2)).has_value());
+  EXPECT_FALSE(Found(*cache, Id(1)).has_value()) << "dedup against a deleted pack would lose data";
+  EXPECT_TRUE(Found(*cache, Id(2)).has_value());
 }
 
 TEST_F(IndexCacheTest, TruncatedUnknownPackIsReportedDamagedAndNotIndexed) {
@@ -120,8 +131,8 @@ TEST_F(IndexCacheTest, TruncatedUnknownPackIsReportedDamagedAndNotIndexed) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->packs_damaged, 2u);
   EXPECT_EQ(stats->packs_added, 0u);
-  EXPECT_FALSE(cache->Find(Id(1)).has_value());
-  EXPECT_FALSE(cache->Find(Id(4)).has_value());
+  EXPECT_FALSE(Found(*cache, Id(1)).has_value());
+  EXPECT_FALSE(Found(*cache, Id(4)).has_value());
 }
 
 // Regression: Sync trusted every pack it had indexed before, so a pack truncated after it
@@ -131,15 +142,15 @@ TEST_F(IndexCacheTest, SyncDropsAKnownPackThatWasTruncatedLater) {
   std::string a = PutPack({1, 2});
   auto cache = OpenCache();
   ASSERT_TRUE(cache->Sync(store_).ok());
-  ASSERT_TRUE(cache->Find(Id(2)).has_value());
+  ASSERT_TRUE(Found(*cache, Id(2)).has_value());
   Truncate(a, 16 + 2 * 48 + 3);
   auto stats = cache->Sync(store_);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->packs_damaged, 1u);
   ASSERT_EQ(stats->damaged.size(), 1u);
   EXPECT_EQ(stats->damaged[0], a);
-  EXPECT_FALSE(cache->Find(Id(2)).has_value());
-  EXPECT_TRUE(cache->PackEntries(a).empty());
+  EXPECT_FALSE(Found(*cache, Id(2)).has_value());
+  EXPECT_TRUE(cache->PackEntries(a)->empty());
 }
 
 TEST_F(IndexCacheTest, ReadPackHeaderChecksTheObjectSize) {
@@ -157,6 +168,58 @@ TEST_F(IndexCacheTest, DefaultCacheRootFollowsTheEnvironment) {
   ::setenv("XDG_CACHE_HOME", "/y", 1);
   EXPECT_EQ(DefaultCacheRoot(), "/y/kura");
   ::unsetenv("XDG_CACHE_HOME");
+}
+
+// Disaster recovery on a new PC: one pack whose header the OS refuses to read made the
+// whole rebuild fail, so nothing could be restored. Now only that pack is left out.
+// (Root ignores mode bits; the fault store's FailReads gives the real EACCES status.)
+TEST_F(IndexCacheTest, SyncSkipsAnUnreadablePackAndIndexesTheRest) {
+  std::string a = PutPack({1});
+  std::string b = PutPack({2});
+  FaultStore faults(&store_);
+  faults.FailReads(ObjectType::kPack, a, Status(Code::kPermissionDenied, "permission denied: " + a));
+  auto cache = OpenCache();
+  auto stats = cache->Sync(faults);
+  ASSERT_TRUE(stats.ok()) << "one unreadable pack failed the whole sync: " << stats.status().ToString();
+  ASSERT_EQ(stats->unreadable.size(), 1u);
+  EXPECT_EQ(stats->unreadable[0].first, a);
+  EXPECT_EQ(stats->unreadable[0].second.code(), Code::kPermissionDenied);
+  EXPECT_FALSE(Found(*cache, Id(1)).has_value());
+  EXPECT_EQ(Found(*cache, Id(2))->pack, b);
+  // Readable again: the next sync indexes it.
+  faults.ClearFaults();
+  EXPECT_EQ(cache->Sync(faults)->packs_added, 1u);
+  EXPECT_EQ(Found(*cache, Id(1))->pack, a);
+}
+
+// §9: reads answered "nothing" when SQLite failed, and prune acted on that answer.
+TEST_F(IndexCacheTest, EveryReadReportsASqliteFailureInsteadOfAnEmptyAnswer) {
+  std::string a = PutPack({1, 2});
+  auto cache = OpenCache();
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.Sub("cache/index.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE blobs; DROP TABLE packs;", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(cache->Find(Id(1)).ok());
+  EXPECT_FALSE(cache->PacksHolding(Id(1)).ok());
+  EXPECT_FALSE(cache->PackEntries(a).ok());
+  EXPECT_FALSE(cache->Packs().ok());
+  EXPECT_FALSE(cache->PackSizes().ok());
+  EXPECT_FALSE(cache->Sync(store_).ok());
+}
+
+TEST_F(IndexCacheTest, QuarantineBlobsForgetsOnlyThoseBlobsAndSurvivesASync) {
+  std::string a = PutPack({1, 2, 3});
+  auto cache = OpenCache();
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  ASSERT_TRUE(cache->QuarantineBlobs(a, {Id(2)}).ok());
+  EXPECT_FALSE(Found(*cache, Id(2)).has_value());
+  EXPECT_EQ(Found(*cache, Id(1))->pack, a);
+  EXPECT_EQ(Found(*cache, Id(3))->pack, a);
+  ASSERT_TRUE(cache->Sync(store_).ok());
+  EXPECT_FALSE(Found(*cache, Id(2)).has_value()) << "a sync brought the damaged blob back";
+  EXPECT_EQ(cache->PacksHolding(Id(1))->size(), 1u);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "objstore/memory_store.h"
 #include "support/repo_engine.h"
 #include "util/hex.h"
@@ -64,6 +67,38 @@ TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
   ASSERT_NE(Init(&store_), nullptr);
   auto again = Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(), InitOptions{}, SystemClock());
   EXPECT_EQ(again.status().code(), Code::kAlreadyExists);
+}
+
+// Two `kura init` on one store both reported success with different IDs. The config is
+// created exclusively: of several racing Inits exactly one succeeds, the others say why,
+// and the store holds only the winner's key slot.
+TEST(RepositoryInitRaceTest, OfConcurrentInitsOnOneStoreExactlyOneSucceeds) {
+  testing::UseCheapKdf();
+  for (int round = 0; round < 10; ++round) {
+    MemoryStore store;
+    std::atomic<int> won{0};
+    std::vector<std::thread> threads;
+    std::vector<Status> lost(3);
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        auto r = Repository::Init(std::make_unique<BorrowedStore>(&store), Password(), InitOptions{}, SystemClock());
+        if (r.ok()) {
+          ++won;
+        } else {
+          lost[t] = r.status();
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_EQ(won.load(), 1) << "round " << round;
+    for (const Status& st : lost) {
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
+      }
+    }
+    EXPECT_EQ(store.List(ObjectType::kKey)->size(), 1u) << "a loser's key slot was left behind";
+    EXPECT_TRUE(Repository::Open(std::make_unique<BorrowedStore>(&store), Password()).ok());
+  }
 }
 
 TEST_F(RepositoryTest, NewerFormatIsUnsupported) {
