@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds kura, and runs every test: unit tests, end-to-end tests
 # of the real binary against real PostgreSQL / MariaDB / SQLite / tmpfs, the library tests
-# again under AddressSanitizer + UndefinedBehaviorSanitizer, and the benchmark smoke run.
+# again under AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer, and
+# the benchmark smoke run.
 #   KURA_TEST_SANITIZE=0  skip the sanitizer pass
 #   KURA_TEST_BENCH=0     skip the benchmark smoke run
 set -euo pipefail
@@ -32,6 +33,24 @@ if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
     filter='*'
     [ "$t" = kura_agent_tests ] && filter='*Engine*'
     ASAN_OPTIONS=detect_leaks=1 "build-asan/bin/$t" --gtest_brief=1 --gtest_filter="$filter"
+  done
+fi
+
+if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
+  # Data races (a watchdog signalling a child another thread reaps, the signal watcher, the
+  # backup pipeline's threads) are caught only by ThreadSanitizer.
+  echo "== kura: library tests under ThreadSanitizer"
+  cmake -S . -B build-tsan -G Ninja -DKURA_SANITIZE_THREAD=ON -DCMAKE_BUILD_TYPE=Debug -DKURA_BUILD_BENCH=OFF >/dev/null
+  tsan_targets=()
+  for layer in util objstore repo agent; do
+    [ -d "tests/$layer" ] && tsan_targets+=("kura_${layer}_tests")
+  done
+  cmake --build build-tsan -j "$(nproc)" --target "${tsan_targets[@]}"
+  for t in "${tsan_targets[@]}"; do
+    echo "-- $t (TSan)"
+    filter='*'
+    [ "$t" = kura_agent_tests ] && filter='*Engine*:HookCommand*'
+    TSAN_OPTIONS=halt_on_error=1 "build-tsan/bin/$t" --gtest_brief=1 --gtest_filter="$filter"
   done
 fi
 

@@ -13,6 +13,7 @@
 #include "sources/files.h"
 #include "util/clock.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 
 namespace kura::cli {
 
@@ -101,6 +102,7 @@ int Run(Context& ctx, const BackupFlags& f) {
   }
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
+  StopOnSignals stop_on_signals;  // SIGINT/SIGTERM: stop the command, commit nothing, exit 130/143
   ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
   if (ctx.ShowProgress() && StderrIsTerminal() && !f.paths.empty()) progress.set_total_hint(EstimateTotal(f.paths));
   BackupOptions options;
