@@ -132,10 +132,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
     }
     if (!refused && !damaged_slots.empty()) {
       return Status::Corruption(Tr("{} の鍵スロットが壊れています ({}): 内容が名前 (SHA-256) と一致しないか、読めません。"
-                                   "パスワードや鍵ファイルの誤りではありません。リポジトリのコピー (別の保存先や保管庫) から "
+                                   "パスワードや鍵ファイルの問題ではありません。リポジトリのコピー (別の保存先や保管庫) から "
                                    "keys/ の該当ファイルを戻すか、別のパスワードや鍵ファイルがあればそれで開いてください",
                                    "the key slot of {} is damaged ({}): its content does not match its name (SHA-256) or "
-                                   "cannot be read. This is not a wrong password or key file. Restore that file in keys/ "
+                                   "cannot be read; the password or key file is not the problem. Restore that file in keys/ "
                                    "from a copy of the repository (another target or the vault), or open it with another "
                                    "password or key file if you have one",
                                    store->Location(), fmt::join(damaged_slots, ", ")));

@@ -154,14 +154,14 @@ TEST(AgentConfigTest, SyntaxErrorNamesTheLineButNeverShowsIt) {
 // a negative count, 2^40 files).
 TEST(AgentConfigTest, OutOfRangeLogSettingsAreRefusedWithTheRange) {
   SetLanguage(Language::kEnglish);
-  for (const std::string& bad : {"log_max_bytes = 0", "log_max_bytes = -1", "log_max_bytes = 100",
+  for (std::string bad : {"log_max_bytes = 0", "log_max_bytes = -1", "log_max_bytes = 100",
                                  "log_max_bytes = 1099511627776", "log_max_bytes = 9223372036854775807"}) {
     auto c = ParseAgentConfig(bad + "\n", "agent.toml");
     ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(c.status().message().find("log_max_bytes must be 4096 to 1073741824"), std::string::npos)
         << c.status().message();
   }
-  for (const std::string& bad : {"log_keep = 0", "log_keep = -3", "log_keep = 101", "log_keep = 4294967297"}) {
+  for (std::string bad : {"log_keep = 0", "log_keep = -3", "log_keep = 101", "log_keep = 4294967297"}) {
     auto c = ParseAgentConfig(bad + "\n", "agent.toml");
     ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(c.status().message().find("log_keep must be 1 to 100"), std::string::npos) << c.status().message();

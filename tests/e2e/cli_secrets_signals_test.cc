@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -47,6 +46,27 @@ std::vector<std::string> FilesNamed(const std::string& dir, const std::string& p
   }
   ::closedir(d);
   return out;
+}
+
+// Processes of process group `group` that still run (zombies waiting for init to reap
+// them have ended and are not counted).
+int LiveInGroup(pid_t group) {
+  int n = 0;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return 0;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string stat = Slurp(std::string("/proc/") + e->d_name + "/stat");
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp == group && state != 'Z' && state != 'X') ++n;
+  }
+  ::closedir(d);
+  return n;
 }
 
 bool WaitForFile(const std::string& path, int seconds) {
@@ -137,6 +157,7 @@ password_file = "{0}/repo.pw"
 // left the --from-command process group running. Now: the child group is stopped, nothing
 // is committed, no temporary file remains, the lock is free, exit 130 / 143.
 class StopBackupTest : public KuraE2ETest, public ::testing::WithParamInterface<int> {};
+class StopJobTest : public KuraE2ETest {};
 
 TEST_P(StopBackupTest, SignalStopsTheCommandGroupCommitsNothingAndExitsWithItsCode) {
   const int signal = GetParam();
@@ -159,7 +180,7 @@ TEST_P(StopBackupTest, SignalStopsTheCommandGroupCommitsNothingAndExitsWithItsCo
   // The whole group is gone (the sleeping grandchild too).
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
-    gone = ::kill(-group, 0) != 0 && errno == ESRCH;
+    gone = LiveInGroup(group) == 0;
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(gone) << "process group " << group << " still runs";
@@ -175,8 +196,61 @@ TEST_P(StopBackupTest, SignalStopsTheCommandGroupCommitsNothingAndExitsWithItsCo
   EXPECT_EQ(v.exit_code, kExitOk) << v.out << v.err;
 }
 
+// The same for a job (`kura run`, as systemd stops it): exit 143, the run is logged as
+// interrupted, no snapshot, no warning raised, the job lock free for the next run.
+TEST_F(StopJobTest, SigtermStopsAJobRunLogsItAndRaisesNoWarning) {
+  InitRepo();
+  WriteFile(dir_.Sub("repo.pw"), env_["KURA_PASSWORD"] + "\n");
+  ::chmod(dir_.Sub("repo.pw").c_str(), 0600);
+  std::string pid_file = dir_.Sub("job.pid");
+  WriteFile(dir_.Sub("agent.toml"), fmt::format(R"(state_dir = "{0}/state"
+log_file = "{0}/kura.log"
+[[job]]
+name = "dump"
+[job.source]
+kind = "command"
+shell = "echo $$ > {2}.tmp && mv {2}.tmp {2}; head -c 300000 /dev/urandom; sleep 300 & wait"
+stream = "dump.sql"
+[[job.target]]
+name = "local"
+repository = "{1}"
+password_file = "{0}/repo.pw"
+)",
+                                                dir_.path(), repo_, pid_file));
+  Env env = env_;
+  env["KURA_AGENT_CONFIG"] = dir_.Sub("agent.toml");
+  pid_t kura = StartKura({"run", "dump"}, env);
+  ASSERT_TRUE(WaitForFile(pid_file, 60)) << "the job's command did not start";
+  pid_t group = std::stoi(Slurp(pid_file));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(::kill(kura, SIGTERM), 0);
+  EXPECT_EQ(WaitKura(kura), 143);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = LiveInGroup(group) == 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << "process group " << group << " still runs";
+  if (!gone) ::kill(-group, SIGKILL);
+  EXPECT_NE(Slurp(dir_.Sub("kura.log")).find("result=interrupted"), std::string::npos)
+      << Slurp(dir_.Sub("kura.log"));
+  nlohmann::json snaps = KuraJson({"snapshots"});
+  EXPECT_TRUE(snaps.is_array() && snaps.empty()) << snaps.dump();
+  std::string status = Slurp(dir_.Sub("state/status.json"));
+  EXPECT_EQ(status.find("\"warning_active\": true"), std::string::npos)
+      << "an interrupted run raises no warning\n"
+      << status;
+  WriteFile(dir_.Sub("agent.toml"),
+            Slurp(dir_.Sub("agent.toml"))
+                .replace(Slurp(dir_.Sub("agent.toml")).find("sleep 300 & wait"), 16, "true"));
+  KuraRun again = Kura({"run", "dump"}, {{"KURA_AGENT_CONFIG", dir_.Sub("agent.toml")}});
+  EXPECT_EQ(again.exit_code, kExitOk) << again.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Signals, StopBackupTest, ::testing::Values(SIGINT, SIGTERM),
-                         [](const auto& info) { return info.param == SIGINT ? "SIGINT" : "SIGTERM"; });
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return std::string(p.param == SIGINT ? "SIGINT" : "SIGTERM");
+                         });
 
 // Regression (issue 6 §7): a syntax error on a `password = "...` line of kura.toml printed
 // the password (toml11 quotes the line).
