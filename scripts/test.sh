@@ -63,7 +63,7 @@ if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/bin/kura_util_tests --gtest_brief=1
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_objstore_tests --gtest_brief=1
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_agent_tests --gtest_brief=1 \
-    --gtest_filter='*Engine*:*Hook*:StatusFileTest.*:SendQueueTest.*'
+    --gtest_filter='*Engine*:HookCommand*:StatusFileTest.*:SendQueueTest.*'
 fi
 
 if [ "${KURA_TEST_BENCH:-1}" = "1" ] && [ -f bench/run.sh ]; then

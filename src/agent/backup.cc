@@ -17,6 +17,7 @@
 #include "util/bounded_queue.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 #include "util/thread_pool.h"
 #include "kura/version.h"
 
@@ -281,6 +282,7 @@ Status BackupWriter::StorePack(SealedPack& pack) {
 
 Status BackupWriter::AddEntry(const EntryMeta& meta) {
   if (failed_.load()) return Error();
+  KURA_RETURN_IF_ERROR(CheckStop());
   SnapshotEntry e;
   e.meta = meta;
   entries_.push_back(std::move(e));
@@ -335,6 +337,7 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
     start += len;
     stats_.bytes_read += len;
     ++stats_.chunks;
+    KURA_RETURN_IF_ERROR(CheckStop());  // SIGINT/SIGTERM: stop here, commit nothing
     if (!queue_.Push(std::move(job))) return Error();
     if (options_.progress) {
       progress.bytes_done = stats_.bytes_read;
@@ -538,7 +541,8 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
     Status st = source.Backup(writer);
     if (!st.ok()) {
       writer.Abort();
-      return st;
+      // A child stopped because kura was asked to stop fails too; the stop is the cause.
+      return StopRequested() ? StoppedStatus() : st;
     }
     KURA_RETURN_IF_ERROR(writer.Finish());
     snapshot = writer.BuildSnapshot(plain, meta, blobs);
@@ -546,6 +550,7 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
     result.warnings = writer.warnings();
   }
   // The snapshot is written last: until this Put succeeds there is no snapshot at all.
+  KURA_RETURN_IF_ERROR(CheckStop());
   result.snapshot_id = ToHex(crypto::Sha256(snapshot));
   KURA_ASSIGN_OR_RETURN(std::set<std::string> packs, CheckDataStillStored(repo, blobs));
   KURA_RETURN_IF_ERROR(repo.store().Put(ObjectType::kSnapshot, result.snapshot_id, snapshot));

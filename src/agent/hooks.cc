@@ -109,6 +109,8 @@ Status RunHookCommand(const HookAction& action, const HookEvent& event) {
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false, timed_out = false;
+  // Kill() is safe against the Wait() below on this thread: a reaped child is never
+  // signalled, so a late watchdog cannot hit a process group the system has reused.
   std::thread watchdog([&] {
     std::unique_lock lock(mu);
     if (!cv.wait_for(lock, std::chrono::seconds(action.timeout_seconds), [&] { return finished; })) {

@@ -1,6 +1,7 @@
 // Hooks tell the host application what happened: on_failure after a failed run, send or drill,
 // on_success after a successful one, on_clear when a success ends an active warning.
-// A hook runs a command (details in KURA_* environment variables) and/or one SQL statement
+// A hook runs a command (details in KURA_* environment variables; kura's own secrets such as
+// KURA_PASSWORD are never inherited, util/process.h) and/or one SQL statement
 // against the host application's database, for example to post to (or clear) its
 // bulletin board. SQL values are always bound as parameters through the client library's
 // prepared statements (libpq PQexecParams, MariaDB mysql_stmt_bind_param,

@@ -7,6 +7,7 @@
 
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/toml_text.h"
 
 namespace kura {
 
@@ -313,8 +314,20 @@ Status ParseDocument(const toml::value& doc, AgentConfig* c) {
   c->state_dir = Opt<std::string>(doc, "state_dir", c->state_dir);
   c->status_file = Opt<std::string>(doc, "status_file", c->state_dir + "/status.json");
   c->log_file = Opt<std::string>(doc, "log_file", c->log_file);
-  c->log_max_bytes = static_cast<uint64_t>(Opt<int64_t>(doc, "log_max_bytes", 1 << 20));
-  c->log_keep = Opt<int>(doc, "log_keep", 5);
+  int64_t log_max_bytes = Opt<int64_t>(doc, "log_max_bytes", 1 << 20);
+  if (log_max_bytes < kMinLogMaxBytes || log_max_bytes > kMaxLogMaxBytes) {
+    return Invalid(doc.at("log_max_bytes"),
+                   Tr("log_max_bytes は {} 〜 {} (バイト) にしてください (指定: {})",
+                      "log_max_bytes must be {} to {} (bytes) (got {})", kMinLogMaxBytes, kMaxLogMaxBytes, log_max_bytes));
+  }
+  c->log_max_bytes = static_cast<uint64_t>(log_max_bytes);
+  int64_t log_keep = Opt<int64_t>(doc, "log_keep", 5);
+  if (log_keep < kMinLogKeep || log_keep > kMaxLogKeep) {
+    return Invalid(doc.at("log_keep"), Tr("log_keep は {} 〜 {} (残す古いログの数) にしてください (指定: {})",
+                                          "log_keep must be {} to {} (old logs to keep) (got {})", kMinLogKeep,
+                                          kMaxLogKeep, log_keep));
+  }
+  c->log_keep = static_cast<int>(log_keep);
   c->guidance_ja = Opt<std::string>(doc, "guidance_ja", c->guidance_ja);
   c->guidance_en = Opt<std::string>(doc, "guidance_en", c->guidance_en);
   c->host = Opt<std::string>(doc, "host", "");
@@ -357,12 +370,15 @@ Status ParseDocument(const toml::value& doc, AgentConfig* c) {
 Result<AgentConfig> ParseAgentConfig(const std::string& text, const std::string& name) {
   AgentConfig config;
   config.path = name;
+  // toml11 recurses per nesting level: refuse what would overflow the stack first.
+  KURA_RETURN_IF_ERROR(CheckTomlNesting(text, name));
   try {
     std::istringstream in(text);
     const toml::value doc = toml::parse(in, name);
     KURA_RETURN_IF_ERROR(ParseDocument(doc, &config));
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(Tr("設定ファイル {} を読めません: {}", "cannot read config file {}: {}", name, e.what()));
+    // Never toml11's own text: it quotes the line, which may be `password = "...`.
+    return TomlErrorStatus(e, name);
   }
   return config;
 }

@@ -116,6 +116,11 @@ struct RetryPolicy {
   int max_seconds = 3600;
 };
 
+// Accepted ranges of log_max_bytes (bytes per log file) and log_keep (old files kept);
+// values outside them are refused when the file is read.
+inline constexpr int64_t kMinLogMaxBytes = 4096, kMaxLogMaxBytes = int64_t{1} << 30;
+inline constexpr int64_t kMinLogKeep = 1, kMaxLogKeep = 100;
+
 struct AgentConfig {
   std::string path;  // the file this was read from
   std::string state_dir = "/var/lib/kura";

@@ -14,6 +14,8 @@
 #include "objstore/object_store.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/secret_file.h"
+#include "util/signals.h"
 
 namespace kura {
 
@@ -27,13 +29,13 @@ bool JobRunReport::ok() const {
 Result<std::unique_ptr<Repository>> OpenTarget(const TargetConfig& target) {
   Credentials creds;
   if (!target.key_file.empty()) {
+    WarnIfReadableByOthers(target.key_file, "鍵ファイル", "key file");
     creds.key_file = target.key_file;
   } else {
-    KURA_ASSIGN_OR_RETURN(std::string pw, ReadTextFile(target.password_file));
-    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-    if (pw.empty()) {
-      return Status::InvalidArgument(Tr("パスワードファイル {} が空です", "password file {} is empty", target.password_file));
-    }
+    WarnIfReadableByOthers(target.password_file, "パスワードファイル", "password file");
+    bool had_bom = false;
+    KURA_ASSIGN_OR_RETURN(std::string pw, ReadPasswordFile(target.password_file, &had_bom));
+    if (had_bom) creds.password_with_bom = "\xEF\xBB\xBF" + pw;
     creds.password = std::move(pw);
   }
   KURA_ASSIGN_OR_RETURN(auto store, OpenObjectStore(target.repository, /*create=*/false));
@@ -270,6 +272,15 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
       else st = r.status();
     }
   }
+  if (!st.ok() && StopRequested()) {
+    // kura was asked to stop (SIGINT/SIGTERM): nothing was committed; the run is logged,
+    // and the next scheduled run makes the backup (no warning, no hooks, no sends).
+    if (ctx.log) {
+      ctx.log->Write(ctx.clk(), "run", {{"job", job.name}, {"kind", run.kind}, {"result", "interrupted"},
+                                        {"error", StoppedStatus().message()}});
+    }
+    return StoppedStatus();
+  }
   report.status = st;
   report.snapshot = backup.snapshot_id;
   report.files = backup.stats.files;
@@ -350,6 +361,12 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   Report(ctx, job, kind, events, run);
 
   for (const SendItem& item : to_send) {
+    // Asked to stop after the backup was committed: the sends stay queued for the agent.
+    if (StopRequested()) {
+      return Status::Cancelled(Tr("中止の指示を受けました。スナップショット {} は保存済みです。送信は送信待ちに残し、次回行います",
+                                  "asked to stop: snapshot {} is saved; its sends stay queued and are made later",
+                                  ShortId(backup.snapshot_id)));
+    }
     const TargetConfig* t = job.FindTarget(item.target);
     SendReport sr = AttemptSend(ctx, job, *t, item, first.get());
     report.targets.push_back({t->name, sr.status.ok() ? "sent" : "failed", sr.target_snapshot, sr.status});

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -25,16 +26,30 @@ int Fail(const Context& ctx, const Status& status) {
 }
 
 // The language must be known before the help texts are built, so --lang is looked up first.
-static void ChooseLanguage(int argc, char** argv) {
+// Returns false (after saying so, in the environment's language) for a --lang other than
+// ja or en: a typo must not silently give the other language.
+static bool ChooseLanguage(int argc, char** argv) {
   Language lang = LanguageFromEnvironment();
+  SetLanguage(lang);
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    std::string_view value;
-    if (a == "--lang" && i + 1 < argc) value = argv[i + 1];
+    if (a == "--") break;
+    std::optional<std::string_view> value;
+    if (a == "--lang" && i + 1 < argc) value = argv[++i];
     else if (a.starts_with("--lang=")) value = a.substr(7);
-    if (!value.empty()) ParseLanguage(value, &lang);
+    if (!value) continue;
+    if (*value == "ja") lang = Language::kJapanese;
+    else if (*value == "en") lang = Language::kEnglish;
+    else {
+      std::fputs(Tr("kura: 使い方が正しくありません: --lang には ja (日本語) か en (英語) を指定してください (指定: \"{}\")\n",
+                    "kura: usage error: --lang must be ja (Japanese) or en (English) (got \"{}\")\n", *value)
+                     .c_str(),
+                 stderr);
+      return false;
+    }
   }
   SetLanguage(lang);
+  return true;
 }
 
 int Main(int argc, char** argv) {
@@ -43,7 +58,7 @@ int Main(int argc, char** argv) {
   struct rlimit no_core {0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0);
-  ChooseLanguage(argc, argv);
+  if (!ChooseLanguage(argc, argv)) return kExitUsage;
   Context ctx;
   int exit_code = kExitOk;
   CLI::App app{L("kura — 医療・介護向けの改ざんに強いバックアップ",
@@ -59,7 +74,8 @@ int Main(int argc, char** argv) {
                  L("販売元の復旧用秘密鍵ファイル (環境変数 KURA_RECOVERY_KEY_FILE)",
                    "the vendor's recovery secret key file (env KURA_RECOVERY_KEY_FILE)"));
   app.add_option("--config", ctx.opts.config, L("設定ファイル (環境変数 KURA_CONFIG)", "config file (env KURA_CONFIG)"));
-  app.add_option("--lang", ctx.opts.lang, L("表示言語 ja|en", "language ja|en"));
+  app.add_option("--lang", ctx.opts.lang, L("表示言語 ja|en", "language ja|en"))
+      ->check(CLI::IsMember({"ja", "en"}));
   app.add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   app.add_flag("-q,--quiet", ctx.opts.quiet, L("結果の表示を省略", "print nothing but errors"));
   app.add_flag("--no-progress", ctx.opts.no_progress, L("進捗を表示しない", "do not show progress"));

@@ -15,6 +15,7 @@
 #include "sources/stream_guard.h"
 #include "util/clock.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 
 namespace kura::cli {
 
@@ -122,6 +123,7 @@ int Run(Context& ctx, const BackupFlags& f) {
   }
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
+  StopOnSignals stop_on_signals;  // SIGINT/SIGTERM: stop the command, commit nothing, exit 130/143
   ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
   if (ctx.ShowProgress() && StderrIsTerminal() && !f.paths.empty())
     progress.set_total_hint(EstimateTotal(f.paths));

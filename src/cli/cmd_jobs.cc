@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 
 namespace kura::cli {
 
@@ -71,6 +72,7 @@ int Run(Context& ctx, const RunFlags& f) {
   auto job = FindJobOrFail(*config, f.job);
   if (!job.ok()) return Fail(ctx, job.status());
   auto log = OpenRunLog(*config, false);
+  StopOnSignals stop_on_signals;  // SIGINT/SIGTERM: stop the job, commit nothing, exit 130/143
   ProgressLine progress(L("バックアップ中", "backing up"), ctx.ShowProgress());
   RunContext rc{&*config, nullptr, log.get(), &progress};
   auto report = RunJob(rc, **job, *kind, f.defer_send);

@@ -10,6 +10,7 @@
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "util/secret_file.h"
 
 namespace kura::cli {
 
@@ -180,13 +181,9 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     } else {
       Result<std::string> pw = new_password_file.empty()
                                    ? PromptSecret(L("新しいパスワード: ", "New password: "))
-                                   : ReadTextFile(new_password_file);
+                                   : ReadPasswordFile(new_password_file);
       if (!pw.ok()) return Fail(ctx, pw.status());
-      while (!pw->empty() && (pw->back() == '\n' || pw->back() == '\r')) pw->pop_back();
-      if (pw->size() < 8) {
-        return Fail(ctx, Status::InvalidArgument(L("パスワードは 8 文字以上にしてください",
-                                                   "the password must be at least 8 characters")));
-      }
+      if (Status st = CheckNewPassword(*pw); !st.ok()) return Fail(ctx, st);
       id = (*repo)->AddSecretKey(KeySlotKind::kPassword, *pw, info);
     }
     if (!id.ok()) return Fail(ctx, id.status());

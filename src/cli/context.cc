@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <toml.hpp>
 
 #include "objstore/object_store.h"
 #include "util/bytes.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/secret_file.h"
+#include "util/toml_text.h"
 
 namespace kura::cli {
 
@@ -26,8 +29,16 @@ Status Context::LoadConfig() {
   bool explicit_path = !path.empty();
   if (path.empty() && !Env("HOME").empty()) path = Env("HOME") + "/.config/kura/kura.toml";
   if (path.empty() || (!explicit_path && !PathExists(path))) return Status::Ok();
+  auto text = ReadTextFile(path);
+  if (!text.ok()) {
+    return Status(text.status().code(), Tr("設定ファイルを読めません: {}", "cannot read the config file: {}",
+                                           text.status().message()));
+  }
+  // toml11 recurses per nesting level: refuse what would overflow the stack first.
+  KURA_RETURN_IF_ERROR(CheckTomlNesting(*text, path));
   try {
-    const toml::value doc = toml::parse(path);
+    std::istringstream in(*text);
+    const toml::value doc = toml::parse(in, path);
     config_repo_ = toml::find_or<std::string>(doc, "repository", "");
     config_password_file_ = toml::find_or<std::string>(doc, "password_file", "");
     config_key_file_ = toml::find_or<std::string>(doc, "key_file", "");
@@ -37,8 +48,8 @@ Status Context::LoadConfig() {
                                         path));
     }
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(Tr("設定ファイル {} を読めません: {}", "cannot read config file {}: {}", path,
-                                      e.what()));
+    // Never toml11's own text: it quotes the line, which may be `password = "...`.
+    return TomlErrorStatus(e, path);
   }
   return Status::Ok();
 }
@@ -51,19 +62,11 @@ Result<std::string> Context::RepositoryLocation() const {
                                    "no repository given; use --repo or set KURA_REPOSITORY"));
 }
 
-static Result<std::string> ReadSecretFile(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
-    std::fputs(Tr("kura: 警告: {} は他のユーザーから読めます。chmod 600 にしてください\n",
-                  "kura: warning: {} is readable by other users; chmod 600 it\n", path)
-                   .c_str(),
-               stderr);
-  }
-  KURA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) {
-    return Status::InvalidArgument(Tr("パスワードファイル {} が空です", "password file {} is empty", path));
-  }
+static Result<std::string> ReadSecretFile(const std::string& path, std::optional<std::string>* with_bom) {
+  WarnIfReadableByOthers(path, "パスワードファイル", "password file");
+  bool had_bom = false;
+  KURA_ASSIGN_OR_RETURN(std::string text, ReadPasswordFile(path, &had_bom));
+  if (had_bom) *with_bom = "\xEF\xBB\xBF" + text;
   return text;
 }
 
@@ -90,14 +93,20 @@ Result<Credentials> Context::LoadCredentials(bool confirm) const {
   Credentials c;
   std::string key_file = !opts.key_file.empty() ? opts.key_file : Env("KURA_KEY_FILE");
   if (key_file.empty()) key_file = config_key_file_;
-  if (!key_file.empty()) c.key_file = key_file;
+  if (!key_file.empty()) {
+    WarnIfReadableByOthers(key_file, "鍵ファイル", "key file");
+    c.key_file = key_file;
+  }
   std::string recovery = !opts.recovery_key_file.empty() ? opts.recovery_key_file : Env("KURA_RECOVERY_KEY_FILE");
-  if (!recovery.empty()) c.recovery_secret_key_file = recovery;
+  if (!recovery.empty()) {
+    WarnIfReadableByOthers(recovery, "復旧用秘密鍵ファイル", "recovery key file");
+    c.recovery_secret_key_file = recovery;
+  }
 
   std::string pw_file = !opts.password_file.empty() ? opts.password_file : Env("KURA_PASSWORD_FILE");
   if (pw_file.empty()) pw_file = config_password_file_;
   if (!pw_file.empty()) {
-    KURA_ASSIGN_OR_RETURN(std::string pw, ReadSecretFile(pw_file));
+    KURA_ASSIGN_OR_RETURN(std::string pw, ReadSecretFile(pw_file, &c.password_with_bom));
     c.password = std::move(pw);
   } else if (const char* env_pw = std::getenv("KURA_PASSWORD"); env_pw && *env_pw) {
     c.password = env_pw;
@@ -111,9 +120,7 @@ Result<Credentials> Context::LoadCredentials(bool confirm) const {
     }
     c.password = std::move(pw);
   }
-  if (confirm && c.password && c.password->size() < 8) {
-    return Status::InvalidArgument(L("パスワードは 8 文字以上にしてください", "the password must be at least 8 characters"));
-  }
+  if (confirm && c.password) KURA_RETURN_IF_ERROR(CheckNewPassword(*c.password));
   return c;
 }
 

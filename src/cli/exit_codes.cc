@@ -1,5 +1,9 @@
 #include "cli/exit_codes.h"
 
+#include <csignal>
+
+#include "util/signals.h"
+
 namespace kura::cli {
 
 int ExitCodeFor(const Status& status) {
@@ -17,7 +21,7 @@ int ExitCodeFor(const Status& status) {
     case Code::kPermissionDenied: return kExitPermissionDenied;
     case Code::kUnsupported: return kExitUnsupported;
     case Code::kRetryable: return kExitRetryable;
-    case Code::kCancelled: return 130;
+    case Code::kCancelled: return StopSignal() == SIGTERM ? kExitTerminated : kExitInterrupted;
     case Code::kInternal: return kExitInternal;
   }
   return kExitInternal;

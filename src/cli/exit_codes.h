@@ -22,6 +22,8 @@ enum ExitCode : int {
   kExitPermissionDenied = 12, // the OS refused access
   kExitUnsupported = 13,      // a newer repository format than this kura reads
   kExitRetryable = 14,        // a temporary failure (network); retrying later may succeed
+  kExitInterrupted = 130,     // stopped by SIGINT (Ctrl-C); nothing was committed
+  kExitTerminated = 143,      // stopped by SIGTERM (systemd, kill); nothing was committed
 };
 
 int ExitCodeFor(const Status& status);

@@ -58,7 +58,26 @@ std::string PadLeft(std::string_view text, size_t width) {
   return std::string(w < width ? width - w : 0, ' ') + std::string(text);
 }
 
-static std::string Hint(Code code) {
+// Damage that kura verify cannot examine (it needs an open repository and agent state):
+// the message says what to do instead, or the hint does.
+static std::string CorruptionHint(const std::string& message) {
+  if (message.find("kura verify") != std::string::npos) return "";  // the message says it
+  for (std::string_view own : {"config", "鍵スロット", "key slot"}) {
+    if (message.find(own) != std::string::npos) return "";  // it carries its own advice
+  }
+  for (std::string_view state : {"状態ファイル", "status file", "送信待ちファイル", "send queue file"}) {
+    if (message.find(state) != std::string::npos) {
+      return L("そのファイルを別の名前に移すと、次回の実行で作り直します (記録されていた警告や送信待ちは失われるので、"
+               "次回の実行後に kura status で確認してください)。",
+               "Move that file aside: the next run writes a new one (the warnings or queued sends it held are lost; "
+               "check kura status after the next run).");
+    }
+  }
+  return L("kura verify --read-data で損傷の範囲を確認し、販売元へご連絡ください。",
+           "Run kura verify --read-data to see what is damaged, and contact your vendor.");
+}
+
+static std::string Hint(Code code, const std::string& message) {
   switch (code) {
     case Code::kUnauthorized:
       return L("パスワード (KURA_PASSWORD_FILE / KURA_PASSWORD) または鍵ファイルを確認してください。",
@@ -66,9 +85,7 @@ static std::string Hint(Code code) {
     case Code::kLocked:
       return L("他の kura の処理が終わるのを待ってから再実行してください。",
                "Wait for the other kura process to finish, then run again.");
-    case Code::kCorruption:
-      return L("kura verify --read-data で損傷の範囲を確認し、販売元へご連絡ください。",
-               "Run kura verify --read-data to see what is damaged, and contact your vendor.");
+    case Code::kCorruption: return CorruptionHint(message);
     case Code::kInternal:
       return L("kura の不具合の可能性があります。販売元へご連絡ください。",
                "This may be a bug in kura; please contact your vendor.");
@@ -79,7 +96,7 @@ static std::string Hint(Code code) {
 void PrintError(const Status& status) {
   std::string line = Tr("kura: エラー: {}\n", "kura: error: {}\n", status.message());
   std::fputs(line.c_str(), stderr);
-  std::string hint = Hint(status.code());
+  std::string hint = Hint(status.code(), status.message());
   if (!hint.empty()) std::fprintf(stderr, "kura: %s\n", hint.c_str());
 }
 

@@ -27,6 +27,27 @@ Bytes RepoConfig::Serialize() const {
   return Bytes(s.begin(), s.end());
 }
 
+// JSON that breaks off: what a crash or a full disk leaves of kura's config (a file that
+// never was kura's starts otherwise, for example git's `[core]`).
+static bool LooksLikeCutShortConfig(ByteView bytes) {
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;  // empty: Repository::Open decides
+  return text[start] == '{' || text.find("kura-repository") != std::string_view::npos;
+}
+
+// kura verify cannot run without the config, so the advice is what can: the config is
+// small and the same in every copy of the repository.
+Status RepoConfig::Damaged(const std::string& location) {
+  return Status::Corruption(Tr("{} のリポジトリの config が壊れています (途中で切れているか、内容が正しくありません)。"
+                               "リポジトリのコピー (別の保存先や保管庫、バックアップ媒体) から config を戻してください。"
+                               "コピーがなければ販売元へご連絡ください (データは残っています)",
+                               "the config of repository {} is damaged (cut short or malformed). Restore the file "
+                               "config from a copy of the repository (another target, the vault, a backup medium); "
+                               "without one, contact your vendor (the data is still there)",
+                               location));
+}
+
 Result<RepoConfig> RepoConfig::Parse(ByteView bytes, const std::string& location) {
   // Something that is not a kura config at all (another program's `config`, a text file)
   // means this is not a kura repository; a kura config with bad fields is a damaged one.
@@ -36,11 +57,9 @@ Result<RepoConfig> RepoConfig::Parse(ByteView bytes, const std::string& location
                                "{} is not a kura repository (its config is not kura's); check the path",
                                location));
   };
-  auto damaged = [&] {
-    return Status::Corruption(Tr("{} のリポジトリの config が壊れています", "the config of repository {} is damaged",
-                                 location));
-  };
+  auto damaged = [&] { return Damaged(location); };
   json doc = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() && LooksLikeCutShortConfig(bytes)) return damaged();
   if (!doc.is_object()) return not_repo();
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string() || format->get<std::string>() != "kura-repository") {

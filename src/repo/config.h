@@ -21,6 +21,9 @@ struct RepoConfig {
   // kCorruption (a kura config with missing or malformed fields), kUnsupported (a newer
   // version than this build reads).
   static Result<RepoConfig> Parse(ByteView bytes, const std::string& location);
+  // kCorruption "the config of repository <location> is damaged", with what to do instead
+  // of kura verify (which cannot run without a config).
+  static Status Damaged(const std::string& location);
 };
 
 }  // namespace kura

@@ -203,7 +203,14 @@ static Result<SecretKey> UnwrapSlotUnchecked(const KeySlot& slot, const std::str
 Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_id, const Credentials& creds) {
   // json::value() throws on a field of the wrong type; slots are untrusted input.
   try {
-    return UnwrapSlotUnchecked(slot, repository_id, creds);
+    auto key = UnwrapSlotUnchecked(slot, repository_id, creds);
+    if (!key.ok() && key.status().code() == Code::kUnauthorized && slot.kind == KeySlotKind::kPassword &&
+        creds.password_with_bom) {
+      Credentials legacy;
+      legacy.password = creds.password_with_bom;
+      return UnwrapSlotUnchecked(slot, repository_id, legacy);
+    }
+    return key;
   } catch (const json::exception&) {
     return Status::Corruption(Tr("鍵スロット {} が壊れています", "key slot {} is damaged", slot.id));
   }

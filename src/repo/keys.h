@@ -25,6 +25,10 @@ struct RepoKeys {
 // What a user presents to open a repository. Holds secrets: never log or print it.
 struct Credentials {
   std::optional<std::string> password;
+  // The password as kura before issue 6 read a password file that starts with a UTF-8 BOM
+  // (the mark kept): tried only when `password` does not open a password slot, so slots
+  // made from such a file still open (util/secret_file.h).
+  std::optional<std::string> password_with_bom;
   std::optional<std::string> key_file;                  // path to a key file
   std::optional<std::string> recovery_secret_key_file;  // path to the vendor's X25519 secret key (hex)
   bool empty() const { return !password && !key_file && !recovery_secret_key_file; }
@@ -40,6 +44,9 @@ struct KeySlot {
   std::string host;
   std::string created;
   nlohmann::json doc;  // the whole slot document
+  // False when the bytes no longer hash to the slot's name (its SHA-256): damaged on disk,
+  // so a failure to open it is damage, not a wrong password.
+  bool intact = true;
 };
 
 struct KeySlotInfo {

@@ -83,7 +83,15 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
     }
     return config_bytes.status();
   }
-  KURA_ASSIGN_OR_RETURN(RepoConfig config, RepoConfig::Parse(*config_bytes, store->Location()));
+  auto parsed = RepoConfig::Parse(*config_bytes, store->Location());
+  if (!parsed.ok() && parsed.status().code() == Code::kNotFound &&
+      AsString(*config_bytes).find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    // An empty config beside key slots is kura's, cut to nothing (a crash before fsync).
+    auto keys = store->List(ObjectType::kKey);
+    if (keys.ok() && !keys->empty()) return RepoConfig::Damaged(store->Location());
+  }
+  if (!parsed.ok()) return parsed.status();
+  RepoConfig config = std::move(*parsed);
   if (creds.empty()) return NoCredentials();
   // A key file that cannot be read is a problem with the file, not a wrong key: say so,
   // whoever opens the repository (the command line or a job's target).
@@ -100,9 +108,12 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
   }
   std::unique_ptr<Repository> repo(new Repository());
   repo->config_ = std::move(config);
-  KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, repo->ListKeysFrom(*store));
-  std::optional<crypto::SecretKey> master;
+  std::vector<std::string> damaged_names;
+  KURA_ASSIGN_OR_RETURN(std::vector<KeySlot> slots, repo->ListKeysFrom(*store, &damaged_names));
   std::vector<std::string> damaged_slots;
+  for (const std::string& name : damaged_names) damaged_slots.push_back(ShortId(name));
+  std::optional<crypto::SecretKey> master;
+  bool refused = false;  // an intact slot of the offered kind did not open: a wrong secret
   for (const KeySlot& slot : slots) {
     auto key = UnwrapSlot(slot, repo->config_.id, creds);
     if (key.ok()) {
@@ -113,18 +124,43 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
     Code c = key.status().code();
     // A damaged slot must not lock out the others (nor should its position in the list
     // decide whether the repository opens): try the rest, and say so if nothing opened.
-    if (c == Code::kCorruption) {
+    // A slot whose bytes no longer match its SHA-256 name is damaged, whatever it says.
+    if (c == Code::kCorruption || (c == Code::kUnauthorized && !slot.intact)) {
       damaged_slots.push_back(ShortId(slot.id));
       continue;
     }
+    if (c == Code::kUnauthorized) {
+      refused = true;
+      continue;
+    }
     // A key file or recovery key that cannot be read is the user's problem to hear about.
-    if (c != Code::kUnauthorized && c != Code::kNotFound) return key.status();
+    if (c != Code::kNotFound) return key.status();
   }
   if (!master) {
+    if (slots.empty() && damaged_slots.empty()) {
+      return Status::Corruption(Tr("{} のリポジトリには鍵スロットがありません (keys/ が空か、ありません)。このままでは誰も開けません。"
+                                   "リポジトリのコピー (別の保存先や保管庫) から keys/ を戻してください",
+                                   "the repository at {} has no key slot (keys/ is empty or missing), so nobody can open "
+                                   "it. Restore keys/ from a copy of the repository (another target or the vault)",
+                                   store->Location()));
+    }
+    if (!refused && !damaged_slots.empty()) {
+      return Status::Corruption(Tr("{} の鍵スロットが壊れています ({}): 内容が名前 (SHA-256) と一致しないか、読めません。"
+                                   "パスワードや鍵ファイルの問題ではありません。リポジトリのコピー (別の保存先や保管庫) から "
+                                   "keys/ の該当ファイルを戻すか、別のパスワードや鍵ファイルがあればそれで開いてください",
+                                   "the key slot of {} is damaged ({}): its content does not match its name (SHA-256) or "
+                                   "cannot be read; the password or key file is not the problem. Restore that file in keys/ "
+                                   "from a copy of the repository (another target or the vault), or open it with another "
+                                   "password or key file if you have one",
+                                   store->Location(), fmt::join(damaged_slots, ", ")));
+    }
     std::string msg = L("パスワードまたは鍵ファイルが正しくありません。リポジトリを開けませんでした",
                         "wrong password or key file: the repository could not be opened");
     if (!damaged_slots.empty()) {
-      msg += Tr(" (壊れた鍵スロットがあります: {})", " (damaged key slots: {})", fmt::join(damaged_slots, ", "));
+      msg += Tr(" (壊れた鍵スロットもあります: {}。それがこのパスワードの鍵だった場合は、リポジトリのコピーから keys/ の該当ファイルを戻してください)",
+                " (there are also damaged key slots: {}; if one of them was this password's, restore it in keys/ from a "
+                "copy of the repository)",
+                fmt::join(damaged_slots, ", "));
     }
     return Status::Unauthorized(msg);
   }
@@ -221,14 +257,26 @@ Result<Bytes> Repository::ReadBlob(const crypto::Hash& id, bool check_id) {
   return DecodeBlob(keys_, loc->entry, sealed, check_id);
 }
 
-Result<std::vector<KeySlot>> Repository::ListKeysFrom(ObjectStore& store) {
+Result<std::vector<KeySlot>> Repository::ListKeysFrom(ObjectStore& store, std::vector<std::string>* damaged) {
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, store.List(ObjectType::kKey));
   std::vector<KeySlot> out;
   for (const ObjectInfo& o : objs) {
-    KURA_ASSIGN_OR_RETURN(Bytes bytes, store.Get(ObjectType::kKey, o.name));
-    auto slot = ParseKeySlot(o.name, bytes);
-    if (!slot.ok()) continue;  // a damaged slot must not lock out the others
-    if (slot->doc.value("repository", "") != config_.id) continue;
+    auto bytes = store.Get(ObjectType::kKey, o.name);
+    if (!bytes.ok() && bytes.status().code() == Code::kNotFound) {
+      if (damaged) damaged->push_back(o.name);  // listed, then gone (or unreadable as such)
+      continue;
+    }
+    if (!bytes.ok()) return bytes.status();
+    auto slot = ParseKeySlot(o.name, *bytes);
+    if (!slot.ok()) {  // a damaged slot (or one of a newer kura) must not lock out the others
+      if (damaged && slot.status().code() == Code::kCorruption) damaged->push_back(o.name);
+      continue;
+    }
+    slot->intact = ObjectName(*bytes) == o.name;
+    if (slot->doc.value("repository", "") != config_.id) {
+      if (!slot->intact && damaged) damaged->push_back(o.name);  // the damage may be in the ID
+      continue;
+    }
     out.push_back(std::move(*slot));
   }
   std::sort(out.begin(), out.end(), [](const KeySlot& a, const KeySlot& b) { return a.created < b.created; });

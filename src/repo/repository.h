@@ -74,7 +74,8 @@ class Repository {
 
  private:
   Repository() = default;
-  Result<std::vector<KeySlot>> ListKeysFrom(ObjectStore& store);
+  // `damaged` (optional) gets the names of slots that cannot even be parsed.
+  Result<std::vector<KeySlot>> ListKeysFrom(ObjectStore& store, std::vector<std::string>* damaged = nullptr);
   std::unique_ptr<ObjectStore> store_;
   RepoConfig config_;
   RepoKeys keys_;

@@ -66,23 +66,9 @@ Status MissingProgram(const std::string& program) {
                              "program {} not found. Install {} or check PATH", program, program));
 }
 
-// The child's environment: the parent's, minus unset_env and the keys being replaced, plus env.
-std::vector<std::string> BuildEnv(const ProcessOptions& options) {
-  auto removed = [&](std::string_view entry) {
-    std::string_view key = entry.substr(0, entry.find('='));
-    for (const auto& u : options.unset_env) {
-      if (key == u) return true;
-    }
-    for (const auto& [k, v] : options.env) {
-      if (key == k) return true;
-    }
-    return false;
-  };
+std::vector<std::string> ParentEnvironment() {
   std::vector<std::string> out;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!removed(*e)) out.emplace_back(*e);
-  }
-  for (const auto& [k, v] : options.env) out.push_back(k + "=" + v);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
   return out;
 }
 
@@ -140,6 +126,19 @@ class PipeWriter : public ByteWriter {
   std::string name_;
 };
 
+class PosixProcess;
+
+// Every child not yet reaped, so that kura can ask them all to stop when it is asked to.
+struct LiveChildren {
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, PosixProcess*>> list;  // guarded by mu
+  uint64_t started = 0;                                  // guarded by mu
+};
+LiveChildren& Live() {
+  static LiveChildren* live = new LiveChildren();  // never destroyed: used until exit
+  return *live;
+}
+
 class PosixProcess : public Process {
  public:
   PosixProcess(pid_t pid, std::string name, int stdin_fd, int stdout_fd, int stderr_fd, size_t tail_bytes)
@@ -150,6 +149,9 @@ class PosixProcess : public Process {
         tail_max_(tail_bytes) {
     stdin_.Reset(stdin_fd);
     stderr_thread_ = std::thread([this, stderr_fd] { CollectStderr(stderr_fd); });
+    LiveChildren& live = Live();
+    std::lock_guard lock(live.mu);
+    live.list.emplace_back(++live.started, this);
   }
 
   ~PosixProcess() override {
@@ -157,6 +159,7 @@ class PosixProcess : public Process {
       Kill();
       (void)Wait();
     }
+    Unregister();
   }
 
   ByteReader& Stdout() override { return stdout_; }
@@ -166,20 +169,37 @@ class PosixProcess : public Process {
   Result<int> Wait() override {
     if (waited_) return exit_code_;
     CloseStdin();  // a child reading stdin to EOF would otherwise never exit
-    int status = 0;
+    // Wait for the exit without reaping (WNOWAIT): until the zombie is reaped below, under
+    // reap_mu_, its pid and process group number cannot be reused, so Signal() from another
+    // thread (the hook watchdog, the signal watcher) can never hit another program's group.
+    int wait_error = 0;
     for (;;) {
-      if (::waitpid(pid_, &status, 0) >= 0) break;
+      siginfo_t info {};
+      if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) == 0) break;
       if (errno == EINTR) continue;
-      int err = errno;
-      exited_.store(true);
-      if (stderr_thread_.joinable()) stderr_thread_.join();
-      waited_ = true;
-      exit_code_ = -1;
-      return Status::Internal(Tr("{} の終了を待てません: {}", "cannot wait for {}: {}", name_, std::strerror(err)));
+      wait_error = errno;
+      break;
     }
+    int status = 0;
+    {
+      std::lock_guard lock(reap_mu_);
+      if (wait_error == 0) {
+        while (::waitpid(pid_, &status, 0) < 0) {
+          if (errno == EINTR) continue;
+          wait_error = errno;
+          break;
+        }
+      }
+      reaped_ = true;  // also on failure: a pid we cannot wait for is not ours to signal
+    }
+    Unregister();
     exited_.store(true);
     if (stderr_thread_.joinable()) stderr_thread_.join();
     waited_ = true;
+    if (wait_error != 0) {
+      exit_code_ = -1;
+      return Status::Internal(Tr("{} の終了を待てません: {}", "cannot wait for {}: {}", name_, std::strerror(wait_error)));
+    }
     if (WIFEXITED(status)) {
       exit_code_ = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
@@ -190,11 +210,14 @@ class PosixProcess : public Process {
     return exit_code_;
   }
 
-  void Kill() override {
-    if (waited_) return;  // the pid may already belong to another process
-    // The child leads its own process group, so `sh -c` pipelines die with it.
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
+  void Kill() override { Signal(SIGKILL); }
+
+  void Signal(int signal) override {
+    std::lock_guard lock(reap_mu_);
+    if (reaped_) return;  // the pid may already belong to another process
+    // The child leads its own process group, so `sh -c` pipelines get the signal too.
+    ::kill(-pid_, signal);
+    ::kill(pid_, signal);
   }
 
   int pid() const override { return pid_; }
@@ -230,6 +253,12 @@ class PosixProcess : public Process {
     ::close(fd);
   }
 
+  void Unregister() {
+    LiveChildren& live = Live();
+    std::lock_guard lock(live.mu);
+    std::erase_if(live.list, [this](const auto& entry) { return entry.second == this; });
+  }
+
   void AppendTail(const char* data, size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
     tail_.append(data, n);
@@ -248,7 +277,9 @@ class PosixProcess : public Process {
   size_t tail_max_;
   std::thread stderr_thread_;
   std::atomic<bool> exited_{false};
-  bool waited_ = false;
+  bool waited_ = false;  // only the waiting thread reads and writes it
+  std::mutex reap_mu_;   // held while reaping and while signalling
+  bool reaped_ = false;  // guarded by reap_mu_
   int exit_code_ = -1;
   mutable std::mutex mu_;
   std::string tail_;  // guarded by mu_
@@ -269,6 +300,53 @@ struct Pipe {
 };
 
 }  // namespace
+
+bool IsKuraSecretVariable(std::string_view name) {
+  if (!name.starts_with("KURA_")) return false;
+  if (name.ends_with("_FILE")) return false;  // a path (KURA_PASSWORD_FILE), not the secret
+  for (std::string_view word : {"PASSWORD", "SECRET", "TOKEN", "PASSPHRASE", "PASSWD"}) {
+    if (name.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> BuildChildEnvironment(const ProcessOptions& options, const std::vector<std::string>& parent) {
+  auto removed = [&](std::string_view entry) {
+    std::string_view key = entry.substr(0, entry.find('='));
+    if (IsKuraSecretVariable(key)) return true;
+    for (const auto& u : options.unset_env) {
+      if (key == u) return true;
+    }
+    for (const auto& [k, v] : options.env) {
+      if (key == k) return true;
+    }
+    return false;
+  };
+  std::vector<std::string> out;
+  for (const std::string& e : parent) {
+    if (!removed(e)) out.push_back(e);
+  }
+  for (const auto& [k, v] : options.env) out.push_back(k + "=" + v);
+  return out;
+}
+
+int SignalRunningChildren(int signal, uint64_t started_up_to) {
+  LiveChildren& live = Live();
+  std::lock_guard lock(live.mu);
+  int n = 0;
+  for (const auto& [number, child] : live.list) {
+    if (number > started_up_to) continue;
+    child->Signal(signal);
+    ++n;
+  }
+  return n;
+}
+
+uint64_t ChildStartCount() {
+  LiveChildren& live = Live();
+  std::lock_guard lock(live.mu);
+  return live.started;
+}
 
 std::string FindInPath(const std::string& program) {
   ProcessOptions none;
@@ -312,7 +390,7 @@ Result<std::unique_ptr<Process>> Process::Start(const ProcessOptions& options) {
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-  std::vector<std::string> env = BuildEnv(options);
+  std::vector<std::string> env = BuildChildEnvironment(options, ParentEnvironment());
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -123,6 +123,56 @@ TEST(AgentConfigTest, RejectsMistakes) {
   EXPECT_EQ(bad("[hooks.on_failure.sql]\nkind = \"oracle\"\nstatement = \"x\"\n").code(), Code::kInvalidArgument);
 }
 
+// Regression (issue 6 §7): an agent.toml nested 20,000 levels deep crashed with SIGSEGV.
+TEST(AgentConfigTest, DeeplyNestedFileIsRefusedNotACrash) {
+  SetLanguage(Language::kEnglish);
+  std::string deep = "host = \"a\"\nx = " + std::string(20000, '[') + std::string(20000, ']') + "\n";
+  auto c = ParseAgentConfig(deep, "agent.toml");
+  ASSERT_EQ(c.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("agent.toml, line 2"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("nested too deeply"), std::string::npos) << c.status().message();
+  SetLanguage(Language::kJapanese);
+}
+
+// Regression (issue 6 §7): a TOML syntax error on a `password = "...` line printed the
+// password (toml11 quotes the line).
+TEST(AgentConfigTest, SyntaxErrorNamesTheLineButNeverShowsIt) {
+  SetLanguage(Language::kEnglish);
+  auto c = ParseAgentConfig("host = \"a\"\n[job.source]\npassword = \"Sentinel-Secret-42\n", "agent.toml");
+  ASSERT_EQ(c.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(c.status().message().find("Sentinel-Secret-42"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("agent.toml, line 3"), std::string::npos) << c.status().message();
+  // A value of the wrong type is quoted by toml11 too (env values are often passwords).
+  c = ParseAgentConfig("[[job]]\nname = \"a\"\n[job.source]\nkind = \"command\"\nenv = { PGPASSWORD = 987654321 }\n",
+                       "agent.toml");
+  ASSERT_EQ(c.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(c.status().message().find("987654321"), std::string::npos) << c.status().message();
+  SetLanguage(Language::kJapanese);
+}
+
+// Regression (issue 6 §7): out-of-range log_max_bytes / log_keep were accepted (0 bytes,
+// a negative count, 2^40 files).
+TEST(AgentConfigTest, OutOfRangeLogSettingsAreRefusedWithTheRange) {
+  SetLanguage(Language::kEnglish);
+  for (std::string bad : {"log_max_bytes = 0", "log_max_bytes = -1", "log_max_bytes = 100",
+                                 "log_max_bytes = 1099511627776", "log_max_bytes = 9223372036854775807"}) {
+    auto c = ParseAgentConfig(bad + "\n", "agent.toml");
+    ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("log_max_bytes must be 4096 to 1073741824"), std::string::npos)
+        << c.status().message();
+  }
+  for (std::string bad : {"log_keep = 0", "log_keep = -3", "log_keep = 101", "log_keep = 4294967297"}) {
+    auto c = ParseAgentConfig(bad + "\n", "agent.toml");
+    ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("log_keep must be 1 to 100"), std::string::npos) << c.status().message();
+  }
+  auto ok = ParseAgentConfig("log_max_bytes = 4096\nlog_keep = 100\n", "agent.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->log_max_bytes, 4096u);
+  EXPECT_EQ(ok->log_keep, 100);
+  SetLanguage(Language::kJapanese);
+}
+
 TEST(AgentConfigTest, ConfigPathOrder) {
   unsetenv("KURA_AGENT_CONFIG");
   EXPECT_EQ(AgentConfigPath(""), "/etc/kura/agent.toml");

@@ -2,6 +2,7 @@
 // with its own code, leaves no snapshot, leaves older snapshots restorable and verify
 // clean, and the next backup works.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <set>
 
@@ -11,6 +12,7 @@
 #include "objstore/memory_store.h"
 #include "support/repo_engine.h"
 #include "util/hex.h"
+#include "util/signals.h"
 
 namespace kura {
 namespace {
@@ -134,6 +136,26 @@ TEST_F(EngineFaultTest, SourceFailingMidwayLeavesNoSnapshot) {
   auto r = RunBackup(*repo_, source, BackupOptions{});
   ASSERT_EQ(r.status().code(), Code::kSourceFailed);
   EXPECT_EQ(Count(base_, ObjectType::kSnapshot), 0u);
+}
+
+// Issue 6 §7: a stop request (SIGINT/SIGTERM, util/signals.h) is checked by the pipeline:
+// the backup returns kCancelled and commits no snapshot, however far it got; the next
+// backup, once the request is gone, works and restores byte for byte.
+TEST_F(EngineFaultTest, StopRequestCommitsNoSnapshotAndTheNextBackupWorks) {
+  std::vector<MemEntry> entries = Set(9, 400000);
+  for (int sig : {SIGINT, SIGTERM}) {
+    RequestStopForTesting(sig);
+    auto r = Backup(*repo_, entries);
+    ClearStopForTesting();
+    ASSERT_EQ(r.status().code(), Code::kCancelled) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(sig == SIGINT ? "SIGINT" : "SIGTERM"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("nothing was saved"), std::string::npos) << r.status().message();
+    EXPECT_EQ(Count(base_, ObjectType::kSnapshot), 0u);
+  }
+  auto ok = Backup(*repo_, entries);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ExpectRestores(*Reopen(&faults_), ok->snapshot_id, entries);
 }
 
 TEST_F(EngineFaultTest, UnreadablePathFailsUnlessSkipped) {

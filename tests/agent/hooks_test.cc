@@ -155,5 +155,40 @@ TEST_F(SqlHookTest, CommandGetsTheDetailsInTheEnvironment) {
   EXPECT_EQ(st.code(), Code::kCancelled);
 }
 
+// Regression (issue 6 §9): the watchdog's Kill() raced the Wait() on the main thread and
+// could SIGKILL a process group the system had reused. Commands ending right at the
+// timeout make the two meet; each run ends as the command's own result or as the timeout,
+// never otherwise (and ThreadSanitizer, scripts/test.sh, sees no race).
+TEST(HookCommandTest, WatchdogMeetingTheCommandsExitIsSafe) {
+  HookEvent e;
+  e.event = "failure";
+  for (const char* sleep : {"0.98", "0.99", "1.0", "1.01", "1.02"}) {
+    HookAction a;
+    a.command = {"sleep", sleep};
+    a.timeout_seconds = 1;
+    Status st = RunHook(a, e);
+    EXPECT_TRUE(st.ok() || st.code() == Code::kCancelled) << sleep << ": " << st.ToString();
+  }
+}
+
+// Regression (issue 6 §7): `env` in a hook printed KURA_PASSWORD and KURA_DB_PASSWORD.
+TEST(HookCommandTest, TheCommandNeverSeesKurasSecrets) {
+  ::setenv("KURA_PASSWORD", "hook-sentinel-password", 1);
+  ::setenv("KURA_DB_PASSWORD", "hook-sentinel-db", 1);
+  std::string out = testing::MakeTempDir("kura-hook") + "/env.txt";
+  HookAction a;
+  a.command = {"sh", "-c", "env > " + out};
+  HookEvent e;
+  e.event = "success";
+  e.job = "care";
+  Status st = RunHook(a, e);
+  ::unsetenv("KURA_PASSWORD");
+  ::unsetenv("KURA_DB_PASSWORD");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::string env = *ReadTextFile(out);
+  EXPECT_NE(env.find("KURA_JOB=care"), std::string::npos) << env;
+  EXPECT_EQ(env.find("hook-sentinel"), std::string::npos) << env;
+}
+
 }  // namespace
 }  // namespace kura

@@ -189,6 +189,76 @@ TEST_F(RepositoryTest, ADamagedKeySlotDoesNotLockOutTheOthers) {
   EXPECT_EQ(Open(Password("wrong password")).status().code(), Code::kUnauthorized);
 }
 
+// Regression (issue 6 §7): a damaged key slot was reported as "wrong password" although its
+// SHA-256 name proves the damage. Any single flipped byte of the only slot, and a missing
+// slot, say "damaged"/"no key slot" (exit 8) with what to do — never "wrong password".
+TEST_F(RepositoryTest, ADamagedOrMissingKeySlotIsDamageNotAWrongPassword) {
+  auto repo = Init(&store_);
+  ASSERT_NE(repo, nullptr);
+  const std::string slot = repo->opened_slot();
+  Bytes good = *store_.Get(ObjectType::kKey, slot);
+  std::string text(AsString(good));
+  size_t wrapped = text.find("\"wrapped\": \"") + 12, salt = text.find("\"salt\": \"") + 9;
+  size_t repository = text.find("\"repository\": \"") + 15, kind = text.find("\"kind\": \"") + 9;
+  ASSERT_LT(wrapped, text.size());
+  for (size_t offset : {wrapped, wrapped + 40, text.rfind('"') - 1, salt + 3, repository + 5, kind + 1, size_t{0}}) {
+    Bytes bad = good;
+    bad[offset] ^= 0x01;
+    ASSERT_TRUE(store_.Delete(ObjectType::kKey, slot).ok());
+    ASSERT_TRUE(store_.Put(ObjectType::kKey, slot, bad).ok());
+    auto opened = Open(Password());
+    ASSERT_FALSE(opened.ok()) << "offset " << offset;
+    EXPECT_EQ(opened.status().code(), Code::kCorruption) << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("damaged"), std::string::npos) << opened.status().message();
+    EXPECT_NE(opened.status().message().find(slot.substr(0, 8)), std::string::npos) << opened.status().message();
+    EXPECT_EQ(opened.status().message().find("wrong password"), std::string::npos) << opened.status().message();
+    EXPECT_NE(opened.status().message().find("Restore"), std::string::npos) << opened.status().message();
+  }
+  // Cut short.
+  ASSERT_TRUE(store_.Delete(ObjectType::kKey, slot).ok());
+  ASSERT_TRUE(store_.Put(ObjectType::kKey, slot, Bytes(good.begin(), good.begin() + 40)).ok());
+  EXPECT_EQ(Open(Password()).status().code(), Code::kCorruption) << Open(Password()).status().ToString();
+  // Gone.
+  ASSERT_TRUE(store_.Delete(ObjectType::kKey, slot).ok());
+  auto none = Open(Password());
+  EXPECT_EQ(none.status().code(), Code::kCorruption);
+  EXPECT_NE(none.status().message().find("no key slot"), std::string::npos) << none.status().message();
+  // Intact again: it opens, and a wrong password is still a wrong password.
+  ASSERT_TRUE(store_.Put(ObjectType::kKey, slot, good).ok());
+  EXPECT_TRUE(Open(Password()).ok());
+  EXPECT_EQ(Open(Password("not the password")).status().code(), Code::kUnauthorized);
+}
+
+// Regression (issue 6 §7): a truncated config was "not a kura repository, check the path".
+TEST_F(RepositoryTest, ATruncatedConfigIsADamagedConfigWithAdviceOtherThanVerify) {
+  ASSERT_NE(Init(&store_), nullptr);
+  Bytes config = *store_.Get(ObjectType::kConfig, "config");
+  for (size_t len : {size_t{0}, size_t{1}, config.size() / 3, config.size() / 2, config.size() - 3}) {
+    ASSERT_TRUE(store_.Delete(ObjectType::kConfig, "config").ok());
+    ASSERT_TRUE(store_.Put(ObjectType::kConfig, "config", Bytes(config.begin(), config.begin() + len)).ok());
+    auto opened = Open(Password());
+    ASSERT_EQ(opened.status().code(), Code::kCorruption) << len << ": " << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("config of repository /mnt/nas/kura is damaged"), std::string::npos)
+        << opened.status().message();
+    EXPECT_NE(opened.status().message().find("Restore the file config from a copy"), std::string::npos);
+    EXPECT_EQ(opened.status().message().find("not a kura repository"), std::string::npos);
+    EXPECT_EQ(opened.status().message().find("verify"), std::string::npos) << "verify cannot run without a config";
+  }
+}
+
+// Regression (issue 6 §7): a password file with a UTF-8 BOM was silently a different
+// password. kura now strips the mark; a slot made before (with the mark) still opens.
+TEST_F(RepositoryTest, ASlotMadeFromAPasswordFileWithItsBomStillOpens) {
+  const std::string bom = "\xEF\xBB\xBF";
+  auto made = Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(bom + "correct horse battery"),
+                               InitOptions{}, SystemClock());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized) << "a different password without the fallback";
+  Credentials c = Password();
+  c.password_with_bom = bom + "correct horse battery";
+  EXPECT_TRUE(Open(c).ok());
+}
+
 TEST_F(RepositoryTest, FindSnapshotByLatestPrefixAndFullId) {
   auto repo = Init(&store_);
   ASSERT_NE(repo, nullptr);

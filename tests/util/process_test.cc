@@ -4,9 +4,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "util/i18n.h"
 
@@ -184,6 +187,105 @@ TEST(ProcessTest, DestructorKillsAndReapsUnwaitedChild) {
   }
   // Reaped: the pid no longer exists (kill with signal 0 fails with ESRCH).
   EXPECT_NE(::kill(pid, 0), 0);
+}
+
+// Regression (issue 6 §7): KURA_PASSWORD and KURA_DB_PASSWORD reached every child (`env` in
+// a hook printed both). Whatever KURA_* secret names the parent has, in whatever mix, none
+// is inherited; everything else is, and what the caller passes explicitly (PGPASSWORD for
+// the dump tool) reaches the child.
+TEST(ProcessEnvironmentTest, NoKuraSecretIsEverInheritedWhateverItIsCalled) {
+  std::mt19937 rng(20261201u);
+  const std::vector<std::string> secret_names = {
+      "KURA_PASSWORD", "KURA_DB_PASSWORD", "KURA_VAULT_TOKEN", "KURA_S3_SECRET_KEY", "KURA_SMTP_PASSWORD",
+      "KURA_KEY_PASSPHRASE", "KURA_NEW_PASSWD"};
+  const std::vector<std::string> plain_names = {"KURA_PASSWORD_FILE", "KURA_KEY_FILE", "KURA_REPOSITORY", "KURA_LANG",
+                                                "PATH", "HOME", "PGPASSWORD", "KURA_EVENT", "LANG"};
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::string> parent;
+    std::vector<std::string> secrets, plain;
+    for (const auto& n : secret_names) {
+      if (rng() % 2) {
+        std::string v = "secret-" + std::to_string(rng());
+        parent.push_back(n + "=" + v);
+        secrets.push_back(v);
+      }
+    }
+    for (const auto& n : plain_names) {
+      if (rng() % 2) {
+        parent.push_back(n + "=plain-" + n);
+        plain.push_back(n + "=plain-" + n);
+      }
+    }
+    std::shuffle(parent.begin(), parent.end(), rng);
+    ProcessOptions o;
+    o.env = {{"PGPASSWORD", "for-the-dump-tool"}};
+    std::vector<std::string> env = BuildChildEnvironment(o, parent);
+    std::string joined;
+    for (const auto& e : env) joined += e + "\n";
+    for (const auto& v : secrets) EXPECT_EQ(joined.find(v), std::string::npos) << joined;
+    for (const auto& p : plain) {
+      if (p.starts_with("PGPASSWORD=")) continue;  // replaced by the explicit one
+      EXPECT_NE(joined.find(p + "\n"), std::string::npos) << p;
+    }
+    EXPECT_NE(joined.find("PGPASSWORD=for-the-dump-tool\n"), std::string::npos);
+  }
+}
+
+TEST(ProcessEnvironmentTest, ARealChildRunningEnvSeesNoKuraSecret) {
+  ::setenv("KURA_PASSWORD", "sentinel-kura-password", 1);
+  ::setenv("KURA_DB_PASSWORD", "sentinel-db-password", 1);
+  ::setenv("KURA_PROCESS_TEST_VISIBLE", "visible", 1);
+  auto r = RunProcess(Sh("env"));
+  ::unsetenv("KURA_PASSWORD");
+  ::unsetenv("KURA_DB_PASSWORD");
+  ::unsetenv("KURA_PROCESS_TEST_VISIBLE");
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->out.find("KURA_PROCESS_TEST_VISIBLE=visible"), std::string::npos) << r->out;
+  EXPECT_EQ(r->out.find("sentinel-kura-password"), std::string::npos) << r->out;
+  EXPECT_EQ(r->out.find("sentinel-db-password"), std::string::npos) << r->out;
+}
+
+// Regression (issue 6 §9): the hook watchdog called Kill() while the main thread was in
+// Wait(); a Kill() just after the reap could SIGKILL a process group the system had given
+// to another program. Kill() from another thread at any moment around the reap must be
+// harmless: the waiter gets the child's own exit code or the kill, and once Wait() returned
+// the child is no longer signalled (SignalRunningChildren does not count it).
+TEST(ProcessTest, KillFromAnotherThreadRacingWaitIsSafe) {
+  for (int round = 0; round < 50; ++round) {
+    auto p = Process::Start(Sh(round % 2 ? "exit 3" : "sleep 0.01; exit 3"));
+    ASSERT_TRUE(p.ok());
+    Process* proc = p->get();
+    std::atomic<bool> stop{false};
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(round * 200));
+      while (!stop.load()) {
+        proc->Kill();
+        std::this_thread::yield();
+      }
+    });
+    auto rc = proc->Wait();
+    uint64_t started = ChildStartCount();
+    EXPECT_EQ(SignalRunningChildren(0, started), 0) << "a reaped child is still signalled";
+    stop.store(true);
+    killer.join();
+    ASSERT_TRUE(rc.ok());
+    EXPECT_TRUE(*rc == 3 || *rc == 128 + SIGKILL) << *rc;
+  }
+}
+
+// When kura is asked to stop, every running child's whole group is asked too.
+TEST(ProcessTest, SignalRunningChildrenStopsTheGroupsOfLiveChildren) {
+  auto a = Process::Start(Sh("sleep 100 | cat"));
+  auto b = Process::Start(Sh("sleep 100"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_GE(SignalRunningChildren(SIGTERM), 2);
+  uint8_t buf[8];
+  EXPECT_EQ(*(*a)->Stdout().Read(buf, sizeof buf), 0u) << "the grandchild (sleep | cat) must be gone too";
+  EXPECT_EQ(*(*a)->Wait(), 128 + SIGTERM);
+  EXPECT_EQ(*(*b)->Wait(), 128 + SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(SignalRunningChildren(SIGTERM), 0);
 }
 
 }  // namespace
