@@ -13,6 +13,7 @@
 #include "sources/files.h"
 #include "util/clock.h"
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -54,9 +55,20 @@ std::string Absolute(const std::string& path) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> LabelFlags(const BackupFlags& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& t : f.tags) out.emplace_back("--tag", t);
+  if (!f.host.empty()) out.emplace_back("--host", f.host);
+  return out;
+}
+
 json ResultJson(const BackupResult& r) {
   json warnings = json::array();
-  for (const SnapshotWarning& w : r.warnings) warnings.push_back({{"path", w.path}, {"message", w.message}});
+  for (const SnapshotWarning& w : r.warnings) {
+    json j{{"message", EscapeText(w.message)}};
+    PutNameJson(j, "path", w.path);
+    warnings.push_back(std::move(j));
+  }
   return json{{"ok", true},
               {"snapshot", r.snapshot_id},
               {"short_id", ShortId(r.snapshot_id)},
@@ -84,6 +96,15 @@ int Run(Context& ctx, const BackupFlags& f) {
   if (modes != 1) {
     return Fail(ctx, Status::InvalidArgument(L("バックアップ対象を 1 つ指定してください: パス、--stdin、--from-command のいずれか",
                                                "give exactly one thing to back up: paths, --stdin or --from-command")));
+  }
+  // Tags and the host are labels for people and for filters, shown by the host
+  // application: they must be text (file and stream names may be any bytes).
+  for (const auto& [flag, value] : LabelFlags(f)) {
+    if (!IsValidUtf8(value) || EscapeText(value, false) != value) {
+      return Fail(ctx, Status::InvalidArgument(Tr("{} は UTF-8 の文字列で、制御文字を含まないものにしてください (指定: {})",
+                                                  "{} must be UTF-8 text without control characters (got {})", flag,
+                                                  EscapeName(value))));
+    }
   }
   std::unique_ptr<Source> source;
   if (f.from_stdin) {
@@ -122,10 +143,7 @@ int Run(Context& ctx, const BackupFlags& f) {
              ShortId(result->snapshot_id), KindLabel(*kind), s.files, FormatBytes(s.bytes_read),
              FormatBytes(s.bytes_new), FormatBytes(s.bytes_stored), result->seconds));
   for (const SnapshotWarning& w : result->warnings) {
-    std::fputs(Tr("kura: 警告: 読めなかったため飛ばしました: {}: {}\n", "kura: warning: skipped, could not read: {}: {}\n",
-                  w.path, w.message)
-                   .c_str(),
-               stderr);
+    PrintWarning(Tr("読めなかったため飛ばしました: {}: {}", "skipped, could not read: {}: {}", EscapeName(w.path), w.message));
   }
   return result->warnings.empty() ? kExitOk : kExitPartial;
 }

@@ -10,6 +10,7 @@
 #include "cli/output.h"
 #include "util/clock.h"
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -138,7 +139,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     }
     if (f.verbose && t.error) out += Tr("  詳細: {}\n", "  details: {}\n", t.error->message);
   }
-  std::fputs(out.c_str(), stdout);
+  std::fputs(EscapeText(out).c_str(), stdout);  // the file is read from disk: never raw
   return kExitWarningActive;
 }
 
