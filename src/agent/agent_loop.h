@@ -38,7 +38,10 @@ struct TickReport {
   std::vector<std::string> lines;  // one per action, for people
 };
 
-// One tick: decide, save the schedule state, act. The caller holds the agent lock.
+// One tick: decide, save the schedule state, act. The caller holds the agent lock. A
+// damaged schedule file is moved to <file>.damaged, logged and rebuilt; every due job
+// runs even when an earlier one fails (RunJob never throws), and each failed run counts
+// as an attempt.
 Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& options);
 
 // Takes the agent lock (kLocked when another agent runs), then ticks until *stop (or
