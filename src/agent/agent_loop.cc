@@ -61,7 +61,7 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
   KURA_RETURN_IF_ERROR(SaveScheduleState(config.ScheduleStateFile(), state));
   report.next_wake = decision.next_wake;
 
-  RunContext ctx{&config, &clock, options.log, options.progress};
+  RunContext ctx{&config, &clock, options.log, options.progress, options.make_source};
   for (const AgentAction& a : decision.actions) {
     if (Stopping(options)) break;
     const JobConfig* job = config.FindJob(a.job);

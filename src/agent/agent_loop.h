@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct AgentOptions {
   bool once = false;                        // one tick, then return
   RunLog* log = nullptr;
   ProgressSink* progress = nullptr;
+  // Makes each job's source. Default: MakeSource; tests inject faulty sources.
+  std::function<Result<std::unique_ptr<Source>>(const SourceConfig&)> make_source;
 };
 
 struct TickReport {

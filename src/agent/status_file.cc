@@ -23,6 +23,8 @@ int64_t TimeFrom(const JsonView& j, const char* key) {
   if (!text.empty() && !ParseUtc(text, &t)) j.Fail(key, "expected a time YYYY-MM-DDTHH:MM:SSZ");
   return t;
 }
+// A string field that may be null ("not set").
+std::string Str(const JsonView& j, const char* key) { return j.String(key, /*nullable=*/true); }
 // Messages quote names and tool output, which may be any bytes; the file must be UTF-8
 // and is shown by the host application, so they are stored escaped.
 json Error(const std::optional<ErrorInfo>& e) {
@@ -31,10 +33,8 @@ json Error(const std::optional<ErrorInfo>& e) {
 std::optional<ErrorInfo> ErrorFrom(const JsonView& j, const char* key) {
   auto e = j.Object(key, /*nullable=*/true);
   if (!e) return std::nullopt;
-  return ErrorInfo{e->String("code"), e->String("message")};
+  return ErrorInfo{Str(*e, "code"), Str(*e, "message")};
 }
-// A string field that may be null ("not set").
-std::string Str(const JsonView& j, const char* key) { return j.String(key, /*nullable=*/true); }
 
 json TargetJson(const TargetStatus& t) {
   return {{"label", t.label},
@@ -160,6 +160,7 @@ Result<StatusDocument> StatusFromJson(const json& j) {
   StatusDocument doc;
   doc.updated = TimeFrom(root, "updated");
   doc.host = Str(root, "host");
+  root.Bool("warning_active");  // derived from the targets when read; checked, not used
   if (auto jobs = root.Object("jobs")) {
     for (const auto& [name, jj] : jobs->Members()) {
       if (!jj.IsObject()) {
