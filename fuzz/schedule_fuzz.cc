@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto state = kura::ParseScheduleState(text, "schedule.json");
   if (!state.ok()) {
-    if (state.status().code() != kura::Code::kCorruption && state.status().code() != kura::Code::kUnsupported) {
+    if (state.status().code() != kura::Code::kCorruption &&
+        state.status().code() != kura::Code::kUnsupported) {
       std::abort();
     }
     return 0;

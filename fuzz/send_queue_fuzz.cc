@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto item = kura::ParseSendItem(text, "queue/item.json");
   if (!item.ok()) {
-    if (item.status().code() != kura::Code::kCorruption && item.status().code() != kura::Code::kUnsupported) std::abort();
+    if (item.status().code() != kura::Code::kCorruption && item.status().code() != kura::Code::kUnsupported)
+      std::abort();
     return 0;
   }
   (void)kura::NextAttemptTime(*item, kura::RetryPolicy{}, kura::SendWindow{}, 1763700000);

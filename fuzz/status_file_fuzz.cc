@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto doc = kura::ParseStatusFile(text, "status.json");
   if (!doc.ok()) {
-    if (doc.status().code() != kura::Code::kCorruption && doc.status().code() != kura::Code::kUnsupported) std::abort();
+    if (doc.status().code() != kura::Code::kCorruption && doc.status().code() != kura::Code::kUnsupported)
+      std::abort();
     return 0;
   }
   std::string again = kura::DumpStateJson(kura::StatusToJson(*doc));

@@ -1,8 +1,8 @@
 #include "util/json_read.h"
 
-#include <limits>
-
 #include <fmt/format.h>
+
+#include <limits>
 
 namespace kura {
 
@@ -10,15 +10,23 @@ using nlohmann::json;
 
 std::string_view JsonTypeName(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "number";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "array";
-    case json::value_t::object: return "object";
-    default: return "other";
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    default:
+      return "other";
   }
 }
 
@@ -56,7 +64,8 @@ std::string JsonView::String(const char* key, bool nullable) const {
 int64_t JsonView::Int(const char* key, int64_t def) const {
   const json* f = Field(key, false, &json::is_number_integer, "an integer");
   if (!f) return def;
-  if (f->is_number_unsigned() && f->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+  if (f->is_number_unsigned() &&
+      f->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     Fail(key, "integer out of range");
     return def;
   }
@@ -109,6 +118,8 @@ std::vector<std::pair<std::string, JsonView>> JsonView::Members() const {
   return out;
 }
 
-std::string DumpStateJson(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
+std::string DumpStateJson(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 }  // namespace kura

@@ -49,8 +49,8 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
 // controls, and the invisible bidirectional controls that reorder what is shown.
 bool Unsafe(uint32_t cp, bool keep_newlines) {
   if (keep_newlines && (cp == '\n' || cp == '\t')) return false;
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void AppendByteEscape(std::string& out, unsigned char b) {
@@ -104,9 +104,13 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string EscapeName(std::string_view name) { return Escape(name, /*escape_backslash=*/true, false); }
+std::string EscapeName(std::string_view name) {
+  return Escape(name, /*escape_backslash=*/true, false);
+}
 
-std::string EscapeText(std::string_view text, bool keep_newlines) { return Escape(text, false, keep_newlines); }
+std::string EscapeText(std::string_view text, bool keep_newlines) {
+  return Escape(text, false, keep_newlines);
+}
 
 std::optional<std::string> UnescapeName(std::string_view escaped) {
   std::string out;

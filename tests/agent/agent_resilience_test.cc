@@ -14,8 +14,8 @@
 #include "objstore/object_store.h"
 #include "support/db_servers.h"
 #include "support/repo_testing.h"
-#include "util/i18n.h"
 #include "util/fs.h"
+#include "util/i18n.h"
 
 namespace kura {
 namespace {
@@ -49,7 +49,8 @@ class AgentResilienceTest : public ::testing::Test {
     config_.state_dir = dir_ + "/state";
     config_.status_file = dir_ + "/state/status.json";
     config_.log_file = dir_ + "/log/kura.log";
-    config_.hooks.on_failure.command = {"sh", "-c", "echo \"failure $KURA_JOB $KURA_ERROR_CODE\" >> " + dir_ + "/hooks.txt"};
+    config_.hooks.on_failure.command = {
+        "sh", "-c", "echo \"failure $KURA_JOB $KURA_ERROR_CODE\" >> " + dir_ + "/hooks.txt"};
     for (const char* name : {"broken", "docs"}) {
       JobConfig job;
       job.name = name;
@@ -132,7 +133,8 @@ TEST_F(AgentResilienceTest, AgentTickCountsTheAttemptOfAThrowingJobAndRunsTheNex
 
 TEST_F(AgentResilienceTest, DamagedScheduleFileIsMovedAsideReportedAndRebuilt) {
   ASSERT_TRUE(MakeDirs(config_.state_dir).ok());
-  std::ofstream(config_.ScheduleStateFile()) << R"({"version":1,"jobs":{"docs":{"daily":{"slot":"yesterday"}}}})";
+  std::ofstream(config_.ScheduleStateFile())
+      << R"({"version":1,"jobs":{"docs":{"daily":{"slot":"yesterday"}}}})";
   config_.jobs.erase(config_.jobs.begin());  // only "docs"
   FakeClock clock(LocalTimeAt({2026, 11, 21}, {8, 30}));
   AgentOptions o;
@@ -155,12 +157,15 @@ TEST_F(AgentResilienceTest, DamagedScheduleFileIsMovedAsideReportedAndRebuilt) {
 
 TEST_F(AgentResilienceTest, WrongTypedStatusFileIsReportedThenRebuiltByTheNextRun) {
   ASSERT_TRUE(MakeDirs(config_.state_dir).ok());
-  std::ofstream(config_.status_file) << R"({"schema_version":1,"jobs":{"docs":{"targets":{"local":{"pending_sends":"2"}}}}})";
+  std::ofstream(config_.status_file)
+      << R"({"schema_version":1,"jobs":{"docs":{"targets":{"local":{"pending_sends":"2"}}}}})";
   auto before = LoadStatusFile(config_.status_file);
   ASSERT_EQ(before.status().code(), Code::kCorruption);
-  EXPECT_NE(before.status().message().find(config_.status_file), std::string::npos) << before.status().message();
+  EXPECT_NE(before.status().message().find(config_.status_file), std::string::npos)
+      << before.status().message();
   EXPECT_NE(before.status().message().find("pending_sends"), std::string::npos) << before.status().message();
-  EXPECT_NE(before.status().message().find("delete"), std::string::npos) << "says what to do: " << before.status().message();
+  EXPECT_NE(before.status().message().find("delete"), std::string::npos)
+      << "says what to do: " << before.status().message();
 
   RunContext ctx{&config_, nullptr, log_.get(), nullptr, nullptr};
   auto r = RunJob(ctx, config_.jobs[1], SnapshotKind::kDaily, false);

@@ -2,13 +2,14 @@
 // but '/', invalid UTF-8, Shift_JIS, EUC-JP, control characters) with symlinks to random
 // byte targets is backed up by the files source and restored byte for byte. It used to
 // abort the process (nlohmann type_error.316 while writing the snapshot metadata).
+#include "support/byte_names.h"
+
 #include <gtest/gtest.h>
 
 #include "agent/backup.h"
 #include "agent/restore.h"
 #include "objstore/local_store.h"
 #include "sources/files.h"
-#include "support/byte_names.h"
 #include "support/repo_engine.h"
 #include "util/text.h"
 

@@ -30,8 +30,9 @@ Kind KindOf(const json& j) {
 }
 
 const std::vector<json>& Samples() {
-  static const std::vector<json> kSamples = {json(nullptr), json(true),          json(7),          json(1.5),
-                                             json("x"),     json::array({1, 2}), json::object({{"k", 1}})};
+  static const std::vector<json> kSamples = {
+      json(nullptr),           json(true), json(7), json(1.5), json("x"), json::array({1, 2}),
+      json::object({{"k", 1}})};
   return kSamples;
 }
 
@@ -53,7 +54,8 @@ std::string Dotted(const json::json_pointer& p) {
 
 using Parser = std::function<Status(const std::string& text)>;
 // Whether `replacement` at `p` is an accepted value rather than a wrong type.
-using Accepts = std::function<bool(const json::json_pointer& p, const json& original, const json& replacement)>;
+using Accepts =
+    std::function<bool(const json::json_pointer& p, const json& original, const json& replacement)>;
 
 void ExpectEveryWrongTypeIsCorruption(const json& valid, const std::string& file, const Parser& parse,
                                       const Accepts& accepts) {
@@ -79,9 +81,11 @@ void ExpectEveryWrongTypeIsCorruption(const json& valid, const std::string& file
         EXPECT_TRUE(st.ok()) << p.to_string() << " = " << sample.dump() << ": " << st.ToString();
         continue;
       }
-      ASSERT_EQ(st.code(), Code::kCorruption) << p.to_string() << " = " << sample.dump() << ": " << st.ToString();
+      ASSERT_EQ(st.code(), Code::kCorruption)
+          << p.to_string() << " = " << sample.dump() << ": " << st.ToString();
       EXPECT_NE(st.message().find(file), std::string::npos) << "the message names the file: " << st.message();
-      EXPECT_NE(st.message().find(Dotted(p)), std::string::npos) << "the message names the field: " << st.message();
+      EXPECT_NE(st.message().find(Dotted(p)), std::string::npos)
+          << "the message names the field: " << st.message();
     }
   }
   // Whole-document garbage of every type is damage too.
@@ -99,7 +103,8 @@ StatusDocument FullStatus() {
   d.host = "care-server";
   JobStatus& job = d.jobs["careapp"];
   job.label = "ケア";
-  job.last_run = RunInfo{"daily", 1763700000, 1763700003, "failed", "ab", 1, 2, ErrorInfo{"io_error", "disk"}};
+  job.last_run =
+      RunInfo{"daily", 1763700000, 1763700003, "failed", "ab", 1, 2, ErrorInfo{"io_error", "disk"}};
   DrillInfo drill;
   drill.time = 1763700000;
   drill.result = "ok";
@@ -133,7 +138,8 @@ TEST(StateFilesTest, WrongTypedStatusFileFieldIsCorruptionNamingTheFieldNeverAnE
       [](const json::json_pointer& p, const json& original, const json& replacement) {
         std::string key = p.back();
         // null means "never" / "not set" for the times, strings and optional objects.
-        if (replacement.is_null() && (original.is_string() || key == "error" || key == "last_run" || key == "last_drill")) {
+        if (replacement.is_null() &&
+            (original.is_string() || key == "error" || key == "last_run" || key == "last_drill")) {
           return true;
         }
         return original.is_number_float() && replacement.is_number_integer();  // 12 seconds is a number too
@@ -149,19 +155,21 @@ TEST(StateFilesTest, BadTimeInStatusFileIsCorruption) {
 }
 
 TEST(StateFilesTest, StatusFileOfAnOlderKuraWithoutNewKeysStillReads) {
-  auto r = ParseStatusFile(R"({"schema_version":1,"jobs":{"a":{"targets":{"local":{"label":"L"}}}}})", "s.json");
+  auto r =
+      ParseStatusFile(R"({"schema_version":1,"jobs":{"a":{"targets":{"local":{"label":"L"}}}}})", "s.json");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->jobs["a"].targets["local"].label, "L");
 }
 
 TEST(StateFilesTest, WrongTypedScheduleFileFieldIsCorruptionNamingTheFieldNeverAnException) {
   const std::string file = "/var/lib/kura/schedule.json";
-  json valid = {{"version", 1},
-                {"jobs",
-                 {{"careapp",
-                   {{"initialized", true},
-                    {"daily", {{"slot", 1763650800}, {"done", false}, {"attempts", 2}, {"next_attempt", 1763651040}}},
-                    {"monthly", {{"slot", 1763650800}, {"done", true}, {"attempts", 0}, {"next_attempt", 0}}}}}}}};
+  json valid = {
+      {"version", 1},
+      {"jobs",
+       {{"careapp",
+         {{"initialized", true},
+          {"daily", {{"slot", 1763650800}, {"done", false}, {"attempts", 2}, {"next_attempt", 1763651040}}},
+          {"monthly", {{"slot", 1763650800}, {"done", true}, {"attempts", 0}, {"next_attempt", 0}}}}}}}};
   ExpectEveryWrongTypeIsCorruption(
       valid, file, [&](const std::string& text) { return ParseScheduleState(text, file).status(); },
       [](const json::json_pointer&, const json&, const json&) { return false; });
@@ -169,9 +177,12 @@ TEST(StateFilesTest, WrongTypedScheduleFileFieldIsCorruptionNamingTheFieldNeverA
 
 TEST(StateFilesTest, WrongTypedSendQueueItemFieldIsCorruptionNamingTheFieldNeverAnException) {
   const std::string file = "/var/lib/kura/queue/1-care-offsite-ab.json";
-  json valid = {{"version", 1},         {"id", "1-care-offsite-ab"}, {"job", "care"},    {"target", "offsite"},
-                {"snapshot", "abcdef"}, {"kind", "daily"},           {"night", true},    {"enqueued", 1763700000},
-                {"attempts", 1},        {"next_attempt", 1763700060}, {"last_error", "x"}};
+  json valid = {{"version", 1},         {"id", "1-care-offsite-ab"},
+                {"job", "care"},        {"target", "offsite"},
+                {"snapshot", "abcdef"}, {"kind", "daily"},
+                {"night", true},        {"enqueued", 1763700000},
+                {"attempts", 1},        {"next_attempt", 1763700060},
+                {"last_error", "x"}};
   ExpectEveryWrongTypeIsCorruption(
       valid, file, [&](const std::string& text) { return ParseSendItem(text, file).status(); },
       [](const json::json_pointer&, const json&, const json&) { return false; });
@@ -186,7 +197,8 @@ TEST(StateFilesTest, WrongTypedSendQueueItemFieldIsCorruptionNamingTheFieldNever
 
 TEST(StateFilesTest, StatusFileWithBytesThatAreNotUtf8IsWrittenAndReadBack) {
   StatusDocument d = FullStatus();
-  d.jobs["careapp"].targets["local"].error = ErrorInfo{"source_failed", "cannot read /srv/\x83\x65\x83\x58 \x1b[2J"};
+  d.jobs["careapp"].targets["local"].error =
+      ErrorInfo{"source_failed", "cannot read /srv/\x83\x65\x83\x58 \x1b[2J"};
   std::string text;
   ASSERT_NO_THROW(text = StatusToJson(d).dump());
   auto back = ParseStatusFile(text, "s.json");

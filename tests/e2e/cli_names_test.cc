@@ -3,9 +3,8 @@
 // (uncaught nlohmann type_error.316, exit 134); `kura ls` printed names raw, so a name
 // holding ESC or CR drove the terminal; a wrong-typed status.json made `kura status` and
 // `kura agent --once` exit 134.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <set>
 
@@ -51,8 +50,11 @@ TEST_F(CliNamesTest, LsEscapesControlCharactersAndJsonIsLossless) {
   InitRepo();
   std::string src = MakeTree(dir_.Sub("src"), 21, 80);
   // Names that would drive a terminal: clear screen, carriage return, a C1 CSI, a title.
-  for (std::string name : {std::string("clear\x1b[2J"), std::string("over\rwrite"), std::string("c1\xc2\x9b" "31m"),
-                           std::string("title\x1b]0;owned\x07"), std::string("\x83\x65\x83\x58\x83\x67.txt")}) {
+  for (std::string name :
+       {std::string("clear\x1b[2J"), std::string("over\rwrite"),
+        std::string("c1\xc2\x9b"
+                    "31m"),
+        std::string("title\x1b]0;owned\x07"), std::string("\x83\x65\x83\x58\x83\x67.txt")}) {
     WriteFile(src + "/" + name, "x");
   }
   auto tree = ReadByteTree(src);
@@ -61,7 +63,8 @@ TEST_F(CliNamesTest, LsEscapesControlCharactersAndJsonIsLossless) {
   KuraRun ls = Kura({"ls", "latest"});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
   for (unsigned char c : ls.out) {
-    ASSERT_FALSE((c < 0x20 && c != '\n') || c == 0x7f) << "raw control byte " << int(c) << " in kura ls output";
+    ASSERT_FALSE((c < 0x20 && c != '\n') || c == 0x7f)
+        << "raw control byte " << int(c) << " in kura ls output";
   }
   EXPECT_TRUE(IsValidUtf8(ls.out));
   EXPECT_NE(ls.out.find("clear\\x1B[2J"), std::string::npos) << ls.out;
@@ -79,8 +82,9 @@ TEST_F(CliNamesTest, LsEscapesControlCharactersAndJsonIsLossless) {
     std::string path = e.contains("path_b64") ? Base64Decode(e["path_b64"].get<std::string>()).value_or("?")
                                               : e.value("path", "");
     EXPECT_EQ(e.contains("path_b64"), !IsValidUtf8(path)) << "path_b64 exactly when the name is not UTF-8";
-    std::string target = e.contains("target_b64") ? Base64Decode(e["target_b64"].get<std::string>()).value_or("?")
-                                                  : e.value("target", "");
+    std::string target = e.contains("target_b64")
+                             ? Base64Decode(e["target_b64"].get<std::string>()).value_or("?")
+                             : e.value("target", "");
     listed[path] = {e.value("type", ""), target};
   }
   for (const auto& [path, e] : tree) {

@@ -2,11 +2,9 @@
 // and `kura status` (the real binary). A tree with names that were not UTF-8 made run and
 // agent abort (exit 134) with nothing logged and no warning; a wrong-typed status.json
 // made `kura status` and `kura agent --once` exit 134.
-#include <sys/stat.h>
-
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "support/byte_names.h"
 #include "support/job_harness.h"
@@ -57,7 +55,8 @@ TEST(CliNamesJobTest, WrongTypedStatusFileIsAClearErrorAndTheAgentGoesOn) {
   sb.WriteFile("office/a.txt", "記録", 0644);
   sb.WriteConfig(FilesJobConfig(sb, src));
   ASSERT_EQ(::mkdir(sb.Path("state").c_str(), 0755), 0);
-  sb.WriteFile("state/status.json", R"({"schema_version":1,"jobs":{"office":{"last_run":{"bytes_read":"12"}}}})", 0644);
+  sb.WriteFile("state/status.json",
+               R"({"schema_version":1,"jobs":{"office":{"last_run":{"bytes_read":"12"}}}})", 0644);
   sb.WriteFile("state/schedule.json", R"({"version":1,"jobs":{"office":{"daily":[]}}})", 0644);
 
   KuraRun status = sb.Kura({"status"});

@@ -17,13 +17,13 @@ namespace {
 // A name component of 1..max random bytes from 1..255 without '/', or one of the samples.
 std::string RandomComponent(std::mt19937_64& rng, size_t max) {
   static const std::vector<std::string> kSamples = {
-      "\x83\x65\x83\x58\x83\x67",      // テスト, Shift_JIS
-      "\x8A\xB3\x8E\xD2\x83\x5C",      // 患者ソ, Shift_JIS (0x5C '\' as a trail byte)
-      "\xA5\xC6\xA5\xB9\xA5\xC8",      // テスト, EUC-JP
-      "a\x1b[31mred\rb",               // terminal control
-      "\xff\xfe",                      // never UTF-8
-      "記録.txt",                       // UTF-8
-      "\xE2\x80\xAEtxt.exe",           // RIGHT-TO-LEFT OVERRIDE
+      "\x83\x65\x83\x58\x83\x67",  // テスト, Shift_JIS
+      "\x8A\xB3\x8E\xD2\x83\x5C",  // 患者ソ, Shift_JIS (0x5C '\' as a trail byte)
+      "\xA5\xC6\xA5\xB9\xA5\xC8",  // テスト, EUC-JP
+      "a\x1b[31mred\rb",           // terminal control
+      "\xff\xfe",                  // never UTF-8
+      "記録.txt",                  // UTF-8
+      "\xE2\x80\xAEtxt.exe",       // RIGHT-TO-LEFT OVERRIDE
   };
   std::uniform_int_distribution<int> pick(0, 3);
   if (pick(rng) == 0) return kSamples[rng() % kSamples.size()];
@@ -38,12 +38,15 @@ std::string RandomComponent(std::mt19937_64& rng, size_t max) {
   return s;
 }
 
-uint32_t VersionOf(const Bytes& b) { return GetU32(b.data() + 8); }
+uint32_t VersionOf(const Bytes& b) {
+  return GetU32(b.data() + 8);
+}
 
 class SnapshotNamesTest : public ::testing::Test {
  protected:
   RepoKeys keys_ = RepoKeys::Derive(crypto::SecretKey::Random());
-  SnapshotPlain plain_{"00112233445566778899aabbccddeeff", SnapshotKind::kDaily, 1763700000, 1763700000123, 1, 1, 1};
+  SnapshotPlain plain_{
+      "00112233445566778899aabbccddeeff", SnapshotKind::kDaily, 1763700000, 1763700000123, 1, 1, 1};
   std::vector<crypto::Hash> blobs_{crypto::Hash{}};
 
   // The snapshot object with `meta_json` sealed as its metadata.
@@ -77,7 +80,8 @@ TEST_F(SnapshotNamesTest, RandomByteNamesInEveryTextFieldRoundTripExactly) {
       SnapshotEntry e;
       e.meta.path = RandomComponent(rng, 30) + "/" + RandomComponent(rng, 30);
       e.meta.type = i % 3 == 0 ? EntryType::kSymlink : i % 3 == 1 ? EntryType::kFile : EntryType::kDirectory;
-      if (e.meta.type == EntryType::kSymlink) e.meta.symlink_target = RandomComponent(rng, 60) + "/../" + RandomComponent(rng, 5);
+      if (e.meta.type == EntryType::kSymlink)
+        e.meta.symlink_target = RandomComponent(rng, 60) + "/../" + RandomComponent(rng, 5);
       if (e.meta.type == EntryType::kFile) {
         e.blobs = {0};
         e.sha256 = std::string(64, 'b');
@@ -88,7 +92,8 @@ TEST_F(SnapshotNamesTest, RandomByteNamesInEveryTextFieldRoundTripExactly) {
     m.warnings = {{m.entries[1].meta.path, "cannot read " + m.entries[1].meta.path}};
     bool all_text = IsValidUtf8(m.host) && IsValidUtf8(m.source_name);
     for (const std::string& t : m.tags) all_text = all_text && IsValidUtf8(t);
-    for (const SnapshotEntry& e : m.entries) all_text = all_text && IsValidUtf8(e.meta.path) && IsValidUtf8(e.meta.symlink_target);
+    for (const SnapshotEntry& e : m.entries)
+      all_text = all_text && IsValidUtf8(e.meta.path) && IsValidUtf8(e.meta.symlink_target);
 
     Bytes b = EncodeSnapshot(keys_, plain_, blobs_, m);
     EXPECT_EQ(VersionOf(b), all_text ? 1u : 2u) << "version 2 only when a field is not UTF-8";
@@ -124,15 +129,15 @@ TEST_F(SnapshotNamesTest, Utf8OnlySnapshotIsVersionOneWithoutB64Fields) {
 }
 
 TEST_F(SnapshotNamesTest, B64FieldWinsOverTheShownFormAndBadB64IsDamage) {
-  auto ok = OpenSnapshotMeta(keys_, "x", WithMetaJson(R"({"entries":[{"type":"dir","path":"shown","path_b64":"/w=="}]})"));
+  auto ok = OpenSnapshotMeta(
+      keys_, "x", WithMetaJson(R"({"entries":[{"type":"dir","path":"shown","path_b64":"/w=="}]})"));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->entries[0].meta.path, "\xff");
-  for (const char* bad : {R"({"entries":[{"type":"dir","path":"a","path_b64":"/w="}]})",
-                          R"({"entries":[{"type":"dir","path":"a","path_b64":5}]})",
-                          R"({"host":"a","host_b64":"!!!!"})",
-                          R"({"tags":["a"],"tags_b64":["YQ==","Yg=="]})",
-                          R"({"tags":["a"],"tags_b64":"YQ=="})",
-                          R"({"entries":[{"type":"dir","path":"a","path_b64":"Li4="}]})" /* ".." */}) {
+  for (const char* bad :
+       {R"({"entries":[{"type":"dir","path":"a","path_b64":"/w="}]})",
+        R"({"entries":[{"type":"dir","path":"a","path_b64":5}]})", R"({"host":"a","host_b64":"!!!!"})",
+        R"({"tags":["a"],"tags_b64":["YQ==","Yg=="]})", R"({"tags":["a"],"tags_b64":"YQ=="})",
+        R"({"entries":[{"type":"dir","path":"a","path_b64":"Li4="}]})" /* ".." */}) {
     auto r = OpenSnapshotMeta(keys_, "x", WithMetaJson(bad));
     EXPECT_EQ(r.status().code(), Code::kCorruption) << bad;
   }

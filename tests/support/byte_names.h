@@ -8,10 +8,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <map>
 #include <random>
@@ -29,7 +28,7 @@ inline std::string RandomNameComponent(std::mt19937_64& rng, size_t max) {
       "\xA5\xC6\xA5\xB9\xA5\xC8",      // テスト, EUC-JP
       "a\x1b[31mred\rb",               // terminal controls
       "\xff\xfe",                      // never UTF-8
-      "記録.txt",                       // UTF-8
+      "記録.txt",                      // UTF-8
       "\xE2\x80\xAEtxt.exe",           // RIGHT-TO-LEFT OVERRIDE
       "new\nline",                     // newline
   };
@@ -46,7 +45,7 @@ inline std::string RandomNameComponent(std::mt19937_64& rng, size_t max) {
 }
 
 struct TreeEntry {
-  char type = 'f';  // 'f' file, 'd' directory, 'l' symlink
+  char type = 'f';   // 'f' file, 'd' directory, 'l' symlink
   std::string data;  // file content or link target
   mode_t mode = 0;
   bool operator==(const TreeEntry& o) const { return type == o.type && data == o.data && mode == o.mode; }
@@ -54,7 +53,8 @@ struct TreeEntry {
 
 // Makes about `count` entries under `root` (which must exist): files of random bytes,
 // nested directories, symlinks with random byte targets. Returns what it made.
-inline std::map<std::string, TreeEntry> MakeRandomByteTree(const std::string& root, uint64_t seed, int count) {
+inline std::map<std::string, TreeEntry> MakeRandomByteTree(const std::string& root, uint64_t seed,
+                                                           int count) {
   std::mt19937_64 rng(seed);
   std::map<std::string, TreeEntry> made;
   std::vector<std::string> dirs = {""};
@@ -71,7 +71,8 @@ inline std::map<std::string, TreeEntry> MakeRandomByteTree(const std::string& ro
     } else if (kind == 1) {
       std::string target;
       int parts = 1 + static_cast<int>(rng() % 3);
-      for (int k = 0; k < parts; ++k) target += (k ? "/" : (rng() % 2 ? "/" : "")) + RandomNameComponent(rng, 30);
+      for (int k = 0; k < parts; ++k)
+        target += (k ? "/" : (rng() % 2 ? "/" : "")) + RandomNameComponent(rng, 30);
       if (::symlink(target.c_str(), abs.c_str()) != 0) continue;
       made[rel] = {'l', target, 0};
     } else {

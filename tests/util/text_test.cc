@@ -33,10 +33,19 @@ bool IconvAcceptsUtf8(const std::string& s) {
 }
 
 TEST(TextTest, Utf8CheckAgreesWithIconvOnRandomAndTrickyBytes) {
-  std::vector<std::string> cases = {
-      "", "abc", "患者/記録.txt", "\xC0\x80", "\xE0\x80\x80", "\xED\xA0\x80" /* surrogate */,
-      "\xF4\x90\x80\x80" /* > U+10FFFF */, "\xF0\x9F\x98\x80", "\xE3\x81", "\x80", "\xFF\xFE",
-      "\x83\x65\x83\x58\x83\x67" /* テスト in Shift_JIS */, "\xA5\xC6\xA5\xB9\xA5\xC8" /* テスト in EUC-JP */};
+  std::vector<std::string> cases = {"",
+                                    "abc",
+                                    "患者/記録.txt",
+                                    "\xC0\x80",
+                                    "\xE0\x80\x80",
+                                    "\xED\xA0\x80" /* surrogate */,
+                                    "\xF4\x90\x80\x80" /* > U+10FFFF */,
+                                    "\xF0\x9F\x98\x80",
+                                    "\xE3\x81",
+                                    "\x80",
+                                    "\xFF\xFE",
+                                    "\x83\x65\x83\x58\x83\x67" /* テスト in Shift_JIS */,
+                                    "\xA5\xC6\xA5\xB9\xA5\xC8" /* テスト in EUC-JP */};
   std::mt19937_64 rng(20261201);
   for (int i = 0; i < 3000; ++i) cases.push_back(RandomBytes(rng, 12));
   // Random valid UTF-8 made from code points, so both answers are exercised.
@@ -46,8 +55,10 @@ TEST(TextTest, Utf8CheckAgreesWithIconvOnRandomAndTrickyBytes) {
     for (int k = 0; k < 4; ++k) {
       uint32_t c = cp(rng);
       if (c >= 0xD800 && c <= 0xDFFF) continue;
-      if (c < 0x80) s += static_cast<char>(c);
-      else if (c < 0x800) s += {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
+      if (c < 0x80)
+        s += static_cast<char>(c);
+      else if (c < 0x800)
+        s += {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
       else if (c < 0x10000)
         s += {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
               static_cast<char>(0x80 | (c & 0x3F))};
@@ -77,7 +88,9 @@ TEST(TextTest, EscapedNameIsPrintableUtf8AndUnescapesToTheSameBytes) {
 
 TEST(TextTest, TerminalControlsAreNeverPrintedRaw) {
   EXPECT_EQ(EscapeName("a\x1b[2Jb\rc\nd"), "a\\x1B[2Jb\\x0Dc\\x0Ad");
-  EXPECT_EQ(EscapeName("\xC2\x9B" "31m"), "\\xC2\\x9B31m");            // C1 CSI
+  EXPECT_EQ(EscapeName("\xC2\x9B"
+                       "31m"),
+            "\\xC2\\x9B31m");                                                      // C1 CSI
   EXPECT_EQ(EscapeName("evil\xE2\x80\xAEtxt.exe"), "evil\\xE2\\x80\\xAEtxt.exe");  // RIGHT-TO-LEFT OVERRIDE
   EXPECT_EQ(EscapeName("C:\\temp"), "C:\\\\temp");
   EXPECT_EQ(EscapeName("患者/\x83\x65"), "患者/\\x83e");
@@ -106,7 +119,8 @@ TEST(TextTest, Base64RoundTripsEveryLengthAndRefusesNonCanonicalText) {
     ASSERT_TRUE(back.has_value());
     ASSERT_EQ(*back, b);
   }
-  for (const char* bad : {"Zg=", "Zg", "Z===", "Zh==" /* padding bits set */, "Zm9v!A==", "=Zg=", "Zg==Zg==", "Zm 9"}) {
+  for (const char* bad :
+       {"Zg=", "Zg", "Z===", "Zh==" /* padding bits set */, "Zm9v!A==", "=Zg=", "Zg==Zg==", "Zm 9"}) {
     EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
   }
 }
