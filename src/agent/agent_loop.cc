@@ -1,10 +1,9 @@
 #include "agent/agent_loop.h"
 
-#include <cerrno>
-#include <cstdio>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "agent/job_lock.h"
@@ -26,15 +25,19 @@ bool Stopping(const AgentOptions& o) { return o.stop != nullptr && o.stop->load(
 // used to fail every tick, so a systemd agent made no backup and raised no warning. It is
 // moved aside to <file>.damaged, reported, and the state starts afresh (a daily slot not
 // yet handled runs at once, as on a fresh install).
-Result<ScheduleState> LoadOrRebuildSchedule(const AgentConfig& config, const AgentOptions& options, TickReport& report) {
+Result<ScheduleState> LoadOrRebuildSchedule(const AgentConfig& config, const AgentOptions& options,
+                                            TickReport& report) {
   const std::string path = config.ScheduleStateFile();
   auto state = LoadScheduleState(path);
   if (state.ok() || state.status().code() != Code::kCorruption) return state;
   if (::rename(path.c_str(), (path + ".damaged").c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus(errno, L("壊れたスケジュールの状態ファイルの退避", "moving aside the damaged schedule state file"), path);
+    return ErrnoStatus(
+        errno, L("壊れたスケジュールの状態ファイルの退避", "moving aside the damaged schedule state file"),
+        path);
   }
   if (options.log) {
-    options.log->Write(ClockOf(options), "schedule", {{"result", "damaged"}, {"file", path}, {"error", state.status().message()}});
+    options.log->Write(ClockOf(options), "schedule",
+                       {{"result", "damaged"}, {"file", path}, {"error", state.status().message()}});
   }
   report.lines.push_back(state.status().message());
   return ScheduleState{};

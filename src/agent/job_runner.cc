@@ -240,9 +240,10 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
 
 // What an escaped exception becomes: kInternal, with what it said.
 Status UnexpectedError(const std::string& during, const std::string& what) {
-  return Status::Internal(Tr("{}中に予期しないエラーが発生しました ({})。kura の不具合の可能性があります。販売元へご連絡ください",
-                             "unexpected error during {} ({}); this may be a bug in kura, please contact your vendor",
-                             during, EscapeText(what)));
+  return Status::Internal(
+      Tr("{}中に予期しないエラーが発生しました ({})。kura の不具合の可能性があります。販売元へご連絡ください",
+         "unexpected error during {} ({}); this may be a bug in kura, please contact your vendor", during,
+         EscapeText(what)));
 }
 
 // Runs one step of a job; an exception from it becomes a failed Status (see RunJob).
@@ -259,7 +260,8 @@ Status GuardedStep(const std::string& during, const std::function<Status()>& ste
 // Records a run that ended in an escaped exception as a failed run: run log, status file
 // (the warning on every target), failure hooks. The reporting is guarded again, so a
 // fault in it still leaves the log line.
-JobRunReport ReportUnexpectedFailure(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, const Status& st) {
+JobRunReport ReportUnexpectedFailure(const RunContext& ctx, const JobConfig& job, SnapshotKind kind,
+                                     const Status& st) {
   JobRunReport report;
   report.job = job.name;
   report.kind = kind;
@@ -275,19 +277,22 @@ JobRunReport ReportUnexpectedFailure(const RunContext& ctx, const JobConfig& job
     report.targets.push_back({t.name, "failed", "", st});
   }
   if (ctx.log) {
-    ctx.log->Write(ctx.clk(), "run", {{"job", job.name}, {"kind", run.kind}, {"result", "failed"}, {"error", st.message()}});
+    ctx.log->Write(ctx.clk(), "run",
+                   {{"job", job.name}, {"kind", run.kind}, {"result", "failed"}, {"error", st.message()}});
   }
   Status reported = GuardedStep(L("失敗の記録", "recording the failure"), [&] {
     Report(ctx, job, kind, events, run);
     return Status::Ok();
   });
-  if (!reported.ok() && ctx.log) ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", reported.message()}});
+  if (!reported.ok() && ctx.log)
+    ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", reported.message()}});
   return report;
 }
 
 }  // namespace
 
-static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, bool defer_send) {
+static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConfig& job, SnapshotKind kind,
+                                            bool defer_send) {
   const AgentConfig& c = *ctx.config;
   if (!job.AllowsKind(kind)) {
     return Status::InvalidArgument(Tr("ジョブ {} には種類 {} が設定されていません (kinds を確認してください)",
@@ -427,7 +432,8 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   } catch (...) {
     what = "unknown exception";
   }
-  return ReportUnexpectedFailure(ctx, job, kind, UnexpectedError(Tr("ジョブ {} の実行", "running job {}", job.name), what));
+  return ReportUnexpectedFailure(ctx, job, kind,
+                                 UnexpectedError(Tr("ジョブ {} の実行", "running job {}", job.name), what));
 }
 
 Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id) {
@@ -440,7 +446,8 @@ Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id)
     what = "unknown exception";
   }
   Status st = UnexpectedError(Tr("送信待ち {} の送信", "sending queue item {}", item_id), what);
-  if (ctx.log) ctx.log->Write(ctx.clk(), "send", {{"item", item_id}, {"result", "failed"}, {"error", st.message()}});
+  if (ctx.log)
+    ctx.log->Write(ctx.clk(), "send", {{"item", item_id}, {"result", "failed"}, {"error", st.message()}});
   return st;
 }
 

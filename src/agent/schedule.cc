@@ -151,8 +151,10 @@ Result<ScheduleState> ParseScheduleState(std::string_view text, const std::strin
   json doc = json::parse(text, nullptr, false);
   std::string problem;
   JsonView root(&doc, "", &problem);
-  if (doc.is_discarded()) problem = "not valid JSON";
-  else if (!doc.is_object()) root.Fail("", fmt::format("expected an object, got {}", JsonTypeName(doc)));
+  if (doc.is_discarded())
+    problem = "not valid JSON";
+  else if (!doc.is_object())
+    root.Fail("", fmt::format("expected an object, got {}", JsonTypeName(doc)));
   if (problem.empty() && root.Int("version", 1) > kScheduleStateVersion) {
     return Status::Unsupported(Tr("スケジュールの状態ファイル {} はこの kura より新しい形式です",
                                   "schedule state file {} has a newer format than this kura", path));
@@ -173,11 +175,12 @@ Result<ScheduleState> ParseScheduleState(std::string_view text, const std::strin
     }
   }
   if (!problem.empty()) {
-    return Status::Corruption(Tr("スケジュールの状態ファイル {} が壊れています ({})。kura agent は作り直して続けます "
-                                 "(壊れたファイルは {}.damaged に残します)",
-                                 "schedule state file {} is damaged ({}); kura agent rebuilds it and goes on "
-                                 "(keeping the damaged file as {}.damaged)",
-                                 path, problem, path));
+    return Status::Corruption(
+        Tr("スケジュールの状態ファイル {} が壊れています ({})。kura agent は作り直して続けます "
+           "(壊れたファイルは {}.damaged に残します)",
+           "schedule state file {} is damaged ({}); kura agent rebuilds it and goes on "
+           "(keeping the damaged file as {}.damaged)",
+           path, problem, path));
   }
   return state;
 }

@@ -21,10 +21,17 @@ using nlohmann::json;
 namespace {
 
 json ToJson(const SendItem& i) {
-  return {{"version", kSendQueueItemVersion}, {"id", i.id},           {"job", i.job},
-          {"target", i.target},               {"snapshot", i.snapshot}, {"kind", KindName(i.kind)},
-          {"night", i.night},                 {"enqueued", i.enqueued}, {"attempts", i.attempts},
-          {"next_attempt", i.next_attempt},   {"last_error", EscapeText(i.last_error)}};
+  return {{"version", kSendQueueItemVersion},
+          {"id", i.id},
+          {"job", i.job},
+          {"target", i.target},
+          {"snapshot", i.snapshot},
+          {"kind", KindName(i.kind)},
+          {"night", i.night},
+          {"enqueued", i.enqueued},
+          {"attempts", i.attempts},
+          {"next_attempt", i.next_attempt},
+          {"last_error", EscapeText(i.last_error)}};
 }
 
 }  // namespace
@@ -33,8 +40,10 @@ Result<SendItem> ParseSendItem(std::string_view text, const std::string& path) {
   json j = json::parse(text, nullptr, false);
   std::string problem;
   JsonView v(&j, "", &problem);
-  if (j.is_discarded()) problem = "not valid JSON";
-  else if (!j.is_object()) v.Fail("", fmt::format("expected an object, got {}", JsonTypeName(j)));
+  if (j.is_discarded())
+    problem = "not valid JSON";
+  else if (!j.is_object())
+    v.Fail("", fmt::format("expected an object, got {}", JsonTypeName(j)));
   if (problem.empty() && v.Int("version", 0) > kSendQueueItemVersion) {
     return Status::Unsupported(Tr("送信待ちファイル {} はこの kura より新しい形式です", "send queue file {} has a newer format", path));
   }
@@ -46,8 +55,10 @@ Result<SendItem> ParseSendItem(std::string_view text, const std::string& path) {
     i.target = v.String("target");
     i.snapshot = v.String("snapshot");
     std::string kind = v.String("kind");
-    if (auto k = ParseKind(kind)) i.kind = *k;
-    else if (v.Has("kind")) v.Fail("kind", "expected daily, monthly or manual");
+    if (auto k = ParseKind(kind))
+      i.kind = *k;
+    else if (v.Has("kind"))
+      v.Fail("kind", "expected daily, monthly or manual");
     i.night = v.Bool("night");
     i.enqueued = v.Int("enqueued");
     i.attempts = v.Int32("attempts");
@@ -55,11 +66,12 @@ Result<SendItem> ParseSendItem(std::string_view text, const std::string& path) {
     i.last_error = v.String("last_error");
   }
   if (!problem.empty()) {
-    return Status::Corruption(Tr("送信待ちファイル {} が壊れています ({})。この送信は行われません。"
-                                 "保存元のスナップショットを送り直すには kura run でジョブを実行してください",
-                                 "send queue file {} is damaged ({}); it is not sent. To send the snapshot again, "
-                                 "run the job (kura run)",
-                                 path, problem));
+    return Status::Corruption(
+        Tr("送信待ちファイル {} が壊れています ({})。この送信は行われません。"
+           "保存元のスナップショットを送り直すには kura run でジョブを実行してください",
+           "send queue file {} is damaged ({}); it is not sent. To send the snapshot again, "
+           "run the job (kura run)",
+           path, problem));
   }
   return i;
 }

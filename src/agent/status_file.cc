@@ -24,7 +24,9 @@ int64_t TimeFrom(const JsonView& j, const char* key) {
   return t;
 }
 // A string field that may be null ("not set").
-std::string Str(const JsonView& j, const char* key) { return j.String(key, /*nullable=*/true); }
+std::string Str(const JsonView& j, const char* key) {
+  return j.String(key, /*nullable=*/true);
+}
 // Messages quote names and tool output, which may be any bytes; the file must be UTF-8
 // and is shown by the host application, so they are stored escaped.
 json Error(const std::optional<ErrorInfo>& e) {
@@ -178,25 +180,29 @@ Result<StatusDocument> StatusFromJson(const json& j) {
     }
   }
   if (!problem.empty()) {
-    return Status::Corruption(Tr("状態ファイルの項目の型が正しくありません ({})", "a field of the status file has the wrong type ({})",
-                                 problem));
+    return Status::Corruption(Tr("状態ファイルの項目の型が正しくありません ({})",
+                                 "a field of the status file has the wrong type ({})", problem));
   }
   return doc;
 }
 
 Result<StatusDocument> ParseStatusFile(std::string_view text, const std::string& path) {
   json j = json::parse(text, nullptr, false);
-  auto doc = j.is_discarded() ? Result<StatusDocument>(Status::Corruption(L("JSON として読めません", "it is not valid JSON")))
-                              : StatusFromJson(j);
+  auto doc =
+      j.is_discarded()
+          ? Result<StatusDocument>(Status::Corruption(L("JSON として読めません", "it is not valid JSON")))
+          : StatusFromJson(j);
   if (doc.ok() || doc.status().code() != Code::kCorruption) {
     if (!doc.ok()) return doc.status().WithContext(path);
     return doc;
   }
-  return Status::Corruption(Tr("状態ファイル {} が壊れています: {}。次の実行で作り直されます (壊れたファイルは {}.damaged に残します)。"
-                               "すぐに直すにはこのファイルを削除してください",
-                               "status file {} is damaged: {}. The next run rebuilds it (keeping the damaged file as "
-                               "{}.damaged); to fix it now, delete the file",
-                               path, doc.status().message(), path));
+  return Status::Corruption(
+      Tr("状態ファイル {} が壊れています: {}。次の実行で作り直されます (壊れたファイルは {}.damaged "
+         "に残します)。"
+         "すぐに直すにはこのファイルを削除してください",
+         "status file {} is damaged: {}. The next run rebuilds it (keeping the damaged file as "
+         "{}.damaged); to fix it now, delete the file",
+         path, doc.status().message(), path));
 }
 
 Result<StatusDocument> LoadStatusFile(const std::string& path) {
@@ -211,7 +217,8 @@ Status UpdateStatusFile(const std::string& path, const std::function<void(Status
   auto doc = LoadStatusFile(path);
   // A damaged file is replaced rather than blocking every later run from reporting; the
   // damaged one is kept beside it for whoever looks into it.
-  if (!doc.ok() && doc.status().code() == Code::kCorruption) ::rename(path.c_str(), (path + ".damaged").c_str());
+  if (!doc.ok() && doc.status().code() == Code::kCorruption)
+    ::rename(path.c_str(), (path + ".damaged").c_str());
   StatusDocument d = doc.ok() ? std::move(*doc) : StatusDocument{};
   change(d);
   std::string text = DumpStateJson(StatusToJson(d));

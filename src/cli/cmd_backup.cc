@@ -101,9 +101,10 @@ int Run(Context& ctx, const BackupFlags& f) {
   // application: they must be text (file and stream names may be any bytes).
   for (const auto& [flag, value] : LabelFlags(f)) {
     if (!IsValidUtf8(value) || EscapeText(value, false) != value) {
-      return Fail(ctx, Status::InvalidArgument(Tr("{} は UTF-8 の文字列で、制御文字を含まないものにしてください (指定: {})",
-                                                  "{} must be UTF-8 text without control characters (got {})", flag,
-                                                  EscapeName(value))));
+      return Fail(
+          ctx, Status::InvalidArgument(
+                   Tr("{} は UTF-8 の文字列で、制御文字を含まないものにしてください (指定: {})",
+                      "{} must be UTF-8 text without control characters (got {})", flag, EscapeName(value))));
     }
   }
   std::unique_ptr<Source> source;
@@ -143,7 +144,8 @@ int Run(Context& ctx, const BackupFlags& f) {
              ShortId(result->snapshot_id), KindLabel(*kind), s.files, FormatBytes(s.bytes_read),
              FormatBytes(s.bytes_new), FormatBytes(s.bytes_stored), result->seconds));
   for (const SnapshotWarning& w : result->warnings) {
-    PrintWarning(Tr("読めなかったため飛ばしました: {}: {}", "skipped, could not read: {}: {}", EscapeName(w.path), w.message));
+    PrintWarning(Tr("読めなかったため飛ばしました: {}: {}", "skipped, could not read: {}: {}",
+                    EscapeName(w.path), w.message));
   }
   return result->warnings.empty() ? kExitOk : kExitPartial;
 }

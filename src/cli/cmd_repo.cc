@@ -1,10 +1,10 @@
 #include <sodium.h>
 
+#include "agent/backup.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "objstore/object_store.h"
-#include "agent/backup.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/hex.h"
@@ -93,7 +93,9 @@ static int Ls(Context& ctx, const std::string& ref) {
     // (docs/format.md, "Escaped names").
     json entries = json::array();
     for (const SnapshotEntry& e : meta->entries) {
-      json j{{"type", e.meta.type == EntryType::kFile ? "file" : e.meta.type == EntryType::kDirectory ? "dir" : "symlink"},
+      json j{{"type", e.meta.type == EntryType::kFile        ? "file"
+                      : e.meta.type == EntryType::kDirectory ? "dir"
+                                                             : "symlink"},
              {"mode", e.meta.mode},
              {"mtime", FormatUtc(e.meta.mtime)}};
       PutNameJson(j, "path", e.meta.path);
@@ -114,9 +116,10 @@ static int Ls(Context& ctx, const std::string& ref) {
     PrintJson(doc);
     return kExitOk;
   }
-  ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}", "snapshot {}  {}  {}  host {}  source {} {}",
-             ShortId(snap->id), FormatLocal(snap->plain.time), KindLabel(snap->plain.kind), EscapeName(meta->host),
-             EscapeName(meta->source_kind), EscapeName(meta->source_name)));
+  ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}",
+             "snapshot {}  {}  {}  host {}  source {} {}", ShortId(snap->id), FormatLocal(snap->plain.time),
+             KindLabel(snap->plain.kind), EscapeName(meta->host), EscapeName(meta->source_kind),
+             EscapeName(meta->source_name)));
   for (const SnapshotEntry& e : meta->entries) {
     char type = e.meta.type == EntryType::kDirectory ? 'd' : e.meta.type == EntryType::kSymlink ? 'l' : '-';
     std::string line = fmt::format("{}{:04o} {:>12} {} {}", type, e.meta.mode & 07777,

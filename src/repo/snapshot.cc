@@ -60,8 +60,11 @@ struct MetaWriter {
 static json MetaToJson(const SnapshotMeta& meta, MetaWriter& w) {
   json entries = json::array();
   for (const SnapshotEntry& e : meta.entries) {
-    json j{{"type", TypeName(e.meta.type)}, {"mode", e.meta.mode}, {"mtime", e.meta.mtime},
-           {"uid", e.meta.uid},             {"gid", e.meta.gid}};
+    json j{{"type", TypeName(e.meta.type)},
+           {"mode", e.meta.mode},
+           {"mtime", e.meta.mtime},
+           {"uid", e.meta.uid},
+           {"gid", e.meta.gid}};
     w.Put(j, "path", e.meta.path);
     if (e.meta.type == EntryType::kFile) {
       j["size"] = e.size;
@@ -241,7 +244,8 @@ static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, cons
   auto field = [&](const json& j, const std::string& key) -> std::string {
     auto b64 = j.find(key + "_b64");
     if (b64 != j.end()) {
-      std::optional<std::string> bytes = b64->is_string() ? Base64Decode(b64->get<std::string>()) : std::nullopt;
+      std::optional<std::string> bytes =
+          b64->is_string() ? Base64Decode(b64->get<std::string>()) : std::nullopt;
       if (!bytes) bad_b64 = true;
       return bytes.value_or("");
     }
@@ -257,7 +261,8 @@ static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, cons
   if (!tags_b64.is_null() && (!tags_b64.is_array() || tags_b64.size() != tags.size())) return bad("tags");
   for (size_t i = 0; i < tags.size(); ++i) {
     if (tags_b64.is_array()) {
-      std::optional<std::string> t = tags_b64[i].is_string() ? Base64Decode(tags_b64[i].get<std::string>()) : std::nullopt;
+      std::optional<std::string> t =
+          tags_b64[i].is_string() ? Base64Decode(tags_b64[i].get<std::string>()) : std::nullopt;
       if (!t) return bad("tags");
       m.tags.push_back(std::move(*t));
     } else if (tags[i].is_string()) {

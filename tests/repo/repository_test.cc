@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "repo/format.h"
-
 #include "objstore/memory_store.h"
+#include "repo/format.h"
 #include "support/repo_engine.h"
 #include "util/hex.h"
 
