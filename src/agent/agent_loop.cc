@@ -1,7 +1,9 @@
 #include "agent/agent_loop.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "agent/job_lock.h"
@@ -20,13 +22,35 @@ const Clock& ClockOf(const AgentOptions& o) { return o.clock ? *o.clock : System
 
 bool Stopping(const AgentOptions& o) { return o.stop != nullptr && o.stop->load(); }
 
+// A damaged schedule file (a wrong-typed field, not JSON) must never stop the backups: it
+// used to fail every tick, so a systemd agent made no backup and raised no warning. It is
+// moved aside to <file>.damaged, reported, and the state starts afresh (a daily slot not
+// yet handled runs at once, as on a fresh install).
+Result<ScheduleState> LoadOrRebuildSchedule(const AgentConfig& config, const AgentOptions& options,
+                                            TickReport& report) {
+  const std::string path = config.ScheduleStateFile();
+  auto state = LoadScheduleState(path);
+  if (state.ok() || state.status().code() != Code::kCorruption) return state;
+  if (::rename(path.c_str(), (path + ".damaged").c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(
+        errno, L("壊れたスケジュールの状態ファイルの退避", "moving aside the damaged schedule state file"),
+        path);
+  }
+  if (options.log) {
+    options.log->Write(ClockOf(options), "schedule",
+                       {{"result", "damaged"}, {"file", path}, {"error", state.status().message()}});
+  }
+  report.lines.push_back(state.status().message());
+  return ScheduleState{};
+}
+
 }  // namespace
 
 Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& options) {
   const Clock& clock = ClockOf(options);
   TickReport report;
   KURA_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0755));
-  KURA_ASSIGN_OR_RETURN(ScheduleState state, LoadScheduleState(config.ScheduleStateFile()));
+  KURA_ASSIGN_OR_RETURN(ScheduleState state, LoadOrRebuildSchedule(config, options, report));
   std::vector<std::string> damaged;
   KURA_ASSIGN_OR_RETURN(std::vector<SendItem> items, SendQueue(config.QueueDir()).List(&damaged));
   for (const std::string& d : damaged) {
@@ -41,7 +65,7 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
   KURA_RETURN_IF_ERROR(SaveScheduleState(config.ScheduleStateFile(), state));
   report.next_wake = decision.next_wake;
 
-  RunContext ctx{&config, &clock, options.log, options.progress};
+  RunContext ctx{&config, &clock, options.log, options.progress, options.make_source};
   for (const AgentAction& a : decision.actions) {
     if (Stopping(options)) break;
     const JobConfig* job = config.FindJob(a.job);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct AgentOptions {
   bool once = false;                        // one tick, then return
   RunLog* log = nullptr;
   ProgressSink* progress = nullptr;
+  // Makes each job's source. Default: MakeSource; tests inject faulty sources.
+  std::function<Result<std::unique_ptr<Source>>(const SourceConfig&)> make_source;
 };
 
 struct TickReport {
@@ -38,7 +41,10 @@ struct TickReport {
   std::vector<std::string> lines;  // one per action, for people
 };
 
-// One tick: decide, save the schedule state, act. The caller holds the agent lock.
+// One tick: decide, save the schedule state, act. The caller holds the agent lock. A
+// damaged schedule file is moved to <file>.damaged, logged and rebuilt; every due job
+// runs even when an earlier one fails (RunJob never throws), and each failed run counts
+// as an attempt.
 Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& options);
 
 // Takes the agent lock (kLocked when another agent runs), then ticks until *stop (or

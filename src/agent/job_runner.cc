@@ -16,6 +16,7 @@
 #include "util/i18n.h"
 #include "util/secret_file.h"
 #include "util/signals.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -231,9 +232,61 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
   return report;
 }
 
+// What an escaped exception becomes: kInternal, with what it said.
+Status UnexpectedError(const std::string& during, const std::string& what) {
+  return Status::Internal(
+      Tr("{}中に予期しないエラーが発生しました ({})。kura の不具合の可能性があります。販売元へご連絡ください",
+         "unexpected error during {} ({}); this may be a bug in kura, please contact your vendor", during,
+         EscapeText(what)));
+}
+
+// Runs one step of a job; an exception from it becomes a failed Status (see RunJob).
+Status GuardedStep(const std::string& during, const std::function<Status()>& step) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    return UnexpectedError(during, e.what());
+  } catch (...) {
+    return UnexpectedError(during, "unknown exception");
+  }
+}
+
+// Records a run that ended in an escaped exception as a failed run: run log, status file
+// (the warning on every target), failure hooks. The reporting is guarded again, so a
+// fault in it still leaves the log line.
+JobRunReport ReportUnexpectedFailure(const RunContext& ctx, const JobConfig& job, SnapshotKind kind,
+                                     const Status& st) {
+  JobRunReport report;
+  report.job = job.name;
+  report.kind = kind;
+  report.status = st;
+  RunInfo run;
+  run.kind = std::string(KindName(kind));
+  run.started = run.finished = ctx.clk().NowUnix();
+  run.result = "failed";
+  run.error = ErrorInfo{CodeName(st.code()), st.message()};
+  std::vector<TargetEvent> events;
+  for (const TargetConfig& t : job.targets) {
+    events.push_back({&t, "backup", false, st, ""});
+    report.targets.push_back({t.name, "failed", "", st});
+  }
+  if (ctx.log) {
+    ctx.log->Write(ctx.clk(), "run",
+                   {{"job", job.name}, {"kind", run.kind}, {"result", "failed"}, {"error", st.message()}});
+  }
+  Status reported = GuardedStep(L("失敗の記録", "recording the failure"), [&] {
+    Report(ctx, job, kind, events, run);
+    return Status::Ok();
+  });
+  if (!reported.ok() && ctx.log)
+    ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", reported.message()}});
+  return report;
+}
+
 }  // namespace
 
-Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, bool defer_send) {
+static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConfig& job, SnapshotKind kind,
+                                            bool defer_send) {
   const AgentConfig& c = *ctx.config;
   if (!job.AllowsKind(kind)) {
     return Status::InvalidArgument(Tr("ジョブ {} には種類 {} が設定されていません (kinds を確認してください)",
@@ -251,15 +304,13 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   std::unique_ptr<Repository> first;
   BackupResult backup;
   Status st;
-  {
-    auto source = MakeSource(job.source);
-    if (!source.ok()) st = source.status();
-    if (st.ok()) {
-      auto repo = OpenTarget(job.targets.front());
-      if (repo.ok()) first = std::move(*repo);
-      else st = repo.status();
-    }
-    if (st.ok()) {
+  st = GuardedStep(Tr("ジョブ {} のバックアップ", "backup of job {}", job.name), [&]() -> Status {
+    auto source = ctx.make_source ? ctx.make_source(job.source) : MakeSource(job.source);
+    if (!source.ok()) return source.status();
+    auto repo = OpenTarget(job.targets.front());
+    if (!repo.ok()) return repo.status();
+    first = std::move(*repo);
+    {
       BackupOptions options;
       options.kind = kind;
       options.tags = {JobTag(job.name)};
@@ -268,10 +319,11 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
       options.progress = ctx.progress;
       options.skip_unreadable = job.skip_unreadable;
       auto r = RunBackup(*first, **source, options);
-      if (r.ok()) backup = std::move(*r);
-      else st = r.status();
+      if (!r.ok()) return r.status();
+      backup = std::move(*r);
     }
-  }
+    return Status::Ok();
+  });
   if (!st.ok() && StopRequested()) {
     // kura was asked to stop (SIGINT/SIGTERM): nothing was committed; the run is logged,
     // and the next scheduled run makes the backup (no warning, no hooks, no sends).
@@ -374,7 +426,7 @@ Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, Snapsho
   return report;
 }
 
-Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id) {
+static Result<SendReport> SendQueuedUnguarded(const RunContext& ctx, const std::string& item_id) {
   const AgentConfig& c = *ctx.config;
   SendQueue queue(c.QueueDir());
   KURA_ASSIGN_OR_RETURN(SendItem peek, queue.Get(item_id));
@@ -388,6 +440,38 @@ Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id)
   // Re-read under the lock: another process may have sent it meanwhile.
   KURA_ASSIGN_OR_RETURN(SendItem item, queue.Get(item_id));
   return AttemptSend(ctx, *job, *target, item, nullptr);
+}
+
+// The job-level catch boundary (CONTRIBUTING.md, "Error model"): the one place where kura
+// catches std::exception. Nothing kura calls should throw, but a nightly job must never end
+// silently: an escaped exception used to abort `kura run` and `kura agent` with nothing in
+// the log, no warning, no hook, and the later jobs of the tick never ran.
+Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, bool defer_send) {
+  std::string what;
+  try {
+    return RunJobUnguarded(ctx, job, kind, defer_send);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  return ReportUnexpectedFailure(ctx, job, kind,
+                                 UnexpectedError(Tr("ジョブ {} の実行", "running job {}", job.name), what));
+}
+
+Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id) {
+  std::string what;
+  try {
+    return SendQueuedUnguarded(ctx, item_id);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  Status st = UnexpectedError(Tr("送信待ち {} の送信", "sending queue item {}", item_id), what);
+  if (ctx.log)
+    ctx.log->Write(ctx.clk(), "send", {{"item", item_id}, {"result", "failed"}, {"error", st.message()}});
+  return st;
 }
 
 }  // namespace kura

@@ -12,6 +12,7 @@
 // warning is set. A success clears the target's warning and fires the clear hook.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct RunContext {
   const Clock* clock = nullptr;         // Default: SystemClock()
   RunLog* log = nullptr;                // Default: no log
   ProgressSink* progress = nullptr;
+  // Makes the job's source. Default: MakeSource (sources/source_factory.h); tests inject
+  // faulty sources here.
+  std::function<Result<std::unique_ptr<Source>>(const SourceConfig&)> make_source;
   const Clock& clk() const;
 };
 
@@ -61,7 +65,10 @@ struct JobRunReport {
 };
 
 // Errors (no run happened): kLocked, kInvalidArgument (the job does not allow `kind`).
-// Everything else is in the report (and in the status file).
+// Everything else is in the report (and in the status file). Never throws: an exception
+// from anything the run calls becomes a failed run (kInternal) that is logged, written to
+// the status file (raising the warning) and fires the failure hooks, like any failure —
+// the one place kura catches std::exception (CONTRIBUTING.md, "Error model").
 Result<JobRunReport> RunJob(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, bool defer_send);
 
 struct SendReport {
@@ -74,7 +81,7 @@ struct SendReport {
 
 // Sends one queue item now (whatever its next_attempt). Errors (nothing attempted):
 // kLocked (the job is running), kNotFound (no such item, or its job/target is no longer
-// configured).
+// configured). Never throws (an exception becomes a kInternal error, logged).
 Result<SendReport> SendQueued(const RunContext& ctx, const std::string& item_id);
 
 // Opens a target's repository with its password_file or key_file.

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -20,7 +21,10 @@ RunLog::RunLog(std::string path, uint64_t max_bytes, int keep, bool echo_to_stde
   }
 }
 
-std::string LogValue(const std::string& value) {
+std::string LogValue(const std::string& raw) {
+  // Values quote names and tool output: no control character may reach a terminal that
+  // shows the log (util/text.h).
+  const std::string value = EscapeText(raw);
   bool quote = value.empty() || value.find_first_of(" \t\"=\n") != std::string::npos;
   if (!quote) return value;
   std::string out = "\"";

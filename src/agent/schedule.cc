@@ -6,6 +6,7 @@
 
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/json_read.h"
 
 namespace kura {
 
@@ -108,12 +109,12 @@ using nlohmann::json;
 json SlotJson(const SlotState& s) {
   return {{"slot", s.slot}, {"done", s.done}, {"attempts", s.attempts}, {"next_attempt", s.next_attempt}};
 }
-SlotState SlotFrom(const json& j) {
+SlotState SlotFrom(const JsonView& j) {
   SlotState s;
-  s.slot = j.value("slot", int64_t{0});
-  s.done = j.value("done", false);
-  s.attempts = j.value("attempts", 0);
-  s.next_attempt = j.value("next_attempt", int64_t{0});
+  s.slot = j.Int("slot");
+  s.done = j.Bool("done");
+  s.attempts = j.Int32("attempts");
+  s.next_attempt = j.Int("next_attempt");
   return s;
 }
 
@@ -145,24 +146,49 @@ void Settle(SlotState& s, RunOutcome outcome, int max_attempts, const RetryPolic
 
 }  // namespace
 
-Result<ScheduleState> LoadScheduleState(const std::string& path) {
+Result<ScheduleState> ParseScheduleState(std::string_view text, const std::string& path) {
   ScheduleState state;
-  if (!PathExists(path)) return state;
-  KURA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Status::Corruption(Tr("スケジュールの状態ファイル {} が壊れています。削除すると次回から作り直します",
-                                 "schedule state file {} is damaged; delete it to start afresh", path));
+  std::string problem;
+  JsonView root(&doc, "", &problem);
+  if (doc.is_discarded())
+    problem = "not valid JSON";
+  else if (!doc.is_object())
+    root.Fail("", fmt::format("expected an object, got {}", JsonTypeName(doc)));
+  if (problem.empty() && root.Int("version", 1) > kScheduleStateVersion) {
+    return Status::Unsupported(Tr("スケジュールの状態ファイル {} はこの kura より新しい形式です",
+                                  "schedule state file {} has a newer format than this kura", path));
   }
-  if (!doc.contains("jobs") || !doc["jobs"].is_object()) return state;
-  for (const auto& [name, j] : doc["jobs"].items()) {
-    JobScheduleState js;
-    js.initialized = j.value("initialized", false);
-    if (j.contains("daily")) js.daily = SlotFrom(j["daily"]);
-    if (j.contains("monthly")) js.monthly = SlotFrom(j["monthly"]);
-    state.jobs[name] = js;
+  std::optional<JsonView> jobs;
+  if (problem.empty()) jobs = root.Object("jobs");
+  if (jobs) {
+    for (const auto& [name, j] : jobs->Members()) {
+      if (!j.IsObject()) {
+        j.Fail("", fmt::format("expected an object, got {}", JsonTypeName(j.raw())));
+        break;
+      }
+      JobScheduleState js;
+      js.initialized = j.Bool("initialized");
+      if (auto daily = j.Object("daily")) js.daily = SlotFrom(*daily);
+      if (auto monthly = j.Object("monthly")) js.monthly = SlotFrom(*monthly);
+      state.jobs[name] = js;
+    }
+  }
+  if (!problem.empty()) {
+    return Status::Corruption(
+        Tr("スケジュールの状態ファイル {} が壊れています ({})。kura agent は作り直して続けます "
+           "(壊れたファイルは {}.damaged に残します)",
+           "schedule state file {} is damaged ({}); kura agent rebuilds it and goes on "
+           "(keeping the damaged file as {}.damaged)",
+           path, problem, path));
   }
   return state;
+}
+
+Result<ScheduleState> LoadScheduleState(const std::string& path) {
+  if (!PathExists(path)) return ScheduleState{};
+  KURA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  return ParseScheduleState(text, path);
 }
 
 Status SaveScheduleState(const std::string& path, const ScheduleState& state) {
@@ -170,7 +196,7 @@ Status SaveScheduleState(const std::string& path, const ScheduleState& state) {
   for (const auto& [name, js] : state.jobs) {
     jobs[name] = {{"initialized", js.initialized}, {"daily", SlotJson(js.daily)}, {"monthly", SlotJson(js.monthly)}};
   }
-  std::string text = json{{"version", 1}, {"jobs", jobs}}.dump(2) + "\n";
+  std::string text = DumpStateJson(json{{"version", kScheduleStateVersion}, {"jobs", jobs}});
   return WriteFileAtomic(path, AsBytes(text), 0644);
 }
 

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/job_config.h"
@@ -71,8 +72,16 @@ struct ScheduleState {
   std::map<std::string, JobScheduleState> jobs;
 };
 
-// state_dir/schedule.json; a missing file is an empty state.
+inline constexpr int kScheduleStateVersion = 1;
+
+// state_dir/schedule.json (docs/status-file.md, "Other state files"); a missing file is an empty
+// state. Never throws. Errors: kCorruption (not JSON, or a field of the wrong type; the
+// message names the file and the field), kUnsupported (newer version), reading errors.
+// The agent answers kCorruption by moving the file to <path>.damaged and starting from an
+// empty state (agent_loop.h), so a damaged file never stops the backups.
 Result<ScheduleState> LoadScheduleState(const std::string& path);
+// Parses the file's text; `path` is for messages.
+Result<ScheduleState> ParseScheduleState(std::string_view text, const std::string& path);
 Status SaveScheduleState(const std::string& path, const ScheduleState& state);
 
 // What the queue holds, as the scheduler needs it.

@@ -11,6 +11,8 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/json_read.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -19,49 +21,67 @@ using nlohmann::json;
 namespace {
 
 json ToJson(const SendItem& i) {
-  return {{"version", kSendQueueItemVersion}, {"id", i.id},           {"job", i.job},
-          {"target", i.target},               {"snapshot", i.snapshot}, {"kind", KindName(i.kind)},
-          {"night", i.night},                 {"enqueued", i.enqueued}, {"attempts", i.attempts},
-          {"next_attempt", i.next_attempt},   {"last_error", i.last_error}};
-}
-
-Result<SendItem> FromJson(const std::string& path, const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  auto bad = [&] {
-    return Status::Corruption(Tr("送信待ちファイル {} が壊れています", "send queue file {} is damaged", path));
-  };
-  if (j.is_discarded() || !j.is_object()) return bad();
-  if (j.value("version", 0) > kSendQueueItemVersion) {
-    return Status::Unsupported(Tr("送信待ちファイル {} はこの kura より新しい形式です", "send queue file {} has a newer format", path));
-  }
-  SendItem i;
-  try {
-    i.id = j.at("id").get<std::string>();
-    i.job = j.at("job").get<std::string>();
-    i.target = j.at("target").get<std::string>();
-    i.snapshot = j.at("snapshot").get<std::string>();
-    auto kind = ParseKind(j.at("kind").get<std::string>());
-    if (!kind) return bad();
-    i.kind = *kind;
-    i.night = j.value("night", false);
-    i.enqueued = j.value("enqueued", int64_t{0});
-    i.attempts = j.value("attempts", 0);
-    i.next_attempt = j.value("next_attempt", int64_t{0});
-    i.last_error = j.value("last_error", std::string());
-  } catch (const json::exception&) {
-    return bad();
-  }
-  return i;
+  return {{"version", kSendQueueItemVersion},
+          {"id", i.id},
+          {"job", i.job},
+          {"target", i.target},
+          {"snapshot", i.snapshot},
+          {"kind", KindName(i.kind)},
+          {"night", i.night},
+          {"enqueued", i.enqueued},
+          {"attempts", i.attempts},
+          {"next_attempt", i.next_attempt},
+          {"last_error", EscapeText(i.last_error)}};
 }
 
 }  // namespace
+
+Result<SendItem> ParseSendItem(std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, false);
+  std::string problem;
+  JsonView v(&j, "", &problem);
+  if (j.is_discarded())
+    problem = "not valid JSON";
+  else if (!j.is_object())
+    v.Fail("", fmt::format("expected an object, got {}", JsonTypeName(j)));
+  if (problem.empty() && v.Int("version", 0) > kSendQueueItemVersion) {
+    return Status::Unsupported(Tr("送信待ちファイル {} はこの kura より新しい形式です", "send queue file {} has a newer format", path));
+  }
+  SendItem i;
+  if (problem.empty()) {
+    for (const char* key : {"id", "job", "target", "snapshot", "kind"}) v.Require(key);
+    i.id = v.String("id");
+    i.job = v.String("job");
+    i.target = v.String("target");
+    i.snapshot = v.String("snapshot");
+    std::string kind = v.String("kind");
+    if (auto k = ParseKind(kind))
+      i.kind = *k;
+    else if (v.Has("kind"))
+      v.Fail("kind", "expected daily, monthly or manual");
+    i.night = v.Bool("night");
+    i.enqueued = v.Int("enqueued");
+    i.attempts = v.Int32("attempts");
+    i.next_attempt = v.Int("next_attempt");
+    i.last_error = v.String("last_error");
+  }
+  if (!problem.empty()) {
+    return Status::Corruption(
+        Tr("送信待ちファイル {} が壊れています ({})。この送信は行われません。"
+           "保存元のスナップショットを送り直すには kura run でジョブを実行してください",
+           "send queue file {} is damaged ({}); it is not sent. To send the snapshot again, "
+           "run the job (kura run)",
+           path, problem));
+  }
+  return i;
+}
 
 Status SendQueue::Put(SendItem& item) {
   KURA_RETURN_IF_ERROR(MakeDirs(dir_, 0700));
   if (item.id.empty()) {
     item.id = fmt::format("{}-{}-{}-{}", item.enqueued, item.job, item.target, item.snapshot.substr(0, 16));
   }
-  std::string text = ToJson(item).dump(2) + "\n";
+  std::string text = DumpStateJson(ToJson(item));
   return WriteFileAtomic(dir_ + "/" + item.id + ".json", AsBytes(text), 0600);
 }
 
@@ -86,7 +106,7 @@ Result<std::vector<SendItem>> SendQueue::List(std::vector<std::string>* damaged)
       if (text.status().code() == Code::kNotFound) continue;  // removed meanwhile
       return text.status();
     }
-    auto item = FromJson(path, *text);
+    auto item = ParseSendItem(*text, path);
     if (!item.ok()) {
       if (damaged) damaged->push_back(path);
       continue;
@@ -102,7 +122,7 @@ Result<std::vector<SendItem>> SendQueue::List(std::vector<std::string>* damaged)
 Result<SendItem> SendQueue::Get(const std::string& id) const {
   std::string path = dir_ + "/" + id + ".json";
   KURA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  return FromJson(path, text);
+  return ParseSendItem(text, path);
 }
 
 Status SendQueue::Remove(const std::string& id) {

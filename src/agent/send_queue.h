@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/job_config.h"
@@ -48,6 +49,11 @@ class SendQueue {
  private:
   std::string dir_;
 };
+
+// Parses one item file's text; `path` is for messages. Never throws. Errors: kCorruption
+// (not JSON, a required field missing — id, job, target, snapshot, kind — or a field of
+// the wrong type; the message names the file and the field), kUnsupported.
+Result<SendItem> ParseSendItem(std::string_view text, const std::string& path);
 
 // When a newly queued item is first tried: now for an immediate send, else the start of
 // the send window (now when inside it).

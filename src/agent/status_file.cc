@@ -1,9 +1,13 @@
 #include "agent/status_file.h"
 
+#include <cstdio>
+
 #include "agent/job_lock.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/json_read.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -12,20 +16,26 @@ using nlohmann::json;
 namespace {
 
 json Time(int64_t t) { return t == 0 ? json(nullptr) : json(FormatUtc(t)); }
-int64_t TimeFrom(const json& j, const char* key) {
+// A time field: a UTC time string, or null/missing for "never".
+int64_t TimeFrom(const JsonView& j, const char* key) {
+  std::string text = j.String(key, /*nullable=*/true);
   int64_t t = 0;
-  if (j.contains(key) && j[key].is_string()) ParseUtc(j[key].get<std::string>(), &t);
+  if (!text.empty() && !ParseUtc(text, &t)) j.Fail(key, "expected a time YYYY-MM-DDTHH:MM:SSZ");
   return t;
 }
+// A string field that may be null ("not set").
+std::string Str(const JsonView& j, const char* key) {
+  return j.String(key, /*nullable=*/true);
+}
+// Messages quote names and tool output, which may be any bytes; the file must be UTF-8
+// and is shown by the host application, so they are stored escaped.
 json Error(const std::optional<ErrorInfo>& e) {
-  return e ? json{{"code", e->code}, {"message", e->message}} : json(nullptr);
+  return e ? json{{"code", e->code}, {"message", EscapeText(e->message)}} : json(nullptr);
 }
-std::optional<ErrorInfo> ErrorFrom(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_object()) return std::nullopt;
-  return ErrorInfo{j[key].value("code", ""), j[key].value("message", "")};
-}
-std::string Str(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+std::optional<ErrorInfo> ErrorFrom(const JsonView& j, const char* key) {
+  auto e = j.Object(key, /*nullable=*/true);
+  if (!e) return std::nullopt;
+  return ErrorInfo{Str(*e, "code"), Str(*e, "message")};
 }
 
 json TargetJson(const TargetStatus& t) {
@@ -44,22 +54,25 @@ json TargetJson(const TargetStatus& t) {
             {"message_en", t.warning.active ? json(t.warning.message_en) : json(nullptr)}}}};
 }
 
-TargetStatus TargetFrom(const json& j) {
+TargetStatus TargetFrom(const JsonView& j) {
   TargetStatus t;
+  if (!j.IsObject()) {
+    j.Fail("", "expected an object");
+    return t;
+  }
   t.label = Str(j, "label");
   t.last_attempt = TimeFrom(j, "last_attempt");
   t.last_success = TimeFrom(j, "last_success");
   t.last_result = Str(j, "last_result");
   t.last_snapshot = Str(j, "last_snapshot");
-  t.pending_sends = j.value("pending_sends", 0);
+  t.pending_sends = j.Int32("pending_sends");
   t.error = ErrorFrom(j, "error");
-  if (j.contains("warning") && j["warning"].is_object()) {
-    const json& w = j["warning"];
-    t.warning.active = w.value("active", false);
-    t.warning.since = TimeFrom(w, "since");
-    t.warning.failures = w.value("failures", 0);
-    t.warning.message_ja = Str(w, "message_ja");
-    t.warning.message_en = Str(w, "message_en");
+  if (auto w = j.Object("warning")) {
+    t.warning.active = w->Bool("active");
+    t.warning.since = TimeFrom(*w, "since");
+    t.warning.failures = w->Int32("failures");
+    t.warning.message_ja = Str(*w, "message_ja");
+    t.warning.message_en = Str(*w, "message_en");
   }
   return t;
 }
@@ -72,16 +85,16 @@ json RunJson(const RunInfo& r) {
           {"warnings", r.warnings}, {"error", Error(r.error)}};
 }
 
-RunInfo RunFrom(const json& j) {
+RunInfo RunFrom(const JsonView& j) {
   RunInfo r;
   r.kind = Str(j, "kind");
   r.started = TimeFrom(j, "started");
   r.finished = TimeFrom(j, "finished");
   r.result = Str(j, "result");
   r.snapshot = Str(j, "snapshot");
-  r.bytes_read = j.value("bytes_read", uint64_t{0});
-  r.bytes_stored = j.value("bytes_stored", uint64_t{0});
-  if (j.contains("warnings") && j["warnings"].is_number_unsigned()) r.warnings = j["warnings"].get<uint64_t>();
+  r.bytes_read = j.Uint("bytes_read");
+  r.bytes_stored = j.Uint("bytes_stored");
+  r.warnings = j.Uint("warnings");
   r.error = ErrorFrom(j, "error");
   return r;
 }
@@ -110,31 +123,29 @@ json DrillJson(const DrillInfo& d) {
             {"message_en", d.warning.active ? json(d.warning.message_en) : json(nullptr)}}}};
 }
 
-DrillInfo DrillFrom(const json& j) {
+DrillInfo DrillFrom(const JsonView& j) {
   DrillInfo d;
   d.time = TimeFrom(j, "time");
   d.result = Str(j, "result");
   d.target = Str(j, "target");
   d.snapshot = Str(j, "snapshot");
   d.restored_into = Str(j, "restored_into");
-  d.tables = j.value("tables", int64_t{0});
-  d.rows = j.value("rows", int64_t{0});
-  d.files = j.value("files", uint64_t{0});
-  d.integrity_checked = j.value("integrity_checked", false);
-  d.seconds = j.value("seconds", 0.0);
+  d.tables = j.Int("tables");
+  d.rows = j.Int("rows");
+  d.files = j.Uint("files");
+  d.integrity_checked = j.Bool("integrity_checked");
+  d.seconds = j.Number("seconds");
   d.error = ErrorFrom(j, "error");
   d.damaged_part = Str(j, "damaged_part");
-  d.damaged_blobs = j.contains("damaged_blobs") && j["damaged_blobs"].is_number_unsigned()
-                        ? j["damaged_blobs"].get<uint64_t>() : 0;
+  d.damaged_blobs = j.Uint("damaged_blobs");
   d.last_ok_snapshot = Str(j, "last_ok_snapshot");
   d.last_ok_time = TimeFrom(j, "last_ok_time");
-  if (j.contains("warning") && j["warning"].is_object()) {
-    const json& w = j["warning"];
-    d.warning.active = w.contains("active") && w["active"].is_boolean() && w["active"].get<bool>();
-    d.warning.since = TimeFrom(w, "since");
-    d.warning.failures = w.contains("failures") && w["failures"].is_number_integer() ? w["failures"].get<int>() : 0;
-    d.warning.message_ja = Str(w, "message_ja");
-    d.warning.message_en = Str(w, "message_en");
+  if (auto w = j.Object("warning")) {
+    d.warning.active = w->Bool("active");
+    d.warning.since = TimeFrom(*w, "since");
+    d.warning.failures = w->Int32("failures");
+    d.warning.message_ja = Str(*w, "message_ja");
+    d.warning.message_en = Str(*w, "message_en");
   }
   return d;
 }
@@ -164,57 +175,86 @@ json StatusToJson(const StatusDocument& doc) {
 }
 
 Result<StatusDocument> StatusFromJson(const json& j) {
+  std::string problem;
+  JsonView root(&j, "", &problem);
   if (!j.is_object() || !j.contains("schema_version") || !j["schema_version"].is_number_integer()) {
-    return Status::Corruption(L("状態ファイルの形式が正しくありません", "the status file is not in the expected format"));
+    return Status::Corruption(L("状態ファイルの形式が正しくありません (schema_version がありません)",
+                                "the status file is not in the expected format (no schema_version)"));
   }
-  if (j["schema_version"].get<int>() > kStatusSchemaVersion) {
+  int64_t version = root.Int("schema_version");
+  if (version > kStatusSchemaVersion) {
     return Status::Unsupported(L("状態ファイルはこの kura より新しい形式です", "the status file has a newer schema than this kura"));
   }
   StatusDocument doc;
-  doc.updated = TimeFrom(j, "updated");
-  doc.host = Str(j, "host");
-  if (j.contains("jobs") && j["jobs"].is_object()) {
-    for (const auto& [name, jj] : j["jobs"].items()) {
+  doc.updated = TimeFrom(root, "updated");
+  doc.host = Str(root, "host");
+  root.Bool("warning_active");  // derived from the targets when read; checked, not used
+  if (auto jobs = root.Object("jobs")) {
+    for (const auto& [name, jj] : jobs->Members()) {
+      if (!jj.IsObject()) {
+        jj.Fail("", fmt::format("expected an object, got {}", JsonTypeName(jj.raw())));
+        break;
+      }
       JobStatus job;
       job.label = Str(jj, "label");
-      if (jj.contains("last_run") && jj["last_run"].is_object()) job.last_run = RunFrom(jj["last_run"]);
-      if (jj.contains("last_drill") && jj["last_drill"].is_object()) job.last_drill = DrillFrom(jj["last_drill"]);
-      if (jj.contains("targets") && jj["targets"].is_object()) {
-        for (const auto& [tname, tj] : jj["targets"].items()) job.targets[tname] = TargetFrom(tj);
+      if (auto run = jj.Object("last_run", /*nullable=*/true)) job.last_run = RunFrom(*run);
+      if (auto drill = jj.Object("last_drill", /*nullable=*/true)) job.last_drill = DrillFrom(*drill);
+      if (auto targets = jj.Object("targets")) {
+        for (const auto& [tname, tj] : targets->Members()) job.targets[tname] = TargetFrom(tj);
       }
-      if (jj.contains("last_success_by_kind") && jj["last_success_by_kind"].is_object()) {
-        for (const auto& [kind, t] : jj["last_success_by_kind"].items()) {
+      if (auto by_kind = jj.Object("last_success_by_kind")) {
+        for (const auto& [kind, t] : by_kind->Members()) {
           int64_t when = 0;
-          if (t.is_string() && ParseUtc(t.get<std::string>(), &when)) job.last_success_by_kind[kind] = when;
+          if (t.raw().is_string() && ParseUtc(t.raw().get<std::string>(), &when)) job.last_success_by_kind[kind] = when;
         }
       }
       job.first_seen = TimeFrom(jj, "first_seen");
       doc.jobs[name] = std::move(job);
     }
   }
+  if (!problem.empty()) {
+    return Status::Corruption(Tr("状態ファイルの項目の型が正しくありません ({})",
+                                 "a field of the status file has the wrong type ({})", problem));
+  }
   return doc;
+}
+
+Result<StatusDocument> ParseStatusFile(std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, false);
+  auto doc =
+      j.is_discarded()
+          ? Result<StatusDocument>(Status::Corruption(L("JSON として読めません", "it is not valid JSON")))
+          : StatusFromJson(j);
+  if (doc.ok() || doc.status().code() != Code::kCorruption) {
+    if (!doc.ok()) return doc.status().WithContext(path);
+    return doc;
+  }
+  return Status::Corruption(
+      Tr("状態ファイル {} が壊れています: {}。次の実行で作り直されます (壊れたファイルは {}.damaged "
+         "に残します)。"
+         "すぐに直すにはこのファイルを削除してください",
+         "status file {} is damaged: {}. The next run rebuilds it (keeping the damaged file as "
+         "{}.damaged); to fix it now, delete the file",
+         path, doc.status().message(), path));
 }
 
 Result<StatusDocument> LoadStatusFile(const std::string& path) {
   if (!PathExists(path)) return StatusDocument{};
   KURA_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) {
-    return Status::Corruption(Tr("状態ファイル {} が壊れています", "status file {} is damaged", path));
-  }
-  auto doc = StatusFromJson(j);
-  if (!doc.ok()) return doc.status().WithContext(path);
-  return doc;
+  return ParseStatusFile(text, path);
 }
 
 Status UpdateStatusFile(const std::string& path, const std::function<void(StatusDocument&)>& change) {
   KURA_ASSIGN_OR_RETURN(auto lock, FileLock::Acquire(path + ".lock", 30000,
                                                      Tr("状態ファイル {} が使用中です", "status file {} is busy", path)));
   auto doc = LoadStatusFile(path);
-  // A damaged file is replaced rather than blocking every later run from reporting.
+  // A damaged file is replaced rather than blocking every later run from reporting; the
+  // damaged one is kept beside it for whoever looks into it.
+  if (!doc.ok() && doc.status().code() == Code::kCorruption)
+    ::rename(path.c_str(), (path + ".damaged").c_str());
   StatusDocument d = doc.ok() ? std::move(*doc) : StatusDocument{};
   change(d);
-  std::string text = StatusToJson(d).dump(2) + "\n";
+  std::string text = DumpStateJson(StatusToJson(d));
   return WriteFileAtomic(path, AsBytes(text), 0644);
 }
 

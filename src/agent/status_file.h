@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kura/status.h"
 
@@ -97,12 +97,20 @@ struct StatusDocument {
 };
 
 nlohmann::json StatusToJson(const StatusDocument& doc);
+// Never throws. A missing field is its default (older files lack newer keys); a field of
+// the wrong type, a bad time or a missing schema_version is kCorruption naming the field.
 Result<StatusDocument> StatusFromJson(const nlohmann::json& j);
+// Parses the text of the file at `path` (named in messages). Errors: kCorruption (not
+// JSON, or a wrong-typed field; the message names the file and says what to do),
+// kUnsupported (newer schema).
+Result<StatusDocument> ParseStatusFile(std::string_view text, const std::string& path);
 
-// A missing file is an empty document. Errors: kCorruption, kUnsupported (newer schema).
+// A missing file is an empty document. Errors: as ParseStatusFile, and reading errors.
 Result<StatusDocument> LoadStatusFile(const std::string& path);
 // Read-modify-write under <path>.lock (flock), then an atomic replace, so a run and the
-// agent never lose each other's updates.
+// agent never lose each other's updates. A damaged file (kCorruption) is moved to
+// <path>.damaged and the document rebuilt from `change`, so a damaged file never stops
+// the warning from being reported.
 Status UpdateStatusFile(const std::string& path, const std::function<void(StatusDocument&)>& change);
 
 // The warning texts for a failed target, in both languages (stored in the file so the

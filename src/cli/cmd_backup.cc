@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/i18n.h"
 #include "util/signals.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -59,9 +60,20 @@ std::string Absolute(const std::string& path) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> LabelFlags(const BackupFlags& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& t : f.tags) out.emplace_back("--tag", t);
+  if (!f.host.empty()) out.emplace_back("--host", f.host);
+  return out;
+}
+
 json ResultJson(const BackupResult& r) {
   json warnings = json::array();
-  for (const SnapshotWarning& w : r.warnings) warnings.push_back({{"path", w.path}, {"message", w.message}});
+  for (const SnapshotWarning& w : r.warnings) {
+    json j{{"message", EscapeText(w.message)}};
+    PutNameJson(j, "path", w.path);
+    warnings.push_back(std::move(j));
+  }
   return json{{"ok", true},
               {"snapshot", r.snapshot_id},
               {"short_id", ShortId(r.snapshot_id)},
@@ -103,6 +115,16 @@ int Run(Context& ctx, const BackupFlags& f) {
   if (f.allow_empty && !f.paths.empty()) {
     return Fail(ctx, Status::InvalidArgument(L("--allow-empty は --stdin か --from-command と一緒に使います",
                                                "--allow-empty goes with --stdin or --from-command")));
+  }
+  // Tags and the host are labels for people and for filters, shown by the host
+  // application: they must be text (file and stream names may be any bytes).
+  for (const auto& [flag, value] : LabelFlags(f)) {
+    if (!IsValidUtf8(value) || EscapeText(value, false) != value) {
+      return Fail(
+          ctx, Status::InvalidArgument(
+                   Tr("{} は UTF-8 の文字列で、制御文字を含まないものにしてください (指定: {})",
+                      "{} must be UTF-8 text without control characters (got {})", flag, EscapeName(value))));
+    }
   }
   std::unique_ptr<Source> source;
   if (f.from_stdin) {
@@ -150,9 +172,7 @@ int Run(Context& ctx, const BackupFlags& f) {
   // The message says what happened (vanished, not a regular file, changed while read,
   // unreadable, kura's own repository); the prefix must not claim more than that.
   for (const SnapshotWarning& w : result->warnings) {
-    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message)
-                   .c_str(),
-               stderr);
+    PrintWarning(Tr("{}: {}", "{}: {}", w.path.empty() ? "/" : EscapeName(w.path), w.message));
   }
   if (!result->warnings.empty()) {
     std::fputs(Tr("kura: スナップショットは作成しましたが、警告が {} 件あります (終了コード 11)\n",

@@ -13,6 +13,7 @@
 #include "util/fs.h"
 #include "util/i18n.h"
 #include "util/signals.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -181,7 +182,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     if (f.verbose && t.error) out += Tr("  詳細: {}\n", "  details: {}\n", t.error->message);
   }
   for (const OverdueWarning& o : overdue) out += "・" + (en ? o.message_en : o.message_ja) + "\n";
-  std::fputs(out.c_str(), stdout);
+  std::fputs(EscapeText(out).c_str(), stdout);  // the file is read from disk: never raw
   return kExitWarningActive;
 }
 

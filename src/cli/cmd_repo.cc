@@ -1,16 +1,17 @@
 #include <sodium.h>
 
 #include "cli/clock_warning.h"
+#include "agent/backup.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "objstore/object_store.h"
-#include "agent/backup.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/secret_file.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -101,35 +102,43 @@ static int Ls(Context& ctx, const std::string& ref) {
   auto meta = (*repo)->LoadMeta(snap->id);
   if (!meta.ok()) return Fail(ctx, meta.status());
   if (ctx.opts.json) {
+    // Names are bytes: `path` is printable, `path_b64` the exact bytes when not UTF-8
+    // (docs/format.md, "Escaped names").
     json entries = json::array();
     for (const SnapshotEntry& e : meta->entries) {
-      json j{{"path", e.meta.path},
-             {"type", e.meta.type == EntryType::kFile ? "file" : e.meta.type == EntryType::kDirectory ? "dir" : "symlink"},
+      json j{{"type", e.meta.type == EntryType::kFile        ? "file"
+                      : e.meta.type == EntryType::kDirectory ? "dir"
+                                                             : "symlink"},
              {"mode", e.meta.mode},
              {"mtime", FormatUtc(e.meta.mtime)}};
+      PutNameJson(j, "path", e.meta.path);
       if (e.meta.type == EntryType::kFile) {
         j["size"] = e.size;
         j["sha256"] = e.sha256;
       }
+      if (e.meta.type == EntryType::kSymlink) PutNameJson(j, "target", e.meta.symlink_target);
       entries.push_back(std::move(j));
     }
     json doc = SnapshotJson(*snap);
-    doc["host"] = meta->host;
-    doc["source"] = {{"kind", meta->source_kind}, {"name", meta->source_name}};
-    doc["tags"] = meta->tags;
+    PutNameJson(doc, "host", meta->host);
+    json source = {{"kind", meta->source_kind}};
+    PutNameJson(source, "name", meta->source_name);
+    doc["source"] = std::move(source);
+    PutNameListJson(doc, "tags", meta->tags);
     doc["entries"] = std::move(entries);
     PrintJson(doc);
     return kExitOk;
   }
-  ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}", "snapshot {}  {}  {}  host {}  source {} {}",
-             ShortId(snap->id), FormatLocal(snap->plain.time), KindLabel(snap->plain.kind), meta->host,
-             meta->source_kind, meta->source_name));
+  ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}",
+             "snapshot {}  {}  {}  host {}  source {} {}", ShortId(snap->id), FormatLocal(snap->plain.time),
+             KindLabel(snap->plain.kind), EscapeName(meta->host), EscapeName(meta->source_kind),
+             EscapeName(meta->source_name)));
   for (const SnapshotEntry& e : meta->entries) {
     char type = e.meta.type == EntryType::kDirectory ? 'd' : e.meta.type == EntryType::kSymlink ? 'l' : '-';
     std::string line = fmt::format("{}{:04o} {:>12} {} {}", type, e.meta.mode & 07777,
                                    e.meta.type == EntryType::kFile ? FormatBytes(e.size) : "",
-                                   FormatLocal(e.meta.mtime), e.meta.path);
-    if (e.meta.type == EntryType::kSymlink) line += " -> " + e.meta.symlink_target;
+                                   FormatLocal(e.meta.mtime), EscapeName(e.meta.path));
+    if (e.meta.type == EntryType::kSymlink) line += " -> " + EscapeName(e.meta.symlink_target);
     ctx.Say(line);
   }
   return kExitOk;

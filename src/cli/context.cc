@@ -16,6 +16,7 @@
 #include "util/i18n.h"
 #include "util/secret_file.h"
 #include "util/toml_text.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -131,8 +132,10 @@ Result<std::unique_ptr<Repository>> Context::OpenRepository() const {
   return Repository::Open(std::move(store), creds);
 }
 
-void Context::Say(const std::string& text) const {
+void Context::Say(const std::string& raw) const {
   if (opts.json || opts.quiet) return;
+  // Human output quotes names; no control character in one may reach the terminal.
+  std::string text = EscapeText(raw);
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -94,10 +95,37 @@ static std::string Hint(Code code, const std::string& message) {
 }
 
 void PrintError(const Status& status) {
-  std::string line = Tr("kura: エラー: {}\n", "kura: error: {}\n", status.message());
+  // Messages quote names (paths, hosts) that may hold control characters: never raw.
+  std::string line = Tr("kura: エラー: {}\n", "kura: error: {}\n", EscapeText(status.message()));
   std::fputs(line.c_str(), stderr);
   std::string hint = Hint(status.code(), status.message());
   if (!hint.empty()) std::fprintf(stderr, "kura: %s\n", hint.c_str());
+}
+
+void PrintWarning(const std::string& message) {
+  std::string line = Tr("kura: 警告: {}\n", "kura: warning: {}\n", EscapeText(message));
+  std::fputs(line.c_str(), stderr);
+}
+
+void PutNameJson(nlohmann::json& j, const std::string& key, const std::string& name) {
+  if (IsValidUtf8(name)) {
+    j[key] = name;
+    return;
+  }
+  j[key] = EscapeName(name);
+  j[key + "_b64"] = Base64Encode(name);
+}
+
+void PutNameListJson(nlohmann::json& j, const std::string& key, const std::vector<std::string>& names) {
+  nlohmann::json shown = nlohmann::json::array(), raw = nlohmann::json::array();
+  bool all_text = true;
+  for (const std::string& n : names) {
+    all_text = all_text && IsValidUtf8(n);
+    shown.push_back(IsValidUtf8(n) ? n : EscapeName(n));
+    raw.push_back(Base64Encode(n));
+  }
+  j[key] = std::move(shown);
+  if (!all_text) j[key + "_b64"] = std::move(raw);
 }
 
 void PrintJson(const nlohmann::json& doc) {

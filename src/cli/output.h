@@ -5,9 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "agent/progress.h"
 #include "kura/status.h"
@@ -22,6 +22,15 @@ std::string FormatDuration(double seconds);
 // Prints "kura: エラー: <message>" (plus a hint line for some codes) to stderr.
 void PrintError(const Status& status);
 void PrintJson(const nlohmann::json& doc);
+// Sets j[key] to a name that may not be UTF-8, losslessly: valid UTF-8 as it is; else the
+// escaped form (util/text.h EscapeName) in `key` and the exact bytes, base64, in
+// `key`_b64 — the same rule as the snapshot metadata (docs/format.md).
+void PutNameJson(nlohmann::json& j, const std::string& key, const std::string& name);
+// The same for a list: `key` the printable forms; `key`_b64 every item in base64 when any
+// item is not UTF-8.
+void PutNameListJson(nlohmann::json& j, const std::string& key, const std::vector<std::string>& names);
+// A warning line on stderr ("kura: 警告: ..."), with control characters escaped.
+void PrintWarning(const std::string& message);
 
 // A progress line redrawn on stderr at most 5 times a second, only when stderr is a
 // terminal and progress was not turned off. Thread-safe.

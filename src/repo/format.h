@@ -7,10 +7,17 @@
 
 namespace kura::format {
 
-inline constexpr uint32_t kRepositoryVersion = 1;
+// Version 2 (docs/format.md, "Version history"): snapshot metadata may hold names that are
+// not UTF-8 as `<key>_b64`. `init` writes 2; version 1 repositories are read and written
+// as they are.
+inline constexpr uint32_t kRepositoryVersion = 2;
 inline constexpr uint32_t kKeySlotVersion = 1;
 inline constexpr uint32_t kPackVersion = 1;
-inline constexpr uint32_t kSnapshotVersion = 1;
+// The newest snapshot version this kura reads and writes.
+inline constexpr uint32_t kSnapshotVersion = 2;
+// Written instead of kSnapshotVersion when every text field is UTF-8 (no `_b64` field), so
+// that kura releases reading only version 1 still read such snapshots.
+inline constexpr uint32_t kSnapshotVersionText = 1;
 
 inline constexpr std::string_view kPackMagic = "KURAPACK";
 inline constexpr std::string_view kSnapshotMagic = "KURASNAP";

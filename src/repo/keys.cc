@@ -68,7 +68,7 @@ static json SlotHeader(KeySlotKind kind, const KeySlotInfo& info) {
 }
 
 static Bytes Serialize(const json& doc) {
-  std::string s = doc.dump(2) + "\n";
+  std::string s = doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";  // a label may not be UTF-8
   return Bytes(s.begin(), s.end());
 }
 

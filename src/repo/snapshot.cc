@@ -9,6 +9,7 @@
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -23,29 +24,76 @@ static std::string_view TypeName(EntryType t) {
   return "file";
 }
 
-static json MetaToJson(const SnapshotMeta& meta) {
+// Text fields hold bytes: a file name or link target on POSIX is any byte string, and
+// nlohmann::json refuses to write a string that is not UTF-8. A value that is not UTF-8 is
+// stored losslessly as `<key>_b64` (base64), with the escaped form for people in `<key>`
+// (docs/format.md, "Names that are not UTF-8"). Such a snapshot is written as version 2.
+struct MetaWriter {
+  bool raw = false;  // some field needed `_b64`
+
+  void Put(json& j, const std::string& key, const std::string& value) {
+    if (IsValidUtf8(value)) {
+      j[key] = value;
+      return;
+    }
+    j[key] = EscapeName(value);
+    j[key + "_b64"] = Base64Encode(value);
+    raw = true;
+  }
+
+  void PutList(json& j, const std::string& key, const std::vector<std::string>& values) {
+    json shown = json::array();
+    bool all_text = true;
+    for (const std::string& v : values) {
+      all_text = all_text && IsValidUtf8(v);
+      shown.push_back(IsValidUtf8(v) ? v : EscapeName(v));
+    }
+    j[key] = std::move(shown);
+    if (all_text) return;
+    json b64 = json::array();
+    for (const std::string& v : values) b64.push_back(Base64Encode(v));
+    j[key + "_b64"] = std::move(b64);
+    raw = true;
+  }
+};
+
+static json MetaToJson(const SnapshotMeta& meta, MetaWriter& w) {
   json entries = json::array();
   for (const SnapshotEntry& e : meta.entries) {
-    json j{{"path", e.meta.path},   {"type", TypeName(e.meta.type)}, {"mode", e.meta.mode},
-           {"mtime", e.meta.mtime}, {"uid", e.meta.uid},             {"gid", e.meta.gid}};
+    json j{{"type", TypeName(e.meta.type)},
+           {"mode", e.meta.mode},
+           {"mtime", e.meta.mtime},
+           {"uid", e.meta.uid},
+           {"gid", e.meta.gid}};
+    w.Put(j, "path", e.meta.path);
     if (e.meta.type == EntryType::kFile) {
       j["size"] = e.size;
       j["sha256"] = e.sha256;
       j["blobs"] = e.blobs;
-      if (!e.meta.change_key.empty()) j["ck"] = e.meta.change_key;
+      if (!e.meta.change_key.empty()) w.Put(j, "ck", e.meta.change_key);
       if (e.meta.sparse) j["sparse"] = true;
     }
-    if (e.meta.type == EntryType::kSymlink) j["target"] = e.meta.symlink_target;
+    if (e.meta.type == EntryType::kSymlink) w.Put(j, "target", e.meta.symlink_target);
     entries.push_back(std::move(j));
   }
   json warnings = json::array();
-  for (const SnapshotWarning& w : meta.warnings) warnings.push_back({{"path", w.path}, {"message", w.message}});
-  return json{{"host", meta.host},
-              {"kura_version", meta.kura_version},
-              {"source", {{"kind", meta.source_kind}, {"name", meta.source_name}}},
-              {"tags", meta.tags},
-              {"entries", std::move(entries)},
-              {"warnings", std::move(warnings)}};
+  for (const SnapshotWarning& sw : meta.warnings) {
+    json j = json::object();
+    w.Put(j, "path", sw.path);
+    w.Put(j, "message", sw.message);
+    warnings.push_back(std::move(j));
+  }
+  json source = json::object();
+  w.Put(source, "kind", meta.source_kind);
+  w.Put(source, "name", meta.source_name);
+  json doc = json::object();
+  w.Put(doc, "host", meta.host);
+  w.Put(doc, "kura_version", meta.kura_version);
+  doc["source"] = std::move(source);
+  w.PutList(doc, "tags", meta.tags);
+  doc["entries"] = std::move(entries);
+  doc["warnings"] = std::move(warnings);
+  return doc;
 }
 
 Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
@@ -56,15 +104,17 @@ Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std
           {"time_ms", plain.time_ms},
           {"size", {{"bytes", plain.bytes}, {"entries", plain.entries}, {"stored_new", plain.stored_new}}}};
   std::string ptext = pj.dump();
+  MetaWriter writer;
+  std::string mtext = MetaToJson(meta, writer).dump();
   Bytes out;
   Append(out, AsBytes(format::kSnapshotMagic));
-  PutU32(out, format::kSnapshotVersion);
+  // Version 1 whenever it suffices, so older kura still reads every snapshot it could.
+  PutU32(out, writer.raw ? format::kSnapshotVersion : format::kSnapshotVersionText);
   PutU32(out, static_cast<uint32_t>(ptext.size()));
   Append(out, AsBytes(ptext));
   PutU32(out, static_cast<uint32_t>(blobs.size()));
   for (const crypto::Hash& h : blobs) Append(out, h);
   crypto::Hash aad = crypto::Sha256(out);
-  std::string mtext = MetaToJson(meta).dump();
   Bytes z(ZSTD_compressBound(mtext.size()));
   size_t n = ZSTD_compress(z.data(), z.size(), mtext.data(), mtext.size(), 3);
   z.resize(ZSTD_isError(n) ? 0 : n);
@@ -190,40 +240,67 @@ static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, cons
   json mj = json::parse(text, nullptr, false);
   if (!mj.is_object()) return bad("metadata");
   SnapshotMeta m;
-  m.host = mj.value("host", "");
-  m.kura_version = mj.value("kura_version", "");
+  // A `<key>_b64` field, when present, holds the exact bytes; `<key>` is then only for people.
+  bool bad_b64 = false;
+  auto field = [&](const json& j, const std::string& key) -> std::string {
+    auto b64 = j.find(key + "_b64");
+    if (b64 != j.end()) {
+      std::optional<std::string> bytes =
+          b64->is_string() ? Base64Decode(b64->get<std::string>()) : std::nullopt;
+      if (!bytes) bad_b64 = true;
+      return bytes.value_or("");
+    }
+    return j.value(key, "");
+  };
+  m.host = field(mj, "host");
+  m.kura_version = field(mj, "kura_version");
   const json& src = mj.value("source", json::object());
-  m.source_kind = src.value("kind", "");
-  m.source_name = src.value("name", "");
-  for (const json& t : mj.value("tags", json::array())) {
-    if (t.is_string()) m.tags.push_back(t.get<std::string>());
+  m.source_kind = field(src, "kind");
+  m.source_name = field(src, "name");
+  const json& tags = mj.value("tags", json::array());
+  const json& tags_b64 = mj.value("tags_b64", json());
+  if (!tags_b64.is_null() && (!tags_b64.is_array() || tags_b64.size() != tags.size())) return bad("tags");
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (tags_b64.is_array()) {
+      std::optional<std::string> t =
+          tags_b64[i].is_string() ? Base64Decode(tags_b64[i].get<std::string>()) : std::nullopt;
+      if (!t) return bad("tags");
+      m.tags.push_back(std::move(*t));
+    } else if (tags[i].is_string()) {
+      m.tags.push_back(tags[i].get<std::string>());
+    }
   }
   for (const json& w : mj.value("warnings", json::array())) {
-    m.warnings.push_back({w.value("path", ""), w.value("message", "")});
+    m.warnings.push_back({field(w, "path"), field(w, "message")});
   }
   for (const json& j : mj.value("entries", json::array())) {
     SnapshotEntry e;
     auto type = ParseType(j.value("type", ""));
     if (!type) return bad("entry type");
     e.meta.type = *type;
-    e.meta.path = j.value("path", "");
+    e.meta.path = field(j, "path");
     e.meta.mode = j.value("mode", 0644u);
     e.meta.mtime = j.value("mtime", int64_t{0});
     e.meta.uid = j.value("uid", 0u);
     e.meta.gid = j.value("gid", 0u);
-    e.meta.symlink_target = j.value("target", "");
-    e.meta.change_key = j.value("ck", "");
-    e.meta.sparse = j.value("sparse", false);
+    e.meta.symlink_target = field(j, "target");
+    e.meta.change_key = field(j, "ck");
+    {
+      auto sp = j.find("sparse");
+      e.meta.sparse = sp != j.end() && sp->is_boolean() && sp->get<bool>();
+    }
     e.size = j.value("size", uint64_t{0});
     e.sha256 = j.value("sha256", "");
     for (const json& idx : j.value("blobs", json::array())) {
       if (!idx.is_number_unsigned() || idx.get<uint64_t>() >= l.blob_count) return bad("blob index");
       e.blobs.push_back(idx.get<uint32_t>());
     }
+    if (bad_b64) return bad("base64");
     // Refuse paths that could escape the restore target, even from a tampered snapshot.
     if (!IsSafeRelativePath(e.meta.path)) return bad("entry path");
     m.entries.push_back(std::move(e));
   }
+  if (bad_b64) return bad("base64");
   return m;
 }
 

@@ -36,7 +36,8 @@ TEST(ConfigTest, SerializeParseRoundTrip) {
 TEST(ConfigTest, NewerVersionIsUnsupportedAndSaysToUpdate) {
   SetLanguage(Language::kEnglish);
   std::string text = std::string(AsString(Valid().Serialize()));
-  text.replace(text.find("\"version\": 1"), 12, "\"version\": 2");
+  text.replace(text.find("\"version\": 1"), 12,
+               "\"version\": " + std::to_string(format::kRepositoryVersion + 1));
   auto parsed = ParseText(text);
   ASSERT_EQ(parsed.status().code(), Code::kUnsupported) << parsed.status().ToString();
   EXPECT_NE(parsed.status().message().find("update kura"), std::string::npos) << parsed.status().message();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "objstore/memory_store.h"
+#include "repo/format.h"
 #include "support/repo_engine.h"
 #include "util/hex.h"
 
@@ -104,7 +105,9 @@ TEST(RepositoryInitRaceTest, OfConcurrentInitsOnOneStoreExactlyOneSucceeds) {
 TEST_F(RepositoryTest, NewerFormatIsUnsupported) {
   ASSERT_NE(Init(&store_), nullptr);
   std::string config(AsString(*store_.Get(ObjectType::kConfig, "config")));
-  config.replace(config.find("\"version\": 1"), 12, "\"version\": 7");
+  const std::string current = "\"version\": " + std::to_string(format::kRepositoryVersion);
+  ASSERT_NE(config.find(current), std::string::npos) << "init writes the current repository version";
+  config.replace(config.find(current), current.size(), "\"version\": 7");
   ASSERT_TRUE(store_.Put(ObjectType::kConfig, "config", AsBytes(config)).ok());
   auto repo = Open(Password());
   EXPECT_EQ(repo.status().code(), Code::kUnsupported) << repo.status().ToString();

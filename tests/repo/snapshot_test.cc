@@ -148,7 +148,7 @@ TEST_F(SnapshotTest, BlobIndexOutOfRangeIsRefused) {
 
 TEST_F(SnapshotTest, NewerVersionIsUnsupportedForBothReaders) {
   Bytes bytes = Encode(Meta());
-  bytes[8] = 2;
+  bytes[8] = static_cast<uint8_t>(format::kSnapshotVersion + 1);
   EXPECT_EQ(ParseSnapshot("id", bytes).status().code(), Code::kUnsupported);
   EXPECT_EQ(OpenSnapshotMeta(keys_, "id", bytes).status().code(), Code::kUnsupported);
 }

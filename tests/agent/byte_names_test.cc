@@ -1,0 +1,73 @@
+// Names in any encoding through the engine: a random tree of byte names (every byte 1..255
+// but '/', invalid UTF-8, Shift_JIS, EUC-JP, control characters) with symlinks to random
+// byte targets is backed up by the files source and restored byte for byte. It used to
+// abort the process (nlohmann type_error.316 while writing the snapshot metadata).
+#include "support/byte_names.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/backup.h"
+#include "agent/restore.h"
+#include "objstore/local_store.h"
+#include "sources/files.h"
+#include "support/repo_engine.h"
+#include "util/text.h"
+
+namespace kura {
+namespace {
+
+class ByteNamesTest : public testing::EngineTest {
+ protected:
+  testing::TempDir root_{"kura-names"};
+};
+
+std::string Show(const std::map<std::string, testing::TreeEntry>& tree) {
+  std::string s;
+  for (const auto& [path, e] : tree) s += std::string(1, e.type) + " " + EscapeName(path) + "\n";
+  return s;
+}
+
+TEST_F(ByteNamesTest, RandomByteNamesAndLinkTargetsRestoreByteForByte) {
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::string src = root_.Sub("src" + std::to_string(seed));
+    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
+    auto made = testing::MakeRandomByteTree(src, seed, 120);
+    ASSERT_GT(made.size(), 60u);
+    auto before = testing::ReadByteTree(src);
+    ASSERT_EQ(before.size(), made.size());
+
+    auto local = LocalStore::Open(root_.Sub("repo" + std::to_string(seed)), /*create=*/true);
+    ASSERT_TRUE(local.ok());
+    std::unique_ptr<ObjectStore> store = std::move(*local);
+    auto repo = Init(store.get());
+    ASSERT_NE(repo, nullptr);
+    FilesSourceOptions fo;
+    fo.paths = {src};
+    auto source = NewFilesSource(fo);
+    BackupOptions bo;
+    bo.host = "test-host";
+    auto backup = RunBackup(*repo, *source, bo);
+    ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+    EXPECT_TRUE(backup->warnings.empty());
+
+    auto snap = repo->FindSnapshot(backup->snapshot_id);
+    ASSERT_TRUE(snap.ok());
+    auto meta = repo->LoadMeta(snap->id);
+    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+    RestoreOptions ro;
+    ro.target_dir = root_.Sub("out" + std::to_string(seed));
+    auto restored = RestoreToDirectory(*repo, *snap, *meta, ro);
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    auto after = testing::ReadByteTree(ro.target_dir + src);
+    EXPECT_EQ(after.size(), before.size()) << "before:\n" << Show(before) << "after:\n" << Show(after);
+    for (const auto& [path, e] : before) {
+      auto it = after.find(path);
+      ASSERT_NE(it, after.end()) << "not restored: " << EscapeName(path);
+      EXPECT_TRUE(it->second == e) << "differs: " << EscapeName(path);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kura
