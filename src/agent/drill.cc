@@ -7,6 +7,7 @@
 #include "agent/snapshot_copy.h"
 #include "agent/status_file.h"
 #include "agent/verify.h"
+#include "repo/integrity_record.h"
 #include "util/fs.h"
 #include "util/i18n.h"
 
@@ -280,10 +281,17 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
   }
   r.status = st;
   if (!st.ok() && restore_tried) AssessDamage(ctx, *repo, job, r);
-  // Retention's record of intact/damaged generations (the rule "never remove the last
-  // generation a drill or verify found intact while newer ones are damaged") belongs here,
-  // with the repository at hand: r.snapshot is intact when r.status.ok(), damaged when
-  // r.damaged_part == "repository". Until then, last_drill in the status file records it.
+  // Retention's record of intact and damaged generations (docs/integrity-record.md): a
+  // drill that restored and checked every file proved its snapshot intact; one whose blobs
+  // are damaged marks it damaged, so retention keeps the last intact generation.
+  if (!r.snapshot.empty() && (r.status.ok() || r.damaged_part == "repository")) {
+    Status recorded = r.status.ok()
+                          ? RecordVerifiedIntact(*repo, {r.snapshot}, "drill", ctx.clk())
+                          : RecordDamaged(*repo, {r.snapshot}, "drill", r.status.message(), ctx.clk());
+    if (!recorded.ok() && ctx.log) {
+      ctx.log->Write(ctx.clk(), "drill", {{"job", job.name}, {"integrity_record", "failed"}, {"error", recorded.message()}});
+    }
+  }
   r.seconds = std::chrono::duration<double>(ctx.clk().NowSteady() - start).count();
   FireHooks(ctx, job, RecordDrillOutcome(ctx, job, r));
   return r;

@@ -203,9 +203,9 @@ Result<StatusDocument> StatusFromJson(const json& j) {
         for (const auto& [tname, tj] : targets->Members()) job.targets[tname] = TargetFrom(tj);
       }
       if (auto by_kind = jj.Object("last_success_by_kind")) {
-        for (const auto& [kind, t] : by_kind->Members()) {
-          int64_t when = 0;
-          if (t.raw().is_string() && ParseUtc(t.raw().get<std::string>(), &when)) job.last_success_by_kind[kind] = when;
+        for (const auto& member : by_kind->Members()) {
+          int64_t when = TimeFrom(*by_kind, member.first.c_str());
+          if (when != 0) job.last_success_by_kind[member.first] = when;
         }
       }
       job.first_seen = TimeFrom(jj, "first_seen");

@@ -117,7 +117,14 @@ StatusDocument FullStatus() {
   drill.integrity_checked = true;
   drill.seconds = 12.5;
   drill.error = ErrorInfo{"corruption", "bad"};
+  drill.damaged_part = "repository";
+  drill.damaged_blobs = 2;
+  drill.last_ok_snapshot = "ab";
+  drill.last_ok_time = 1763600000;
+  drill.warning = WarningInfo{true, 1763700000, 1, "訓練", "drill"};
   job.last_drill = drill;
+  job.last_success_by_kind["daily"] = 1763600000;
+  job.first_seen = 1763000000;
   TargetStatus& t = job.targets["local"];
   t.label = "local";
   t.last_attempt = 1763700003;
