@@ -42,9 +42,9 @@ using HashSet = std::unordered_set<Hash, HashOfHash>;
 struct FileStats {
   uint64_t bytes = 0;
   uint64_t chunks = 0;
-  uint64_t new_chunks = 0;       // distinct chunks absent from the reference set
-  uint64_t new_bytes = 0;        // their plaintext bytes
-  uint64_t new_zstd_bytes = 0;   // their bytes after zstd level 3, chunk by chunk
+  uint64_t new_chunks = 0;      // distinct chunks absent from the reference set
+  uint64_t new_bytes = 0;       // their plaintext bytes
+  uint64_t new_zstd_bytes = 0;  // their bytes after zstd level 3, chunk by chunk
 };
 
 bool ParseSize(std::string_view s, uint32_t& out) {
@@ -88,8 +88,8 @@ std::string Human(uint64_t n) {
 // Streams `path` through the chunker. With `reference` null, records every chunk hash in
 // `seen`; otherwise counts chunks absent from `reference` (each distinct one once, as a
 // repository stores it once). Returns false on an I/O error (already reported).
-bool ChunkFile(const char* path, const kura::Chunker& chunker, const HashSet* reference,
-               HashSet& seen, FileStats& st, ZSTD_CCtx* zctx) {
+bool ChunkFile(const char* path, const kura::Chunker& chunker, const HashSet* reference, HashSet& seen,
+               FileStats& st, ZSTD_CCtx* zctx) {
   std::FILE* f = std::fopen(path, "rb");
   if (f == nullptr) {
     std::fprintf(stderr, "chunk_sizes: cannot open %s: %s\n", path, std::strerror(errno));
@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (triples.empty()) {
-    for (const char* t : {"16K,64K,256K", "32K,128K,512K", "64K,256K,2M", "128K,512K,4M",
-                          "256K,1M,4M", "512K,1M,8M"}) {
+    for (const char* t :
+         {"16K,64K,256K", "32K,128K,512K", "64K,256K,2M", "128K,512K,4M", "256K,1M,4M", "512K,1M,8M"}) {
       ChunkerParams p;
       ParseTriple(t, p);
       triples.push_back(p);
@@ -182,8 +182,8 @@ int main(int argc, char** argv) {
 
   ZSTD_CCtx* zctx = ZSTD_createCCtx();
   if (!json) {
-    std::printf("%-16s %10s %10s %10s %14s %14s %8s %14s\n", "min,avg,max", "chunks1", "chunks2",
-                "avg_size", "new_chunks", "new_bytes", "new_%", "new_zstd3");
+    std::printf("%-16s %10s %10s %10s %14s %14s %8s %14s\n", "min,avg,max", "chunks1", "chunks2", "avg_size",
+                "new_chunks", "new_bytes", "new_%", "new_zstd3");
   }
   int rc = 0;
   for (const ChunkerParams& p : triples) {
@@ -205,13 +205,12 @@ int main(int argc, char** argv) {
           "\"new_bytes\":%llu,\"new_zstd3_bytes\":%llu}\n",
           p.min_size, p.avg_size, p.max_size, static_cast<unsigned long long>(s1.bytes),
           static_cast<unsigned long long>(s2.bytes), static_cast<unsigned long long>(s1.chunks),
-          static_cast<unsigned long long>(s2.chunks), avg,
-          static_cast<unsigned long long>(s2.new_chunks), static_cast<unsigned long long>(s2.new_bytes),
-          static_cast<unsigned long long>(s2.new_zstd_bytes));
+          static_cast<unsigned long long>(s2.chunks), avg, static_cast<unsigned long long>(s2.new_chunks),
+          static_cast<unsigned long long>(s2.new_bytes), static_cast<unsigned long long>(s2.new_zstd_bytes));
     } else {
       std::printf("%-16s %10llu %10llu %10.0f %14llu %14llu %7.2f%% %14llu\n", name.c_str(),
-                  static_cast<unsigned long long>(s1.chunks), static_cast<unsigned long long>(s2.chunks),
-                  avg, static_cast<unsigned long long>(s2.new_chunks),
+                  static_cast<unsigned long long>(s1.chunks), static_cast<unsigned long long>(s2.chunks), avg,
+                  static_cast<unsigned long long>(s2.new_chunks),
                   static_cast<unsigned long long>(s2.new_bytes), pct,
                   static_cast<unsigned long long>(s2.new_zstd_bytes));
     }

@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again.ok() || again->id != config->id) std::abort();
   } else {
     kura::Code c = config.status().code();
-    if (c != kura::Code::kCorruption && c != kura::Code::kUnsupported && c != kura::Code::kNotFound) std::abort();
+    if (c != kura::Code::kCorruption && c != kura::Code::kUnsupported && c != kura::Code::kNotFound)
+      std::abort();
   }
   return 0;
 }

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       offset += e.stored_length;
     }
     if (offset != header->total_size || !prefix.ok() || *prefix != header->entries.size()) std::abort();
-  } else if (header.status().code() != kura::Code::kCorruption && header.status().code() != kura::Code::kUnsupported) {
+  } else if (header.status().code() != kura::Code::kCorruption &&
+             header.status().code() != kura::Code::kUnsupported) {
     std::abort();
   }
   return 0;

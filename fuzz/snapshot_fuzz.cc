@@ -21,8 +21,9 @@ const kura::RepoKeys& Keys() {
 }
 
 kura::Bytes SealMeta(kura::ByteView json) {
-  std::string plain = R"({"repository":"00112233445566778899aabbccddeeff","kind":"daily",)"
-                      R"("time":"2026-11-21T05:53:14Z","time_ms":1763704394000,"size":{"bytes":1,"entries":1}})";
+  std::string plain =
+      R"({"repository":"00112233445566778899aabbccddeeff","kind":"daily",)"
+      R"("time":"2026-11-21T05:53:14Z","time_ms":1763704394000,"size":{"bytes":1,"entries":1}})";
   kura::Bytes out;
   kura::Append(out, kura::AsBytes(kura::format::kSnapshotMagic));
   kura::PutU32(out, kura::format::kSnapshotVersion);

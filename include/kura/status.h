@@ -78,7 +78,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK Status");
   }
@@ -107,9 +107,9 @@ class [[nodiscard]] Result {
 #define KURA_CONCAT(a, b) KURA_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define KURA_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::kura::Status kura_status_ = (expr);       \
+#define KURA_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::kura::Status kura_status_ = (expr);        \
     if (!kura_status_.ok()) return kura_status_; \
   } while (0)
 

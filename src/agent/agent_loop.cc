@@ -18,9 +18,13 @@ namespace kura {
 
 namespace {
 
-const Clock& ClockOf(const AgentOptions& o) { return o.clock ? *o.clock : SystemClock(); }
+const Clock& ClockOf(const AgentOptions& o) {
+  return o.clock ? *o.clock : SystemClock();
+}
 
-bool Stopping(const AgentOptions& o) { return o.stop != nullptr && o.stop->load(); }
+bool Stopping(const AgentOptions& o) {
+  return o.stop != nullptr && o.stop->load();
+}
 
 // A damaged schedule file (a wrong-typed field, not JSON) must never stop the backups: it
 // used to fail every tick, so a systemd agent made no backup and raised no warning. It is
@@ -73,27 +77,32 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
     if (a.type == AgentAction::Type::kRun) {
       auto r = RunJob(ctx, *job, a.kind, /*defer_send=*/false);
       RunOutcome outcome = RunOutcome::kFailed;
-      if (!r.ok() && r.status().code() == Code::kLocked) outcome = RunOutcome::kLocked;
-      else if (r.ok() && r->status.ok()) outcome = RunOutcome::kOk;
+      if (!r.ok() && r.status().code() == Code::kLocked)
+        outcome = RunOutcome::kLocked;
+      else if (r.ok() && r->status.ok())
+        outcome = RunOutcome::kOk;
       ++report.runs;
       if (outcome != RunOutcome::kOk) ++report.runs_failed;
-      report.lines.push_back(fmt::format("run {} {}: {}", a.job, KindName(a.kind),
-                                         r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
+      report.lines.push_back(
+          fmt::format("run {} {}: {}", a.job, KindName(a.kind),
+                      r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
       RecordRunOutcome(state, *job, a.kind, outcome, config.retry, clock.NowUnix());
       KURA_RETURN_IF_ERROR(SaveScheduleState(config.ScheduleStateFile(), state));
     } else {
       auto r = SendQueued(ctx, a.item);
       ++report.sends;
       if (!r.ok() || !r->status.ok()) ++report.sends_failed;
-      report.lines.push_back(fmt::format("send {}: {}", a.item,
-                                         r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
+      report.lines.push_back(
+          fmt::format("send {}: {}", a.item,
+                      r.ok() ? (r->status.ok() ? "ok" : r->status.message()) : r.status().message()));
     }
   }
   // Bulletin-board posts that found the host application's database down (post_queue.h).
   if (!Stopping(options)) {
     PostRetryReport posts = RetryQueuedPosts(ctx);
     if (posts.posted + posts.failed + posts.dropped > 0) {
-      report.lines.push_back(fmt::format("posts: {} made, {} waiting, {} dropped", posts.posted, posts.failed, posts.dropped));
+      report.lines.push_back(
+          fmt::format("posts: {} made, {} waiting, {} dropped", posts.posted, posts.failed, posts.dropped));
     }
   }
   return report;
@@ -102,9 +111,10 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
 Status RunAgent(const AgentConfig& config, const AgentOptions& options, TickReport* last) {
   const Clock& clock = ClockOf(options);
   KURA_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0755));
-  KURA_ASSIGN_OR_RETURN(auto lock, FileLock::Acquire(config.state_dir + "/agent.lock", 0,
-                                                     Tr("kura agent は既に動いています ({})", "a kura agent is already running ({})",
-                                                        config.state_dir)));
+  KURA_ASSIGN_OR_RETURN(auto lock,
+                        FileLock::Acquire(config.state_dir + "/agent.lock", 0,
+                                          Tr("kura agent は既に動いています ({})",
+                                             "a kura agent is already running ({})", config.state_dir)));
   auto sleep = options.sleep;
   if (!sleep) {
     sleep = [&options](int64_t seconds) {
@@ -114,11 +124,13 @@ Status RunAgent(const AgentConfig& config, const AgentOptions& options, TickRepo
       }
     };
   }
-  if (options.log && !options.once) options.log->Write(clock, "agent", {{"event", "start"}, {"config", config.path}});
+  if (options.log && !options.once)
+    options.log->Write(clock, "agent", {{"event", "start"}, {"config", config.path}});
   for (;;) {
     auto tick = AgentTick(config, options);
     if (!tick.ok()) {
-      if (options.log) options.log->Write(clock, "agent", {{"result", "failed"}, {"error", tick.status().message()}});
+      if (options.log)
+        options.log->Write(clock, "agent", {{"result", "failed"}, {"error", tick.status().message()}});
       if (options.once) return tick.status();
     } else if (last) {
       *last = *tick;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "kura/version.h"
 #include "repo/blob.h"
 #include "sources/stream_guard.h"
 #include "util/bounded_queue.h"
@@ -19,7 +20,6 @@
 #include "util/i18n.h"
 #include "util/signals.h"
 #include "util/thread_pool.h"
-#include "kura/version.h"
 
 namespace kura {
 
@@ -85,11 +85,12 @@ class BackupWriter : public SnapshotWriter {
   Status AddEntry(const EntryMeta& meta) override;
   Status Warn(const std::string& path, const Status& problem) override {
     if (!options_.skip_unreadable) {
-      return Status::SourceFailed(Tr("{} を読めません ({})。バックアップを中止しました。対象から除外する (--exclude) か、"
-                                     "読めるようにしてから再実行してください (読めないものを飛ばすには --skip-unreadable)",
-                                     "cannot read {} ({}); the backup was stopped. Exclude it (--exclude) or make it "
-                                     "readable, then run again (--skip-unreadable skips what cannot be read)",
-                                     path, problem.message()));
+      return Status::SourceFailed(
+          Tr("{} を読めません ({})。バックアップを中止しました。対象から除外する (--exclude) か、"
+             "読めるようにしてから再実行してください (読めないものを飛ばすには --skip-unreadable)",
+             "cannot read {} ({}); the backup was stopped. Exclude it (--exclude) or make it "
+             "readable, then run again (--skip-unreadable skips what cannot be read)",
+             path, problem.message()));
     }
     warnings_.push_back({path, problem.message()});
     return Status::Ok();
@@ -332,8 +333,8 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
     }
     if (start == end) break;
     size_t len = chunker.Cut(ByteView(buf.data() + start, end - start));
-    ChunkJob job{entry_index, seq++, Bytes(buf.begin() + static_cast<long>(start),
-                                           buf.begin() + static_cast<long>(start + len))};
+    ChunkJob job{entry_index, seq++,
+                 Bytes(buf.begin() + static_cast<long>(start), buf.begin() + static_cast<long>(start + len))};
     start += len;
     stats_.bytes_read += len;
     ++stats_.chunks;
@@ -368,7 +369,8 @@ Status BackupWriter::Finish() {
   return Error();
 }
 
-Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta, std::vector<crypto::Hash>& blobs) {
+Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
+                                  std::vector<crypto::Hash>& blobs) {
   if (!dropped_.empty()) {
     std::vector<uint32_t> remap(entries_.size());
     std::vector<SnapshotEntry> kept;
@@ -428,9 +430,13 @@ class StreamSource : public Source {
 
 Status DataVanished(uint64_t missing) {
   return Status::Retryable(
-      Tr("バックアップ中に、このスナップショットが使うデータ {} 個がリポジトリから消えました (ロックが効かない状態で"
-         "prune が同時に実行された可能性があります)。スナップショットは作成していません。もう一度バックアップしてください",
-         "{} blobs this snapshot uses vanished from the repository during the backup (a prune probably ran at the "
+      Tr("バックアップ中に、このスナップショットが使うデータ {} 個がリポジトリから消えました "
+         "(ロックが効かない状態で"
+         "prune "
+         "が同時に実行された可能性があります)"
+         "。スナップショットは作成していません。もう一度バックアップしてください",
+         "{} blobs this snapshot uses vanished from the repository during the backup (a prune probably ran "
+         "at the "
          "same time without a working lock); no snapshot was made. Run the backup again",
          missing));
 }
@@ -446,8 +452,10 @@ Result<std::set<std::string>> CheckDataStillStored(Repository& repo, const std::
   uint64_t missing = 0;
   for (const crypto::Hash& id : blobs) {
     KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
-    if (loc) packs.insert(loc->pack);
-    else ++missing;
+    if (loc)
+      packs.insert(loc->pack);
+    else
+      ++missing;
   }
   if (missing > 0) return DataVanished(missing);
   return packs;
@@ -457,11 +465,13 @@ Result<std::set<std::string>> CheckDataStillStored(Repository& repo, const std::
 // have left a snapshot that refers to data that is gone. The packs are listed once more;
 // a pack gone since may have been repacked (the blobs live on in a new pack), anything
 // else is missing and the snapshot is withdrawn.
-Status CheckCommitted(Repository& repo, const std::set<std::string>& packs, const std::vector<crypto::Hash>& blobs) {
+Status CheckCommitted(Repository& repo, const std::set<std::string>& packs,
+                      const std::vector<crypto::Hash>& blobs) {
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, repo.store().List(ObjectType::kPack));
   std::set<std::string> present;
   for (const ObjectInfo& o : listed) present.insert(o.name);
-  bool all_there = std::all_of(packs.begin(), packs.end(), [&](const std::string& p) { return present.count(p) > 0; });
+  bool all_there =
+      std::all_of(packs.begin(), packs.end(), [&](const std::string& p) { return present.count(p) > 0; });
   if (all_there) return Status::Ok();
   return CheckDataStillStored(repo, blobs).status();
 }
@@ -495,7 +505,7 @@ ParentFiles FindParent(Repository& repo, const SnapshotMeta& current, std::strin
 std::vector<OwnDirectory> OwnDirectoriesOf(Repository& repo) {
   std::vector<OwnDirectory> out;
   const std::vector<std::pair<std::string, const char*>> dirs = {{repo.store().Location(), "repository"},
-                                                                  {DefaultCacheRoot(), "cache"}};
+                                                                 {DefaultCacheRoot(), "cache"}};
   for (const auto& [location, what] : dirs) {
     std::string path = location.rfind("file://", 0) == 0 ? location.substr(7) : location;
     struct stat st {};
@@ -559,8 +569,7 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
     return after;
   }
   result.plain = plain;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (options.progress) options.progress->Done();
   return result;
 }

@@ -19,11 +19,11 @@ namespace kura {
 struct BackupOptions {
   SnapshotKind kind = SnapshotKind::kManual;
   std::vector<std::string> tags;
-  std::string host;              // Default: this machine's hostname
+  std::string host;  // Default: this machine's hostname
   // zstd level; 0 disables compression. Default: 1 (docs/adr/0003: as small as level 3 on
   // dumps, 1.7x faster on high-entropy ones).
   int zstd_level = 1;
-  size_t threads = 0;            // 0: one per core
+  size_t threads = 0;  // 0: one per core
   ProgressSink* progress = nullptr;
   const Clock* clock = nullptr;  // Default: SystemClock()
   int lock_timeout_ms = 60000;

@@ -28,9 +28,10 @@ SqlServerOptions ServerOf(const DbRestoreTarget& t) {
 
 Status NeedDatabase(const DbRestoreTarget& t) {
   if (t.kind == "sqlite" ? t.path.empty() : t.database.empty()) {
-    return Status::InvalidArgument(t.kind == "sqlite"
-                                       ? L("復元先の SQLite ファイルを指定してください", "give the SQLite file to restore into")
-                                       : L("復元先のデータベース名を指定してください", "give the database to restore into"));
+    return Status::InvalidArgument(
+        t.kind == "sqlite"
+            ? L("復元先の SQLite ファイルを指定してください", "give the SQLite file to restore into")
+            : L("復元先のデータベース名を指定してください", "give the database to restore into"));
   }
   return Status::Ok();
 }
@@ -40,9 +41,10 @@ Status DropPostgres(const DbRestoreTarget& t) {
   std::string port = t.conn.port > 0 ? std::to_string(t.conn.port) : "";
   std::string db = t.maintenance_db.empty() ? "postgres" : t.maintenance_db;
   std::vector<std::pair<const char*, std::string>> kv = {
-      {"host", t.conn.host}, {"port", port}, {"user", t.conn.user}, {"dbname", db}, {"password", password},
-      {"passfile", t.conn.pgpassfile}, {"sslmode", t.conn.sslmode},
-      {"connect_timeout", std::to_string(t.conn.connect_timeout_seconds)}};
+      {"host", t.conn.host},       {"port", port},
+      {"user", t.conn.user},       {"dbname", db},
+      {"password", password},      {"passfile", t.conn.pgpassfile},
+      {"sslmode", t.conn.sslmode}, {"connect_timeout", std::to_string(t.conn.connect_timeout_seconds)}};
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : kv) {
     if (v.empty()) continue;
@@ -51,19 +53,22 @@ Status DropPostgres(const DbRestoreTarget& t) {
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0),
+                                                    &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Retryable(Tr("PostgreSQL に接続できません: {}", "cannot connect to PostgreSQL: {}", LastLines(PQerrorMessage(conn.get()), 3)));
+    return Status::Retryable(Tr("PostgreSQL に接続できません: {}", "cannot connect to PostgreSQL: {}",
+                                LastLines(PQerrorMessage(conn.get()), 3)));
   }
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);  // no "NOTICE: ... skipping" on stderr
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);  // no "NOTICE: ... skipping" on stderr
   char* quoted = PQescapeIdentifier(conn.get(), t.database.c_str(), t.database.size());
   if (quoted == nullptr) return Status::InvalidArgument(t.database);
   std::string sql = std::string("DROP DATABASE IF EXISTS ") + quoted + " WITH (FORCE)";
   PQfreemem(quoted);
   std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
   if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}", t.database,
-                              LastLines(PQerrorMessage(conn.get()), 3)));
+    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}",
+                              t.database, LastLines(PQerrorMessage(conn.get()), 3)));
   }
   return Status::Ok();
 }
@@ -77,14 +82,16 @@ Status DropMysql(const DbRestoreTarget& t) {
   auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
   if (mysql_real_connect(db.get(), opt(t.conn.host), opt(t.conn.user), opt(password), nullptr,
                          static_cast<unsigned int>(t.conn.port), opt(t.conn.socket), 0) == nullptr) {
-    return Status::Retryable(Tr("MySQL/MariaDB に接続できません: {}", "cannot connect to MySQL/MariaDB: {}", mysql_error(db.get())));
+    return Status::Retryable(Tr("MySQL/MariaDB に接続できません: {}", "cannot connect to MySQL/MariaDB: {}",
+                                mysql_error(db.get())));
   }
   std::string quoted = "`";
   for (char c : t.database) quoted += c == '`' ? std::string("``") : std::string(1, c);
   quoted += "`";
   std::string sql = "DROP DATABASE IF EXISTS " + quoted;
   if (mysql_real_query(db.get(), sql.c_str(), sql.size()) != 0) {
-    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}", t.database, mysql_error(db.get())));
+    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}",
+                              t.database, mysql_error(db.get())));
   }
   return Status::Ok();
 }
@@ -93,14 +100,15 @@ Status DropSqlServer(const DbRestoreTarget& t) {
   ProcessOptions o;
   SqlServerOptions server = ServerOf(t);
   std::string quoted = SqlServerQuoteIdentifier(t.database);
-  o.argv = SqlcmdArgs(server, "master",
-                      "ALTER DATABASE " + quoted + " SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE " + quoted);
+  o.argv = SqlcmdArgs(
+      server, "master",
+      "ALTER DATABASE " + quoted + " SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE " + quoted);
   KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(t.conn));
   if (!password.empty()) o.env.emplace_back("SQLCMDPASSWORD", password);
   KURA_ASSIGN_OR_RETURN(ProcessOutput out, RunProcess(o));
   if (out.exit_code != 0) {
-    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}", t.database,
-                              LastLines(out.out + out.err, 4)));
+    return Status::IOError(Tr("データベース {} を削除できません: {}", "cannot drop database {}: {}",
+                              t.database, LastLines(out.out + out.err, 4)));
   }
   return Status::Ok();
 }
@@ -111,8 +119,9 @@ Status RestoreSnapshotToDatabase(Repository& repo, const Snapshot& snapshot, con
                                  RestoreReport* report) {
   std::string kind = t.kind == "mariadb" ? "mysql" : t.kind;
   if (kind != "postgresql" && kind != "mysql" && kind != "sqlite" && kind != "sqlserver") {
-    return Status::InvalidArgument(Tr("データベースの種類 {} は復元できません (postgresql、mysql、sqlite、sqlserver)",
-                                      "cannot restore into a database of kind {} (postgresql, mysql, sqlite, sqlserver)", t.kind));
+    return Status::InvalidArgument(
+        Tr("データベースの種類 {} は復元できません (postgresql、mysql、sqlite、sqlserver)",
+           "cannot restore into a database of kind {} (postgresql, mysql, sqlite, sqlserver)", t.kind));
   }
   KURA_RETURN_IF_ERROR(NeedDatabase(t));
   KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadMeta(snapshot.id));
@@ -157,7 +166,8 @@ Status DropRestoredDatabase(const DbRestoreTarget& t) {
   return Status::InvalidArgument(t.kind);
 }
 
-Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snapshot& snapshot, const std::string& dir) {
+Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snapshot& snapshot,
+                                                    const std::string& dir) {
   KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadMeta(snapshot.id));
   RestoreOptions options;
   options.target_dir = dir;

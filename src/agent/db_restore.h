@@ -16,18 +16,18 @@ namespace kura {
 struct DbRestoreTarget {
   std::string kind;  // "postgresql" | "mysql" (alias "mariadb") | "sqlite" | "sqlserver"
   DbConnection conn;
-  std::string database;  // postgresql, mysql, sqlserver: the database to restore into
-  std::string path;      // sqlite: the file to create
-  std::string stream;    // Default: the snapshot's only stream of the kind
-  bool replace = false;  // replace an existing database / file. Default: refuse
-  bool no_owner = false;            // postgresql: pg_restore --no-owner
-  std::string maintenance_db;       // postgresql: where CREATE/DROP DATABASE run. Default: postgres
-  std::string temp_dir;             // mysql: private option file directory
-  std::string server_backup_dir;    // sqlserver
-  std::string local_backup_dir;     // sqlserver
+  std::string database;                   // postgresql, mysql, sqlserver: the database to restore into
+  std::string path;                       // sqlite: the file to create
+  std::string stream;                     // Default: the snapshot's only stream of the kind
+  bool replace = false;                   // replace an existing database / file. Default: refuse
+  bool no_owner = false;                  // postgresql: pg_restore --no-owner
+  std::string maintenance_db;             // postgresql: where CREATE/DROP DATABASE run. Default: postgres
+  std::string temp_dir;                   // mysql: private option file directory
+  std::string server_backup_dir;          // sqlserver
+  std::string local_backup_dir;           // sqlserver
   bool trust_server_certificate = false;  // sqlserver
-  std::string data_dir;             // sqlserver
-  std::string log_dir;              // sqlserver
+  std::string data_dir;                   // sqlserver
+  std::string log_dir;                    // sqlserver
 };
 
 // Restores `snapshot` of `repo` into `target` and fills *report.
@@ -45,6 +45,7 @@ struct DirRestoreCounts {
   uint64_t files = 0;
   uint64_t bytes = 0;
 };
-Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snapshot& snapshot, const std::string& dir);
+Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snapshot& snapshot,
+                                                    const std::string& dir);
 
 }  // namespace kura

@@ -289,7 +289,8 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
                           ? RecordVerifiedIntact(*repo, {r.snapshot}, "drill", ctx.clk())
                           : RecordDamaged(*repo, {r.snapshot}, "drill", r.status.message(), ctx.clk());
     if (!recorded.ok() && ctx.log) {
-      ctx.log->Write(ctx.clk(), "drill", {{"job", job.name}, {"integrity_record", "failed"}, {"error", recorded.message()}});
+      ctx.log->Write(ctx.clk(), "drill",
+                     {{"job", job.name}, {"integrity_record", "failed"}, {"error", recorded.message()}});
     }
   }
   r.seconds = std::chrono::duration<double>(ctx.clk().NowSteady() - start).count();

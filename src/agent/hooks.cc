@@ -61,7 +61,8 @@ Result<BoundStatement> BindNamedParameters(const std::string& s, PlaceholderStyl
       copy_until(end == std::string::npos ? s.size() : end + 2);
     } else if (c == ':' && i + 1 < s.size() && s[i + 1] == ':') {
       copy_until(i + 2);
-    } else if (c == ':' && i + 1 < s.size() && (std::isalpha(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '_')) {
+    } else if (c == ':' && i + 1 < s.size() &&
+               (std::isalpha(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '_')) {
       size_t end = i + 1;
       while (end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_')) ++end;
       std::string name = s.substr(i + 1, end - i - 1);
@@ -69,8 +70,9 @@ Result<BoundStatement> BindNamedParameters(const std::string& s, PlaceholderStyl
       if (it == params.end()) {
         std::string names;
         for (const auto& p : params) names += (names.empty() ? ":" : ", :") + p.first;
-        return Status::InvalidArgument(Tr("SQL フックの文に不明なパラメータ :{} があります。使えるのは {} です",
-                                          "the SQL hook statement has an unknown parameter :{}; available: {}", name, names));
+        return Status::InvalidArgument(
+            Tr("SQL フックの文に不明なパラメータ :{} があります。使えるのは {} です",
+               "the SQL hook statement has an unknown parameter :{}; available: {}", name, names));
       }
       if (style == PlaceholderStyle::kDollar) {
         auto n = std::find(numbered.begin(), numbered.end(), name);
@@ -102,7 +104,8 @@ Status RunHookCommand(const HookAction& action, const HookEvent& event) {
   o.pipe_stdout = false;
   for (const auto& [name, value] : HookParameters(event)) {
     std::string upper = "KURA_" + name;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
     o.env.emplace_back(upper, value);
   }
   KURA_ASSIGN_OR_RETURN(auto proc, Process::Start(o));
@@ -128,12 +131,14 @@ Status RunHookCommand(const HookAction& action, const HookEvent& event) {
   std::string program = action.command.front();
   if (!rc.ok()) return rc.status();
   if (timed_out) {
-    return Status::Cancelled(Tr("フックのコマンド {} が {} 秒で終わらなかったため止めました", "hook command {} did not finish within {} s and was stopped",
-                                program, action.timeout_seconds));
+    return Status::Cancelled(Tr("フックのコマンド {} が {} 秒で終わらなかったため止めました",
+                                "hook command {} did not finish within {} s and was stopped", program,
+                                action.timeout_seconds));
   }
   if (*rc != 0) {
-    return Status::IOError(Tr("フックのコマンド {} が終了コード {} で失敗しました: {}", "hook command {} failed with exit code {}: {}",
-                              program, *rc, proc->StderrTail()));
+    return Status::IOError(Tr("フックのコマンド {} が終了コード {} で失敗しました: {}",
+                              "hook command {} failed with exit code {}: {}", program, *rc,
+                              proc->StderrTail()));
   }
   return Status::Ok();
 }

@@ -14,13 +14,16 @@ namespace kura {
 bool ParseTimeOfDay(const std::string& text, TimeOfDay* out) {
   int h = 0, m = 0;
   char tail = 0;
-  if (text.size() < 4 || text.size() > 5 || std::sscanf(text.c_str(), "%d:%d%c", &h, &m, &tail) != 2) return false;
+  if (text.size() < 4 || text.size() > 5 || std::sscanf(text.c_str(), "%d:%d%c", &h, &m, &tail) != 2)
+    return false;
   if (h < 0 || h > 23 || m < 0 || m > 59) return false;
   *out = {h, m};
   return true;
 }
 
-std::string FormatTimeOfDay(const TimeOfDay& t) { return fmt::format("{:02d}:{:02d}", t.hour, t.minute); }
+std::string FormatTimeOfDay(const TimeOfDay& t) {
+  return fmt::format("{:02d}:{:02d}", t.hour, t.minute);
+}
 
 bool JobConfig::AllowsKind(SnapshotKind kind) const {
   for (SnapshotKind k : kinds) {
@@ -66,11 +69,14 @@ Status Invalid(const toml::value& at, const std::string& text) {
 Status CheckKeys(const toml::value& table, const std::set<std::string>& allowed) {
   for (const auto& [key, value] : table.as_table()) {
     if (key == "password") {
-      return Invalid(value, L("パスワードを設定ファイルに直接書くことはできません。password_file (0600 のファイル) を使ってください",
-                              "a password may not be written in the config file; use password_file (a 0600 file)"));
+      return Invalid(value,
+                     L("パスワードを設定ファイルに直接書くことはできません。password_file (0600 のファイル) "
+                       "を使ってください",
+                       "a password may not be written in the config file; use password_file (a 0600 file)"));
     }
     if (allowed.count(key) == 0) {
-      return Invalid(value, Tr("不明な項目 \"{}\" です (綴りを確認してください)", "unknown field \"{}\" (check the spelling)", key));
+      return Invalid(value, Tr("不明な項目 \"{}\" です (綴りを確認してください)",
+                               "unknown field \"{}\" (check the spelling)", key));
     }
   }
   return Status::Ok();
@@ -95,12 +101,37 @@ Status ParseTime(const toml::value& table, const char* key, TimeOfDay* out, bool
 }
 
 Status ParseSource(const toml::value& t, SourceConfig* s) {
-  KURA_RETURN_IF_ERROR(CheckKeys(
-      t, {"kind", "name", "paths", "exclude", "one_file_system", "command", "shell", "stream", "env", "cwd", "allow_empty", "host",
-          "port", "user", "password_file", "pgpassfile", "sslmode", "socket", "client_dir",
-          "connect_timeout_seconds", "database", "cluster", "maintenance_db", "path", "pages_per_step",
-          "busy_timeout_ms", "server_backup_dir", "local_backup_dir", "trust_server_certificate",
-          "query_timeout_seconds", "temp_dir"}));
+  KURA_RETURN_IF_ERROR(CheckKeys(t, {"kind",
+                                     "name",
+                                     "paths",
+                                     "exclude",
+                                     "one_file_system",
+                                     "command",
+                                     "shell",
+                                     "stream",
+                                     "env",
+                                     "cwd",
+                                     "allow_empty",
+                                     "host",
+                                     "port",
+                                     "user",
+                                     "password_file",
+                                     "pgpassfile",
+                                     "sslmode",
+                                     "socket",
+                                     "client_dir",
+                                     "connect_timeout_seconds",
+                                     "database",
+                                     "cluster",
+                                     "maintenance_db",
+                                     "path",
+                                     "pages_per_step",
+                                     "busy_timeout_ms",
+                                     "server_backup_dir",
+                                     "local_backup_dir",
+                                     "trust_server_certificate",
+                                     "query_timeout_seconds",
+                                     "temp_dir"}));
   if (!t.contains("kind")) return Invalid(t, L("source.kind がありません", "source.kind is missing"));
   s->kind = toml::find<std::string>(t, "kind");
   s->name = Opt<std::string>(t, "name", "");
@@ -152,7 +183,8 @@ Status ParseRetention(const toml::value& t, TargetConfig* target) {
   target->apply_retention = Opt<bool>(t, "enabled", true);
   for (SnapshotKind kind : {SnapshotKind::kDaily, SnapshotKind::kMonthly, SnapshotKind::kManual}) {
     std::string key(KindName(kind));
-    if (t.contains(key)) KURA_RETURN_IF_ERROR(ParseKindRule(toml::find(t, key), &target->retention.For(kind)));
+    if (t.contains(key))
+      KURA_RETURN_IF_ERROR(ParseKindRule(toml::find(t, key), &target->retention.For(kind)));
   }
   return Status::Ok();
 }
@@ -167,16 +199,21 @@ Status ParseTarget(const toml::value& t, TargetConfig* target) {
   target->key_file = Opt<std::string>(t, "key_file", "");
   if (target->name.empty()) return Invalid(t, L("target.name がありません", "target.name is missing"));
   if (target->repository.empty()) {
-    return Invalid(t, Tr("保存先 {} の repository がありません", "target {}: repository is missing", target->name));
+    return Invalid(
+        t, Tr("保存先 {} の repository がありません", "target {}: repository is missing", target->name));
   }
   if (target->password_file.empty() == target->key_file.empty()) {
     return Invalid(t, Tr("保存先 {} には password_file か key_file のどちらか一方を指定してください",
                          "target {}: give exactly one of password_file and key_file", target->name));
   }
   std::string send = Opt<std::string>(t, "send", "immediate");
-  if (send == "immediate") target->send = SendMode::kImmediate;
-  else if (send == "night") target->send = SendMode::kNight;
-  else return Invalid(t, Tr("send は \"immediate\" か \"night\" です (指定: \"{}\")", "send must be \"immediate\" or \"night\" (got \"{}\")", send));
+  if (send == "immediate")
+    target->send = SendMode::kImmediate;
+  else if (send == "night")
+    target->send = SendMode::kNight;
+  else
+    return Invalid(t, Tr("send は \"immediate\" か \"night\" です (指定: \"{}\")",
+                         "send must be \"immediate\" or \"night\" (got \"{}\")", send));
   if (t.contains("retention")) KURA_RETURN_IF_ERROR(ParseRetention(toml::find(t, "retention"), target));
   return Status::Ok();
 }
@@ -201,7 +238,8 @@ Status ParseSqlHook(const toml::value& t, SqlHookConfig* sql) {
   sql->statement = Opt<std::string>(t, "statement", "");
   sql->connect_timeout_seconds = Opt<int>(t, "connect_timeout_seconds", 15);
   if (sql->statement.empty()) return Invalid(t, L("sql.statement がありません", "sql.statement is missing"));
-  if (sql->kind == "sqlite" && sql->path.empty()) return Invalid(t, L("sqlite には sql.path が必要です", "sql.path is required for sqlite"));
+  if (sql->kind == "sqlite" && sql->path.empty())
+    return Invalid(t, L("sqlite には sql.path が必要です", "sql.path is required for sqlite"));
   if (sql->kind != "sqlite" && sql->database.empty()) {
     return Invalid(t, L("sql.database がありません", "sql.database is missing"));
   }
@@ -222,9 +260,12 @@ Status ParseHookAction(const toml::value& t, HookAction* action) {
 
 Status ParseHooks(const toml::value& t, HookSet* hooks) {
   KURA_RETURN_IF_ERROR(CheckKeys(t, {"on_failure", "on_success", "on_clear"}));
-  if (t.contains("on_failure")) KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_failure"), &hooks->on_failure));
-  if (t.contains("on_success")) KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_success"), &hooks->on_success));
-  if (t.contains("on_clear")) KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_clear"), &hooks->on_clear));
+  if (t.contains("on_failure"))
+    KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_failure"), &hooks->on_failure));
+  if (t.contains("on_success"))
+    KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_success"), &hooks->on_success));
+  if (t.contains("on_clear"))
+    KURA_RETURN_IF_ERROR(ParseHookAction(toml::find(t, "on_clear"), &hooks->on_clear));
   return Status::Ok();
 }
 
@@ -249,7 +290,8 @@ Status ParseSchedule(const toml::value& t, JobSchedule* s) {
     } else if (d.is_integer() && d.as_integer() >= 1 && d.as_integer() <= 28) {
       s->monthly_day = static_cast<int>(d.as_integer());
     } else {
-      return Invalid(d, L("monthly_day は 1〜28 の数か \"last\" (月末) です", "monthly_day must be 1..28 or \"last\""));
+      return Invalid(
+          d, L("monthly_day は 1〜28 の数か \"last\" (月末) です", "monthly_day must be 1..28 or \"last\""));
     }
   }
   s->monthly_time = s->daily.value_or(TimeOfDay{2, 0});
@@ -258,42 +300,53 @@ Status ParseSchedule(const toml::value& t, JobSchedule* s) {
   if (present) s->monthly_time = mt;
   s->grace_hours = Opt<int>(t, "grace_hours", 6);
   if (s->grace_hours < 0 || s->grace_hours > 24 * 31) {
-    return Invalid(t.at("grace_hours"), L("grace_hours は 0〜744 (時間) です", "grace_hours must be 0..744 (hours)"));
+    return Invalid(t.at("grace_hours"),
+                   L("grace_hours は 0〜744 (時間) です", "grace_hours must be 0..744 (hours)"));
   }
   return Status::Ok();
 }
 
 Status ParseJob(const toml::value& t, JobConfig* job) {
-  KURA_RETURN_IF_ERROR(
-      CheckKeys(t, {"name", "label", "source", "kinds", "schedule", "target", "hooks", "run_max_attempts", "skip_unreadable"}));
+  KURA_RETURN_IF_ERROR(CheckKeys(t, {"name", "label", "source", "kinds", "schedule", "target", "hooks",
+                                     "run_max_attempts", "skip_unreadable"}));
   job->name = Opt<std::string>(t, "name", "");
   if (!ValidName(job->name)) {
-    return Invalid(t, Tr("job.name \"{}\" は英数字と _ - . だけで付けてください", "job.name \"{}\" must use only letters, digits, _ - .", job->name));
+    return Invalid(t, Tr("job.name \"{}\" は英数字と _ - . だけで付けてください",
+                         "job.name \"{}\" must use only letters, digits, _ - .", job->name));
   }
   job->label = Opt<std::string>(t, "label", "");
-  if (!t.contains("source")) return Invalid(t, Tr("ジョブ {} に [job.source] がありません", "job {}: [job.source] is missing", job->name));
+  if (!t.contains("source"))
+    return Invalid(
+        t, Tr("ジョブ {} に [job.source] がありません", "job {}: [job.source] is missing", job->name));
   KURA_RETURN_IF_ERROR(ParseSource(toml::find(t, "source"), &job->source));
   if (t.contains("kinds")) {
     job->kinds.clear();
     for (const std::string& k : toml::find<std::vector<std::string>>(t, "kinds")) {
       auto kind = ParseKind(k);
-      if (!kind) return Invalid(toml::find(t, "kinds"), Tr("不明な種類 \"{}\" (daily、monthly、manual)", "unknown kind \"{}\" (daily, monthly, manual)", k));
+      if (!kind)
+        return Invalid(toml::find(t, "kinds"), Tr("不明な種類 \"{}\" (daily、monthly、manual)",
+                                                  "unknown kind \"{}\" (daily, monthly, manual)", k));
       job->kinds.push_back(*kind);
     }
   }
   if (t.contains("schedule")) KURA_RETURN_IF_ERROR(ParseSchedule(toml::find(t, "schedule"), &job->schedule));
   if (job->schedule.daily && !job->AllowsKind(SnapshotKind::kDaily)) {
-    return Invalid(t, Tr("ジョブ {}: schedule.daily がありますが kinds に daily がありません", "job {}: schedule.daily is set but kinds has no daily", job->name));
+    return Invalid(t, Tr("ジョブ {}: schedule.daily がありますが kinds に daily がありません",
+                         "job {}: schedule.daily is set but kinds has no daily", job->name));
   }
   if (job->schedule.monthly_day && !job->AllowsKind(SnapshotKind::kMonthly)) {
-    return Invalid(t, Tr("ジョブ {}: schedule.monthly_day がありますが kinds に monthly がありません", "job {}: schedule.monthly_day is set but kinds has no monthly", job->name));
+    return Invalid(t, Tr("ジョブ {}: schedule.monthly_day がありますが kinds に monthly がありません",
+                         "job {}: schedule.monthly_day is set but kinds has no monthly", job->name));
   }
   if (t.contains("target")) {
     for (const toml::value& tv : toml::find(t, "target").as_array()) {
       TargetConfig target;
       KURA_RETURN_IF_ERROR(ParseTarget(tv, &target));
-      if (!ValidName(target.name)) return Invalid(tv, Tr("target.name \"{}\" は英数字と _ - . だけで付けてください", "target.name \"{}\" must use only letters, digits, _ - .", target.name));
-      if (job->FindTarget(target.name) != nullptr) return Invalid(tv, Tr("保存先名 {} が重複しています", "duplicate target name {}", target.name));
+      if (!ValidName(target.name))
+        return Invalid(tv, Tr("target.name \"{}\" は英数字と _ - . だけで付けてください",
+                              "target.name \"{}\" must use only letters, digits, _ - .", target.name));
+      if (job->FindTarget(target.name) != nullptr)
+        return Invalid(tv, Tr("保存先名 {} が重複しています", "duplicate target name {}", target.name));
       job->targets.push_back(std::move(target));
     }
   }
@@ -308,24 +361,24 @@ Status ParseJob(const toml::value& t, JobConfig* job) {
 }
 
 Status ParseDocument(const toml::value& doc, AgentConfig* c) {
-  KURA_RETURN_IF_ERROR(CheckKeys(doc, {"state_dir", "status_file", "log_file", "log_max_bytes", "log_keep",
-                                       "send_window", "retry", "guidance_ja", "guidance_en", "host", "hooks",
-                                       "drill", "job"}));
+  KURA_RETURN_IF_ERROR(
+      CheckKeys(doc, {"state_dir", "status_file", "log_file", "log_max_bytes", "log_keep", "send_window",
+                      "retry", "guidance_ja", "guidance_en", "host", "hooks", "drill", "job"}));
   c->state_dir = Opt<std::string>(doc, "state_dir", c->state_dir);
   c->status_file = Opt<std::string>(doc, "status_file", c->state_dir + "/status.json");
   c->log_file = Opt<std::string>(doc, "log_file", c->log_file);
   int64_t log_max_bytes = Opt<int64_t>(doc, "log_max_bytes", 1 << 20);
   if (log_max_bytes < kMinLogMaxBytes || log_max_bytes > kMaxLogMaxBytes) {
-    return Invalid(doc.at("log_max_bytes"),
-                   Tr("log_max_bytes は {} 〜 {} (バイト) にしてください (指定: {})",
-                      "log_max_bytes must be {} to {} (bytes) (got {})", kMinLogMaxBytes, kMaxLogMaxBytes, log_max_bytes));
+    return Invalid(doc.at("log_max_bytes"), Tr("log_max_bytes は {} 〜 {} (バイト) にしてください (指定: {})",
+                                               "log_max_bytes must be {} to {} (bytes) (got {})",
+                                               kMinLogMaxBytes, kMaxLogMaxBytes, log_max_bytes));
   }
   c->log_max_bytes = static_cast<uint64_t>(log_max_bytes);
   int64_t log_keep = Opt<int64_t>(doc, "log_keep", 5);
   if (log_keep < kMinLogKeep || log_keep > kMaxLogKeep) {
     return Invalid(doc.at("log_keep"), Tr("log_keep は {} 〜 {} (残す古いログの数) にしてください (指定: {})",
-                                          "log_keep must be {} to {} (old logs to keep) (got {})", kMinLogKeep,
-                                          kMaxLogKeep, log_keep));
+                                          "log_keep must be {} to {} (old logs to keep) (got {})",
+                                          kMinLogKeep, kMaxLogKeep, log_keep));
   }
   c->log_keep = static_cast<int>(log_keep);
   c->guidance_ja = Opt<std::string>(doc, "guidance_ja", c->guidance_ja);
@@ -336,8 +389,9 @@ Status ParseDocument(const toml::value& doc, AgentConfig* c) {
     auto dash = w.find('-');
     if (dash == std::string::npos || !ParseTimeOfDay(w.substr(0, dash), &c->send_window.start) ||
         !ParseTimeOfDay(w.substr(dash + 1), &c->send_window.end)) {
-      return Invalid(doc.at("send_window"), Tr("send_window は \"22:00-06:00\" の形式で書いてください (指定: \"{}\")",
-                                               "send_window must look like \"22:00-06:00\" (got \"{}\")", w));
+      return Invalid(doc.at("send_window"),
+                     Tr("send_window は \"22:00-06:00\" の形式で書いてください (指定: \"{}\")",
+                        "send_window must look like \"22:00-06:00\" (got \"{}\")", w));
     }
   }
   if (doc.contains("retry")) {
@@ -358,7 +412,8 @@ Status ParseDocument(const toml::value& doc, AgentConfig* c) {
     for (const toml::value& jv : toml::find(doc, "job").as_array()) {
       JobConfig job;
       KURA_RETURN_IF_ERROR(ParseJob(jv, &job));
-      if (c->FindJob(job.name) != nullptr) return Invalid(jv, Tr("ジョブ名 {} が重複しています", "duplicate job name {}", job.name));
+      if (c->FindJob(job.name) != nullptr)
+        return Invalid(jv, Tr("ジョブ名 {} が重複しています", "duplicate job name {}", job.name));
       c->jobs.push_back(std::move(job));
     }
   }
@@ -386,8 +441,8 @@ Result<AgentConfig> ParseAgentConfig(const std::string& text, const std::string&
 Result<AgentConfig> LoadAgentConfig(const std::string& path) {
   auto text = ReadTextFile(path);
   if (!text.ok()) {
-    return Status(text.status().code(), Tr("エージェント設定ファイルを読めません: {}", "cannot read the agent config file: {}",
-                                           text.status().message()));
+    return Status(text.status().code(), Tr("エージェント設定ファイルを読めません: {}",
+                                           "cannot read the agent config file: {}", text.status().message()));
   }
   return ParseAgentConfig(*text, path);
 }

@@ -84,7 +84,7 @@ struct HookSet {
 
 // Settings for `kura drill`.
 struct DrillConfig {
-  std::string scratch_dir;      // files/sqlite restores go under it. Default: <state_dir>/drill
+  std::string scratch_dir;  // files/sqlite restores go under it. Default: <state_dir>/drill
   std::string database_prefix = "kura_drill_";
 };
 
@@ -124,7 +124,7 @@ inline constexpr int64_t kMinLogKeep = 1, kMaxLogKeep = 100;
 struct AgentConfig {
   std::string path;  // the file this was read from
   std::string state_dir = "/var/lib/kura";
-  std::string status_file;  // Default: <state_dir>/status.json
+  std::string status_file;                          // Default: <state_dir>/status.json
   std::string log_file = "/var/log/kura/kura.log";  // "" : no file (stderr / journald only)
   uint64_t log_max_bytes = 1 << 20;
   int log_keep = 5;

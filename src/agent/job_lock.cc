@@ -38,9 +38,11 @@ Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path, int
   return Status::Locked(busy_message);
 }
 
-Result<std::unique_ptr<FileLock>> LockJob(const std::string& lock_dir, const std::string& job, int timeout_ms) {
+Result<std::unique_ptr<FileLock>> LockJob(const std::string& lock_dir, const std::string& job,
+                                          int timeout_ms) {
   return FileLock::Acquire(lock_dir + "/" + job + ".lock", timeout_ms,
-                           Tr("ジョブ {} は実行中です。終わってから実行してください", "job {} is already running; try again when it has finished", job));
+                           Tr("ジョブ {} は実行中です。終わってから実行してください",
+                              "job {} is already running; try again when it has finished", job));
 }
 
 }  // namespace kura

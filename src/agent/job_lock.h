@@ -28,6 +28,7 @@ class FileLock {
 
 // The lock that keeps one job from running twice at once (runs, sends, drills):
 // <state_dir>/locks/<job>.lock. kLocked names the job when it is busy.
-Result<std::unique_ptr<FileLock>> LockJob(const std::string& lock_dir, const std::string& job, int timeout_ms = 0);
+Result<std::unique_ptr<FileLock>> LockJob(const std::string& lock_dir, const std::string& job,
+                                          int timeout_ms = 0);
 
 }  // namespace kura

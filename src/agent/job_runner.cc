@@ -20,11 +20,14 @@
 
 namespace kura {
 
-const Clock& RunContext::clk() const { return clock ? *clock : SystemClock(); }
+const Clock& RunContext::clk() const {
+  return clock ? *clock : SystemClock();
+}
 
 bool JobRunReport::ok() const {
   if (!status.ok()) return false;
-  return std::none_of(targets.begin(), targets.end(), [](const TargetOutcome& t) { return t.state == "failed"; });
+  return std::none_of(targets.begin(), targets.end(),
+                      [](const TargetOutcome& t) { return t.state == "failed"; });
 }
 
 Result<std::unique_ptr<Repository>> OpenTarget(const TargetConfig& target) {
@@ -45,9 +48,13 @@ Result<std::unique_ptr<Repository>> OpenTarget(const TargetConfig& target) {
 
 namespace {
 
-std::string Host(const AgentConfig& c) { return c.host.empty() ? LocalHostname() : c.host; }
+std::string Host(const AgentConfig& c) {
+  return c.host.empty() ? LocalHostname() : c.host;
+}
 
-const std::string& TargetLabel(const TargetConfig& t) { return t.label.empty() ? t.name : t.label; }
+const std::string& TargetLabel(const TargetConfig& t) {
+  return t.label.empty() ? t.name : t.label;
+}
 
 // What happened to one target, for the status file and the hooks.
 struct TargetEvent {
@@ -68,8 +75,8 @@ void CountPending(const AgentConfig& config, const JobConfig& job, JobStatus& js
 }
 
 // Writes the events into the status file, then fires the hooks they call for.
-void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, const std::vector<TargetEvent>& events,
-            const std::optional<RunInfo>& run) {
+void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind,
+            const std::vector<TargetEvent>& events, const std::optional<RunInfo>& run) {
   const AgentConfig& c = *ctx.config;
   int64_t now = ctx.clk().NowUnix();
   struct Fired {
@@ -107,10 +114,10 @@ void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, cons
         if (cleared) {
           ev.event = "clear";
           ev.since = since;
-          ev.message_ja = fmt::format("バックアップ「{}」(保存先: {}) は復旧しました ({})。", job.Label(), ts.label,
-                                      FormatLocal(now).substr(0, 16));
-          ev.message_en = fmt::format("Backup \"{}\" (target: {}) is working again ({}).", job.Label(), ts.label,
-                                      FormatLocal(now).substr(0, 16));
+          ev.message_ja = fmt::format("バックアップ「{}」(保存先: {}) は復旧しました ({})。", job.Label(),
+                                      ts.label, FormatLocal(now).substr(0, 16));
+          ev.message_en = fmt::format("Backup \"{}\" (target: {}) is working again ({}).", job.Label(),
+                                      ts.label, FormatLocal(now).substr(0, 16));
           fired.push_back({"clear", ev});
         }
       } else {
@@ -126,7 +133,8 @@ void Report(const RunContext& ctx, const JobConfig& job, SnapshotKind kind, cons
     }
     CountPending(c, job, js);
   });
-  if (!st.ok() && ctx.log) ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", st.message()}});
+  if (!st.ok() && ctx.log)
+    ctx.log->Write(ctx.clk(), "status", {{"result", "failed"}, {"error", st.message()}});
   std::vector<FiredHook> hooks;
   for (Fired& f : fired) {
     f.ev.event = f.which;
@@ -170,7 +178,8 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
       // Nothing can ever send it: drop the item, and say so through the warning.
       report.dropped = true;
       st = Status::NotFound(Tr("送信するスナップショット {} が保存元にありません (削除されました)",
-                               "snapshot {} to send is no longer in the source target (it was removed)", ShortId(item.snapshot)));
+                               "snapshot {} to send is no longer in the source target (it was removed)",
+                               ShortId(item.snapshot)));
     } else if (!snap.ok()) {
       st = snap.status();
     }
@@ -186,8 +195,11 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
         if (target.apply_retention) {
           auto kept = RetainJobGenerations(**to, job.name, target.retention, {copy.snapshot_id}, ctx.clk());
           if (!kept.ok() && ctx.log) {
-            ctx.log->Write(ctx.clk(), "retention", {{"job", job.name}, {"target", target.name}, {"result", "failed"},
-                                                    {"error", kept.status().message()}});
+            ctx.log->Write(ctx.clk(), "retention",
+                           {{"job", job.name},
+                            {"target", target.name},
+                            {"result", "failed"},
+                            {"error", kept.status().message()}});
           }
         }
       } else {
@@ -202,20 +214,24 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
   report.already_present = copy.already_present;
   if (st.ok() || report.dropped) {
     Status rm = queue.Remove(item.id);
-    if (!rm.ok() && ctx.log) ctx.log->Write(ctx.clk(), "queue", {{"result", "failed"}, {"error", rm.message()}});
+    if (!rm.ok() && ctx.log)
+      ctx.log->Write(ctx.clk(), "queue", {{"result", "failed"}, {"error", rm.message()}});
   } else {
     ++item.attempts;
     item.last_error = st.message();
     item.next_attempt = NextAttemptTime(item, c.retry, c.send_window, now);
     Status put = queue.Put(item);
-    if (!put.ok() && ctx.log) ctx.log->Write(ctx.clk(), "queue", {{"result", "failed"}, {"error", put.message()}});
+    if (!put.ok() && ctx.log)
+      ctx.log->Write(ctx.clk(), "queue", {{"result", "failed"}, {"error", put.message()}});
   }
   report.item = item;
   if (ctx.log) {
-    std::vector<std::pair<std::string, std::string>> f = {
-        {"job", job.name}, {"target", target.name}, {"kind", std::string(KindName(item.kind))},
-        {"snapshot", ShortId(item.snapshot)}, {"result", st.ok() ? "ok" : "failed"},
-        {"duration", fmt::format("{:.1f}s", seconds)}};
+    std::vector<std::pair<std::string, std::string>> f = {{"job", job.name},
+                                                          {"target", target.name},
+                                                          {"kind", std::string(KindName(item.kind))},
+                                                          {"snapshot", ShortId(item.snapshot)},
+                                                          {"result", st.ok() ? "ok" : "failed"},
+                                                          {"duration", fmt::format("{:.1f}s", seconds)}};
     if (st.ok()) {
       f.push_back({"copy", ShortId(copy.snapshot_id)});
       f.push_back({"bytes", std::to_string(copy.bytes)});
@@ -290,7 +306,8 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
   const AgentConfig& c = *ctx.config;
   if (!job.AllowsKind(kind)) {
     return Status::InvalidArgument(Tr("ジョブ {} には種類 {} が設定されていません (kinds を確認してください)",
-                                      "job {} does not allow kind {} (see its kinds)", job.name, KindName(kind)));
+                                      "job {} does not allow kind {} (see its kinds)", job.name,
+                                      KindName(kind)));
   }
   KURA_ASSIGN_OR_RETURN(auto lock, LockJob(c.LockDir(), job.name));
   JobRunReport report;
@@ -328,8 +345,11 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
     // kura was asked to stop (SIGINT/SIGTERM): nothing was committed; the run is logged,
     // and the next scheduled run makes the backup (no warning, no hooks, no sends).
     if (ctx.log) {
-      ctx.log->Write(ctx.clk(), "run", {{"job", job.name}, {"kind", run.kind}, {"result", "interrupted"},
-                                        {"error", StoppedStatus().message()}});
+      ctx.log->Write(ctx.clk(), "run",
+                     {{"job", job.name},
+                      {"kind", run.kind},
+                      {"result", "interrupted"},
+                      {"error", StoppedStatus().message()}});
     }
     return StoppedStatus();
   }
@@ -369,13 +389,17 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
         report.targets.push_back({t.name, "failed", "", put});
         continue;
       }
-      if (item.next_attempt <= now) to_send.push_back(item);
-      else report.targets.push_back({t.name, "queued", "", Status::Ok()});
+      if (item.next_attempt <= now)
+        to_send.push_back(item);
+      else
+        report.targets.push_back({t.name, "queued", "", Status::Ok()});
     }
     if (job.targets.front().apply_retention) {
-      auto forgotten = RetainJobGenerations(*first, job.name, job.targets.front().retention, QueuedSnapshots(c, job.name), ctx.clk());
+      auto forgotten = RetainJobGenerations(*first, job.name, job.targets.front().retention,
+                                            QueuedSnapshots(c, job.name), ctx.clk());
       if (!forgotten.ok()) {
-        report.notes.push_back(Tr("世代の整理に失敗しました: {}", "applying retention failed: {}", forgotten.status().message()));
+        report.notes.push_back(Tr("世代の整理に失敗しました: {}", "applying retention failed: {}",
+                                  forgotten.status().message()));
         // Not silence: the repository would grow until the disk is full. The backup is
         // saved; the failed retention raises the warning (status file, hooks, exit code).
         Status rs = forgotten.status().WithContext(
@@ -384,7 +408,8 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
         events.push_back({&job.targets.front(), "retention", false, rs, backup.snapshot_id});
         report.targets.push_back({job.targets.front().name, "warning", backup.snapshot_id, rs});
       } else if (*forgotten > 0) {
-        report.notes.push_back(Tr("古い世代を {} 件削除しました", "removed {} old generation(s)", *forgotten));
+        report.notes.push_back(
+            Tr("古い世代を {} 件削除しました", "removed {} old generation(s)", *forgotten));
       }
     }
   }
@@ -398,10 +423,14 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
   if (!st.ok()) run.error = ErrorInfo{CodeName(st.code()), st.message()};
   if (ctx.log) {
     std::vector<std::pair<std::string, std::string>> f = {
-        {"job", job.name}, {"kind", run.kind}, {"result", run.result},
+        {"job", job.name},
+        {"kind", run.kind},
+        {"result", run.result},
         {"snapshot", backup.snapshot_id.empty() ? "-" : ShortId(backup.snapshot_id)},
-        {"files", std::to_string(report.files)}, {"bytes", std::to_string(report.bytes_read)},
-        {"stored", std::to_string(report.bytes_stored)}, {"duration", fmt::format("{:.1f}s", report.seconds)}};
+        {"files", std::to_string(report.files)},
+        {"bytes", std::to_string(report.bytes_read)},
+        {"stored", std::to_string(report.bytes_stored)},
+        {"duration", fmt::format("{:.1f}s", report.seconds)}};
     if (!st.ok()) f.push_back({"error", st.message()});
     if (!backup.warnings.empty()) f.push_back({"warnings", std::to_string(backup.warnings.size())});
     for (size_t i = 0; i < backup.warnings.size() && i < 20; ++i) {
@@ -415,9 +444,10 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
   for (const SendItem& item : to_send) {
     // Asked to stop after the backup was committed: the sends stay queued for the agent.
     if (StopRequested()) {
-      return Status::Cancelled(Tr("中止の指示を受けました。スナップショット {} は保存済みです。送信は送信待ちに残し、次回行います",
-                                  "asked to stop: snapshot {} is saved; its sends stay queued and are made later",
-                                  ShortId(backup.snapshot_id)));
+      return Status::Cancelled(
+          Tr("中止の指示を受けました。スナップショット {} は保存済みです。送信は送信待ちに残し、次回行います",
+             "asked to stop: snapshot {} is saved; its sends stay queued and are made later",
+             ShortId(backup.snapshot_id)));
     }
     const TargetConfig* t = job.FindTarget(item.target);
     SendReport sr = AttemptSend(ctx, job, *t, item, first.get());
@@ -434,7 +464,8 @@ static Result<SendReport> SendQueuedUnguarded(const RunContext& ctx, const std::
   const TargetConfig* target = job ? job->FindTarget(peek.target) : nullptr;
   if (target == nullptr || target == &job->targets.front()) {
     return Status::NotFound(Tr("送信待ち {} のジョブ {} または保存先 {} が設定にありません",
-                               "queue item {}: job {} or target {} is not configured", item_id, peek.job, peek.target));
+                               "queue item {}: job {} or target {} is not configured", item_id, peek.job,
+                               peek.target));
   }
   KURA_ASSIGN_OR_RETURN(auto lock, LockJob(c.LockDir(), job->name));
   // Re-read under the lock: another process may have sent it meanwhile.

@@ -50,8 +50,8 @@ struct TargetOutcome {
 struct JobRunReport {
   std::string job;
   SnapshotKind kind = SnapshotKind::kManual;
-  Status status;          // the backup's result
-  std::string snapshot;   // in the first target; "" when the backup failed
+  Status status;         // the backup's result
+  std::string snapshot;  // in the first target; "" when the backup failed
   uint64_t files = 0;
   uint64_t bytes_read = 0;
   uint64_t bytes_stored = 0;

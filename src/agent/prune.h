@@ -34,7 +34,8 @@ struct ForgetResult {
   std::vector<std::string> moved_aside;  // damaged snapshot objects (full IDs)
 };
 
-Result<ForgetResult> Forget(Repository& repo, const RetentionPolicy& policy, bool dry_run, int lock_timeout_ms = 60000);
+Result<ForgetResult> Forget(Repository& repo, const RetentionPolicy& policy, bool dry_run,
+                            int lock_timeout_ms = 60000);
 
 // Forgets exactly these snapshots (IDs or unique prefixes). A damaged snapshot object
 // (listed by ListSnapshots' `damaged`) is moved aside into the store's damaged area

@@ -13,7 +13,9 @@
 namespace kura {
 
 RunLog::RunLog(std::string path, uint64_t max_bytes, int keep, bool echo_to_stderr)
-    : path_(std::move(path)), max_bytes_(max_bytes == 0 ? (1u << 20) : max_bytes), keep_(keep < 1 ? 1 : keep),
+    : path_(std::move(path)),
+      max_bytes_(max_bytes == 0 ? (1u << 20) : max_bytes),
+      keep_(keep < 1 ? 1 : keep),
       echo_(echo_to_stderr || path_.empty()) {
   if (!path_.empty()) {
     auto slash = path_.find_last_of('/');

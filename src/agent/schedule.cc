@@ -135,8 +135,10 @@ void Settle(SlotState& s, RunOutcome outcome, int max_attempts, const RetryPolic
       break;
     case RunOutcome::kFailed:
       ++s.attempts;
-      if (s.attempts >= max_attempts) s.done = true;
-      else s.next_attempt = now + BackoffSeconds(retry, s.attempts);
+      if (s.attempts >= max_attempts)
+        s.done = true;
+      else
+        s.next_attempt = now + BackoffSeconds(retry, s.attempts);
       break;
     case RunOutcome::kLocked:
       s.next_attempt = now + 60;
@@ -194,7 +196,8 @@ Result<ScheduleState> LoadScheduleState(const std::string& path) {
 Status SaveScheduleState(const std::string& path, const ScheduleState& state) {
   json jobs = json::object();
   for (const auto& [name, js] : state.jobs) {
-    jobs[name] = {{"initialized", js.initialized}, {"daily", SlotJson(js.daily)}, {"monthly", SlotJson(js.monthly)}};
+    jobs[name] = {
+        {"initialized", js.initialized}, {"daily", SlotJson(js.daily)}, {"monthly", SlotJson(js.monthly)}};
   }
   std::string text = DumpStateJson(json{{"version", kScheduleStateVersion}, {"jobs", jobs}});
   return WriteFileAtomic(path, AsBytes(text), 0644);
@@ -210,7 +213,8 @@ Decision Decide(const AgentConfig& config, const ScheduleState& state, const std
     const JobSchedule& sch = job.schedule;
     if (!js.initialized) {
       js.initialized = true;
-      if (sch.monthly_day) js.monthly = SlotState{LastMonthlySlot(*sch.monthly_day, sch.monthly_time, now), true, 0, 0};
+      if (sch.monthly_day)
+        js.monthly = SlotState{LastMonthlySlot(*sch.monthly_day, sch.monthly_time, now), true, 0, 0};
     }
     bool monthly_due = false, daily_due = false;
     if (sch.monthly_day) {
@@ -218,14 +222,16 @@ Decision Decide(const AgentConfig& config, const ScheduleState& state, const std
       monthly_due = Due(js.monthly, slot, now);
       if (monthly_due) StartSlot(js.monthly, slot);
       d.next_wake = std::min(d.next_wake, NextMonthlySlot(*sch.monthly_day, sch.monthly_time, now));
-      if (!js.monthly.done && js.monthly.next_attempt > now) d.next_wake = std::min(d.next_wake, js.monthly.next_attempt);
+      if (!js.monthly.done && js.monthly.next_attempt > now)
+        d.next_wake = std::min(d.next_wake, js.monthly.next_attempt);
     }
     if (sch.daily) {
       int64_t slot = LastDailySlot(*sch.daily, now);
       daily_due = Due(js.daily, slot, now);
       if (daily_due) StartSlot(js.daily, slot);
       d.next_wake = std::min(d.next_wake, NextDailySlot(*sch.daily, now));
-      if (!js.daily.done && js.daily.next_attempt > now) d.next_wake = std::min(d.next_wake, js.daily.next_attempt);
+      if (!js.daily.done && js.daily.next_attempt > now)
+        d.next_wake = std::min(d.next_wake, js.daily.next_attempt);
     }
     if (monthly_due) {
       d.actions.push_back({AgentAction::Type::kRun, job.name, SnapshotKind::kMonthly, ""});
@@ -239,10 +245,13 @@ Decision Decide(const AgentConfig& config, const ScheduleState& state, const std
     // A night item not yet tried is due whenever the window is open, so changing
     // send_window takes effect for items queued before the change.
     bool window_open = q.night && q.attempts == 0 && InSendWindow(config.send_window, now);
-    if (q.next_attempt <= now || window_open) sends.push_back(&q);
-    else d.next_wake = std::min(d.next_wake, q.next_attempt);
+    if (q.next_attempt <= now || window_open)
+      sends.push_back(&q);
+    else
+      d.next_wake = std::min(d.next_wake, q.next_attempt);
   }
-  for (const QueuedSend* q : sends) d.actions.push_back({AgentAction::Type::kSend, q->job, SnapshotKind::kDaily, q->id});
+  for (const QueuedSend* q : sends)
+    d.actions.push_back({AgentAction::Type::kSend, q->job, SnapshotKind::kDaily, q->id});
   return d;
 }
 

@@ -45,7 +45,8 @@ Result<SendItem> ParseSendItem(std::string_view text, const std::string& path) {
   else if (!j.is_object())
     v.Fail("", fmt::format("expected an object, got {}", JsonTypeName(j)));
   if (problem.empty() && v.Int("version", 0) > kSendQueueItemVersion) {
-    return Status::Unsupported(Tr("送信待ちファイル {} はこの kura より新しい形式です", "send queue file {} has a newer format", path));
+    return Status::Unsupported(Tr("送信待ちファイル {} はこの kura より新しい形式です",
+                                  "send queue file {} has a newer format", path));
   }
   SendItem i;
   if (problem.empty()) {
@@ -135,7 +136,8 @@ int64_t FirstAttemptTime(bool night, const SendWindow& window, int64_t now) {
   return night ? NextSendWindowStart(window, now) : now;
 }
 
-int64_t NextAttemptTime(const SendItem& item, const RetryPolicy& retry, const SendWindow& window, int64_t now) {
+int64_t NextAttemptTime(const SendItem& item, const RetryPolicy& retry, const SendWindow& window,
+                        int64_t now) {
   int64_t t = now + BackoffSeconds(retry, item.attempts);
   return item.night ? NextSendWindowStart(window, t) : t;
 }

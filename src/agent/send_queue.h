@@ -22,7 +22,7 @@ namespace kura {
 inline constexpr int kSendQueueItemVersion = 1;
 
 struct SendItem {
-  std::string id;        // file name without ".json"; unique
+  std::string id;  // file name without ".json"; unique
   std::string job;
   std::string target;    // the target to send to (not the first target)
   std::string snapshot;  // the snapshot's full ID in the job's first target
@@ -60,6 +60,7 @@ Result<SendItem> ParseSendItem(std::string_view text, const std::string& path);
 int64_t FirstAttemptTime(bool night, const SendWindow& window, int64_t now);
 // After a failed attempt (attempts already incremented): backoff, and for a night item
 // not before the window opens again.
-int64_t NextAttemptTime(const SendItem& item, const RetryPolicy& retry, const SendWindow& window, int64_t now);
+int64_t NextAttemptTime(const SendItem& item, const RetryPolicy& retry, const SendWindow& window,
+                        int64_t now);
 
 }  // namespace kura

@@ -9,8 +9,12 @@
 
 namespace kura {
 
-std::string JobTag(const std::string& job) { return "kura-job:" + job; }
-std::string CopyOfTag(const std::string& snapshot_id) { return "kura-copy-of:" + snapshot_id; }
+std::string JobTag(const std::string& job) {
+  return "kura-job:" + job;
+}
+std::string CopyOfTag(const std::string& snapshot_id) {
+  return "kura-copy-of:" + snapshot_id;
+}
 
 namespace {
 

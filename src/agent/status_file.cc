@@ -15,7 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-json Time(int64_t t) { return t == 0 ? json(nullptr) : json(FormatUtc(t)); }
+json Time(int64_t t) {
+  return t == 0 ? json(nullptr) : json(FormatUtc(t));
+}
 // A time field: a UTC time string, or null/missing for "never".
 int64_t TimeFrom(const JsonView& j, const char* key) {
   std::string text = j.String(key, /*nullable=*/true);
@@ -78,11 +80,15 @@ TargetStatus TargetFrom(const JsonView& j) {
 }
 
 json RunJson(const RunInfo& r) {
-  return {{"kind", r.kind},         {"started", Time(r.started)},
-          {"finished", Time(r.finished)}, {"result", r.result},
+  return {{"kind", r.kind},
+          {"started", Time(r.started)},
+          {"finished", Time(r.finished)},
+          {"result", r.result},
           {"snapshot", r.snapshot.empty() ? json(nullptr) : json(r.snapshot)},
-          {"bytes_read", r.bytes_read}, {"bytes_stored", r.bytes_stored},
-          {"warnings", r.warnings}, {"error", Error(r.error)}};
+          {"bytes_read", r.bytes_read},
+          {"bytes_stored", r.bytes_stored},
+          {"warnings", r.warnings},
+          {"error", Error(r.error)}};
 }
 
 RunInfo RunFrom(const JsonView& j) {
@@ -183,7 +189,8 @@ Result<StatusDocument> StatusFromJson(const json& j) {
   }
   int64_t version = root.Int("schema_version");
   if (version > kStatusSchemaVersion) {
-    return Status::Unsupported(L("状態ファイルはこの kura より新しい形式です", "the status file has a newer schema than this kura"));
+    return Status::Unsupported(
+        L("状態ファイルはこの kura より新しい形式です", "the status file has a newer schema than this kura"));
   }
   StatusDocument doc;
   doc.updated = TimeFrom(root, "updated");
@@ -245,8 +252,9 @@ Result<StatusDocument> LoadStatusFile(const std::string& path) {
 }
 
 Status UpdateStatusFile(const std::string& path, const std::function<void(StatusDocument&)>& change) {
-  KURA_ASSIGN_OR_RETURN(auto lock, FileLock::Acquire(path + ".lock", 30000,
-                                                     Tr("状態ファイル {} が使用中です", "status file {} is busy", path)));
+  KURA_ASSIGN_OR_RETURN(
+      auto lock, FileLock::Acquire(path + ".lock", 30000,
+                                   Tr("状態ファイル {} が使用中です", "status file {} is busy", path)));
   auto doc = LoadStatusFile(path);
   // A damaged file is replaced rather than blocking every later run from reporting; the
   // damaged one is kept beside it for whoever looks into it.
@@ -262,8 +270,10 @@ WarningTexts MakeWarningTexts(const std::string& job_label, const std::string& t
                               const std::string& guidance_ja, const std::string& guidance_en) {
   std::string when = FormatLocal(since).substr(0, 16);  // "2026-11-21 02:00"
   WarningTexts w;
-  w.ja = fmt::format("バックアップ「{}」(保存先: {}) が {} から失敗しています。{}", job_label, target_label, when, guidance_ja);
-  w.en = fmt::format("Backup \"{}\" (target: {}) has been failing since {}. {}", job_label, target_label, when, guidance_en);
+  w.ja = fmt::format("バックアップ「{}」(保存先: {}) が {} から失敗しています。{}", job_label, target_label,
+                     when, guidance_ja);
+  w.en = fmt::format("Backup \"{}\" (target: {}) has been failing since {}. {}", job_label, target_label,
+                     when, guidance_en);
   return w;
 }
 
@@ -300,7 +310,8 @@ std::vector<ActiveWarning> ActiveWarnings(const StatusDocument& doc) {
   std::vector<ActiveWarning> out;
   for (const auto& [name, job] : doc.jobs) {
     for (const auto& [tname, t] : job.targets) {
-      if (t.warning.active) out.push_back({name, job.label.empty() ? name : job.label, tname, &t, &t.warning});
+      if (t.warning.active)
+        out.push_back({name, job.label.empty() ? name : job.label, tname, &t, &t.warning});
     }
     if (job.last_drill && job.last_drill->warning.active) {
       const DrillInfo& d = *job.last_drill;

@@ -39,9 +39,9 @@ struct TargetStatus {
   std::string label;
   int64_t last_attempt = 0;
   int64_t last_success = 0;
-  std::string last_result;    // "ok" | "failed" | "" (never tried)
-  std::string last_snapshot;  // ID in this target of the last snapshot written or sent
-  int pending_sends = 0;      // queue items waiting for this target
+  std::string last_result;         // "ok" | "failed" | "" (never tried)
+  std::string last_snapshot;       // ID in this target of the last snapshot written or sent
+  int pending_sends = 0;           // queue items waiting for this target
   std::optional<ErrorInfo> error;  // of the last attempt, when it failed
   WarningInfo warning;
 };
@@ -72,8 +72,8 @@ struct DrillInfo {
   std::optional<ErrorInfo> error;
   // Added with issue 6 (a file without them reads as "no drill warning"). A failed drill raises a warning
   // of its own, like a failed backup; the next successful drill clears it.
-  std::string damaged_part;    // "repository" | "source" | "" (when it failed: what is broken)
-  uint64_t damaged_blobs = 0;  // blobs found damaged and excluded from dedup
+  std::string damaged_part;      // "repository" | "source" | "" (when it failed: what is broken)
+  uint64_t damaged_blobs = 0;    // blobs found damaged and excluded from dedup
   std::string last_ok_snapshot;  // the newest snapshot a drill found intact (kept on failure)
   int64_t last_ok_time = 0;
   WarningInfo warning;

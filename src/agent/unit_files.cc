@@ -10,11 +10,20 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -87,7 +96,8 @@ WantedBy=timers.target
 )";
 }
 
-std::string WindowsTaskXml(const std::string& kura_path, const std::string& config_path, const AgentConfig& config) {
+std::string WindowsTaskXml(const std::string& kura_path, const std::string& config_path,
+                           const AgentConfig& config) {
   TimeOfDay daily{2, 0};
   for (const JobConfig& j : config.jobs) {
     if (j.schedule.daily) {

@@ -22,6 +22,7 @@ std::string SystemdTickTimer();
 // A Task Scheduler task (XML, UTF-16 declared; save with schtasks /Create /XML) running
 // `kura agent --once` daily at the first job's daily time and at logon/boot, so a
 // standalone PC that was off at night backs up when it starts.
-std::string WindowsTaskXml(const std::string& kura_path, const std::string& config_path, const AgentConfig& config);
+std::string WindowsTaskXml(const std::string& kura_path, const std::string& config_path,
+                           const AgentConfig& config);
 
 }  // namespace kura

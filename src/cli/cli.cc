@@ -18,7 +18,8 @@ namespace kura::cli {
 int Fail(const Context& ctx, const Status& status) {
   int code = ExitCodeFor(status);
   if (ctx.opts.json) {
-    PrintJson({{"ok", false}, {"error", {{"code", CodeName(status.code())}, {"message", status.message()}}},
+    PrintJson({{"ok", false},
+               {"error", {{"code", CodeName(status.code())}, {"message", status.message()}}},
                {"exit_code", code}});
   }
   PrintError(status);
@@ -35,13 +36,18 @@ static bool ChooseLanguage(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--") break;
     std::optional<std::string_view> value;
-    if (a == "--lang" && i + 1 < argc) value = argv[++i];
-    else if (a.starts_with("--lang=")) value = a.substr(7);
+    if (a == "--lang" && i + 1 < argc)
+      value = argv[++i];
+    else if (a.starts_with("--lang="))
+      value = a.substr(7);
     if (!value) continue;
-    if (*value == "ja") lang = Language::kJapanese;
-    else if (*value == "en") lang = Language::kEnglish;
+    if (*value == "ja")
+      lang = Language::kJapanese;
+    else if (*value == "en")
+      lang = Language::kEnglish;
     else {
-      std::fputs(Tr("kura: 使い方が正しくありません: --lang には ja (日本語) か en (英語) を指定してください (指定: \"{}\")\n",
+      std::fputs(Tr("kura: 使い方が正しくありません: --lang には ja (日本語) か en (英語) を指定してください "
+                    "(指定: \"{}\")\n",
                     "kura: usage error: --lang must be ja (Japanese) or en (English) (got \"{}\")\n", *value)
                      .c_str(),
                  stderr);
@@ -55,7 +61,9 @@ static bool ChooseLanguage(int argc, char** argv) {
 int Main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error Status, not a silent death
   // A core file would hold the repository key: never write one.
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &no_core);
   ::prctl(PR_SET_DUMPABLE, 0);
   if (!ChooseLanguage(argc, argv)) return kExitUsage;
@@ -66,14 +74,19 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kura ") + kKuraVersion);
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("-r,--repo", ctx.opts.repo, L("リポジトリの場所 (環境変数 KURA_REPOSITORY)", "repository location (env KURA_REPOSITORY)"));
+  app.add_option(
+      "-r,--repo", ctx.opts.repo,
+      L("リポジトリの場所 (環境変数 KURA_REPOSITORY)", "repository location (env KURA_REPOSITORY)"));
   app.add_option("--password-file", ctx.opts.password_file,
-                 L("パスワードを書いたファイル (環境変数 KURA_PASSWORD_FILE)", "file holding the password (env KURA_PASSWORD_FILE)"));
-  app.add_option("--key-file", ctx.opts.key_file, L("鍵ファイル (環境変数 KURA_KEY_FILE)", "key file (env KURA_KEY_FILE)"));
+                 L("パスワードを書いたファイル (環境変数 KURA_PASSWORD_FILE)",
+                   "file holding the password (env KURA_PASSWORD_FILE)"));
+  app.add_option("--key-file", ctx.opts.key_file,
+                 L("鍵ファイル (環境変数 KURA_KEY_FILE)", "key file (env KURA_KEY_FILE)"));
   app.add_option("--recovery-key-file", ctx.opts.recovery_key_file,
                  L("販売元の復旧用秘密鍵ファイル (環境変数 KURA_RECOVERY_KEY_FILE)",
                    "the vendor's recovery secret key file (env KURA_RECOVERY_KEY_FILE)"));
-  app.add_option("--config", ctx.opts.config, L("設定ファイル (環境変数 KURA_CONFIG)", "config file (env KURA_CONFIG)"));
+  app.add_option("--config", ctx.opts.config,
+                 L("設定ファイル (環境変数 KURA_CONFIG)", "config file (env KURA_CONFIG)"));
   app.add_option("--lang", ctx.opts.lang, L("表示言語 ja|en", "language ja|en"))
       ->check(CLI::IsMember({"ja", "en"}));
   app.add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));

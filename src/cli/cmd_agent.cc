@@ -20,7 +20,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+extern "C" void OnStopSignal(int) {
+  g_stop.store(true);
+}
 
 struct AgentFlags {
   std::string agent_config;
@@ -45,8 +47,12 @@ int Agent(Context& ctx, const AgentFlags& f) {
   Status st = RunAgent(*config, options, &last);
   if (!st.ok()) return Fail(ctx, st);
   if (f.once && ctx.opts.json) {
-    PrintJson({{"ok", last.runs_failed == 0 && last.sends_failed == 0}, {"runs", last.runs}, {"runs_failed", last.runs_failed},
-               {"sends", last.sends}, {"sends_failed", last.sends_failed}, {"next_wake", FormatUtc(last.next_wake)},
+    PrintJson({{"ok", last.runs_failed == 0 && last.sends_failed == 0},
+               {"runs", last.runs},
+               {"runs_failed", last.runs_failed},
+               {"sends", last.sends},
+               {"sends_failed", last.sends_failed},
+               {"next_wake", FormatUtc(last.next_wake)},
                {"actions", last.lines}});
   }
   return kExitOk;
@@ -86,7 +92,8 @@ int Install(Context& ctx, const ScheduleFlags& f) {
   }
   std::vector<std::pair<std::string, std::string>> files;
   if (f.timer) {
-    files = {{"kura-agent-tick.service", SystemdTickService(kura, config_path)}, {"kura-agent-tick.timer", SystemdTickTimer()}};
+    files = {{"kura-agent-tick.service", SystemdTickService(kura, config_path)},
+             {"kura-agent-tick.timer", SystemdTickTimer()}};
   } else {
     files = {{"kura-agent.service", SystemdAgentService(kura, config_path)}};
   }
@@ -115,7 +122,8 @@ void AddAgentCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* agent = app.add_subcommand(
       "agent", L("常駐して予定どおりにジョブを実行 (起動時の取り戻し、夜間送信、再試行)",
                  "run jobs on schedule as a service (catch-up at start, night sends, retries)"));
-  agent->add_flag("--once", af.once, L("1 回だけ確認して実行し、終了", "check and run what is due once, then exit"));
+  agent->add_flag("--once", af.once,
+                  L("1 回だけ確認して実行し、終了", "check and run what is due once, then exit"));
   AddAgentConfigOption(agent, &af.agent_config);
   OnRun(agent, ctx, exit_code, [&ctx] { return Agent(ctx, af); });
 
@@ -125,11 +133,17 @@ void AddAgentCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* install = schedule->add_subcommand(
       "install", L("systemd のユニットを書き出す (--windows: タスク スケジューラの XML を表示)",
                    "write systemd units (--windows: print a Task Scheduler XML)"));
-  install->add_option("--dir", sf.dir, L("書き出し先 (既定 /etc/systemd/system)", "where to write (default /etc/systemd/system)"));
-  install->add_option("--kura-path", sf.kura_path, L("kura 実行ファイルのパス (既定: この kura)", "path of the kura binary (default: this one)"));
-  install->add_flag("--windows", sf.windows, L("Windows のタスク スケジューラ用 XML を表示", "print a Windows Task Scheduler XML"));
+  install->add_option(
+      "--dir", sf.dir,
+      L("書き出し先 (既定 /etc/systemd/system)", "where to write (default /etc/systemd/system)"));
+  install->add_option(
+      "--kura-path", sf.kura_path,
+      L("kura 実行ファイルのパス (既定: この kura)", "path of the kura binary (default: this one)"));
+  install->add_flag("--windows", sf.windows,
+                    L("Windows のタスク スケジューラ用 XML を表示", "print a Windows Task Scheduler XML"));
   install->add_flag("--timer", sf.timer,
-                    L("常駐サービスの代わりに 15 分ごとのタイマー (agent --once) を使う", "use a 15-minute timer (agent --once) instead of a resident service"));
+                    L("常駐サービスの代わりに 15 分ごとのタイマー (agent --once) を使う",
+                      "use a 15-minute timer (agent --once) instead of a resident service"));
   AddAgentConfigOption(install, &sf.agent_config);
   OnRun(install, ctx, exit_code, [&ctx] { return Install(ctx, sf); });
 }

@@ -25,14 +25,17 @@ void AddAgentConfigOption(CLI::App* sub, std::string* path) {
                     "agent config file (env KURA_AGENT_CONFIG, default /etc/kura/agent.toml)"));
 }
 
-Result<AgentConfig> LoadAgentConfigFor(const std::string& flag) { return LoadAgentConfig(AgentConfigPath(flag)); }
+Result<AgentConfig> LoadAgentConfigFor(const std::string& flag) {
+  return LoadAgentConfig(AgentConfigPath(flag));
+}
 
 Result<const JobConfig*> FindJobOrFail(const AgentConfig& config, const std::string& name) {
   if (const JobConfig* job = config.FindJob(name)) return job;
   std::string names;
   for (const JobConfig& j : config.jobs) names += (names.empty() ? "" : ", ") + j.name;
-  return Status::InvalidArgument(Tr("ジョブ {} は {} にありません (設定済み: {})", "no job {} in {} (configured: {})", name,
-                                    config.path, names.empty() ? "-" : names));
+  return Status::InvalidArgument(Tr("ジョブ {} は {} にありません (設定済み: {})",
+                                    "no job {} in {} (configured: {})", name, config.path,
+                                    names.empty() ? "-" : names));
 }
 
 std::unique_ptr<RunLog> OpenRunLog(const AgentConfig& config, bool echo) {
@@ -83,32 +86,50 @@ int Run(Context& ctx, const RunFlags& f) {
   if (ctx.opts.json) {
     json targets = json::array();
     for (const TargetOutcome& t : r.targets) {
-      targets.push_back({{"target", t.target}, {"state", t.state}, {"snapshot", t.snapshot.empty() ? json(nullptr) : json(t.snapshot)},
-                         {"error", t.status.ok() ? json(nullptr) : json{{"code", CodeName(t.status.code())}, {"message", t.status.message()}}}});
+      targets.push_back({{"target", t.target},
+                         {"state", t.state},
+                         {"snapshot", t.snapshot.empty() ? json(nullptr) : json(t.snapshot)},
+                         {"error", t.status.ok() ? json(nullptr)
+                                                 : json{{"code", CodeName(t.status.code())},
+                                                        {"message", t.status.message()}}}});
     }
-    PrintJson({{"ok", r.ok()}, {"job", r.job}, {"kind", KindName(r.kind)},
+    PrintJson({{"ok", r.ok()},
+               {"job", r.job},
+               {"kind", KindName(r.kind)},
                {"snapshot", r.snapshot.empty() ? json(nullptr) : json(r.snapshot)},
-               {"error", r.status.ok() ? json(nullptr) : json{{"code", CodeName(r.status.code())}, {"message", r.status.message()}}},
-               {"files", r.files}, {"bytes_read", r.bytes_read}, {"bytes_stored", r.bytes_stored}, {"seconds", r.seconds},
-               {"targets", targets}, {"notes", r.notes}, {"warnings", WarningsJson(r.warnings)}});
+               {"error", r.status.ok()
+                             ? json(nullptr)
+                             : json{{"code", CodeName(r.status.code())}, {"message", r.status.message()}}},
+               {"files", r.files},
+               {"bytes_read", r.bytes_read},
+               {"bytes_stored", r.bytes_stored},
+               {"seconds", r.seconds},
+               {"targets", targets},
+               {"notes", r.notes},
+               {"warnings", WarningsJson(r.warnings)}});
   }
   if (!r.status.ok()) {
-    PrintError(r.status.WithContext(Tr("ジョブ {} のバックアップに失敗しました (スナップショットは作成していません)",
-                                       "job {}: the backup failed (no snapshot was made)", r.job)));
+    PrintError(
+        r.status.WithContext(Tr("ジョブ {} のバックアップに失敗しました (スナップショットは作成していません)",
+                                "job {}: the backup failed (no snapshot was made)", r.job)));
     return ExitCodeFor(r.status);
   }
   ctx.Say(Tr("ジョブ {} ({}): スナップショット {} を作成しました: {} 件、読込 {}、保存 {}、{:.1f} 秒",
-             "job {} ({}): snapshot {} saved: {} files, read {}, stored {}, {:.1f} s", r.job, KindLabel(r.kind),
-             ShortId(r.snapshot), r.files, FormatBytes(r.bytes_read), FormatBytes(r.bytes_stored), r.seconds));
+             "job {} ({}): snapshot {} saved: {} files, read {}, stored {}, {:.1f} s", r.job,
+             KindLabel(r.kind), ShortId(r.snapshot), r.files, FormatBytes(r.bytes_read),
+             FormatBytes(r.bytes_stored), r.seconds));
   int code = kExitOk;
   for (const TargetOutcome& t : r.targets) {
-    ctx.Say(fmt::format("  {}: {}{}", t.target, StateLabel(t.state), t.status.ok() ? "" : " — " + t.status.message()));
+    ctx.Say(fmt::format("  {}: {}{}", t.target, StateLabel(t.state),
+                        t.status.ok() ? "" : " — " + t.status.message()));
     if (t.state == "failed" && code == kExitOk) code = ExitCodeFor(t.status);
     if (t.state == "warning" && code == kExitOk) code = kExitPartial;
   }
   for (const std::string& n : r.notes) ctx.Say("  " + n);
   for (const SnapshotWarning& w : r.warnings) {
-    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message).c_str(), stderr);
+    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message)
+                   .c_str(),
+               stderr);
   }
   if (code == kExitOk && !r.warnings.empty()) code = kExitPartial;
   return code;
@@ -146,10 +167,12 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     json j = StatusToJson(*doc);
     json late = json::array();
     for (const OverdueWarning& o : overdue) {
-      late.push_back({{"job", o.job.empty() ? json(nullptr) : json(o.job)}, {"reason", o.reason},
+      late.push_back({{"job", o.job.empty() ? json(nullptr) : json(o.job)},
+                      {"reason", o.reason},
                       {"due", o.due ? json(FormatUtc(o.due)) : json(nullptr)},
                       {"last_success", o.last_success ? json(FormatUtc(o.last_success)) : json(nullptr)},
-                      {"message_ja", o.message_ja}, {"message_en", o.message_en}});
+                      {"message_ja", o.message_ja},
+                      {"message_en", o.message_en}});
     }
     j["overdue"] = late;
     j["warning_active"] = active;
@@ -163,8 +186,11 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
       for (const auto& [name, job] : doc->jobs) {
         for (const auto& [tname, t] : job.targets) last = std::max(last, t.last_success);
       }
-      if (last == 0) ctx.Say(L("バックアップの記録はまだありません。", "no backup has been recorded yet."));
-      else ctx.Say(Tr("バックアップは正常です (最後の成功: {})。", "backups are working (last success: {}).", FormatLocal(last).substr(0, 16)));
+      if (last == 0)
+        ctx.Say(L("バックアップの記録はまだありません。", "no backup has been recorded yet."));
+      else
+        ctx.Say(Tr("バックアップは正常です (最後の成功: {})。", "backups are working (last success: {}).",
+                   FormatLocal(last).substr(0, 16)));
     }
     return kExitOk;
   }
@@ -177,7 +203,8 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     }
     const TargetStatus& t = *w.status;
     if (t.last_success != 0) {
-      out += Tr("  最後に成功したバックアップ: {}\n", "  last successful backup: {}\n", FormatLocal(t.last_success).substr(0, 16));
+      out += Tr("  最後に成功したバックアップ: {}\n", "  last successful backup: {}\n",
+                FormatLocal(t.last_success).substr(0, 16));
     }
     if (f.verbose && t.error) out += Tr("  詳細: {}\n", "  details: {}\n", t.error->message);
   }
@@ -190,19 +217,28 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
 
 void AddJobCommands(CLI::App& app, Context& ctx, int* exit_code) {
   static RunFlags rf;
-  CLI::App* run = app.add_subcommand("run", L("設定したジョブを今すぐ 1 回実行", "run a configured job once, now"));
+  CLI::App* run =
+      app.add_subcommand("run", L("設定したジョブを今すぐ 1 回実行", "run a configured job once, now"));
   run->add_option("JOB", rf.job, L("ジョブ名", "job name"))->required();
-  run->add_option("--kind", rf.kind, L("世代の種類: daily | monthly | manual (既定 manual)", "generation kind: daily | monthly | manual (default manual)"));
+  run->add_option("--kind", rf.kind,
+                  L("世代の種類: daily | monthly | manual (既定 manual)",
+                    "generation kind: daily | monthly | manual (default manual)"));
   run->add_flag("--defer-send", rf.defer_send,
-                L("他の保存先への送信を夜間 (send_window) まで待つ (月次締めなど)", "queue the sends to other targets for the night (send_window)"));
+                L("他の保存先への送信を夜間 (send_window) まで待つ (月次締めなど)",
+                  "queue the sends to other targets for the night (send_window)"));
   AddAgentConfigOption(run, &rf.agent_config);
   OnRun(run, ctx, exit_code, [&ctx] { return Run(ctx, rf); });
 
   static StatusFlags sf;
-  CLI::App* status = app.add_subcommand(
-      "status", L("警告があれば表示 (終了コード 10)。なければ何も表示しない", "print the active warning (exit 10), or nothing"));
-  status->add_flag("-v,--verbose", sf.verbose, L("正常時も 1 行表示し、警告の詳細も表示", "also print a line when all is well, and error details"));
-  status->add_option("--status-file", sf.status_file, L("状態ファイル (既定: 設定の status_file)", "status file (default: the config's status_file)"));
+  CLI::App* status =
+      app.add_subcommand("status", L("警告があれば表示 (終了コード 10)。なければ何も表示しない",
+                                     "print the active warning (exit 10), or nothing"));
+  status->add_flag(
+      "-v,--verbose", sf.verbose,
+      L("正常時も 1 行表示し、警告の詳細も表示", "also print a line when all is well, and error details"));
+  status->add_option(
+      "--status-file", sf.status_file,
+      L("状態ファイル (既定: 設定の status_file)", "status file (default: the config's status_file)"));
   AddAgentConfigOption(status, &sf.agent_config);
   OnRun(status, ctx, exit_code, [&ctx] { return ShowStatus(ctx, sf); });
 

@@ -35,19 +35,33 @@ int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs
   if (ctx.opts.json) {
     json snaps = json::array();
     for (const SnapshotCheck& s : r.snapshots) {
-      snaps.push_back({{"id", s.id}, {"kind", KindName(s.kind)}, {"time", FormatUtc(s.time)}, {"ok", s.ok},
-                       {"problem", s.problem}, {"missing_blobs", s.missing_blobs}});
+      snaps.push_back({{"id", s.id},
+                       {"kind", KindName(s.kind)},
+                       {"time", FormatUtc(s.time)},
+                       {"ok", s.ok},
+                       {"problem", s.problem},
+                       {"missing_blobs", s.missing_blobs}});
     }
     json packs = json::array();
-    for (const DamagedObject& d : r.damaged_packs) packs.push_back({{"name", d.name}, {"problem", d.problem}});
+    for (const DamagedObject& d : r.damaged_packs)
+      packs.push_back({{"name", d.name}, {"problem", d.problem}});
     json bad_snaps = json::array();
-    for (const DamagedObject& d : r.damaged_snapshots) bad_snaps.push_back({{"id", d.name}, {"problem", d.problem}});
-    PrintJson({{"ok", r.ok()}, {"read_data", read_data}, {"packs", r.packs}, {"pack_bytes", r.pack_bytes},
-               {"blobs_checked", r.blobs_checked}, {"unreferenced_packs", r.unreferenced_packs},
-               {"damaged_packs", packs}, {"damaged_snapshots", bad_snaps}, {"snapshots", snaps}});
+    for (const DamagedObject& d : r.damaged_snapshots)
+      bad_snaps.push_back({{"id", d.name}, {"problem", d.problem}});
+    PrintJson({{"ok", r.ok()},
+               {"read_data", read_data},
+               {"packs", r.packs},
+               {"pack_bytes", r.pack_bytes},
+               {"blobs_checked", r.blobs_checked},
+               {"unreferenced_packs", r.unreferenced_packs},
+               {"damaged_packs", packs},
+               {"damaged_snapshots", bad_snaps},
+               {"snapshots", snaps}});
   }
-  ctx.Say(Tr("パック {} 個 ({}) を検査しました{}。", "checked {} packs ({}){}.", r.packs, FormatBytes(r.pack_bytes),
-             read_data ? Tr("、データ {} 個を復号して確認", ", decrypted and checked {} blobs", r.blobs_checked) : ""));
+  ctx.Say(Tr(
+      "パック {} 個 ({}) を検査しました{}。", "checked {} packs ({}){}.", r.packs, FormatBytes(r.pack_bytes),
+      read_data ? Tr("、データ {} 個を復号して確認", ", decrypted and checked {} blobs", r.blobs_checked)
+                : ""));
   for (const DamagedObject& d : r.damaged_packs) {
     ctx.Say(Tr("  壊れたパック {}: {}", "  damaged pack {}: {}", d.name.substr(0, 16), d.problem));
   }
@@ -55,14 +69,17 @@ int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs
     ctx.Say(Tr("  壊れたスナップショット {}: {}", "  damaged snapshot {}: {}", ShortId(d.name), d.problem));
   }
   for (const SnapshotCheck& s : r.snapshots) {
-    ctx.Say(s.ok ? Tr("  正常  {} {} {}", "  ok       {} {} {}", ShortId(s.id), FormatLocal(s.time), KindLabel(s.kind))
+    ctx.Say(s.ok ? Tr("  正常  {} {} {}", "  ok       {} {} {}", ShortId(s.id), FormatLocal(s.time),
+                      KindLabel(s.kind))
                  : Tr("  損傷  {} {} {}: {}", "  DAMAGED  {} {} {}: {}", ShortId(s.id), FormatLocal(s.time),
                       KindLabel(s.kind), s.problem));
   }
   if (r.unreferenced_packs > 0) {
-    ctx.Say(Tr("  どのスナップショットからも使われていないパックが {} 個あります (中断されたバックアップの残りです。kura prune で削除できます)",
-               "  {} packs are used by no snapshot (left by an interrupted backup; kura prune removes them)",
-               r.unreferenced_packs));
+    ctx.Say(
+        Tr("  どのスナップショットからも使われていないパックが {} 個あります "
+           "(中断されたバックアップの残りです。kura prune で削除できます)",
+           "  {} packs are used by no snapshot (left by an interrupted backup; kura prune removes them)",
+           r.unreferenced_packs));
   }
   if (r.ok()) {
     ctx.Say(L("問題は見つかりませんでした。", "No problems found."));
@@ -72,7 +89,9 @@ int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs
     ctx.Say(L("  次回のバックアップでは、損傷したデータを参照せず元データから保存し直します。",
               "  The next backup stores the damaged data anew from the source instead of referring to it."));
   }
-  std::fputs(L("kura: 損傷が見つかりました。上の「損傷」のスナップショットは復元できない可能性があります。販売元へご連絡ください。\n",
+  std::fputs(L("kura: "
+               "損傷が見つかりました。上の「損傷」のスナップショットは復元できない可能性があります。販売元へ"
+               "ご連絡ください。\n",
                "kura: damage found: the snapshots marked DAMAGED may not restore; contact your vendor.\n")
                  .c_str(),
              stderr);
@@ -120,7 +139,11 @@ Result<int64_t> ParseGrace(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   std::string unit = text.substr(digits);
-  int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  int64_t scale = unit.empty() || unit == "s" ? 1
+                  : unit == "m"               ? 60
+                  : unit == "h"               ? 3600
+                  : unit == "d"               ? 86400
+                                              : 0;
   if (digits == 0 || digits > 9 || scale == 0) {
     return Status::InvalidArgument(Tr("--grace の値 {} が正しくありません (例: 1h、30m、0)",
                                       "bad --grace value {} (examples: 1h, 30m, 0)", text));
@@ -140,12 +163,19 @@ int RunPrune(Context& ctx, Repository& repo, bool dry_run, const std::string& gr
   if (!r.ok()) return Fail(ctx, r.status());
   if (ctx.opts.json) {
     json unreadable = json::array();
-    for (const auto& [name, problem] : r->unreadable_packs) unreadable.push_back({{"name", name}, {"problem", problem}});
-    json out{{"ok", r->repack_status.ok()}, {"dry_run", dry_run}, {"packs_deleted", r->packs_deleted},
-             {"packs_repacked", r->packs_repacked}, {"packs_written", r->packs_written},
-             {"bytes_freed", r->bytes_freed}, {"packs_young", r->packs_young},
-             {"grace_seconds", options.grace_seconds}, {"duplicate_blobs", r->duplicate_blobs},
-             {"unreadable_packs", unreadable}, {"damaged_snapshots", r->damaged_snapshots}};
+    for (const auto& [name, problem] : r->unreadable_packs)
+      unreadable.push_back({{"name", name}, {"problem", problem}});
+    json out{{"ok", r->repack_status.ok()},
+             {"dry_run", dry_run},
+             {"packs_deleted", r->packs_deleted},
+             {"packs_repacked", r->packs_repacked},
+             {"packs_written", r->packs_written},
+             {"bytes_freed", r->bytes_freed},
+             {"packs_young", r->packs_young},
+             {"grace_seconds", options.grace_seconds},
+             {"duplicate_blobs", r->duplicate_blobs},
+             {"unreadable_packs", unreadable},
+             {"damaged_snapshots", r->damaged_snapshots}};
     if (!r->repack_status.ok()) {
       out["error"] = {{"code", CodeName(r->repack_status.code())}, {"message", r->repack_status.message()}};
     }
@@ -155,20 +185,24 @@ int RunPrune(Context& ctx, Repository& repo, bool dry_run, const std::string& gr
              "{}freed {} (packs deleted {}, repacked {}).", dry_run ? L("[試行] ", "[dry run] ") : "",
              FormatBytes(r->bytes_freed), r->packs_deleted, r->packs_repacked));
   if (r->packs_young > 0) {
-    ctx.Say(Tr("  作成から {} 秒以内のパック {} 個は、実行中のバックアップが使っている可能性があるため残しました "
-               "(バックアップが動いていないことが確かなら --grace 0)。",
-               "  kept packs younger than {} seconds ({} of them): a running backup may still need them "
-               "(--grace 0 when no backup can be running).",
-               options.grace_seconds, r->packs_young));
+    ctx.Say(
+        Tr("  作成から {} 秒以内のパック {} 個は、実行中のバックアップが使っている可能性があるため残しました "
+           "(バックアップが動いていないことが確かなら --grace 0)。",
+           "  kept packs younger than {} seconds ({} of them): a running backup may still need them "
+           "(--grace 0 when no backup can be running).",
+           options.grace_seconds, r->packs_young));
   }
   for (const auto& [name, problem] : r->unreadable_packs) {
-    WarnLine(Tr("パック {} を読めないため、削除も再構成もしていません: {}", "pack {} cannot be read, so it was neither deleted nor repacked: {}",
-                    name.substr(0, 16), problem));
+    WarnLine(Tr("パック {} を読めないため、削除も再構成もしていません: {}",
+                "pack {} cannot be read, so it was neither deleted nor repacked: {}", name.substr(0, 16),
+                problem));
   }
   for (const std::string& id : r->damaged_snapshots) {
-    WarnLine(Tr("スナップショット {} は壊れています。読める範囲でそのデータは残しました。kura forget {} で退避できます",
-                    "snapshot {} is damaged; its data was kept as far as it can be read. kura forget {} moves it aside",
-                    ShortId(id), ShortId(id)));
+    WarnLine(Tr(
+        "スナップショット {} は壊れています。読める範囲でそのデータは残しました。kura forget {} "
+        "で退避できます",
+        "snapshot {} is damaged; its data was kept as far as it can be read. kura forget {} moves it aside",
+        ShortId(id), ShortId(id)));
   }
   if (!r->temp_cleanup_status.ok()) WarnLine(r->temp_cleanup_status.message());
   if (!r->repack_status.ok()) {
@@ -339,18 +373,24 @@ int RunForget(Context& ctx, const ForgetFlags& f) {
   if (ctx.opts.json && !f.prune) {
     json kept = json::array(), forgotten = json::array();
     for (const Snapshot& s : result->kept) {
-      kept.push_back({{"id", s.id}, {"kind", KindName(s.plain.kind)}, {"time", FormatUtc(s.plain.time)},
+      kept.push_back({{"id", s.id},
+                      {"kind", KindName(s.plain.kind)},
+                      {"time", FormatUtc(s.plain.time)},
                       {"reason", result->reason.count(s.id) ? result->reason.at(s.id) : ""}});
     }
     for (const Snapshot& s : result->forgotten) {
-      forgotten.push_back({{"id", s.id}, {"kind", KindName(s.plain.kind)}, {"time", FormatUtc(s.plain.time)}});
+      forgotten.push_back(
+          {{"id", s.id}, {"kind", KindName(s.plain.kind)}, {"time", FormatUtc(s.plain.time)}});
     }
-    PrintJson({{"ok", true}, {"dry_run", f.dry_run}, {"kept", kept}, {"forgotten", forgotten},
+    PrintJson({{"ok", true},
+               {"dry_run", f.dry_run},
+               {"kept", kept},
+               {"forgotten", forgotten},
                {"moved_aside", result->moved_aside}});
   }
   for (const Snapshot& s : result->forgotten) {
-    ctx.Say(Tr("{}削除: {} {} {}", "{}forget: {} {} {}", f.dry_run ? L("[試行] ", "[dry run] ") : "", ShortId(s.id),
-               FormatLocal(s.plain.time), KindLabel(s.plain.kind)));
+    ctx.Say(Tr("{}削除: {} {} {}", "{}forget: {} {} {}", f.dry_run ? L("[試行] ", "[dry run] ") : "",
+               ShortId(s.id), FormatLocal(s.plain.time), KindLabel(s.plain.kind)));
   }
   for (const std::string& id : result->moved_aside) {
     ctx.Say(Tr("{}壊れたスナップショット {} を damaged/snapshots/ に退避しました (削除はしていません)",
@@ -368,7 +408,8 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   static bool read_data = false;
   static std::vector<std::string> verify_refs;
   CLI::App* v = app.add_subcommand("verify", L("リポジトリを検査", "check the repository"));
-  v->add_flag("--read-data", read_data, L("全データを読み出して復号・照合", "read, decrypt and check every blob"));
+  v->add_flag("--read-data", read_data,
+              L("全データを読み出して復号・照合", "read, decrypt and check every blob"));
   v->add_option("SNAPSHOT", verify_refs,
                 L("検査するスナップショット (ID、ID の先頭部分、latest。省略時はすべて)",
                   "snapshots to check (ID, unique prefix or latest; default all)"));
@@ -377,7 +418,8 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   static ForgetFlags f;
   CLI::App* forget = app.add_subcommand(
       "forget",
-      L("世代規則に従って古いスナップショットを削除 (ホストと対象ごと。既定: 日次 30 日、月次 36 か月、手動 1 件)",
+      L("世代規則に従って古いスナップショットを削除 (ホストと対象ごと。既定: 日次 30 日、月次 36 か月、手動 "
+        "1 件)",
         "remove snapshots by generation rules, per host and source (default: daily 30 days, monthly 36 "
         "months, manual last 1)"));
   forget->add_option(
@@ -408,18 +450,22 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                      "consider only snapshots with this tag (a,b: all of them; repeatable)"))
       ->allow_extra_args(false);
   forget->add_flag("--prune", f.prune, L("続けて不要なデータを削除", "then prune unreferenced data"));
-  forget->add_option("--grace", f.grace, L("--prune の猶予 (prune --grace と同じ)", "grace for --prune (as prune --grace)"));
+  forget->add_option("--grace", f.grace,
+                     L("--prune の猶予 (prune --grace と同じ)", "grace for --prune (as prune --grace)"));
   forget->add_flag("--dry-run", f.dry_run,
                    L("削除せずに結果だけ表示", "show what would happen, change nothing"));
   OnRun(forget, ctx, exit_code, [&ctx] { return RunForget(ctx, f); });
 
   static bool prune_dry_run = false;
   static std::string prune_grace;
-  CLI::App* prune = app.add_subcommand("prune", L("どのスナップショットからも使われないデータを削除", "delete data no snapshot uses"));
-  prune->add_flag("--dry-run", prune_dry_run, L("削除せずに結果だけ表示", "show what would happen, change nothing"));
-  prune->add_option("--grace", prune_grace,
-                    L("これより新しいパックと一時ファイルは削除しない (既定 1h。例: 30m、2h、0 = 猶予なし)",
-                      "never delete packs or temporary files younger than this (default 1h; e.g. 30m, 2h, 0 = none)"));
+  CLI::App* prune = app.add_subcommand(
+      "prune", L("どのスナップショットからも使われないデータを削除", "delete data no snapshot uses"));
+  prune->add_flag("--dry-run", prune_dry_run,
+                  L("削除せずに結果だけ表示", "show what would happen, change nothing"));
+  prune->add_option(
+      "--grace", prune_grace,
+      L("これより新しいパックと一時ファイルは削除しない (既定 1h。例: 30m、2h、0 = 猶予なし)",
+        "never delete packs or temporary files younger than this (default 1h; e.g. 30m, 2h, 0 = none)"));
   OnRun(prune, ctx, exit_code, [&ctx] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());

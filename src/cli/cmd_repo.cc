@@ -1,7 +1,7 @@
 #include <sodium.h>
 
-#include "cli/clock_warning.h"
 #include "agent/backup.h"
+#include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
@@ -41,14 +41,20 @@ static int Init(Context& ctx) {
   if (!repo.ok()) return Fail(ctx, repo.status());
   const RepoConfig& c = (*repo)->config();
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"repository", *location}, {"id", c.id},
-               {"chunker", {{"min", c.chunker.min_size}, {"avg", c.chunker.avg_size}, {"max", c.chunker.max_size}}}});
+    PrintJson({{"ok", true},
+               {"repository", *location},
+               {"id", c.id},
+               {"chunker",
+                {{"min", c.chunker.min_size}, {"avg", c.chunker.avg_size}, {"max", c.chunker.max_size}}}});
   }
-  ctx.Say(Tr("リポジトリを作成しました: {} (ID {})\nパスワード (または鍵ファイル) を失うとバックアップを復元できません。"
-             "安全な場所に保管し、販売元の復旧用鍵の登録 (kura key add-recovery) もご検討ください。",
-             "Created repository {} (ID {})\nWithout the password (or key file) the backups cannot be restored: keep "
-             "it safe, and consider registering the vendor's recovery key (kura key add-recovery).",
-             *location, c.id.substr(0, 8)));
+  ctx.Say(
+      Tr("リポジトリを作成しました: {} (ID {})\nパスワード (または鍵ファイル) "
+         "を失うとバックアップを復元できません。"
+         "安全な場所に保管し、販売元の復旧用鍵の登録 (kura key add-recovery) もご検討ください。",
+         "Created repository {} (ID {})\nWithout the password (or key file) the backups cannot be restored: "
+         "keep "
+         "it safe, and consider registering the vendor's recovery key (kura key add-recovery).",
+         *location, c.id.substr(0, 8)));
   return kExitOk;
 }
 
@@ -67,14 +73,17 @@ static int Snapshots(Context& ctx) {
       arr.push_back(std::move(j));
     }
     // A damaged snapshot object is listed too, so it can be seen and forgotten (moved aside).
-    for (const std::string& d : damaged) arr.push_back({{"id", d}, {"short_id", ShortId(d)}, {"damaged", true}});
+    for (const std::string& d : damaged)
+      arr.push_back({{"id", d}, {"short_id", ShortId(d)}, {"damaged", true}});
     PrintJson(arr);
     return damaged.empty() ? kExitOk : kExitDamaged;
   }
-  if (snaps->empty() && damaged.empty()) ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
+  if (snaps->empty() && damaged.empty())
+    ctx.Say(L("スナップショットはまだありません。", "No snapshots yet."));
   if (!snaps->empty() || !damaged.empty()) {
-    ctx.Say(PadRight("ID", 10) + " " + PadRight(L("日時", "time"), 20) + " " + PadRight(L("種類", "kind"), 8) + " " +
-            PadLeft(L("大きさ", "size"), 12) + " " + PadLeft(L("追加", "added"), 12));
+    ctx.Say(PadRight("ID", 10) + " " + PadRight(L("日時", "time"), 20) + " " +
+            PadRight(L("種類", "kind"), 8) + " " + PadLeft(L("大きさ", "size"), 12) + " " +
+            PadLeft(L("追加", "added"), 12));
   }
   for (const Snapshot& s : *snaps) {
     ctx.Say(PadRight(ShortId(s.id), 10) + " " + PadRight(FormatLocal(s.plain.time), 20) + " " +
@@ -82,11 +91,14 @@ static int Snapshots(Context& ctx) {
             PadLeft(FormatBytes(s.plain.stored_new), 12));
   }
   for (const std::string& d : damaged) {
-    ctx.Say(PadRight(ShortId(d), 10) + " " + L("損傷 (スナップショットのファイルが壊れています)", "DAMAGED (the snapshot object is damaged)"));
+    ctx.Say(PadRight(ShortId(d), 10) + " " +
+            L("損傷 (スナップショットのファイルが壊れています)", "DAMAGED (the snapshot object is damaged)"));
   }
   for (const std::string& d : damaged) {
-    std::fputs(Tr("kura: 警告: スナップショット {} は壊れています。kura verify で確認し、不要なら kura forget {} で退避してください\n",
-                  "kura: warning: snapshot {} is damaged; check with kura verify, and move it aside with kura forget {}\n",
+    std::fputs(Tr("kura: 警告: スナップショット {} は壊れています。kura verify で確認し、不要なら kura "
+                  "forget {} で退避してください\n",
+                  "kura: warning: snapshot {} is damaged; check with kura verify, and move it aside with "
+                  "kura forget {}\n",
                   ShortId(d), ShortId(d))
                    .c_str(),
                stderr);
@@ -145,7 +157,8 @@ static int Ls(Context& ctx, const std::string& ref) {
 }
 
 static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
-  CLI::App* key = app.add_subcommand("key", L("鍵 (パスワード・鍵ファイル・復旧用鍵) の管理", "manage keys (passwords, key files, recovery keys)"));
+  CLI::App* key = app.add_subcommand("key", L("鍵 (パスワード・鍵ファイル・復旧用鍵) の管理",
+                                              "manage keys (passwords, key files, recovery keys)"));
   key->require_subcommand(1);
 
   CLI::App* list = key->add_subcommand("list", L("鍵の一覧", "list key slots"));
@@ -157,8 +170,12 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     json arr = json::array();
     for (const KeySlot& s : *slots) {
       bool current = s.id == (*repo)->opened_slot();
-      arr.push_back({{"id", s.id}, {"kind", KeySlotKindName(s.kind)}, {"label", s.label}, {"host", s.host},
-                     {"created", s.created}, {"current", current}});
+      arr.push_back({{"id", s.id},
+                     {"kind", KeySlotKindName(s.kind)},
+                     {"label", s.label},
+                     {"host", s.host},
+                     {"created", s.created},
+                     {"current", current}});
       ctx.Say(fmt::format("{}{:<10} {:<9} {:<20} {:<16} {}", current ? "*" : " ", s.id.substr(0, 8),
                           KeySlotKindName(s.kind), s.created, s.host, s.label));
     }
@@ -167,10 +184,13 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
   });
 
   static std::string new_password_file, new_key_file, label, public_key_file, remove_id;
-  CLI::App* add = key->add_subcommand("add", L("パスワードまたは鍵ファイルを追加", "add a password or key file"));
-  add->add_option("--new-password-file", new_password_file, L("追加するパスワードを書いたファイル", "file holding the new password"));
-  add->add_option("--new-key-file", new_key_file,
-                  L("追加する鍵ファイル (無ければ作成します, 0600)", "key file to add (created if missing, mode 0600)"));
+  CLI::App* add =
+      key->add_subcommand("add", L("パスワードまたは鍵ファイルを追加", "add a password or key file"));
+  add->add_option("--new-password-file", new_password_file,
+                  L("追加するパスワードを書いたファイル", "file holding the new password"));
+  add->add_option(
+      "--new-key-file", new_key_file,
+      L("追加する鍵ファイル (無ければ作成します, 0600)", "key file to add (created if missing, mode 0600)"));
   add->add_option("--label", label, L("鍵の説明", "a label for the key"));
   OnRun(add, ctx, exit_code, [&ctx] {
     auto repo = ctx.OpenRepository();
@@ -204,7 +224,9 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* add_recovery = key->add_subcommand(
       "add-recovery", L("販売元の復旧用公開鍵を登録 (販売元が依頼に応じて復元できるようにします)",
                         "register the vendor's recovery public key (lets the vendor restore on request)"));
-  add_recovery->add_option("--public-key-file", public_key_file, L("公開鍵ファイル (16 進 64 文字)", "public key file (64 hex digits)"))
+  add_recovery
+      ->add_option("--public-key-file", public_key_file,
+                   L("公開鍵ファイル (16 進 64 文字)", "public key file (64 hex digits)"))
       ->required();
   add_recovery->add_option("--label", label, L("鍵の説明", "a label for the key"));
   OnRun(add_recovery, ctx, exit_code, [&ctx] {
@@ -214,12 +236,14 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     if (!text.ok()) return Fail(ctx, text.status());
     auto pk = FromHex(*text);
     if (!pk) {
-      return Fail(ctx, Status::InvalidArgument(Tr("{} は公開鍵ファイルではありません (16 進 64 文字が必要です)",
-                                                  "{} is not a public key file (64 hex digits expected)", public_key_file)));
+      return Fail(ctx, Status::InvalidArgument(
+                           Tr("{} は公開鍵ファイルではありません (16 進 64 文字が必要です)",
+                              "{} is not a public key file (64 hex digits expected)", public_key_file)));
     }
     auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
     if (!lock.ok()) return Fail(ctx, lock.status());
-    KeySlotInfo info{"", label.empty() ? "recovery" : label, LocalHostname(), FormatUtc(SystemClock().NowUnix())};
+    KeySlotInfo info{"", label.empty() ? "recovery" : label, LocalHostname(),
+                     FormatUtc(SystemClock().NowUnix())};
     auto id = (*repo)->AddRecoveryKey(*pk, info);
     if (!id.ok()) return Fail(ctx, id.status());
     if (ctx.opts.json) PrintJson({{"ok", true}, {"id", *id}});
@@ -231,11 +255,15 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* gen = key->add_subcommand(
       "generate-recovery", L("復旧用の鍵ペアを作成 (販売元用。秘密鍵はオフラインで保管)",
                              "make a recovery key pair (for the vendor; keep the secret key offline)"));
-  gen->add_option("--secret-key-file", out_secret, L("秘密鍵の出力先 (0600)", "where to write the secret key (0600)"))->required();
-  gen->add_option("--public-key-file", out_public, L("公開鍵の出力先", "where to write the public key"))->required();
+  gen->add_option("--secret-key-file", out_secret,
+                  L("秘密鍵の出力先 (0600)", "where to write the secret key (0600)"))
+      ->required();
+  gen->add_option("--public-key-file", out_public, L("公開鍵の出力先", "where to write the public key"))
+      ->required();
   OnRun(gen, ctx, exit_code, [&ctx] {
     if (PathExists(out_secret) || PathExists(out_public)) {
-      return Fail(ctx, Status::AlreadyExists(L("出力先のファイルが既に存在します", "an output file already exists")));
+      return Fail(
+          ctx, Status::AlreadyExists(L("出力先のファイルが既に存在します", "an output file already exists")));
     }
     crypto::BoxKeyPair kp = crypto::GenerateBoxKeyPair();
     std::string sk = ToHex(kp.secret_key) + "\n";
@@ -250,9 +278,11 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     return static_cast<int>(kExitOk);
   });
 
-  CLI::App* remove = key->add_subcommand("remove", L("鍵を削除 (最後のパスワード/鍵ファイルは削除できません)",
-                                                     "remove a key (the last password or key file cannot be removed)"));
-  remove->add_option("ID", remove_id, L("鍵の ID (先頭 4 文字以上)", "key ID (at least 4 leading digits)"))->required();
+  CLI::App* remove =
+      key->add_subcommand("remove", L("鍵を削除 (最後のパスワード/鍵ファイルは削除できません)",
+                                      "remove a key (the last password or key file cannot be removed)"));
+  remove->add_option("ID", remove_id, L("鍵の ID (先頭 4 文字以上)", "key ID (at least 4 leading digits)"))
+      ->required();
   OnRun(remove, ctx, exit_code, [&ctx] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
@@ -270,12 +300,15 @@ void AddRepositoryCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* init = app.add_subcommand("init", L("リポジトリを作成", "create a repository"));
   OnRun(init, ctx, exit_code, [&ctx] { return Init(ctx); });
 
-  CLI::App* snapshots = app.add_subcommand("snapshots", L("スナップショット (世代) の一覧", "list snapshots (generations)"));
+  CLI::App* snapshots =
+      app.add_subcommand("snapshots", L("スナップショット (世代) の一覧", "list snapshots (generations)"));
   OnRun(snapshots, ctx, exit_code, [&ctx] { return Snapshots(ctx); });
 
   static std::string ls_ref;
   CLI::App* ls = app.add_subcommand("ls", L("スナップショットの中身の一覧", "list what a snapshot holds"));
-  ls->add_option("SNAPSHOT", ls_ref, L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))->required();
+  ls->add_option("SNAPSHOT", ls_ref,
+                 L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))
+      ->required();
   OnRun(ls, ctx, exit_code, [&ctx] { return Ls(ctx, ls_ref); });
 
   AddKeyCommands(app, ctx, exit_code);

@@ -26,5 +26,4 @@ void OnRun(CLI::App* sub, Context& ctx, int* exit_code, F fn) {
   });
 }
 
-
 }  // namespace kura::cli

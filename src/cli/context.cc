@@ -15,8 +15,8 @@
 #include "util/fs.h"
 #include "util/i18n.h"
 #include "util/secret_file.h"
-#include "util/toml_text.h"
 #include "util/text.h"
+#include "util/toml_text.h"
 
 namespace kura::cli {
 
@@ -44,9 +44,9 @@ Status Context::LoadConfig() {
     config_password_file_ = toml::find_or<std::string>(doc, "password_file", "");
     config_key_file_ = toml::find_or<std::string>(doc, "key_file", "");
     if (doc.contains("password")) {
-      return Status::InvalidArgument(Tr("設定ファイル {} にパスワードを直接書くことはできません。password_file を使ってください",
-                                        "config file {}: a password may not be written in it; use password_file",
-                                        path));
+      return Status::InvalidArgument(
+          Tr("設定ファイル {} にパスワードを直接書くことはできません。password_file を使ってください",
+             "config file {}: a password may not be written in it; use password_file", path));
     }
   } catch (const std::exception& e) {
     // Never toml11's own text: it quotes the line, which may be `password = "...`.
@@ -59,8 +59,9 @@ Result<std::string> Context::RepositoryLocation() const {
   for (const std::string& candidate : {opts.repo, Env("KURA_REPOSITORY"), config_repo_}) {
     if (!candidate.empty()) return candidate;
   }
-  return Status::InvalidArgument(L("リポジトリが指定されていません。--repo か環境変数 KURA_REPOSITORY で指定してください",
-                                   "no repository given; use --repo or set KURA_REPOSITORY"));
+  return Status::InvalidArgument(
+      L("リポジトリが指定されていません。--repo か環境変数 KURA_REPOSITORY で指定してください",
+        "no repository given; use --repo or set KURA_REPOSITORY"));
 }
 
 static Result<std::string> ReadSecretFile(const std::string& path, std::optional<std::string>* with_bom) {
@@ -73,12 +74,13 @@ static Result<std::string> ReadSecretFile(const std::string& path, std::optional
 
 Result<std::string> PromptSecret(const std::string& prompt) {
   if (!::isatty(STDIN_FILENO)) {
-    return Status::InvalidArgument(L("パスワードが指定されていません。KURA_PASSWORD_FILE か KURA_PASSWORD を設定してください",
-                                     "no password given; set KURA_PASSWORD_FILE or KURA_PASSWORD"));
+    return Status::InvalidArgument(
+        L("パスワードが指定されていません。KURA_PASSWORD_FILE か KURA_PASSWORD を設定してください",
+          "no password given; set KURA_PASSWORD_FILE or KURA_PASSWORD"));
   }
   std::fputs(prompt.c_str(), stderr);
   std::fflush(stderr);
-  termios old {};
+  termios old{};
   ::tcgetattr(STDIN_FILENO, &old);
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
@@ -98,7 +100,8 @@ Result<Credentials> Context::LoadCredentials(bool confirm) const {
     WarnIfReadableByOthers(key_file, "鍵ファイル", "key file");
     c.key_file = key_file;
   }
-  std::string recovery = !opts.recovery_key_file.empty() ? opts.recovery_key_file : Env("KURA_RECOVERY_KEY_FILE");
+  std::string recovery =
+      !opts.recovery_key_file.empty() ? opts.recovery_key_file : Env("KURA_RECOVERY_KEY_FILE");
   if (!recovery.empty()) {
     WarnIfReadableByOthers(recovery, "復旧用秘密鍵ファイル", "recovery key file");
     c.recovery_secret_key_file = recovery;

@@ -27,7 +27,9 @@ std::string FormatDuration(double seconds) {
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool StderrIsTerminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 size_t DisplayWidth(std::string_view text) {
   size_t width = 0;
@@ -40,8 +42,9 @@ size_t DisplayWidth(std::string_view text) {
     if (len == 4) cp = c & 0x07;
     for (size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
     // East Asian wide and fullwidth ranges (CJK, kana, Hangul, fullwidth forms).
-    bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
-                (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+    bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
                 (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
     width += wide ? 2 : 1;
     i += len;
@@ -68,10 +71,13 @@ static std::string CorruptionHint(const std::string& message) {
   }
   for (std::string_view state : {"状態ファイル", "status file", "送信待ちファイル", "send queue file"}) {
     if (message.find(state) != std::string::npos) {
-      return L("そのファイルを別の名前に移すと、次回の実行で作り直します (記録されていた警告や送信待ちは失われるので、"
-               "次回の実行後に kura status で確認してください)。",
-               "Move that file aside: the next run writes a new one (the warnings or queued sends it held are lost; "
-               "check kura status after the next run).");
+      return L(
+          "そのファイルを別の名前に移すと、次回の実行で作り直します "
+          "(記録されていた警告や送信待ちは失われるので、"
+          "次回の実行後に kura status で確認してください)。",
+          "Move that file aside: the next run writes a new one (the warnings or queued sends it held are "
+          "lost; "
+          "check kura status after the next run).");
     }
   }
   return L("kura verify --read-data で損傷の範囲を確認し、販売元へご連絡ください。",
@@ -86,11 +92,13 @@ static std::string Hint(Code code, const std::string& message) {
     case Code::kLocked:
       return L("他の kura の処理が終わるのを待ってから再実行してください。",
                "Wait for the other kura process to finish, then run again.");
-    case Code::kCorruption: return CorruptionHint(message);
+    case Code::kCorruption:
+      return CorruptionHint(message);
     case Code::kInternal:
       return L("kura の不具合の可能性があります。販売元へご連絡ください。",
                "This may be a bug in kura; please contact your vendor.");
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -135,7 +143,9 @@ void PrintJson(const nlohmann::json& doc) {
 }
 
 ProgressLine::ProgressLine(std::string verb, bool enabled)
-    : verb_(std::move(verb)), enabled_(enabled && StderrIsTerminal()), start_(std::chrono::steady_clock::now()) {}
+    : verb_(std::move(verb)),
+      enabled_(enabled && StderrIsTerminal()),
+      start_(std::chrono::steady_clock::now()) {}
 
 void ProgressLine::Update(const Progress& progress) {
   if (!enabled_) return;
@@ -155,7 +165,8 @@ void ProgressLine::Update(const Progress& progress) {
   }
   line += fmt::format("  {:.1f} MB/s", rate / 1e6);
   if (p.bytes_total > p.bytes_done && rate > 0) {
-    line += Tr("  残り {}", "  ETA {}", FormatDuration(static_cast<double>(p.bytes_total - p.bytes_done) / rate));
+    line +=
+        Tr("  残り {}", "  ETA {}", FormatDuration(static_cast<double>(p.bytes_total - p.bytes_done) / rate));
   }
   if (p.bytes_stored > 0) line += Tr("  新規 {}", "  new {}", FormatBytes(p.bytes_stored));
   std::fprintf(stderr, "\r\033[K%s", line.c_str());

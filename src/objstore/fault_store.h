@@ -82,7 +82,9 @@ class FaultStore : public ObjectStore {
   Status Delete(ObjectType type, const std::string& name) override;
   Status PutIfAbsent(ObjectType type, const std::string& name, ByteView data) override;
   Status MoveAside(ObjectType type, const std::string& name) override;
-  Status RemoveStaleTemporaryFiles(int64_t cutoff_unix) override { return base_->RemoveStaleTemporaryFiles(cutoff_unix); }
+  Status RemoveStaleTemporaryFiles(int64_t cutoff_unix) override {
+    return base_->RemoveStaleTemporaryFiles(cutoff_unix);
+  }
   Result<std::unique_ptr<StoreLock>> Lock(LockMode mode, int timeout_ms) override;
   std::string Location() const override { return base_->Location(); }
 

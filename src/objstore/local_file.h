@@ -1,13 +1,12 @@
 // File helpers shared by LocalStore's object and lock code. Internal to src/objstore.
 #pragma once
 
-#include "util/fs.h"
-
 #include <string>
 #include <string_view>
 
 #include "kura/status.h"
 #include "util/bytes.h"
+#include "util/fs.h"
 
 namespace kura {
 

@@ -59,9 +59,9 @@ class MemoryStore : public ObjectStore {
   const std::string location_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<const Bytes>> objects_;  // guarded by mu_
-  std::map<Key, int64_t> mtimes_;                         // guarded by mu_
-  std::map<Key, std::shared_ptr<const Bytes>> aside_;     // guarded by mu_
-  const Clock* clock_ = nullptr;                          // guarded by mu_
+  std::map<Key, int64_t> mtimes_;                        // guarded by mu_
+  std::map<Key, std::shared_ptr<const Bytes>> aside_;    // guarded by mu_
+  const Clock* clock_ = nullptr;                         // guarded by mu_
   std::shared_ptr<LockState> lock_state_;
 };
 

@@ -58,7 +58,9 @@ Status ObjectStore::MoveAside(ObjectType type, const std::string& name) {
                                 ObjectTypeName(type), name));
 }
 
-Status ObjectStore::RemoveStaleTemporaryFiles(int64_t /*cutoff_unix*/) { return Status::Ok(); }
+Status ObjectStore::RemoveStaleTemporaryFiles(int64_t /*cutoff_unix*/) {
+  return Status::Ok();
+}
 
 namespace {
 

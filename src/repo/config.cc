@@ -39,23 +39,24 @@ static bool LooksLikeCutShortConfig(ByteView bytes) {
 // kura verify cannot run without the config, so the advice is what can: the config is
 // small and the same in every copy of the repository.
 Status RepoConfig::Damaged(const std::string& location) {
-  return Status::Corruption(Tr("{} のリポジトリの config が壊れています (途中で切れているか、内容が正しくありません)。"
-                               "リポジトリのコピー (別の保存先や保管庫、バックアップ媒体) から config を戻してください。"
-                               "コピーがなければ販売元へご連絡ください (データは残っています)",
-                               "the config of repository {} is damaged (cut short or malformed). Restore the file "
-                               "config from a copy of the repository (another target, the vault, a backup medium); "
-                               "without one, contact your vendor (the data is still there)",
-                               location));
+  return Status::Corruption(
+      Tr("{} のリポジトリの config が壊れています (途中で切れているか、内容が正しくありません)。"
+         "リポジトリのコピー (別の保存先や保管庫、バックアップ媒体) から config を戻してください。"
+         "コピーがなければ販売元へご連絡ください (データは残っています)",
+         "the config of repository {} is damaged (cut short or malformed). Restore the file "
+         "config from a copy of the repository (another target, the vault, a backup medium); "
+         "without one, contact your vendor (the data is still there)",
+         location));
 }
 
 Result<RepoConfig> RepoConfig::Parse(ByteView bytes, const std::string& location) {
   // Something that is not a kura config at all (another program's `config`, a text file)
   // means this is not a kura repository; a kura config with bad fields is a damaged one.
   auto not_repo = [&] {
-    return Status::NotFound(Tr("{} は kura のリポジトリではありません (config が kura のものではありません)。"
-                               "パスを確認してください",
-                               "{} is not a kura repository (its config is not kura's); check the path",
-                               location));
+    return Status::NotFound(
+        Tr("{} は kura のリポジトリではありません (config が kura のものではありません)。"
+           "パスを確認してください",
+           "{} is not a kura repository (its config is not kura's); check the path", location));
   };
   auto damaged = [&] { return Damaged(location); };
   json doc = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);

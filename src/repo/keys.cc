@@ -18,17 +18,19 @@ using crypto::SecretKey;
 using nlohmann::json;
 
 RepoKeys RepoKeys::Derive(const SecretKey& master) {
-  return RepoKeys{master, crypto::HkdfSha256(master, format::kInfoData),
-                  crypto::HkdfSha256(master, format::kInfoBlobId),
-                  crypto::HkdfSha256(master, format::kInfoChunker),
-                  crypto::HkdfSha256(master, format::kInfoSnapshot)};
+  return RepoKeys{
+      master, crypto::HkdfSha256(master, format::kInfoData), crypto::HkdfSha256(master, format::kInfoBlobId),
+      crypto::HkdfSha256(master, format::kInfoChunker), crypto::HkdfSha256(master, format::kInfoSnapshot)};
 }
 
 std::string_view KeySlotKindName(KeySlotKind kind) {
   switch (kind) {
-    case KeySlotKind::kPassword: return "password";
-    case KeySlotKind::kKeyFile: return "keyfile";
-    case KeySlotKind::kRecovery: return "recovery";
+    case KeySlotKind::kPassword:
+      return "password";
+    case KeySlotKind::kKeyFile:
+      return "keyfile";
+    case KeySlotKind::kRecovery:
+      return "recovery";
   }
   return "password";
 }
@@ -61,9 +63,12 @@ static Bytes WrapAad(const std::string& repository_id) {
 }
 
 static json SlotHeader(KeySlotKind kind, const KeySlotInfo& info) {
-  return json{{"format", "kura-key"},      {"version", format::kKeySlotVersion},
-              {"repository", info.repository_id}, {"kind", KeySlotKindName(kind)},
-              {"label", info.label},       {"host", info.host},
+  return json{{"format", "kura-key"},
+              {"version", format::kKeySlotVersion},
+              {"repository", info.repository_id},
+              {"kind", KeySlotKindName(kind)},
+              {"label", info.label},
+              {"host", info.host},
               {"created", info.created}};
 }
 
@@ -183,7 +188,8 @@ static Result<SecretKey> UnwrapSlotUnchecked(const KeySlot& slot, const std::str
     SecureZero(secret.data(), secret.size());
     return damaged();
   }
-  crypto::Argon2Params params{kdf.value("ops_limit", uint64_t{3}), kdf.value("mem_limit", uint64_t{64} << 20)};
+  crypto::Argon2Params params{kdf.value("ops_limit", uint64_t{3}),
+                              kdf.value("mem_limit", uint64_t{64} << 20)};
   // kura writes 3 passes over 64 MiB; a slot asking for far more is damaged (or hostile) and
   // would otherwise hang the open or exhaust memory.
   if (params.ops_limit > 64 || params.mem_limit > (uint64_t{4} << 30)) {
@@ -200,7 +206,8 @@ static Result<SecretKey> UnwrapSlotUnchecked(const KeySlot& slot, const std::str
   return key;
 }
 
-Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_id, const Credentials& creds) {
+Result<SecretKey> UnwrapSlot(const KeySlot& slot, const std::string& repository_id,
+                             const Credentials& creds) {
   // json::value() throws on a field of the wrong type; slots are untrusted input.
   try {
     auto key = UnwrapSlotUnchecked(slot, repository_id, creds);

@@ -1,11 +1,10 @@
 // Key slots: the repository master key wrapped once per key holder (docs/format.md, "Key slots").
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
 #include "kura/status.h"

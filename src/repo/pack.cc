@@ -21,7 +21,8 @@ Result<uint32_t> ParsePackPrefix(ByteView prefix, const std::string& pack_name) 
   if (version == 0) return Damaged(pack_name, "bad version");
   if (version > format::kPackVersion) {
     return Status::Unsupported(Tr("パック {} は新しい形式 (version {}) です。kura を更新してください",
-                                  "pack {} has a newer format (version {}); update kura", pack_name, version));
+                                  "pack {} has a newer format (version {}); update kura", pack_name,
+                                  version));
   }
   uint32_t count = GetU32(prefix.data() + 12);
   if (count > format::kMaxPackEntries) return Damaged(pack_name, "entry count out of range");

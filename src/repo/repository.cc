@@ -1,8 +1,8 @@
 #include "repo/repository.h"
 
-#include <algorithm>
-
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "repo/blob.h"
 #include "repo/format.h"
@@ -12,7 +12,9 @@
 
 namespace kura {
 
-static std::string ObjectName(ByteView bytes) { return ToHex(crypto::Sha256(bytes)); }
+static std::string ObjectName(ByteView bytes) {
+  return ToHex(crypto::Sha256(bytes));
+}
 
 static Status NoCredentials() {
   return Status::InvalidArgument(
@@ -21,17 +23,19 @@ static Status NoCredentials() {
         "no password or key file given; set KURA_PASSWORD_FILE or KURA_PASSWORD, or use --key-file"));
 }
 
-Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore> store, const Credentials& creds,
-                                                     const InitOptions& options, const Clock& clock) {
+Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore> store,
+                                                     const Credentials& creds, const InitOptions& options,
+                                                     const Clock& clock) {
   if (!creds.password && !creds.key_file) return NoCredentials();
   auto existing = store->Get(ObjectType::kConfig, "config");
   if (existing.ok()) {
-    return Status::AlreadyExists(Tr("{} には既にリポジトリがあります", "{} already holds a repository",
-                                    store->Location()));
+    return Status::AlreadyExists(
+        Tr("{} には既にリポジトリがあります", "{} already holds a repository", store->Location()));
   }
   if (existing.status().code() != Code::kNotFound) return existing.status();
   if (!options.chunker.Valid()) {
-    return Status::InvalidArgument(L("チャンクサイズの指定が正しくありません", "invalid chunk size parameters"));
+    return Status::InvalidArgument(
+        L("チャンクサイズの指定が正しくありません", "invalid chunk size parameters"));
   }
   std::unique_ptr<Repository> repo(new Repository());
   repo->config_.version = format::kRepositoryVersion;
@@ -59,11 +63,12 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore
   if (!created.ok()) {
     (void)store->Delete(ObjectType::kKey, repo->opened_slot_);  // a slot for an ID that never was
     if (created.code() == Code::kAlreadyExists) {
-      return Status::AlreadyExists(Tr("{} には既にリポジトリがあります (同時に実行された別の kura init が作成しました)。"
-                                      "このリポジトリを使うか、別のパスを指定してください",
-                                      "{} already holds a repository (another kura init created it at the same "
-                                      "time); use that repository or give another path",
-                                      store->Location()));
+      return Status::AlreadyExists(
+          Tr("{} には既にリポジトリがあります (同時に実行された別の kura init が作成しました)。"
+             "このリポジトリを使うか、別のパスを指定してください",
+             "{} already holds a repository (another kura init created it at the same "
+             "time); use that repository or give another path",
+             store->Location()));
     }
     return created;
   }
@@ -73,13 +78,14 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore
   return repo;
 }
 
-Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore> store, const Credentials& creds) {
+Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore> store,
+                                                     const Credentials& creds) {
   auto config_bytes = store->Get(ObjectType::kConfig, "config");
   if (!config_bytes.ok()) {
     if (config_bytes.status().code() == Code::kNotFound) {
-      return Status::NotFound(Tr("{} は kura のリポジトリではありません。パスを確認するか、kura init で作成してください",
-                                 "{} is not a kura repository; check the path or create one with kura init",
-                                 store->Location()));
+      return Status::NotFound(
+          Tr("{} は kura のリポジトリではありません。パスを確認するか、kura init で作成してください",
+             "{} is not a kura repository; check the path or create one with kura init", store->Location()));
     }
     return config_bytes.status();
   }
@@ -138,29 +144,34 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
   }
   if (!master) {
     if (slots.empty() && damaged_slots.empty()) {
-      return Status::Corruption(Tr("{} のリポジトリには鍵スロットがありません (keys/ が空か、ありません)。このままでは誰も開けません。"
-                                   "リポジトリのコピー (別の保存先や保管庫) から keys/ を戻してください",
-                                   "the repository at {} has no key slot (keys/ is empty or missing), so nobody can open "
-                                   "it. Restore keys/ from a copy of the repository (another target or the vault)",
-                                   store->Location()));
+      return Status::Corruption(Tr(
+          "{} のリポジトリには鍵スロットがありません (keys/ が空か、ありません)。このままでは誰も開けません。"
+          "リポジトリのコピー (別の保存先や保管庫) から keys/ を戻してください",
+          "the repository at {} has no key slot (keys/ is empty or missing), so nobody can open "
+          "it. Restore keys/ from a copy of the repository (another target or the vault)",
+          store->Location()));
     }
     if (!refused && !damaged_slots.empty()) {
-      return Status::Corruption(Tr("{} の鍵スロットが壊れています ({}): 内容が名前 (SHA-256) と一致しないか、読めません。"
-                                   "パスワードや鍵ファイルの問題ではありません。リポジトリのコピー (別の保存先や保管庫) から "
-                                   "keys/ の該当ファイルを戻すか、別のパスワードや鍵ファイルがあればそれで開いてください",
-                                   "the key slot of {} is damaged ({}): its content does not match its name (SHA-256) or "
-                                   "cannot be read; the password or key file is not the problem. Restore that file in keys/ "
-                                   "from a copy of the repository (another target or the vault), or open it with another "
-                                   "password or key file if you have one",
-                                   store->Location(), fmt::join(damaged_slots, ", ")));
+      return Status::Corruption(
+          Tr("{} の鍵スロットが壊れています ({}): 内容が名前 (SHA-256) と一致しないか、読めません。"
+             "パスワードや鍵ファイルの問題ではありません。リポジトリのコピー (別の保存先や保管庫) から "
+             "keys/ の該当ファイルを戻すか、別のパスワードや鍵ファイルがあればそれで開いてください",
+             "the key slot of {} is damaged ({}): its content does not match its name (SHA-256) or "
+             "cannot be read; the password or key file is not the problem. Restore that file in keys/ "
+             "from a copy of the repository (another target or the vault), or open it with another "
+             "password or key file if you have one",
+             store->Location(), fmt::join(damaged_slots, ", ")));
     }
     std::string msg = L("パスワードまたは鍵ファイルが正しくありません。リポジトリを開けませんでした",
                         "wrong password or key file: the repository could not be opened");
     if (!damaged_slots.empty()) {
-      msg += Tr(" (壊れた鍵スロットもあります: {}。それがこのパスワードの鍵だった場合は、リポジトリのコピーから keys/ の該当ファイルを戻してください)",
-                " (there are also damaged key slots: {}; if one of them was this password's, restore it in keys/ from a "
-                "copy of the repository)",
-                fmt::join(damaged_slots, ", "));
+      msg +=
+          Tr(" (壊れた鍵スロットもあります: {}。それがこのパスワードの鍵だった場合は、リポジトリのコピーから "
+             "keys/ の該当ファイルを戻してください)",
+             " (there are also damaged key slots: {}; if one of them was this password's, restore it in "
+             "keys/ from a "
+             "copy of the repository)",
+             fmt::join(damaged_slots, ", "));
     }
     return Status::Unauthorized(msg);
   }
@@ -223,15 +234,17 @@ Result<Snapshot> Repository::FindSnapshot(const std::string& ref, const Clock& c
     for (const Snapshot& s : all) {
       if (s.id.compare(0, ref.size(), ref) != 0) continue;
       if (found) {
-        return Status::InvalidArgument(Tr("{} に当てはまるスナップショットが複数あります。もっと長く指定してください",
-                                          "{} matches more than one snapshot; give more digits", ref));
+        return Status::InvalidArgument(
+            Tr("{} に当てはまるスナップショットが複数あります。もっと長く指定してください",
+               "{} matches more than one snapshot; give more digits", ref));
       }
       found = &s;
     }
   }
   if (!found) {
-    return Status::NotFound(Tr("スナップショット {} が見つかりません。kura snapshots で一覧を確認してください",
-                               "snapshot {} not found; see kura snapshots", ref));
+    return Status::NotFound(
+        Tr("スナップショット {} が見つかりません。kura snapshots で一覧を確認してください",
+           "snapshot {} not found; see kura snapshots", ref));
   }
   return *found;
 }
@@ -249,11 +262,11 @@ Result<Bytes> Repository::ReadBlob(const crypto::Hash& id, bool check_id) {
   KURA_ASSIGN_OR_RETURN(IndexCache * cache, Cache());
   KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
   if (!loc) {
-    return Status::NotFound(Tr("データ {} がどのパックにもありません", "blob {} is in no pack",
-                               ToHex(id).substr(0, 16)));
+    return Status::NotFound(
+        Tr("データ {} がどのパックにもありません", "blob {} is in no pack", ToHex(id).substr(0, 16)));
   }
-  KURA_ASSIGN_OR_RETURN(Bytes sealed,
-                        store_->GetRange(ObjectType::kPack, loc->pack, loc->entry.offset, loc->entry.stored_length));
+  KURA_ASSIGN_OR_RETURN(Bytes sealed, store_->GetRange(ObjectType::kPack, loc->pack, loc->entry.offset,
+                                                       loc->entry.stored_length));
   return DecodeBlob(keys_, loc->entry, sealed, check_id);
 }
 
@@ -283,9 +296,12 @@ Result<std::vector<KeySlot>> Repository::ListKeysFrom(ObjectStore& store, std::v
   return out;
 }
 
-Result<std::vector<KeySlot>> Repository::ListKeys() { return ListKeysFrom(*store_); }
+Result<std::vector<KeySlot>> Repository::ListKeys() {
+  return ListKeysFrom(*store_);
+}
 
-Result<std::string> Repository::AddSecretKey(KeySlotKind kind, std::string_view secret, const KeySlotInfo& info) {
+Result<std::string> Repository::AddSecretKey(KeySlotKind kind, std::string_view secret,
+                                             const KeySlotInfo& info) {
   KeySlotInfo i = info;
   i.repository_id = config_.id;
   KURA_ASSIGN_OR_RETURN(Bytes slot, MakeSecretSlot(keys_.master, kind, secret, i));
@@ -313,8 +329,8 @@ Status Repository::RemoveKey(const std::string& id_or_prefix) {
   for (const KeySlot& s : slots) {
     if (id_or_prefix.size() >= 4 && s.id.compare(0, id_or_prefix.size(), id_or_prefix) == 0) {
       if (target) {
-        return Status::InvalidArgument(Tr("{} に当てはまる鍵が複数あります", "{} matches more than one key",
-                                          id_or_prefix));
+        return Status::InvalidArgument(
+            Tr("{} に当てはまる鍵が複数あります", "{} matches more than one key", id_or_prefix));
       }
       target = &s;
     }

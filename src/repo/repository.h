@@ -33,11 +33,13 @@ class Repository {
   // Init on the same store won a race (the config is created with PutIfAbsent, so exactly
   // one succeeds; the loser removes its key slot); kInvalidArgument when `creds` has
   // neither a password nor a key file.
-  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<ObjectStore> store, const Credentials& creds,
-                                                  const InitOptions& options, const Clock& clock);
+  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<ObjectStore> store,
+                                                  const Credentials& creds, const InitOptions& options,
+                                                  const Clock& clock);
   // Errors: kNotFound (no repository there), kUnauthorized (wrong password or key file),
   // kUnsupported (newer format), kInvalidArgument (no credentials given).
-  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<ObjectStore> store, const Credentials& creds);
+  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<ObjectStore> store,
+                                                  const Credentials& creds);
 
   ObjectStore& store() { return *store_; }
   const RepoConfig& config() const { return config_; }
@@ -86,6 +88,8 @@ class Repository {
 };
 
 // "a1b2c3d4" for people.
-inline std::string ShortId(const std::string& id) { return id.substr(0, 8); }
+inline std::string ShortId(const std::string& id) {
+  return id.substr(0, 8);
+}
 
 }  // namespace kura

@@ -17,9 +17,12 @@ using nlohmann::json;
 
 static std::string_view TypeName(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDirectory: return "dir";
-    case EntryType::kSymlink: return "symlink";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDirectory:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
   }
   return "file";
 }
@@ -138,9 +141,9 @@ Result<Layout> ParseLayout(const std::string& id, ByteView b) {
   uint32_t version = GetU32(b.data() + 8);
   if (version == 0) return bad("bad version");
   if (version > format::kSnapshotVersion) {
-    return Status::Unsupported(Tr("スナップショット {} は新しい形式 (version {}) です。kura を更新してください",
-                                  "snapshot {} has a newer format (version {}); update kura", id.substr(0, 8),
-                                  version));
+    return Status::Unsupported(
+        Tr("スナップショット {} は新しい形式 (version {}) です。kura を更新してください",
+           "snapshot {} has a newer format (version {}); update kura", id.substr(0, 8), version));
   }
   Layout l;
   l.plain_offset = 16;
@@ -189,8 +192,8 @@ static Result<Snapshot> ParseSnapshotUnchecked(const std::string& id, ByteView b
 
 // json::value() throws on a field of the wrong type; snapshot bytes are untrusted input.
 static Status WrongType(const std::string& id) {
-  return Status::Corruption(Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})", id.substr(0, 8),
-                               "field type"));
+  return Status::Corruption(Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})",
+                               id.substr(0, 8), "field type"));
 }
 
 Result<Snapshot> ParseSnapshot(const std::string& id, ByteView bytes) {
@@ -221,7 +224,8 @@ static std::optional<EntryType> ParseType(const std::string& t) {
   return std::nullopt;
 }
 
-static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, const std::string& id, ByteView b) {
+static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, const std::string& id,
+                                                      ByteView b) {
   KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, b));
   auto bad = [&](std::string_view why) {
     return Status::Corruption(

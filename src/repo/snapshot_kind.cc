@@ -6,9 +6,12 @@ namespace kura {
 
 std::string_view KindName(SnapshotKind kind) {
   switch (kind) {
-    case SnapshotKind::kDaily: return "daily";
-    case SnapshotKind::kMonthly: return "monthly";
-    case SnapshotKind::kManual: return "manual";
+    case SnapshotKind::kDaily:
+      return "daily";
+    case SnapshotKind::kMonthly:
+      return "monthly";
+    case SnapshotKind::kManual:
+      return "manual";
   }
   return "daily";
 }
@@ -22,9 +25,12 @@ std::optional<SnapshotKind> ParseKind(std::string_view name) {
 
 std::string KindLabel(SnapshotKind kind) {
   switch (kind) {
-    case SnapshotKind::kDaily: return L("日次", "daily");
-    case SnapshotKind::kMonthly: return L("月次", "monthly");
-    case SnapshotKind::kManual: return L("手動", "manual");
+    case SnapshotKind::kDaily:
+      return L("日次", "daily");
+    case SnapshotKind::kMonthly:
+      return L("月次", "monthly");
+    case SnapshotKind::kManual:
+      return L("手動", "manual");
   }
   return "";
 }

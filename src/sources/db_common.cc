@@ -40,7 +40,8 @@ EntryMeta StreamMeta(const std::string& name) {
   return meta;
 }
 
-Result<std::string> FindStream(const SnapshotReader& in, const std::string& wanted, const std::string& suffix) {
+Result<std::string> FindStream(const SnapshotReader& in, const std::string& wanted,
+                               const std::string& suffix) {
   std::vector<std::string> candidates;
   for (const auto& e : in.Entries()) {
     if (e.type != EntryType::kFile) continue;
@@ -48,19 +49,23 @@ Result<std::string> FindStream(const SnapshotReader& in, const std::string& want
       if (e.path == wanted) return e.path;
       continue;
     }
-    if (e.path.size() >= suffix.size() && e.path.compare(e.path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (e.path.size() >= suffix.size() &&
+        e.path.compare(e.path.size() - suffix.size(), suffix.size(), suffix) == 0) {
       candidates.push_back(e.path);
     }
   }
   if (!wanted.empty()) {
-    return Status::NotFound(Tr("スナップショットにストリーム {} がありません", "the snapshot has no stream {}", wanted));
+    return Status::NotFound(
+        Tr("スナップショットにストリーム {} がありません", "the snapshot has no stream {}", wanted));
   }
   if (candidates.size() == 1) return candidates[0];
   if (candidates.empty()) {
-    return Status::NotFound(Tr("スナップショットに *{} のストリームがありません", "the snapshot has no *{} stream", suffix));
+    return Status::NotFound(
+        Tr("スナップショットに *{} のストリームがありません", "the snapshot has no *{} stream", suffix));
   }
-  return Status::InvalidArgument(Tr("スナップショットに *{} のストリームが複数あります。復元するものを指定してください",
-                                    "the snapshot has several *{} streams; name the one to restore", suffix));
+  return Status::InvalidArgument(
+      Tr("スナップショットに *{} のストリームが複数あります。復元するものを指定してください",
+         "the snapshot has several *{} streams; name the one to restore", suffix));
 }
 
 std::string LastLines(const std::string& text, size_t max_lines) {
@@ -85,13 +90,13 @@ std::string LastLines(const std::string& text, size_t max_lines) {
 
 Status ToolMissing(const Status& status, const std::string& tool, const std::string& package) {
   if (status.code() != Code::kNotFound) return status;
-  return Status::NotFound(Tr("{} が見つかりません。{} パッケージをインストールするか、設定の client_dir を確認してください",
-                             "{} not found. Install the {} package or check client_dir in the configuration", tool,
-                             package));
+  return Status::NotFound(
+      Tr("{} が見つかりません。{} パッケージをインストールするか、設定の client_dir を確認してください",
+         "{} not found. Install the {} package or check client_dir in the configuration", tool, package));
 }
 
-Status ToolFailure(const std::string& tool, const std::string& target, int exit_code, const FailureCause& cause,
-                   const std::string& stderr_tail, bool for_restore) {
+Status ToolFailure(const std::string& tool, const std::string& target, int exit_code,
+                   const FailureCause& cause, const std::string& stderr_tail, bool for_restore) {
   std::string why = cause.text;
   if (why.empty()) {
     if (exit_code > 128 && exit_code < 128 + 65) {
@@ -199,7 +204,9 @@ Result<std::unique_ptr<PrivateTempDir>> PrivateTempDir::Create(const std::string
   return std::unique_ptr<PrivateTempDir>(new PrivateTempDir(templ));
 }
 
-PrivateTempDir::~PrivateTempDir() { RemoveTree(path_); }
+PrivateTempDir::~PrivateTempDir() {
+  RemoveTree(path_);
+}
 
 Status WriteSecretFile(const std::string& path, const std::string& contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -50,7 +50,8 @@ EntryMeta StreamMeta(const std::string& name);
 
 // Picks the stream to restore: `wanted` when set (must exist), else the only file entry
 // whose name ends with `suffix` (an error when there are none or several).
-Result<std::string> FindStream(const SnapshotReader& in, const std::string& wanted, const std::string& suffix);
+Result<std::string> FindStream(const SnapshotReader& in, const std::string& wanted,
+                               const std::string& suffix);
 
 // The last `max_lines` non-empty lines of a tool's stderr, for an error message.
 std::string LastLines(const std::string& text, size_t max_lines = 6);
@@ -69,8 +70,8 @@ struct FailureCause {
 // the cause (or the exit code / signal), and the last lines of its stderr (which never
 // contain the password: it is passed through the environment or a file).
 // `for_restore` selects cause.code instead of kSourceFailed.
-Status ToolFailure(const std::string& tool, const std::string& target, int exit_code, const FailureCause& cause,
-                   const std::string& stderr_tail, bool for_restore = false);
+Status ToolFailure(const std::string& tool, const std::string& target, int exit_code,
+                   const FailureCause& cause, const std::string& stderr_tail, bool for_restore = false);
 
 // Explains why a tool failed: gets the exit code (128+signal when killed) and the stderr
 // tail, returns the Status to report (normally kSourceFailed with the cause in words).

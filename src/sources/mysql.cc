@@ -15,7 +15,9 @@ namespace {
 
 constexpr unsigned kErrUnknownDatabase = 1049;  // ER_BAD_DB_ERROR
 
-bool Contains(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+bool Contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 std::string ServerName(const DbConnection& conn) {
   if (conn.host.empty() || conn.host == "localhost") {
@@ -24,7 +26,9 @@ std::string ServerName(const DbConnection& conn) {
   return conn.host + ":" + std::to_string(conn.port != 0 ? conn.port : 3306);
 }
 
-std::string UserName(const DbConnection& conn) { return conn.user.empty() ? "(default)" : conn.user; }
+std::string UserName(const DbConnection& conn) {
+  return conn.user.empty() ? "(default)" : conn.user;
+}
 
 // The first of `names` present in client_dir (or PATH); the first name when none is, so the
 // "not found" message names the preferred tool.
@@ -36,7 +40,9 @@ std::string PickTool(const DbConnection& conn, std::initializer_list<const char*
   return ToolPath(conn, *names.begin());
 }
 
-std::string ToolName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string ToolName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 // Connection arguments after --defaults-extra-file (which must come first).
 std::vector<std::string> ConnArgs(const DbConnection& conn) {
@@ -55,7 +61,8 @@ struct Credentials {
   std::unique_ptr<PrivateTempDir> dir;
   std::string option_file;
 
-  static Result<Credentials> Make(const DbConnection& conn, const std::string& temp_dir, std::string* password_out) {
+  static Result<Credentials> Make(const DbConnection& conn, const std::string& temp_dir,
+                                  std::string* password_out) {
     Credentials c;
     KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(conn));
     if (!password.empty()) {
@@ -106,8 +113,8 @@ Result<std::unique_ptr<MysqlConn>> Connect(const DbConnection& conn, const std::
   const char* host = conn.host.empty() ? nullptr : conn.host.c_str();
   const char* user = conn.user.empty() ? nullptr : conn.user.c_str();
   const char* socket = conn.socket.empty() ? nullptr : conn.socket.c_str();
-  if (mysql_real_connect(c->get(), host, user, password.c_str(), nullptr, static_cast<unsigned>(conn.port), socket,
-                         0) == nullptr) {
+  if (mysql_real_connect(c->get(), host, user, password.c_str(), nullptr, static_cast<unsigned>(conn.port),
+                         socket, 0) == nullptr) {
     return ConnectionError(c->get(), conn, "");
   }
   return c;
@@ -115,8 +122,8 @@ Result<std::unique_ptr<MysqlConn>> Connect(const DbConnection& conn, const std::
 
 Result<std::vector<std::vector<std::string>>> Query(MysqlConn& c, const std::string& sql) {
   if (mysql_real_query(c.get(), sql.data(), sql.size()) != 0) {
-    return Status::SourceFailed(
-        Tr("MariaDB/MySQL のクエリが失敗しました: {}", "MariaDB/MySQL query failed: {}", mysql_error(c.get())));
+    return Status::SourceFailed(Tr("MariaDB/MySQL のクエリが失敗しました: {}",
+                                   "MariaDB/MySQL query failed: {}", mysql_error(c.get())));
   }
   std::vector<std::vector<std::string>> rows;
   MYSQL_RES* res = mysql_store_result(c.get());
@@ -149,8 +156,8 @@ class MysqlSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (o_.database.empty()) {
-      return Status::InvalidArgument(std::string(
-          L("MySQL/MariaDB ソースに database が設定されていません", "the MySQL/MariaDB source has no database set")));
+      return Status::InvalidArgument(std::string(L("MySQL/MariaDB ソースに database が設定されていません",
+                                                   "the MySQL/MariaDB source has no database set")));
     }
     KURA_ASSIGN_OR_RETURN(Credentials cred, Credentials::Make(o_.conn, o_.temp_dir, nullptr));
     std::string tool = PickTool(o_.conn, {"mariadb-dump", "mysqldump"});
@@ -162,11 +169,10 @@ class MysqlSource : public Source {
     cred.Apply(p);
     std::string target = ServerName(o_.conn) + "/" + o_.database;
     std::string name = ToolName(tool);
-    Status s = StreamProcessOutput(out, p, StreamMeta(MysqlStreamName(o_.database)),
-                                   [&](int code, const std::string& tail) {
-                                     return ToolFailure(name, target, code,
-                                                        ExplainMysqlError(tail, o_.conn, o_.database), tail);
-                                   });
+    Status s = StreamProcessOutput(
+        out, p, StreamMeta(MysqlStreamName(o_.database)), [&](int code, const std::string& tail) {
+          return ToolFailure(name, target, code, ExplainMysqlError(tail, o_.conn, o_.database), tail);
+        });
     return ToolMissing(s, name, "mariadb-client");
   }
 
@@ -190,25 +196,39 @@ std::string MysqlOptionFile(const std::string& password) {
   std::string out = "[client]\npassword=\"";
   for (char c : password) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"\n";
 }
 
-FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn, const std::string& database) {
+FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn,
+                               const std::string& database) {
   FailureCause c;
   if (Contains(text, "Access denied for user") && Contains(text, "using password")) {
     c.code = Code::kUnauthorized;
-    c.text = Tr("ユーザー {} の認証に失敗しました。パスワード (password / password_file) とユーザーの接続元ホストを確認してください",
-                "authentication failed for user {}. Check the password (password / password_file) and the host the "
-                "user may connect from",
-                UserName(conn));
+    c.text = Tr(
+        "ユーザー {} の認証に失敗しました。パスワード (password / password_file) "
+        "とユーザーの接続元ホストを確認してください",
+        "authentication failed for user {}. Check the password (password / password_file) and the host the "
+        "user may connect from",
+        UserName(conn));
   } else if (Contains(text, "Unknown database")) {
     c.code = Code::kNotFound;
     c.text = Tr("データベース {} がサーバー {} に存在しません。設定の database を確認してください",
@@ -218,10 +238,12 @@ FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn
              Contains(text, "Unknown server host") || Contains(text, "Lost connection") ||
              Contains(text, "server has gone away") || Contains(text, "timed out")) {
     c.code = Code::kRetryable;
-    c.text = Tr("MariaDB/MySQL サーバー {} に接続できません。サーバーが起動しているか、host・port・socket を確認してください",
-                "cannot connect to MariaDB/MySQL server {}. Check that it is running and that host, port and socket "
-                "are right",
-                ServerName(conn));
+    c.text = Tr(
+        "MariaDB/MySQL サーバー {} に接続できません。サーバーが起動しているか、host・port・socket "
+        "を確認してください",
+        "cannot connect to MariaDB/MySQL server {}. Check that it is running and that host, port and socket "
+        "are right",
+        ServerName(conn));
   } else if (Contains(text, "Access denied")) {
     c.code = Code::kPermissionDenied;
     c.text = Tr("ユーザー {} に必要な権限がありません (SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES など)",
@@ -233,7 +255,8 @@ FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn
 
 Status RestoreMysql(SnapshotReader& in, const MysqlRestoreTarget& target, RestoreReport* report) {
   if (target.database.empty()) {
-    return Status::InvalidArgument(std::string(L("復元先のデータベース名がありません", "no target database name")));
+    return Status::InvalidArgument(
+        std::string(L("復元先のデータベース名がありません", "no target database name")));
   }
   KURA_ASSIGN_OR_RETURN(std::string stream, FindStream(in, target.stream, ".sql"));
   std::string password;
@@ -246,16 +269,19 @@ Status RestoreMysql(SnapshotReader& in, const MysqlRestoreTarget& target, Restor
   std::string ident = QuoteIdent(target.database);
 
   bool exists = mysql_select_db(db.get(), target.database.c_str()) == 0;
-  if (!exists && mysql_errno(db.get()) != kErrUnknownDatabase) return ConnectionError(db.get(), target.conn, target.database);
+  if (!exists && mysql_errno(db.get()) != kErrUnknownDatabase)
+    return ConnectionError(db.get(), target.conn, target.database);
   if (exists) {
-    KURA_ASSIGN_OR_RETURN(auto n, Query(db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"));
+    KURA_ASSIGN_OR_RETURN(
+        auto n, Query(db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"));
     bool empty = n.empty() || n[0][0] == "0";
     if (!empty && !target.clean) {
-      return Status::AlreadyExists(Tr("データベース {} は既に存在し、空ではありません。別の名前を指定するか、"
-                                      "clean を指定して作り直してください",
-                                      "database {} already exists and is not empty. Choose another name, or set "
-                                      "clean to drop and recreate it",
-                                      where));
+      return Status::AlreadyExists(
+          Tr("データベース {} は既に存在し、空ではありません。別の名前を指定するか、"
+             "clean を指定して作り直してください",
+             "database {} already exists and is not empty. Choose another name, or set "
+             "clean to drop and recreate it",
+             where));
     }
     if (!empty) {
       KURA_RETURN_IF_ERROR(Query(db, "DROP DATABASE " + ident).status());
@@ -289,9 +315,10 @@ Status RestoreMysql(SnapshotReader& in, const MysqlRestoreTarget& target, Restor
   if (mysql_select_db(db.get(), target.database.c_str()) != 0) {
     return ConnectionError(db.get(), target.conn, target.database);
   }
-  KURA_ASSIGN_OR_RETURN(auto tables, Query(db,
-                                           "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-                                           "DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"));
+  KURA_ASSIGN_OR_RETURN(auto tables,
+                        Query(db,
+                              "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                              "DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"));
   RestoreReport r;
   r.target = where;
   r.stream = stream;

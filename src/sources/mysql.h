@@ -44,7 +44,8 @@ struct MysqlRestoreTarget {
 Status RestoreMysql(SnapshotReader& in, const MysqlRestoreTarget& target, RestoreReport* report);
 
 // Classifies mariadb-dump / mariadb / libmariadb error text. Exposed for tests.
-FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn, const std::string& database);
+FailureCause ExplainMysqlError(const std::string& text, const DbConnection& conn,
+                               const std::string& database);
 
 // The contents of a client option file holding `password` ([client] group, quoted and
 // escaped so any character survives). Exposed for tests.

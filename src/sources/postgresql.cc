@@ -12,14 +12,18 @@ namespace kura {
 
 namespace {
 
-bool Contains(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+bool Contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 std::string ServerName(const DbConnection& conn) {
   std::string host = conn.host.empty() ? "localhost" : conn.host;
   return host + ":" + std::to_string(conn.port != 0 ? conn.port : 5432);
 }
 
-std::string UserName(const DbConnection& conn) { return conn.user.empty() ? "(default)" : conn.user; }
+std::string UserName(const DbConnection& conn) {
+  return conn.user.empty() ? "(default)" : conn.user;
+}
 
 // A libpq conninfo value in single quotes, so a database name can never add options.
 std::string ConnInfoDbname(const std::string& db) {
@@ -34,7 +38,8 @@ std::string ConnInfoDbname(const std::string& db) {
 // Environment for pg_dump / pg_restore. LC_ALL=C keeps the client's own messages in English
 // so ExplainPostgresError can recognise them (server messages follow the server's
 // lc_messages; Japanese ones are recognised too).
-std::vector<std::pair<std::string, std::string>> PgEnv(const DbConnection& conn, const std::string& password) {
+std::vector<std::pair<std::string, std::string>> PgEnv(const DbConnection& conn,
+                                                       const std::string& password) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"LC_ALL", "C"},
       {"PGCONNECT_TIMEOUT", std::to_string(std::max(1, conn.connect_timeout_seconds))},
@@ -110,7 +115,8 @@ Result<std::unique_ptr<PgConn>> Connect(const DbConnection& conn, const std::str
   }
   // The server's NOTICEs ("database ... does not exist, skipping") would go to stderr ahead
   // of kura's own message; kura reports what matters itself.
-  PQsetNoticeProcessor(c->get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c->get(), [](void*, const char*) {}, nullptr);
   return c;
 }
 
@@ -119,7 +125,8 @@ Result<std::vector<std::vector<std::string>>> Query(PgConn& c, const std::string
                                                     const std::vector<std::string>& params = {}) {
   std::vector<const char*> p;
   for (const auto& s : params) p.push_back(s.c_str());
-  PgResult r(PQexecParams(c.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+  PgResult r(
+      PQexecParams(c.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
   ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     return Status::SourceFailed(Tr("PostgreSQL のクエリが失敗しました: {}", "PostgreSQL query failed: {}",
@@ -150,8 +157,8 @@ class PostgresSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (!o_.cluster && o_.database.empty()) {
-      return Status::InvalidArgument(std::string(
-          L("PostgreSQL ソースに database が設定されていません", "the PostgreSQL source has no database set")));
+      return Status::InvalidArgument(std::string(L("PostgreSQL ソースに database が設定されていません",
+                                                   "the PostgreSQL source has no database set")));
     }
     KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(o_.conn));
     ProcessOptions p;
@@ -163,7 +170,8 @@ class PostgresSource : public Source {
       if (!o_.maintenance_db.empty()) p.argv.push_back("--dbname=" + ConnInfoDbname(o_.maintenance_db));
       stream = "cluster.sql";
     } else {
-      p.argv.insert(p.argv.end(), {"--format=custom", "--compress=0", "--dbname=" + ConnInfoDbname(o_.database)});
+      p.argv.insert(p.argv.end(),
+                    {"--format=custom", "--compress=0", "--dbname=" + ConnInfoDbname(o_.database)});
       stream = PostgresStreamName(o_.database);
     }
     p.env = PgEnv(o_.conn, password);
@@ -191,19 +199,22 @@ std::unique_ptr<Source> NewPostgresSource(PostgresSourceOptions options) {
   return std::make_unique<PostgresSource>(std::move(options));
 }
 
-FailureCause ExplainPostgresError(const std::string& text, const DbConnection& conn, const std::string& database) {
+FailureCause ExplainPostgresError(const std::string& text, const DbConnection& conn,
+                                  const std::string& database) {
   FailureCause c;
   if (Contains(text, "password authentication failed") || Contains(text, "パスワード認証に失敗") ||
       Contains(text, "no password supplied") || Contains(text, "authentication failed")) {
     c.code = Code::kUnauthorized;
-    c.text = Tr("ユーザー {} の認証に失敗しました。パスワード (password / password_file / pgpassfile) を確認してください",
-                "authentication failed for user {}. Check the password (password / password_file / pgpassfile)",
-                UserName(conn));
+    c.text =
+        Tr("ユーザー {} の認証に失敗しました。パスワード (password / password_file / pgpassfile) "
+           "を確認してください",
+           "authentication failed for user {}. Check the password (password / password_file / pgpassfile)",
+           UserName(conn));
   } else if ((Contains(text, "role \"") && Contains(text, "does not exist")) ||
              (Contains(text, "ロール") && Contains(text, "存在しません"))) {
     c.code = Code::kUnauthorized;
-    c.text = Tr("ユーザー (ロール) {} がサーバー {} に存在しません", "user (role) {} does not exist on server {}",
-                UserName(conn), ServerName(conn));
+    c.text = Tr("ユーザー (ロール) {} がサーバー {} に存在しません",
+                "user (role) {} does not exist on server {}", UserName(conn), ServerName(conn));
   } else if ((Contains(text, "database \"") && Contains(text, "does not exist")) ||
              (Contains(text, "データベース") && Contains(text, "存在しません"))) {
     c.code = Code::kNotFound;
@@ -215,9 +226,10 @@ FailureCause ExplainPostgresError(const std::string& text, const DbConnection& c
              Contains(text, "No route to host") || Contains(text, "Network is unreachable") ||
              Contains(text, "No such file or directory")) {
     c.code = Code::kRetryable;
-    c.text = Tr("PostgreSQL サーバー {} に接続できません。サーバーが起動しているか、host と port を確認してください",
-                "cannot connect to PostgreSQL server {}. Check that it is running and that host and port are right",
-                ServerName(conn));
+    c.text = Tr(
+        "PostgreSQL サーバー {} に接続できません。サーバーが起動しているか、host と port を確認してください",
+        "cannot connect to PostgreSQL server {}. Check that it is running and that host and port are right",
+        ServerName(conn));
   } else if (Contains(text, "permission denied") || Contains(text, "権限がありません")) {
     c.code = Code::kPermissionDenied;
     c.text = Tr("ユーザー {} に必要な権限がありません", "user {} lacks a required privilege", UserName(conn));
@@ -227,7 +239,8 @@ FailureCause ExplainPostgresError(const std::string& text, const DbConnection& c
 
 Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, RestoreReport* report) {
   if (target.database.empty()) {
-    return Status::InvalidArgument(std::string(L("復元先のデータベース名がありません", "no target database name")));
+    return Status::InvalidArgument(
+        std::string(L("復元先のデータベース名がありません", "no target database name")));
   }
   KURA_ASSIGN_OR_RETURN(std::string stream, FindStream(in, target.stream, ".pgdump"));
   KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(target.conn));
@@ -235,22 +248,24 @@ Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, Restor
 
   KURA_ASSIGN_OR_RETURN(auto admin, Connect(target.conn, password, target.maintenance_db));
   KURA_ASSIGN_OR_RETURN(std::string ident, QuoteIdent(*admin, target.database));
-  KURA_ASSIGN_OR_RETURN(auto found, Query(*admin, "SELECT 1 FROM pg_database WHERE datname = $1", {target.database}));
+  KURA_ASSIGN_OR_RETURN(auto found,
+                        Query(*admin, "SELECT 1 FROM pg_database WHERE datname = $1", {target.database}));
   bool exists = !found.empty();
   bool created = false;
   if (exists) {
     KURA_ASSIGN_OR_RETURN(auto existing, Connect(target.conn, password, target.database));
-    KURA_ASSIGN_OR_RETURN(auto objects,
-                          Query(*existing,
-                                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                "WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'"));
+    KURA_ASSIGN_OR_RETURN(
+        auto objects, Query(*existing,
+                            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'"));
     bool empty = objects.empty() || objects[0][0] == "0";
     if (!empty && !target.clean) {
-      return Status::AlreadyExists(Tr("データベース {} は既に存在し、空ではありません。別の名前を指定するか、"
-                                      "clean を指定して作り直してください",
-                                      "database {} already exists and is not empty. Choose another name, or set "
-                                      "clean to drop and recreate it",
-                                      where));
+      return Status::AlreadyExists(
+          Tr("データベース {} は既に存在し、空ではありません。別の名前を指定するか、"
+             "clean を指定して作り直してください",
+             "database {} already exists and is not empty. Choose another name, or set "
+             "clean to drop and recreate it",
+             where));
     }
     if (!empty) {
       KURA_RETURN_IF_ERROR(Query(*admin, "DROP DATABASE " + ident + " WITH (FORCE)").status());
@@ -272,11 +287,13 @@ Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, Restor
   ProcessOptions p;
   p.argv = {ToolPath(target.conn, "pg_restore")};
   for (auto& a : PgConnArgs(target.conn)) p.argv.push_back(std::move(a));
-  p.argv.insert(p.argv.end(), {"--dbname=" + ConnInfoDbname(target.database), "--exit-on-error", "--single-transaction"});
+  p.argv.insert(p.argv.end(),
+                {"--dbname=" + ConnInfoDbname(target.database), "--exit-on-error", "--single-transaction"});
   if (target.no_owner) p.argv.push_back("--no-owner");
   p.env = PgEnv(target.conn, password);
   Status restored = FeedStreamToProcess(in, stream, p, [&](int code, const std::string& tail) {
-    return ToolFailure("pg_restore", where, code, ExplainPostgresError(tail, target.conn, target.database), tail,
+    return ToolFailure("pg_restore", where, code, ExplainPostgresError(tail, target.conn, target.database),
+                       tail,
                        /*for_restore=*/true);
   });
   if (!restored.ok()) {
@@ -287,11 +304,12 @@ Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, Restor
 
   KURA_ASSIGN_OR_RETURN(auto db, Connect(target.conn, password, target.database));
   SecureZero(password.data(), password.size());
-  KURA_ASSIGN_OR_RETURN(auto tables,
-                        Query(*db,
-                              "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                              "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-                              "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"));
+  KURA_ASSIGN_OR_RETURN(
+      auto tables,
+      Query(*db,
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1, 2"));
   RestoreReport r;
   r.target = where;
   r.stream = stream;
@@ -301,7 +319,8 @@ Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, Restor
     KURA_ASSIGN_OR_RETURN(auto count, Query(*db, "SELECT count(*) FROM " + schema + "." + table));
     r.tables.push_back({t[0] + "." + t[1], std::strtoll(count.at(0).at(0).c_str(), nullptr, 10)});
   }
-  r.notes.push_back(Tr("pg_restore は 1 トランザクションで完了しました", "pg_restore completed in one transaction"));
+  r.notes.push_back(
+      Tr("pg_restore は 1 トランザクションで完了しました", "pg_restore completed in one transaction"));
   if (report != nullptr) *report = std::move(r);
   return Status::Ok();
 }

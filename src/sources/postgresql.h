@@ -54,6 +54,7 @@ Status RestorePostgres(SnapshotReader& in, const PgRestoreTarget& target, Restor
 
 // Classifies pg_dump / pg_restore / libpq error text (English or Japanese server messages).
 // Exposed for tests.
-FailureCause ExplainPostgresError(const std::string& text, const DbConnection& conn, const std::string& database);
+FailureCause ExplainPostgresError(const std::string& text, const DbConnection& conn,
+                                  const std::string& database);
 
 }  // namespace kura

@@ -13,10 +13,13 @@ namespace kura {
 namespace {
 
 Status Missing(const std::string& kind, const std::string& field) {
-  return Status::InvalidArgument(Tr("{} ソースには {} の設定が必要です", "a {} source needs `{}`", kind, field));
+  return Status::InvalidArgument(
+      Tr("{} ソースには {} の設定が必要です", "a {} source needs `{}`", kind, field));
 }
 
-bool IsMysql(const std::string& kind) { return kind == "mysql" || kind == "mariadb"; }
+bool IsMysql(const std::string& kind) {
+  return kind == "mysql" || kind == "mariadb";
+}
 
 SqlServerOptions SqlServerOf(const SourceConfig& c) {
   SqlServerOptions s;
@@ -31,7 +34,8 @@ SqlServerOptions SqlServerOf(const SourceConfig& c) {
 // A Source that reports the configured label as its name.
 class NamedSource : public Source {
  public:
-  NamedSource(std::unique_ptr<Source> inner, std::string name) : inner_(std::move(inner)), name_(std::move(name)) {}
+  NamedSource(std::unique_ptr<Source> inner, std::string name)
+      : inner_(std::move(inner)), name_(std::move(name)) {}
   std::string Kind() const override { return inner_->Kind(); }
   std::string Name() const override { return name_; }
   Status Backup(SnapshotWriter& out) override { return inner_->Backup(out); }
@@ -83,9 +87,9 @@ Result<std::unique_ptr<Source>> Make(const SourceConfig& c) {
     if (c.database.empty()) return Missing(c.kind, "database");
     return NewSqlServerSource({SqlServerOf(c), c.database});
   }
-  return Status::InvalidArgument(Tr("不明なソースの種類 {} (files, command, postgresql, mysql, sqlite, sqlserver のいずれか)",
-                                    "unknown source kind {} (one of files, command, postgresql, mysql, sqlite, sqlserver)",
-                                    c.kind));
+  return Status::InvalidArgument(
+      Tr("不明なソースの種類 {} (files, command, postgresql, mysql, sqlite, sqlserver のいずれか)",
+         "unknown source kind {} (one of files, command, postgresql, mysql, sqlite, sqlserver)", c.kind));
 }
 
 }  // namespace
@@ -112,7 +116,8 @@ Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config) {
   return named;
 }
 
-Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRestoreOptions& o, RestoreReport* report) {
+Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRestoreOptions& o,
+                         RestoreReport* report) {
   if (o.target.empty()) return Missing("restore", "target");
   if (c.kind == "postgresql") {
     PgRestoreTarget t;
@@ -150,9 +155,9 @@ Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRest
     t.log_dir = o.log_dir;
     return RestoreSqlServer(in, t, report);
   }
-  return Status::Unsupported(Tr("{} ソースのスナップショットはファイルとして取り出してください (データベースの復元はありません)",
-                                "snapshots of a {} source are restored as files (there is no database restore)",
-                                c.kind));
+  return Status::Unsupported(
+      Tr("{} ソースのスナップショットはファイルとして取り出してください (データベースの復元はありません)",
+         "snapshots of a {} source are restored as files (there is no database restore)", c.kind));
 }
 
 }  // namespace kura

@@ -28,12 +28,12 @@ struct SourceConfig {
   bool one_file_system = false;      // do not cross into other mounted file systems
 
   // --- command ---
-  std::vector<std::string> command;  // argv, run without a shell; or:
-  std::string shell;                 // a line run with `sh -c` (exactly one of the two)
-  std::string stream;                // the stream's name. Default: "stdout"
+  std::vector<std::string> command;                      // argv, run without a shell; or:
+  std::string shell;                                     // a line run with `sh -c` (exactly one of the two)
+  std::string stream;                                    // the stream's name. Default: "stdout"
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (may hold secrets)
-  std::string cwd;                   // working directory. Default: kura's
-  bool allow_empty = false;          // accept an empty stdout (else the backup fails)
+  std::string cwd;                                       // working directory. Default: kura's
+  bool allow_empty = false;                              // accept an empty stdout (else the backup fails)
 
   // --- postgresql, mysql, sqlserver: connection ---
   std::string host;           // Default: local socket (postgresql, mysql) / "localhost" (sqlserver)
@@ -58,8 +58,8 @@ struct SourceConfig {
   int busy_timeout_ms = 60000;
 
   // --- sqlserver ---
-  std::string server_backup_dir;  // where SQL Server writes the .bak (its view of the path)
-  std::string local_backup_dir;   // the same directory as kura sees it. Default: server_backup_dir
+  std::string server_backup_dir;          // where SQL Server writes the .bak (its view of the path)
+  std::string local_backup_dir;           // the same directory as kura sees it. Default: server_backup_dir
   bool trust_server_certificate = false;  // sqlcmd -C
   int query_timeout_seconds = 0;          // sqlcmd -t; 0 = no limit
 

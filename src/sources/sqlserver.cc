@@ -20,7 +20,9 @@ namespace {
 
 constexpr char kToolPackage[] = "mssql-tools18";
 
-bool Contains(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+bool Contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 std::string ServerName(const DbConnection& conn) {
   std::string host = conn.host.empty() ? "localhost" : conn.host;
@@ -72,8 +74,8 @@ struct RemoveOnExit {
   ~RemoveOnExit() { ::unlink(path.c_str()); }
 };
 
-FailureCause ExplainSqlServer(const std::string& output, const SqlServerOptions& s, const std::string& database,
-                              const std::string& bak_path) {
+FailureCause ExplainSqlServer(const std::string& output, const SqlServerOptions& s,
+                              const std::string& database, const std::string& bak_path) {
   FailureCause c;
   for (const auto& m : ParseSqlServerMessages(output)) {
     if (m.level < 11) continue;
@@ -86,16 +88,17 @@ FailureCause ExplainSqlServer(const std::string& output, const SqlServerOptions&
       case 911:
       case 4060:
         c.code = Code::kNotFound;
-        c.text = Tr("データベース {} が SQL Server {} に存在しません", "database {} does not exist on SQL Server {}",
-                    database, ServerName(s.conn));
+        c.text = Tr("データベース {} が SQL Server {} に存在しません",
+                    "database {} does not exist on SQL Server {}", database, ServerName(s.conn));
         return c;
       case 3201:
         c.code = Code::kPermissionDenied;
-        c.text = Tr("SQL Server がバックアップファイル {} を開けません。SQL Server のサービスアカウントが "
-                    "server_backup_dir に書き込めるか確認してください (Msg 3201: {})",
-                    "SQL Server cannot open the backup file {}. Check that the SQL Server service account can "
-                    "write to server_backup_dir (Msg 3201: {})",
-                    bak_path, m.text);
+        c.text =
+            Tr("SQL Server がバックアップファイル {} を開けません。SQL Server のサービスアカウントが "
+               "server_backup_dir に書き込めるか確認してください (Msg 3201: {})",
+               "SQL Server cannot open the backup file {}. Check that the SQL Server service account can "
+               "write to server_backup_dir (Msg 3201: {})",
+               bak_path, m.text);
         return c;
       case 229:
       case 262:
@@ -105,8 +108,8 @@ FailureCause ExplainSqlServer(const std::string& output, const SqlServerOptions&
         return c;
       default:
         if (c.text.empty()) {
-          c.text = Tr("SQL Server エラー {} (レベル {}): {}", "SQL Server error {} (level {}): {}", m.number, m.level,
-                      m.text);
+          c.text = Tr("SQL Server エラー {} (レベル {}): {}", "SQL Server error {} (level {}): {}", m.number,
+                      m.level, m.text);
         }
     }
   }
@@ -129,9 +132,9 @@ FailureCause ExplainSqlServer(const std::string& output, const SqlServerOptions&
 // Runs one query; fails when sqlcmd exits non-zero (-b) or reports an error of level >= 11.
 // `database` is where the query runs; `subject` the database the operation is about (for
 // the error message).
-Result<std::string> RunSqlcmd(const SqlServerOptions& s, const std::string& database, const std::string& query,
-                              const std::string& subject, const std::string& target, const std::string& bak_path,
-                              bool for_restore) {
+Result<std::string> RunSqlcmd(const SqlServerOptions& s, const std::string& database,
+                              const std::string& query, const std::string& subject, const std::string& target,
+                              const std::string& bak_path, bool for_restore) {
   KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(s.conn));
   ProcessOptions p;
   p.argv = SqlcmdArgs(s, database, query);
@@ -144,7 +147,8 @@ Result<std::string> RunSqlcmd(const SqlServerOptions& s, const std::string& data
   bool error_message =
       std::any_of(messages.begin(), messages.end(), [](const SqlServerMessage& m) { return m.level >= 11; });
   if (r->exit_code != 0 || error_message) {
-    return ToolFailure("sqlcmd", target, r->exit_code, ExplainSqlServer(all, s, subject, bak_path), all, for_restore);
+    return ToolFailure("sqlcmd", target, r->exit_code, ExplainSqlServer(all, s, subject, bak_path), all,
+                       for_restore);
   }
   return r->out;
 }
@@ -183,23 +187,24 @@ class SqlServerSource : public Source {
 
   Status Backup(SnapshotWriter& out) override {
     if (o_.database.empty()) {
-      return Status::InvalidArgument(std::string(
-          L("SQL Server ソースに database が設定されていません", "the SQL Server source has no database set")));
+      return Status::InvalidArgument(std::string(L("SQL Server ソースに database が設定されていません",
+                                                   "the SQL Server source has no database set")));
     }
     std::string file = UniqueBakName(o_.database);
     std::string server_path = JoinServerPath(ServerDir(o_.server), file);
     RemoveOnExit cleanup{LocalDir(o_.server) + "/" + file};
     std::string target = ServerName(o_.server.conn) + "/" + o_.database;
-    KURA_RETURN_IF_ERROR(RunSqlcmd(o_.server, "master", SqlServerBackupStatement(o_.database, server_path), o_.database, target,
-                                   server_path, /*for_restore=*/false)
+    KURA_RETURN_IF_ERROR(RunSqlcmd(o_.server, "master", SqlServerBackupStatement(o_.database, server_path),
+                                   o_.database, target, server_path, /*for_restore=*/false)
                              .status());
     int fd = ::open(cleanup.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return Status::SourceFailed(Tr("SQL Server はバックアップを完了しましたが、kura からファイル {} が見えません。"
-                                     "local_backup_dir に server_backup_dir と同じ場所を設定してください",
-                                     "SQL Server finished the backup but kura cannot see the file {}. Set "
-                                     "local_backup_dir to where kura sees server_backup_dir",
-                                     cleanup.path));
+      return Status::SourceFailed(
+          Tr("SQL Server はバックアップを完了しましたが、kura からファイル {} が見えません。"
+             "local_backup_dir に server_backup_dir と同じ場所を設定してください",
+             "SQL Server finished the backup but kura cannot see the file {}. Set "
+             "local_backup_dir to where kura sees server_backup_dir",
+             cleanup.path));
     }
     FdReader reader(fd, /*owns=*/true, cleanup.path);
     return out.AddFile(StreamMeta(Sanitize(o_.database) + ".bak"), reader);
@@ -230,8 +235,8 @@ std::string SqlServerQuoteString(const std::string& text) {
 }
 
 std::string SqlServerBackupStatement(const std::string& database, const std::string& server_path) {
-  return "BACKUP DATABASE " + SqlServerQuoteIdentifier(database) + " TO DISK = " + SqlServerQuoteString(server_path) +
-         " WITH COPY_ONLY, CHECKSUM, INIT";
+  return "BACKUP DATABASE " + SqlServerQuoteIdentifier(database) +
+         " TO DISK = " + SqlServerQuoteString(server_path) + " WITH COPY_ONLY, CHECKSUM, INIT";
 }
 
 std::vector<SqlServerMessage> ParseSqlServerMessages(const std::string& output) {
@@ -253,11 +258,12 @@ std::vector<SqlServerMessage> ParseSqlServerMessages(const std::string& output) 
   return out;
 }
 
-std::vector<std::string> SqlcmdArgs(const SqlServerOptions& s, const std::string& database, const std::string& query) {
+std::vector<std::string> SqlcmdArgs(const SqlServerOptions& s, const std::string& database,
+                                    const std::string& query) {
   std::vector<std::string> a = {ToolPath(s.conn, "sqlcmd"), "-S", ServerName(s.conn), "-d", database,
                                 // -b: exit non-zero on an error; -I: quoted identifiers; bare '|' output
-                                "-b", "-I", "-h", "-1", "-W", "-s", "|",
-                                "-l", std::to_string(std::max(1, s.conn.connect_timeout_seconds))};
+                                "-b", "-I", "-h", "-1", "-W", "-s", "|", "-l",
+                                std::to_string(std::max(1, s.conn.connect_timeout_seconds))};
   if (s.query_timeout_seconds > 0) a.insert(a.end(), {"-t", std::to_string(s.query_timeout_seconds)});
   if (s.trust_server_certificate) a.push_back("-C");
   if (s.conn.user.empty()) {
@@ -275,7 +281,8 @@ std::unique_ptr<Source> NewSqlServerSource(SqlServerSourceOptions options) {
 
 Status RestoreSqlServer(SnapshotReader& in, const SqlServerRestoreTarget& target, RestoreReport* report) {
   if (target.database.empty()) {
-    return Status::InvalidArgument(std::string(L("復元先のデータベース名がありません", "no target database name")));
+    return Status::InvalidArgument(
+        std::string(L("復元先のデータベース名がありません", "no target database name")));
   }
   const SqlServerOptions& s = target.server;
   std::string where = ServerName(s.conn) + "/" + target.database;
@@ -283,14 +290,14 @@ Status RestoreSqlServer(SnapshotReader& in, const SqlServerRestoreTarget& target
 
   KURA_ASSIGN_OR_RETURN(std::string exists,
                         RunSqlcmd(s, "master",
-                                  "SET NOCOUNT ON; SELECT CASE WHEN DB_ID(" + SqlServerQuoteString(target.database) +
-                                      ") IS NULL THEN 0 ELSE 1 END",
+                                  "SET NOCOUNT ON; SELECT CASE WHEN DB_ID(" +
+                                      SqlServerQuoteString(target.database) + ") IS NULL THEN 0 ELSE 1 END",
                                   target.database, where, "", true));
   auto lines = Lines(exists);
   if (!lines.empty() && lines.back() == "1" && !target.clean) {
-    return Status::AlreadyExists(Tr("データベース {} は既に存在します。別の名前を指定するか、clean を指定して上書きしてください",
-                                    "database {} already exists. Choose another name, or set clean to overwrite it",
-                                    where));
+    return Status::AlreadyExists(
+        Tr("データベース {} は既に存在します。別の名前を指定するか、clean を指定して上書きしてください",
+           "database {} already exists. Choose another name, or set clean to overwrite it", where));
   }
 
   // The .bak must be readable by the SQL Server service account, hence 0644 in a directory
@@ -311,22 +318,24 @@ Status RestoreSqlServer(SnapshotReader& in, const SqlServerRestoreTarget& target
     }
   }
 
-  KURA_ASSIGN_OR_RETURN(std::string filelist,
-                        RunSqlcmd(s, "master", "SET NOCOUNT ON; RESTORE FILELISTONLY FROM DISK = " +
-                                                   SqlServerQuoteString(server_path),
-                                  target.database, where, server_path, true));
+  KURA_ASSIGN_OR_RETURN(std::string filelist, RunSqlcmd(s, "master",
+                                                        "SET NOCOUNT ON; RESTORE FILELISTONLY FROM DISK = " +
+                                                            SqlServerQuoteString(server_path),
+                                                        target.database, where, server_path, true));
   std::string data_dir = target.data_dir, log_dir = target.log_dir;
   if (data_dir.empty() || log_dir.empty()) {
-    KURA_ASSIGN_OR_RETURN(std::string dirs,
-                          RunSqlcmd(s, "master",
-                                    "SET NOCOUNT ON; SELECT CONVERT(nvarchar(4000), "
-                                    "SERVERPROPERTY('InstanceDefaultDataPath')) + N'|' + CONVERT(nvarchar(4000), "
-                                    "SERVERPROPERTY('InstanceDefaultLogPath'))",
-                                    target.database, where, server_path, true));
+    KURA_ASSIGN_OR_RETURN(
+        std::string dirs,
+        RunSqlcmd(s, "master",
+                  "SET NOCOUNT ON; SELECT CONVERT(nvarchar(4000), "
+                  "SERVERPROPERTY('InstanceDefaultDataPath')) + N'|' + CONVERT(nvarchar(4000), "
+                  "SERVERPROPERTY('InstanceDefaultLogPath'))",
+                  target.database, where, server_path, true));
     auto parts = Lines(dirs).empty() ? std::vector<std::string>{} : Split(Lines(dirs).back(), '|');
     if (parts.size() != 2) {
-      return Status::SourceFailed(Tr("SQL Server の既定のデータディレクトリを取得できません。data_dir を設定してください",
-                                     "cannot get SQL Server's default data directory; set data_dir"));
+      return Status::SourceFailed(
+          Tr("SQL Server の既定のデータディレクトリを取得できません。data_dir を設定してください",
+             "cannot get SQL Server's default data directory; set data_dir"));
     }
     if (data_dir.empty()) data_dir = parts[0];
     if (log_dir.empty()) log_dir = parts[1];
@@ -338,8 +347,9 @@ Status RestoreSqlServer(SnapshotReader& in, const SqlServerRestoreTarget& target
     auto f = Split(line, '|');
     if (f.size() < 3 || f[0].empty() || (f[2] != "D" && f[2] != "L" && f[2] != "S")) continue;
     std::string ext = f[2] == "L" ? ".ldf" : (data_files++ == 0 ? ".mdf" : ".ndf");
-    std::string dest = JoinServerPath(f[2] == "L" ? log_dir : data_dir,
-                                      Sanitize(target.database) + "_" + Sanitize(f[0]) + (f[2] == "S" ? "" : ext));
+    std::string dest =
+        JoinServerPath(f[2] == "L" ? log_dir : data_dir,
+                       Sanitize(target.database) + "_" + Sanitize(f[0]) + (f[2] == "S" ? "" : ext));
     moves += ", MOVE " + SqlServerQuoteString(f[0]) + " TO " + SqlServerQuoteString(dest);
   }
   if (moves.empty()) {
@@ -347,18 +357,20 @@ Status RestoreSqlServer(SnapshotReader& in, const SqlServerRestoreTarget& target
                                  "RESTORE FILELISTONLY returned no files ({})", stream));
   }
   KURA_RETURN_IF_ERROR(RunSqlcmd(s, "master",
-                                 "RESTORE DATABASE " + SqlServerQuoteIdentifier(target.database) + " FROM DISK = " +
-                                     SqlServerQuoteString(server_path) + " WITH REPLACE, CHECKSUM" + moves,
+                                 "RESTORE DATABASE " + SqlServerQuoteIdentifier(target.database) +
+                                     " FROM DISK = " + SqlServerQuoteString(server_path) +
+                                     " WITH REPLACE, CHECKSUM" + moves,
                                  target.database, where, server_path, true)
                            .status());
 
-  KURA_ASSIGN_OR_RETURN(std::string counts,
-                        RunSqlcmd(s, target.database,
-                                  "SET NOCOUNT ON; SELECT s.name + N'.' + t.name, SUM(p.rows) FROM sys.tables t "
-                                  "JOIN sys.schemas s ON s.schema_id = t.schema_id JOIN sys.partitions p ON "
-                                  "p.object_id = t.object_id AND p.index_id IN (0, 1) GROUP BY s.name, t.name "
-                                  "ORDER BY 1",
-                                  target.database, where, server_path, true));
+  KURA_ASSIGN_OR_RETURN(
+      std::string counts,
+      RunSqlcmd(s, target.database,
+                "SET NOCOUNT ON; SELECT s.name + N'.' + t.name, SUM(p.rows) FROM sys.tables t "
+                "JOIN sys.schemas s ON s.schema_id = t.schema_id JOIN sys.partitions p ON "
+                "p.object_id = t.object_id AND p.index_id IN (0, 1) GROUP BY s.name, t.name "
+                "ORDER BY 1",
+                target.database, where, server_path, true));
   RestoreReport r;
   r.target = where;
   r.stream = stream;

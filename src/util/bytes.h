@@ -19,7 +19,9 @@ inline ByteView AsBytes(std::string_view s) {
 inline std::string_view AsString(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-inline void Append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
+inline void Append(Bytes& out, ByteView b) {
+  out.insert(out.end(), b.begin(), b.end());
+}
 
 // Little-endian fixed-width integers, as used by every kura binary format (docs/format.md).
 inline void PutU32(Bytes& out, uint32_t v) {

@@ -17,11 +17,12 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
   switch (err) {
     case ENOSPC:
     case EDQUOT:
-      return Status::NoSpace(Tr("{}に失敗しました: {}: ディスクの空き容量が不足しています ({})。"
-                                "不要なファイルを削除するか、保存先の容量を増やしてから再実行してください",
-                                "{} failed: {}: the disk is full ({}). Free some space or enlarge the "
-                                "storage, then run again",
-                                what, path, detail));
+      return Status::NoSpace(
+          Tr("{}に失敗しました: {}: ディスクの空き容量が不足しています ({})。"
+             "不要なファイルを削除するか、保存先の容量を増やしてから再実行してください",
+             "{} failed: {}: the disk is full ({}). Free some space or enlarge the "
+             "storage, then run again",
+             what, path, detail));
     case EACCES:
     case EPERM:
     case EROFS:
@@ -29,11 +30,11 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
                                          "{} failed: {}: permission denied ({})", what, path, detail));
     case ENOENT:
     case ENOTDIR:
-      return Status::NotFound(Tr("{}に失敗しました: {}: 見つかりません ({})",
-                                 "{} failed: {}: not found ({})", what, path, detail));
+      return Status::NotFound(Tr("{}に失敗しました: {}: 見つかりません ({})", "{} failed: {}: not found ({})",
+                                 what, path, detail));
     case EEXIST:
-      return Status::AlreadyExists(Tr("{}に失敗しました: {}: 既に存在します",
-                                      "{} failed: {}: already exists", what, path));
+      return Status::AlreadyExists(
+          Tr("{}に失敗しました: {}: 既に存在します", "{} failed: {}: already exists", what, path));
     default:
       return Status::IOError(Tr("{}に失敗しました: {}: {}", "{} failed: {}: {}", what, path, detail));
   }

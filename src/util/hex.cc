@@ -33,6 +33,8 @@ std::optional<Bytes> FromHex(std::string_view hex) {
   return out;
 }
 
-void SecureZero(void* p, size_t n) { OPENSSL_cleanse(p, n); }
+void SecureZero(void* p, size_t n) {
+  OPENSSL_cleanse(p, n);
+}
 
 }  // namespace kura

@@ -7,8 +7,12 @@ namespace kura {
 
 static std::atomic<Language> g_language{Language::kJapanese};
 
-void SetLanguage(Language lang) { g_language.store(lang, std::memory_order_relaxed); }
-Language CurrentLanguage() { return g_language.load(std::memory_order_relaxed); }
+void SetLanguage(Language lang) {
+  g_language.store(lang, std::memory_order_relaxed);
+}
+Language CurrentLanguage() {
+  return g_language.load(std::memory_order_relaxed);
+}
 
 bool ParseLanguage(std::string_view name, Language* out) {
   if (name.starts_with("en")) {

@@ -62,8 +62,9 @@ std::string FindInSearchPath(const std::string& program, const std::string& sear
 }
 
 Status MissingProgram(const std::string& program) {
-  return Status::NotFound(Tr("プログラム {} が見つかりません。{} をインストールするか、PATH を確認してください",
-                             "program {} not found. Install {} or check PATH", program, program));
+  return Status::NotFound(
+      Tr("プログラム {} が見つかりません。{} をインストールするか、PATH を確認してください",
+         "program {} not found. Install {} or check PATH", program, program));
 }
 
 std::vector<std::string> ParentEnvironment() {
@@ -87,7 +88,8 @@ class PipeWriter : public ByteWriter {
 
   Status Write(const uint8_t* buf, size_t n) override {
     if (fd_ < 0) {
-      return Status::IOError(Tr("{} の標準入力は既に閉じられています", "stdin of {} is already closed", name_));
+      return Status::IOError(
+          Tr("{} の標準入力は既に閉じられています", "stdin of {} is already closed", name_));
     }
     sigset_t pipe_set, old_set, pending;
     sigemptyset(&pipe_set);
@@ -108,8 +110,8 @@ class PipeWriter : public ByteWriter {
           ::sigtimedwait(&pipe_set, nullptr, &zero);
         }
         if (err == EPIPE) {
-          result = Status::IOError(Tr("{} が入力を読み終える前に終了しました", "{} exited before reading all of its input",
-                                      name_));
+          result = Status::IOError(Tr("{} が入力を読み終える前に終了しました",
+                                      "{} exited before reading all of its input", name_));
         } else {
           result = ErrnoStatus(err, L("書き込み", "write"), name_);
         }
@@ -174,7 +176,7 @@ class PosixProcess : public Process {
     // thread (the hook watchdog, the signal watcher) can never hit another program's group.
     int wait_error = 0;
     for (;;) {
-      siginfo_t info {};
+      siginfo_t info{};
       if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) == 0) break;
       if (errno == EINTR) continue;
       wait_error = errno;
@@ -198,7 +200,8 @@ class PosixProcess : public Process {
     waited_ = true;
     if (wait_error != 0) {
       exit_code_ = -1;
-      return Status::Internal(Tr("{} の終了を待てません: {}", "cannot wait for {}: {}", name_, std::strerror(wait_error)));
+      return Status::Internal(
+          Tr("{} の終了を待てません: {}", "cannot wait for {}: {}", name_, std::strerror(wait_error)));
     }
     if (WIFEXITED(status)) {
       exit_code_ = WEXITSTATUS(status);
@@ -231,7 +234,9 @@ class PosixProcess : public Process {
   void CollectStderr(int fd) {
     char buf[4096];
     for (;;) {
-      struct pollfd p {fd, POLLIN, 0};
+      struct pollfd p {
+        fd, POLLIN, 0
+      };
       int timeout = exited_.load() ? kStderrIdleAfterExitMs : 50;
       int rc = ::poll(&p, 1, timeout);
       if (rc < 0) {
@@ -310,7 +315,8 @@ bool IsKuraSecretVariable(std::string_view name) {
   return false;
 }
 
-std::vector<std::string> BuildChildEnvironment(const ProcessOptions& options, const std::vector<std::string>& parent) {
+std::vector<std::string> BuildChildEnvironment(const ProcessOptions& options,
+                                               const std::vector<std::string>& parent) {
   auto removed = [&](std::string_view entry) {
     std::string_view key = entry.substr(0, entry.find('='));
     if (IsKuraSecretVariable(key)) return true;
@@ -354,7 +360,8 @@ std::string FindInPath(const std::string& program) {
 }
 
 Result<std::unique_ptr<Process>> Process::Start(const ProcessOptions& options) {
-  if (options.argv.empty()) return Status::InvalidArgument(std::string(L("実行するコマンドが空です", "empty command")));
+  if (options.argv.empty())
+    return Status::InvalidArgument(std::string(L("実行するコマンドが空です", "empty command")));
   const std::string& program = options.argv[0];
   std::string exe = FindInSearchPath(program, PathFromEnv(options));
   if (exe.empty()) return MissingProgram(program);
@@ -415,8 +422,8 @@ Result<std::unique_ptr<Process>> Process::Start(const ProcessOptions& options) {
 
   int stdin_fd = options.pipe_stdin ? in.Release(1) : -1;
   int stdout_fd = options.pipe_stdout ? out.Release(0) : -1;
-  std::unique_ptr<Process> p = std::make_unique<PosixProcess>(pid, program, stdin_fd, stdout_fd, err.Release(0),
-                                                              options.stderr_tail_bytes);
+  std::unique_ptr<Process> p = std::make_unique<PosixProcess>(pid, program, stdin_fd, stdout_fd,
+                                                              err.Release(0), options.stderr_tail_bytes);
   return p;
 }
 

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,10 +22,10 @@ struct ProcessOptions {
   // Removed from the child's environment. kura's own secrets (IsKuraSecretVariable) are
   // always removed from what the child inherits, whatever the caller asks.
   std::vector<std::string> unset_env;
-  std::string cwd;                     // Default: the parent's
-  bool pipe_stdin = false;             // else stdin is /dev/null
-  bool pipe_stdout = true;             // else stdout goes to /dev/null
-  size_t stderr_tail_bytes = 8192;     // how much of stderr to keep for error messages
+  std::string cwd;                  // Default: the parent's
+  bool pipe_stdin = false;          // else stdin is /dev/null
+  bool pipe_stdout = true;          // else stdout goes to /dev/null
+  size_t stderr_tail_bytes = 8192;  // how much of stderr to keep for error messages
 };
 
 // True for the variables that hold kura's own secrets: KURA_PASSWORD, KURA_DB_PASSWORD and
@@ -37,7 +37,8 @@ bool IsKuraSecretVariable(std::string_view name);
 
 // The environment a child gets: `parent` (NAME=VALUE entries) without kura's secrets, the
 // unset_env names and the names in env, then env appended. Exposed for tests.
-std::vector<std::string> BuildChildEnvironment(const ProcessOptions& options, const std::vector<std::string>& parent);
+std::vector<std::string> BuildChildEnvironment(const ProcessOptions& options,
+                                               const std::vector<std::string>& parent);
 
 // A running child. Destroying a Process that was not waited for kills it (SIGKILL) and
 // reaps it. Stdout() may be read from one thread while another waits; Kill() and Signal()

@@ -1,7 +1,6 @@
-#include "agent/job_config.h"
-
 #include <gtest/gtest.h>
 
+#include "agent/job_config.h"
 #include "util/i18n.h"
 
 namespace kura {
@@ -96,7 +95,8 @@ TEST(AgentConfigTest, Defaults) {
 
 TEST(AgentConfigTest, RefusesALiteralPasswordWithItsLine) {
   SetLanguage(Language::kEnglish);
-  std::string text = "[[job]]\nname = \"a\"\n[job.source]\nkind = \"postgresql\"\ndatabase = \"x\"\npassword = \"secret\"\n";
+  std::string text =
+      "[[job]]\nname = \"a\"\n[job.source]\nkind = \"postgresql\"\ndatabase = \"x\"\npassword = \"secret\"\n";
   auto c = ParseAgentConfig(text, "agent.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
@@ -111,16 +111,17 @@ TEST(AgentConfigTest, RejectsMistakes) {
   std::string job = "[[job]]\nname = \"a\"\n[job.source]\nkind = \"files\"\npaths = [\"/x\"]\n";
   std::string target = "[[job.target]]\nname = \"t\"\nrepository = \"/r\"\npassword_file = \"/p\"\n";
   EXPECT_TRUE(ParseAgentConfig(job + target, "a.toml").ok());
-  EXPECT_EQ(bad(job).code(), Code::kInvalidArgument);                                  // no target
-  EXPECT_EQ(bad("daly = 1\n").code(), Code::kInvalidArgument);                          // unknown key
+  EXPECT_EQ(bad(job).code(), Code::kInvalidArgument);           // no target
+  EXPECT_EQ(bad("daly = 1\n").code(), Code::kInvalidArgument);  // unknown key
   EXPECT_EQ(bad(job + "[job.schedule]\ndaily = \"25:00\"\n" + target).code(), Code::kInvalidArgument);
   EXPECT_EQ(bad(job + "[job.schedule]\nmonthly_day = 31\n" + target).code(), Code::kInvalidArgument);
   EXPECT_EQ(bad(job + "kinds = [\"hourly\"]\n" + target).code(), Code::kInvalidArgument);
   EXPECT_EQ(bad(job + "[[job.target]]\nname = \"t\"\nrepository = \"/r\"\n").code(), Code::kInvalidArgument);
   EXPECT_EQ(bad("send_window = \"22-6\"\n").code(), Code::kInvalidArgument);
-  EXPECT_EQ(bad("state_dir = [\n").code(), Code::kInvalidArgument);  // TOML syntax
+  EXPECT_EQ(bad("state_dir = [\n").code(), Code::kInvalidArgument);            // TOML syntax
   EXPECT_EQ(bad(job + target + job + target).code(), Code::kInvalidArgument);  // duplicate job
-  EXPECT_EQ(bad("[hooks.on_failure.sql]\nkind = \"oracle\"\nstatement = \"x\"\n").code(), Code::kInvalidArgument);
+  EXPECT_EQ(bad("[hooks.on_failure.sql]\nkind = \"oracle\"\nstatement = \"x\"\n").code(),
+            Code::kInvalidArgument);
 }
 
 // Regression (issue 6 §7): an agent.toml nested 20,000 levels deep crashed with SIGSEGV.
@@ -143,8 +144,9 @@ TEST(AgentConfigTest, SyntaxErrorNamesTheLineButNeverShowsIt) {
   EXPECT_EQ(c.status().message().find("Sentinel-Secret-42"), std::string::npos) << c.status().message();
   EXPECT_NE(c.status().message().find("agent.toml, line 3"), std::string::npos) << c.status().message();
   // A value of the wrong type is quoted by toml11 too (env values are often passwords).
-  c = ParseAgentConfig("[[job]]\nname = \"a\"\n[job.source]\nkind = \"command\"\nenv = { PGPASSWORD = 987654321 }\n",
-                       "agent.toml");
+  c = ParseAgentConfig(
+      "[[job]]\nname = \"a\"\n[job.source]\nkind = \"command\"\nenv = { PGPASSWORD = 987654321 }\n",
+      "agent.toml");
   ASSERT_EQ(c.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(c.status().message().find("987654321"), std::string::npos) << c.status().message();
   SetLanguage(Language::kJapanese);
@@ -155,7 +157,7 @@ TEST(AgentConfigTest, SyntaxErrorNamesTheLineButNeverShowsIt) {
 TEST(AgentConfigTest, OutOfRangeLogSettingsAreRefusedWithTheRange) {
   SetLanguage(Language::kEnglish);
   for (std::string bad : {"log_max_bytes = 0", "log_max_bytes = -1", "log_max_bytes = 100",
-                                 "log_max_bytes = 1099511627776", "log_max_bytes = 9223372036854775807"}) {
+                          "log_max_bytes = 1099511627776", "log_max_bytes = 9223372036854775807"}) {
     auto c = ParseAgentConfig(bad + "\n", "agent.toml");
     ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(c.status().message().find("log_max_bytes must be 4096 to 1073741824"), std::string::npos)
@@ -164,7 +166,8 @@ TEST(AgentConfigTest, OutOfRangeLogSettingsAreRefusedWithTheRange) {
   for (std::string bad : {"log_keep = 0", "log_keep = -3", "log_keep = 101", "log_keep = 4294967297"}) {
     auto c = ParseAgentConfig(bad + "\n", "agent.toml");
     ASSERT_EQ(c.status().code(), Code::kInvalidArgument) << bad;
-    EXPECT_NE(c.status().message().find("log_keep must be 1 to 100"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("log_keep must be 1 to 100"), std::string::npos)
+        << c.status().message();
   }
   auto ok = ParseAgentConfig("log_max_bytes = 4096\nlog_keep = 100\n", "agent.toml");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();

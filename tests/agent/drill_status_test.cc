@@ -69,7 +69,8 @@ TEST(DrillStatusTest, OldOrOddDrillRecordsNeverThrowNorRaiseAWarning) {
     for (const json& v : odd) {
       json j = base;
       j["jobs"]["care"]["last_drill"][key] = v;
-      if (std::string(key) == "warning" && v.is_object()) j["jobs"]["care"]["last_drill"][key] = {{"active", "true"}};
+      if (std::string(key) == "warning" && v.is_object())
+        j["jobs"]["care"]["last_drill"][key] = {{"active", "true"}};
       Result<StatusDocument> doc = Status::Ok();
       EXPECT_NO_THROW(doc = StatusFromJson(j)) << key << "=" << v.dump();
       if (doc.ok()) {

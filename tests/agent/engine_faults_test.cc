@@ -34,8 +34,8 @@ class EngineFaultTest : public testing::EngineTest {
   void TearDown() override { SetLanguage(Language::kJapanese); }
 
   std::vector<MemEntry> Set(uint64_t seed, size_t bytes) {
-    return {File("data-" + std::to_string(seed), SeededBytes(seed, bytes)), File("note-" + std::to_string(seed),
-                                                                                  TextBytes(20000 + seed))};
+    return {File("data-" + std::to_string(seed), SeededBytes(seed, bytes)),
+            File("note-" + std::to_string(seed), TextBytes(20000 + seed))};
   }
   void ExpectRestores(Repository& repo, const std::string& id, const std::vector<MemEntry>& entries) {
     auto back = ReadBack(repo, id);
@@ -86,7 +86,8 @@ TEST_F(EngineFaultTest, DiskFullMidBackupLeavesNoSnapshotAndOlderOnesIntact) {
   ASSERT_EQ(full.status().code(), Code::kNoSpace) << full.status().ToString();
   EXPECT_GT(faults_.counters().failed_puts, 0u);
   EXPECT_EQ(Count(base_, ObjectType::kSnapshot), 1u) << "no snapshot of the failed backup";
-  EXPECT_GT(Count(base_, ObjectType::kPack), old->stats.packs_written) << "packs stored before the disk filled remain";
+  EXPECT_GT(Count(base_, ObjectType::kPack), old->stats.packs_written)
+      << "packs stored before the disk filled remain";
 
   ExpectRestores(*repo_, old->snapshot_id, old_set);
   VerifyReport report = VerifyFresh(/*read_data=*/true);
@@ -280,7 +281,8 @@ TEST_F(EngineFaultTest, CorruptReadFailsOnlyThatFileNamingItAndLeavesNoFile) {
   ASSERT_EQ(restored->problems.size(), 1u);
   EXPECT_EQ(restored->problems[0].path, "dir/karte.db");
   EXPECT_EQ(restored->problems[0].kind, RestoreProblem::Kind::kDamaged);
-  EXPECT_EQ(restored->verified, (std::vector<std::string>{"a.txt", "z.txt"})) << "the file after it is restored too";
+  EXPECT_EQ(restored->verified, (std::vector<std::string>{"a.txt", "z.txt"}))
+      << "the file after it is restored too";
   Status outcome = restored->Outcome();
   ASSERT_EQ(outcome.code(), Code::kCorruption) << outcome.ToString();
   EXPECT_NE(outcome.message().find("dir/karte.db"), std::string::npos) << outcome.message();

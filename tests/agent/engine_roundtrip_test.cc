@@ -73,7 +73,8 @@ TEST_P(EngineRoundTripTest, ManySmallFilesInDirectories) {
   auto repo = Init(store_.get());
   std::vector<MemEntry> entries{Dir("患者")};
   for (int i = 0; i < 400; ++i) {
-    entries.push_back(File("患者/" + std::to_string(i) + ".txt", SeededBytes(100 + i, static_cast<size_t>(i * 37 % 3000))));
+    entries.push_back(
+        File("患者/" + std::to_string(i) + ".txt", SeededBytes(100 + i, static_cast<size_t>(i * 37 % 3000))));
   }
   BackupResult r = RoundTrip(*repo, entries);
   EXPECT_EQ(r.stats.files, 400u);
@@ -91,13 +92,15 @@ TEST_P(EngineRoundTripTest, LargeRandomFileSpansManyPacks) {
 TEST_P(EngineRoundTripTest, IdenticalFilesAreStoredOnce) {
   auto repo = Init(store_.get());
   Bytes same = SeededBytes(11, 1 << 20);
-  BackupResult r = RoundTrip(*repo, {File("a", same), File("copy/of/a", same), File("b", SeededBytes(12, 1 << 20))});
+  BackupResult r =
+      RoundTrip(*repo, {File("a", same), File("copy/of/a", same), File("b", SeededBytes(12, 1 << 20))});
   EXPECT_LT(r.stats.bytes_stored, 2u * (1 << 20) + (1 << 18)) << "a copy must not be stored twice";
   EXPECT_EQ(r.stats.bytes_new, 2u << 20);
   auto meta = repo->LoadMeta(r.snapshot_id);
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta->entries[0].blobs, meta->entries[1].blobs) << "both files reference the same blobs";
-  EXPECT_EQ(r.stats.chunks - r.stats.chunks_new, meta->entries[1].blobs.size()) << "only the copy's chunks deduped";
+  EXPECT_EQ(r.stats.chunks - r.stats.chunks_new, meta->entries[1].blobs.size())
+      << "only the copy's chunks deduped";
 }
 
 TEST_P(EngineRoundTripTest, SecondBackupOfUnchangedDataStoresNothingNew) {
@@ -141,7 +144,8 @@ TEST_P(EngineRoundTripTest, VerifyReadDataOfAHealthyRepository) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, EngineRoundTripTest, ::testing::Values(StoreKind::kMemory, StoreKind::kLocal),
+INSTANTIATE_TEST_SUITE_P(Stores, EngineRoundTripTest,
+                         ::testing::Values(StoreKind::kMemory, StoreKind::kLocal),
                          [](const auto& p) { return p.param == StoreKind::kMemory ? "Memory" : "Local"; });
 
 // The files source and a directory restore together: content, modes, times and symlinks.

@@ -31,21 +31,25 @@ std::vector<std::pair<std::string, std::string>> Params() {
 
 TEST(HookBindingTest, NamedParametersBecomePlaceholders) {
   auto p = Params();
-  auto b = BindNamedParameters("INSERT INTO t(a, b, c) VALUES (:job, :error, :job)", PlaceholderStyle::kDollar, p);
+  auto b =
+      BindNamedParameters("INSERT INTO t(a, b, c) VALUES (:job, :error, :job)", PlaceholderStyle::kDollar, p);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->sql, "INSERT INTO t(a, b, c) VALUES ($1, $2, $1)");
   ASSERT_EQ(b->values.size(), 2u);
   EXPECT_EQ(b->values[0], "care");
-  b = BindNamedParameters("INSERT INTO t(a, b, c) VALUES (:job, :error, :job)", PlaceholderStyle::kQuestion, p);
+  b = BindNamedParameters("INSERT INTO t(a, b, c) VALUES (:job, :error, :job)", PlaceholderStyle::kQuestion,
+                          p);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->sql, "INSERT INTO t(a, b, c) VALUES (?, ?, ?)");
   EXPECT_EQ(b->values.size(), 3u);
   // Literals, identifiers, comments and casts are left alone.
-  b = BindNamedParameters("SELECT ':job', \":job\", now()::text -- :job\n, :since /* :x */", PlaceholderStyle::kDollar, p);
+  b = BindNamedParameters("SELECT ':job', \":job\", now()::text -- :job\n, :since /* :x */",
+                          PlaceholderStyle::kDollar, p);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->sql, "SELECT ':job', \":job\", now()::text -- :job\n, $1 /* :x */");
   EXPECT_EQ(b->values, std::vector<std::string>{"2026-11-21T05:00:00Z"});
-  EXPECT_EQ(BindNamedParameters("SELECT :nope", PlaceholderStyle::kDollar, p).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(BindNamedParameters("SELECT :nope", PlaceholderStyle::kDollar, p).status().code(),
+            Code::kInvalidArgument);
 }
 
 const char* kInsert =
@@ -67,7 +71,9 @@ TEST_F(SqlHookTest, Sqlite) {
   std::string db = dir_ + "/host.db";
   sqlite3* h = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(h, "CREATE TABLE bulletin(title TEXT, body TEXT, job TEXT, since TEXT)", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "CREATE TABLE bulletin(title TEXT, body TEXT, job TEXT, since TEXT)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
   SqlHookConfig c;
   c.kind = "sqlite";
   c.path = db;
@@ -77,7 +83,8 @@ TEST_F(SqlHookTest, Sqlite) {
   ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT title, body, job FROM bulletin", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), Params()[15 + 1].second);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 1))), "pg_dump: 接続できません'); DROP TABLE bulletin; --");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 1))),
+            "pg_dump: 接続できません'); DROP TABLE bulletin; --");
   sqlite3_finalize(st);
   sqlite3_close(h);
   c.path = dir_ + "/missing.db";  // never created by a hook
@@ -90,8 +97,13 @@ TEST_F(SqlHookTest, PostgreSQL) {
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   const testing::PgServer& s = **pg;
   ASSERT_TRUE(s.PsqlAdmin("postgres", "DROP DATABASE IF EXISTS hookdb").ok());
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE hookdb OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
-  ASSERT_TRUE(s.Psql("hookdb", "CREATE TABLE bulletin(id serial, title text, body text, job text, since timestamptz, posted_at timestamptz default now())").ok());
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE hookdb OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
+  ASSERT_TRUE(s.Psql("hookdb",
+                     "CREATE TABLE bulletin(id serial, title text, body text, job text, since timestamptz, "
+                     "posted_at timestamptz default now())")
+                  .ok());
   SqlHookConfig c;
   c.kind = "postgresql";
   c.host = s.host;
@@ -99,12 +111,17 @@ TEST_F(SqlHookTest, PostgreSQL) {
   c.user = s.user;
   c.database = "hookdb";
   c.password_file = PasswordFile(s.password);
-  c.statement = "INSERT INTO bulletin(title, body, job, since) VALUES (:message_ja, :error, :job, :since::timestamptz)";
+  c.statement =
+      "INSERT INTO bulletin(title, body, job, since) VALUES (:message_ja, :error, :job, :since::timestamptz)";
   Status st = RunSqlHook(c, Params());
   ASSERT_TRUE(st.ok()) << st.ToString();
-  auto out = s.Psql("hookdb", "SELECT title || '|' || body || '|' || job || '|' || (since AT TIME ZONE 'UTC') FROM bulletin");
+  auto out =
+      s.Psql("hookdb",
+             "SELECT title || '|' || body || '|' || job || '|' || (since AT TIME ZONE 'UTC') FROM bulletin");
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, "バックアップ「ケア記録」が失敗しています。弊社までご連絡下さい。|pg_dump: 接続できません'); DROP TABLE bulletin; --|care|2026-11-21 05:00:00\n");
+  EXPECT_EQ(*out,
+            "バックアップ「ケア記録」が失敗しています。弊社までご連絡下さい。|pg_dump: 接続できません'); "
+            "DROP TABLE bulletin; --|care|2026-11-21 05:00:00\n");
   // The clearing statement, also bound.
   c.statement = "DELETE FROM bulletin WHERE job = :job";
   ASSERT_TRUE(RunSqlHook(c, Params()).ok());
@@ -120,7 +137,10 @@ TEST_F(SqlHookTest, MariaDB) {
   ASSERT_TRUE(my.ok()) << my.status().ToString();
   const testing::MariaDbServer& s = **my;
   ASSERT_TRUE(s.Sql("", "DROP DATABASE IF EXISTS hookdb; CREATE DATABASE hookdb CHARACTER SET utf8mb4").ok());
-  ASSERT_TRUE(s.Sql("hookdb", "CREATE TABLE bulletin(id INT AUTO_INCREMENT PRIMARY KEY, title TEXT, body TEXT, job TEXT, since VARCHAR(32))").ok());
+  ASSERT_TRUE(s.Sql("hookdb",
+                    "CREATE TABLE bulletin(id INT AUTO_INCREMENT PRIMARY KEY, title TEXT, body TEXT, job "
+                    "TEXT, since VARCHAR(32))")
+                  .ok());
   SqlHookConfig c;
   c.kind = "mysql";
   c.host = s.host;
@@ -133,13 +153,16 @@ TEST_F(SqlHookTest, MariaDB) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   auto out = s.Sql("hookdb", "SELECT CONCAT(title, '|', body, '|', job, '|', since) FROM bulletin");
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, "バックアップ「ケア記録」が失敗しています。弊社までご連絡下さい。|pg_dump: 接続できません'); DROP TABLE bulletin; --|care|2026-11-21T05:00:00Z\n");
+  EXPECT_EQ(*out,
+            "バックアップ「ケア記録」が失敗しています。弊社までご連絡下さい。|pg_dump: 接続できません'); "
+            "DROP TABLE bulletin; --|care|2026-11-21T05:00:00Z\n");
 }
 
 TEST_F(SqlHookTest, CommandGetsTheDetailsInTheEnvironment) {
   std::string out = dir_ + "/env.txt";
   HookAction a;
-  a.command = {"sh", "-c", "printf '%s|%s|%s|%s' \"$KURA_EVENT\" \"$KURA_JOB\" \"$KURA_ERROR\" \"$KURA_SINCE\" > " + out};
+  a.command = {"sh", "-c",
+               "printf '%s|%s|%s|%s' \"$KURA_EVENT\" \"$KURA_JOB\" \"$KURA_ERROR\" \"$KURA_SINCE\" > " + out};
   HookEvent e;
   e.event = "failure";
   e.job = "care";

@@ -37,7 +37,8 @@ class JobRunnerTest : public ::testing::Test {
     config_.state_dir = dir_ + "/state";
     config_.status_file = dir_ + "/state/status.json";
     config_.log_file = dir_ + "/log/kura.log";
-    config_.hooks.on_failure.command = {"sh", "-c", "echo \"failure $KURA_TARGET $KURA_ERROR_CODE\" >> " + dir_ + "/hooks.txt"};
+    config_.hooks.on_failure.command = {
+        "sh", "-c", "echo \"failure $KURA_TARGET $KURA_ERROR_CODE\" >> " + dir_ + "/hooks.txt"};
     config_.hooks.on_clear.command = {"sh", "-c", "echo \"clear $KURA_TARGET\" >> " + dir_ + "/hooks.txt"};
     JobConfig job;
     job.name = "care";
@@ -269,7 +270,9 @@ TEST_F(JobRunnerTest, AgentLoopSleepsUntilDueAndStops) {
   // one snapshot per calendar day, so only the second remains).
   std::string log = *ReadTextFile(config_.log_file);
   size_t runs = 0;
-  for (size_t p = log.find("run job=care kind=daily result=ok"); p != std::string::npos; p = log.find("run job=care", p + 1)) ++runs;
+  for (size_t p = log.find("run job=care kind=daily result=ok"); p != std::string::npos;
+       p = log.find("run job=care", p + 1))
+    ++runs;
   EXPECT_EQ(runs, 2u) << log;
   auto snaps = Snaps("local");
   ASSERT_EQ(snaps.size(), 1u);

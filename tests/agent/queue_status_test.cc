@@ -79,7 +79,7 @@ TEST_F(SendQueueTest, RetryTimes) {
   EXPECT_EQ(NextAttemptTime(i, r, w, afternoon), afternoon + 60);
   i.attempts = 2;
   EXPECT_EQ(NextAttemptTime(i, r, w, afternoon), afternoon + 120);
-  i.night = true;  // a night send that failed at 05:59 waits for the next night
+  i.night = true;                             // a night send that failed at 05:59 waits for the next night
   int64_t late = afternoon + 16 * 3600 - 60;  // 05:59 the next morning
   EXPECT_EQ(NextAttemptTime(i, r, w, late), afternoon + 32 * 3600);
 }
@@ -87,8 +87,10 @@ TEST_F(SendQueueTest, RetryTimes) {
 TEST_F(StatusFileTest, WarningStaysUntilTheNextSuccess) {
   TargetStatus t;
   t.label = "offsite";
-  EXPECT_TRUE(RecordTargetFailure(t, 1000, Status::Retryable("network down"), "ケア", "弊社までご連絡下さい。", "Call us."));
-  EXPECT_FALSE(RecordTargetFailure(t, 2000, Status::IOError("disk"), "ケア", "弊社までご連絡下さい。", "Call us."));
+  EXPECT_TRUE(RecordTargetFailure(t, 1000, Status::Retryable("network down"), "ケア",
+                                  "弊社までご連絡下さい。", "Call us."));
+  EXPECT_FALSE(
+      RecordTargetFailure(t, 2000, Status::IOError("disk"), "ケア", "弊社までご連絡下さい。", "Call us."));
   EXPECT_TRUE(t.warning.active);
   EXPECT_EQ(t.warning.since, 1000);
   EXPECT_EQ(t.warning.failures, 2);
@@ -112,8 +114,9 @@ TEST_F(StatusFileTest, RoundTripAndConcurrentUpdates) {
                 d.updated = 1795237200;
                 TargetStatus& t = d.jobs["care"].targets["local"];
                 RecordTargetFailure(t, 1795237200, Status::SourceFailed("pg_dump failed"), "care", "g", "g");
-                d.jobs["care"].last_run = RunInfo{"daily", 1795237200, 1795237201, "failed", "", 0, 0,
-                                                  ErrorInfo{"source_failed", "pg_dump failed"}};
+                d.jobs["care"].last_run =
+                    RunInfo{"daily", 1795237200, 1795237201, "failed",
+                            "",      0,          0,          ErrorInfo{"source_failed", "pg_dump failed"}};
               }).ok());
   ASSERT_TRUE(UpdateStatusFile(path, [](StatusDocument& d) {
                 RecordTargetSuccess(d.jobs["care"].targets["offsite"], 1795237300, "x");
@@ -138,7 +141,8 @@ TEST_F(RunLogTest, RotatesBySize) {
   std::string path = dir_ + "/log/kura.log";
   RunLog log(path, 200, 3, false);
   FakeClock clock(1795237200);
-  for (int i = 0; i < 40; ++i) log.Write(clock, "run", {{"job", "care"}, {"n", std::to_string(i)}, {"error", "a b \"c\""}});
+  for (int i = 0; i < 40; ++i)
+    log.Write(clock, "run", {{"job", "care"}, {"n", std::to_string(i)}, {"error", "a b \"c\""}});
   EXPECT_TRUE(PathExists(path));
   EXPECT_TRUE(PathExists(path + ".1"));
   EXPECT_TRUE(PathExists(path + ".3"));

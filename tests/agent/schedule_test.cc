@@ -25,8 +25,10 @@ class ScheduleTest : public ::testing::Test {
     config_.jobs.push_back(job_);
   }
   void TearDown() override {
-    if (had_tz_) setenv("TZ", old_tz_.c_str(), 1);
-    else unsetenv("TZ");
+    if (had_tz_)
+      setenv("TZ", old_tz_.c_str(), 1);
+    else
+      unsetenv("TZ");
     tzset();
   }
   // Local (JST) time.
@@ -74,7 +76,8 @@ TEST_F(ScheduleTest, LastDayOfMonth) {
 }
 
 TEST_F(ScheduleTest, NightlyRunOncePerDay) {
-  EXPECT_EQ(Tick(At(2026, 11, 20, 23, 0)), std::vector<SnapshotKind>{SnapshotKind::kDaily});  // first start: catch up
+  EXPECT_EQ(Tick(At(2026, 11, 20, 23, 0)),
+            std::vector<SnapshotKind>{SnapshotKind::kDaily});  // first start: catch up
   EXPECT_TRUE(Tick(At(2026, 11, 21, 1, 59)).empty());
   EXPECT_EQ(Tick(At(2026, 11, 21, 2, 0)), std::vector<SnapshotKind>{SnapshotKind::kDaily});
   EXPECT_TRUE(Tick(At(2026, 11, 21, 2, 1)).empty());
@@ -124,7 +127,7 @@ TEST_F(ScheduleTest, FailedRunIsRetriedWithBackoffThenGivenUp) {
   EXPECT_EQ(Tick(t + 60, RunOutcome::kFailed).size(), 1u);  // 2nd attempt after 60 s
   EXPECT_TRUE(Tick(t + 60 + 119, RunOutcome::kFailed).empty());
   EXPECT_EQ(Tick(t + 60 + 120, RunOutcome::kFailed).size(), 1u);  // 3rd after 120 s
-  EXPECT_TRUE(Tick(t + 5000, RunOutcome::kFailed).empty());        // given up for this slot
+  EXPECT_TRUE(Tick(t + 5000, RunOutcome::kFailed).empty());       // given up for this slot
   EXPECT_EQ(Tick(At(2026, 11, 22, 2, 0)).size(), 1u);             // the next night runs again
 }
 

@@ -22,7 +22,8 @@ class CliDiskFullTest : public KuraE2ETest {
     mount_ = dir_.Sub("small-disk");
     std::filesystem::create_directories(mount_);
     if (::mount("tmpfs", mount_.c_str(), "tmpfs", 0, "size=16m,mode=0700") != 0) {
-      GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); needs root or CAP_SYS_ADMIN";
+      GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                   << "); needs root or CAP_SYS_ADMIN";
     }
     mounted_ = true;
     repo_ = mount_ + "/repo";
@@ -48,7 +49,8 @@ TEST_F(CliDiskFullTest, BackupLargerThanTheDiskExits7AndLeavesNoSnapshot) {
   std::string first = BackupPaths({dir_.Sub("small")});
   ASSERT_FALSE(first.empty());
 
-  for (int i = 0; i < 4; ++i) WriteFile(dir_.Sub("big/part" + std::to_string(i)), SeededBytes(10 + i, 10 << 20));
+  for (int i = 0; i < 4; ++i)
+    WriteFile(dir_.Sub("big/part" + std::to_string(i)), SeededBytes(10 + i, 10 << 20));
   KuraRun ja = Kura({"backup", dir_.Sub("big")});
   EXPECT_EQ(ja.exit_code, kExitNoSpace) << ja.err;
   EXPECT_NE(ja.err.find("スナップショットは作成していません"), std::string::npos) << ja.err;

@@ -65,7 +65,8 @@ TEST_F(CliErrorTest, MissingKeyFileIsNamedNotCalledAWrongKey) {
 TEST_F(CliErrorTest, MissingRepositoryExits3) {
   KuraRun r = Kura({"--lang", "en", "snapshots"}, {{"KURA_REPOSITORY", dir_.Sub("no/such/dir")}});
   EXPECT_EQ(r.exit_code, kExitRepoNotFound) << r.err;
-  EXPECT_NE(r.err.find(dir_.Sub("no/such/dir")), std::string::npos) << "the message names the path: " << r.err;
+  EXPECT_NE(r.err.find(dir_.Sub("no/such/dir")), std::string::npos)
+      << "the message names the path: " << r.err;
   KuraRun ja = Kura({"snapshots"}, {{"KURA_REPOSITORY", dir_.Sub("no/such/dir")}});
   EXPECT_EQ(ja.exit_code, kExitRepoNotFound);
   EXPECT_NE(ja.err.find("kura: エラー:"), std::string::npos) << ja.err;
@@ -88,10 +89,12 @@ TEST_F(CliErrorTest, EmptyOrForeignDirectoryIsNotARepository) {
 
 TEST_F(CliErrorTest, FailingSourceCommandExits5WithoutASnapshot) {
   InitRepo();
-  KuraRun r = Kura({"--lang", "en", "backup", "--from-command", "echo partial dump; echo 'pg_dump: connection refused' >&2; exit 3"});
+  KuraRun r = Kura({"--lang", "en", "backup", "--from-command",
+                    "echo partial dump; echo 'pg_dump: connection refused' >&2; exit 3"});
   EXPECT_EQ(r.exit_code, kExitSourceFailed) << r.err;
   EXPECT_NE(r.err.find("no snapshot was made"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("connection refused"), std::string::npos) << "the tool's own error is shown: " << r.err;
+  EXPECT_NE(r.err.find("connection refused"), std::string::npos)
+      << "the tool's own error is shown: " << r.err;
   EXPECT_EQ(SnapshotCount(), 0u);
   KuraRun ok = Kura({"backup", "--from-command", "printf 'dump'"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;

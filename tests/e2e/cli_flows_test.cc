@@ -27,7 +27,8 @@ TEST_F(CliFlowTest, BackupListRestoreVerifyForgetPrune) {
   WriteFile(src + "/カルテ/患者2.txt", TextBytes(5000));
   json second = KuraJson({"backup", src});
   EXPECT_EQ(second.value("files", 0), 4);
-  EXPECT_LT(second.value("bytes_stored", uint64_t{1} << 40), 200000u) << "unchanged files are not stored again";
+  EXPECT_LT(second.value("bytes_stored", uint64_t{1} << 40), 200000u)
+      << "unchanged files are not stored again";
 
   json list = KuraJson({"snapshots"});
   ASSERT_TRUE(list.is_array());
@@ -69,7 +70,8 @@ TEST_F(CliFlowTest, BackupListRestoreVerifyForgetPrune) {
   EXPECT_TRUE(after.value("ok", false));
   EXPECT_EQ(after.value("unreferenced_packs", 1), 0);
   KuraJson({"restore", first, "--target", dir_.Sub("out2")});
-  EXPECT_EQ(ReadFileString(dir_.Sub("out2") + src + "/images/xray.bin"), ReadFileString(src + "/images/xray.bin"));
+  EXPECT_EQ(ReadFileString(dir_.Sub("out2") + src + "/images/xray.bin"),
+            ReadFileString(src + "/images/xray.bin"));
 }
 
 TEST_F(CliFlowTest, StdinBackupRestoresByteIdenticalToStdout) {
@@ -125,9 +127,11 @@ TEST_F(CliFlowTest, KeyAddListRemove) {
   KuraJson({"key", "remove", original.substr(0, 8)});
   KuraRun old = Kura({"--lang", "en", "snapshots"});
   EXPECT_EQ(old.exit_code, kExitUnauthorized) << "a removed password must stop working";
-  KuraJson({"key", "remove", keyfile.value("id", "").substr(0, 8)}, 0, {{"KURA_PASSWORD", "second password"}});
+  KuraJson({"key", "remove", keyfile.value("id", "").substr(0, 8)}, 0,
+           {{"KURA_PASSWORD", "second password"}});
   // Only one password slot left: it cannot be removed.
-  KuraRun last = Kura({"--lang", "en", "key", "remove", id.substr(0, 8)}, {{"KURA_PASSWORD", "second password"}});
+  KuraRun last =
+      Kura({"--lang", "en", "key", "remove", id.substr(0, 8)}, {{"KURA_PASSWORD", "second password"}});
   EXPECT_EQ(last.exit_code, kExitUsage);
   EXPECT_NE(last.err.find("last password or key file"), std::string::npos) << last.err;
 }
@@ -154,7 +158,8 @@ TEST_F(CliFlowTest, TagAndExcludeTakeOneValueEach) {
   InitRepo();
   WriteFile(dir_.Sub("src/keep.txt"), "keep");
   WriteFile(dir_.Sub("src/scratch.tmp"), "drop");
-  KuraRun r = Kura({"--json", "backup", "--tag", "night", "--exclude", "*.tmp", "--tag", "月次", dir_.Sub("src")});
+  KuraRun r =
+      Kura({"--json", "backup", "--tag", "night", "--exclude", "*.tmp", "--tag", "月次", dir_.Sub("src")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json ls = KuraJson({"ls", "latest"});
   EXPECT_EQ(ls["tags"], json::array({"night", "月次"}));
@@ -162,7 +167,8 @@ TEST_F(CliFlowTest, TagAndExcludeTakeOneValueEach) {
   for (const json& e : ls["entries"]) paths += e.value("path", "") + "\n";
   EXPECT_NE(paths.find("src/keep.txt"), std::string::npos) << paths;
   EXPECT_EQ(paths.find("scratch.tmp"), std::string::npos) << paths;
-  KuraRun restore = Kura({"restore", "--path", dir_.Sub("src/keep.txt"), "latest", "--target", dir_.Sub("out")});
+  KuraRun restore =
+      Kura({"restore", "--path", dir_.Sub("src/keep.txt"), "latest", "--target", dir_.Sub("out")});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_EQ(ReadFileString(dir_.Sub("out") + dir_.Sub("src/keep.txt")), "keep");
 }

@@ -65,7 +65,8 @@ TEST_F(CliKillTest, KilledBackupsAndPrunesLeaveARepositoryThatVerifiesAndWorks) 
     int delay = std::uniform_int_distribution<int>(0, max_delay)(rng);
     int code = KillAfter({"backup", "--no-progress", src}, delay);
     (code == 128 + SIGKILL ? killed : finished)++;
-    ASSERT_TRUE(code == 128 + SIGKILL || code == 0) << "iteration " << i << " delay " << delay << " exit " << code;
+    ASSERT_TRUE(code == 128 + SIGKILL || code == 0)
+        << "iteration " << i << " delay " << delay << " exit " << code;
   }
   EXPECT_GT(killed, 12) << "most runs should have been killed midway (finished " << finished
                         << ", a whole backup takes " << full_ms << " ms)";

@@ -2,19 +2,17 @@
 // (the restarted agent completes it and the target verifies), service definitions, and
 // command-line behaviour of run/status around the job lock and config errors.
 #include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <fcntl.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <ctime>
-#include <thread>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/job_harness.h"
 #include "util/fs.h"
@@ -31,8 +29,10 @@ size_t CountFiles(const std::string& dir) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     std::string path = dir + "/" + name;
-    if (e->d_type == DT_DIR) n += CountFiles(path);
-    else ++n;
+    if (e->d_type == DT_DIR)
+      n += CountFiles(path);
+    else
+      ++n;
   }
   ::closedir(d);
   return n;
@@ -93,7 +93,8 @@ TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
   ASSERT_NE(agent, nullptr);
   // Wait until the send has stored some packs in the target, then kill the agent.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (CountFiles(sb.Path("offsite/data")) <= offsite_before + 1 && std::chrono::steady_clock::now() < deadline) {
+  while (CountFiles(sb.Path("offsite/data")) <= offsite_before + 1 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ::kill(agent->pid(), SIGKILL);
@@ -173,7 +174,8 @@ TEST(JobAgentTest, FailingCommandSetsTheWarningAndHooksRun) {
 command = ["sh", "-c", "echo \"$KURA_EVENT $KURA_TARGET $KURA_ERROR_CODE\" >> {0}/hooks.txt"]
 [hooks.on_clear]
 command = ["sh", "-c", "echo \"$KURA_EVENT $KURA_TARGET\" >> {0}/hooks.txt"]
-)T", sb.dir());
+)T",
+                                  sb.dir());
   sb.WriteConfig(Config(sb, "echo partial; exit 3", hooks));
   KuraRun r = sb.Kura({"run", "big", "--kind", "daily"});
   EXPECT_EQ(r.exit_code, 5);
@@ -197,7 +199,8 @@ command = ["sh", "-c", "echo \"$KURA_EVENT $KURA_TARGET\" >> {0}/hooks.txt"]
   EXPECT_EQ(sb.Kura({"agent", "--once"}).exit_code, 0);
   EXPECT_EQ(sb.Kura({"status"}).exit_code, 0);
   text = ReadTextFile(sb.Path("hooks.txt"));
-  EXPECT_EQ(*text, "failure local source_failed\nfailure offsite source_failed\nclear local\nclear offsite\n");
+  EXPECT_EQ(*text,
+            "failure local source_failed\nfailure offsite source_failed\nclear local\nclear offsite\n");
 }
 
 TEST(JobAgentTest, ScheduleInstallAndDrillOfFiles) {
@@ -209,7 +212,8 @@ TEST(JobAgentTest, ScheduleInstallAndDrillOfFiles) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto unit = ReadTextFile(sb.Path("units/kura-agent.service"));
   ASSERT_TRUE(unit.ok());
-  EXPECT_NE(unit->find("ExecStart=/usr/bin/kura agent --agent-config " + sb.Path("agent.toml")), std::string::npos);
+  EXPECT_NE(unit->find("ExecStart=/usr/bin/kura agent --agent-config " + sb.Path("agent.toml")),
+            std::string::npos);
   r = sb.Kura({"schedule", "install", "--dir", sb.Path("units"), "--timer"});
   ASSERT_EQ(r.exit_code, 0);
   auto timer = ReadTextFile(sb.Path("units/kura-agent-tick.timer"));

@@ -4,10 +4,10 @@
 // and compare the table contents; a failing dump leaves no snapshot and sets the warning
 // (`kura status` exits 10, the SQL hook posts to the bulletin board); the next success
 // clears it and the clear hook removes the post; `kura drill` restores, checks and drops.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "support/db_servers.h"
@@ -30,8 +30,9 @@ std::string LastRunSnapshot(const JobSandbox& sb, const std::string& job) {
 }
 
 std::string Common(const JobSandbox& sb) {
-  return fmt::format("state_dir = \"{}\"\nlog_file = \"{}\"\nguidance_ja = \"サポートセンターまでご連絡下さい。\"\n",
-                     sb.Path("state"), sb.Path("log/kura.log"));
+  return fmt::format(
+      "state_dir = \"{}\"\nlog_file = \"{}\"\nguidance_ja = \"サポートセンターまでご連絡下さい。\"\n",
+      sb.Path("state"), sb.Path("log/kura.log"));
 }
 
 // The whole scenario; `dump` reads the source (or a restored copy) as comparable text.
@@ -123,9 +124,16 @@ TEST(JobDbTest, PostgreSQL) {
   for (const char* db : {"care_src", "hostapp", "restored_pg_1", "restored_pg_2"}) {
     ASSERT_TRUE(s.PsqlAdmin("postgres", fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", db)).ok());
   }
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE care_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
-  ASSERT_TRUE(s.PsqlAdmin("postgres", "CREATE DATABASE hostapp OWNER kura_test ENCODING 'UTF8' TEMPLATE template0").ok());
-  ASSERT_TRUE(s.Psql("hostapp", "CREATE TABLE bulletin(id serial, job text, title text, body text, posted_at timestamptz DEFAULT now())").ok());
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE care_src OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
+  ASSERT_TRUE(
+      s.PsqlAdmin("postgres", "CREATE DATABASE hostapp OWNER kura_test ENCODING 'UTF8' TEMPLATE template0")
+          .ok());
+  ASSERT_TRUE(s.Psql("hostapp",
+                     "CREATE TABLE bulletin(id serial, job text, title text, body text, posted_at "
+                     "timestamptz DEFAULT now())")
+                  .ok());
   ASSERT_TRUE(s.Psql("care_src", R"(
     CREATE TABLE patients(id int PRIMARY KEY, name text NOT NULL, born date, weight numeric(5,1), active boolean,
                           note text, photo bytea, updated timestamptz);
@@ -135,9 +143,11 @@ TEST(JobDbTest, PostgreSQL) {
       (3, '佐藤 花子', '1935-12-31', 41.0, true, E'改行\nあり', '\xdeadbeef', '2026-11-21 02:00:00+09');
     CREATE TABLE visits(patient int REFERENCES patients(id), at timestamptz, memo text);
     INSERT INTO visits SELECT 1 + (g % 3), '2026-11-01'::timestamptz + g * interval '1 hour', '訪問 ' || g FROM generate_series(1, 200) g;
-  )").ok());
+  )")
+                  .ok());
   std::string hook = fmt::format(
-      "kind = \"postgresql\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\ndatabase = \"hostapp\"\npassword_file = \"{}\"\n",
+      "kind = \"postgresql\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\ndatabase = \"hostapp\"\npassword_file "
+      "= \"{}\"\n",
       s.host, s.port, s.user, sb.Path("pg.pw"));
   sb.WriteConfig(Common(sb) + fmt::format(R"T(
 [hooks.on_failure.sql]
@@ -160,7 +170,8 @@ name = "local"
 repository = "{5}"
 password_file = "{6}"
 )T",
-                                          hook, s.host, s.port, s.user, sb.Path("source.pw"), sb.Path("local"), sb.password_file()));
+                                          hook, s.host, s.port, s.user, sb.Path("source.pw"),
+                                          sb.Path("local"), sb.password_file()));
   Scenario sc{sb, "pg"};
   sc.source_db = "care_src";
   sc.dump = [&](const std::string& db) {
@@ -169,14 +180,22 @@ password_file = "{6}"
     return (a.ok() ? *a : a.status().ToString()) + (b.ok() ? *b : b.status().ToString());
   };
   sc.change = [&] {
-    ASSERT_TRUE(s.Psql("care_src", "UPDATE patients SET note = '変更後', weight = 53.0 WHERE id = 1; DELETE FROM visits WHERE patient = 2; "
-                                   "INSERT INTO patients VALUES (4, '鈴木 一郎', '1950-01-01', 60.2, true, NULL, NULL, now())").ok());
+    ASSERT_TRUE(
+        s.Psql("care_src",
+               "UPDATE patients SET note = '変更後', weight = 53.0 WHERE id = 1; DELETE FROM visits WHERE "
+               "patient = 2; "
+               "INSERT INTO patients VALUES (4, '鈴木 一郎', '1950-01-01', 60.2, true, NULL, NULL, now())")
+            .ok());
   };
-  sc.break_source = [&](bool broken) { sb.WriteFile("source.pw", broken ? "wrong-password\n" : s.password + "\n"); };
+  sc.break_source = [&](bool broken) {
+    sb.WriteFile("source.pw", broken ? "wrong-password\n" : s.password + "\n");
+  };
   sc.break_source(false);
   sc.restore_args = [&](const std::string& db) {
-    return std::vector<std::string>{"--to-database", "postgresql", "--db-host", s.host, "--db-port", std::to_string(s.port),
-                                    "--db-user", s.user, "--db-name", db, "--db-password-file", sb.Path("pg.pw"), "--no-owner"};
+    return std::vector<std::string>{
+        "--to-database",        "postgresql",     "--db-host", s.host,      "--db-port",
+        std::to_string(s.port), "--db-user",      s.user,      "--db-name", db,
+        "--db-password-file",   sb.Path("pg.pw"), "--no-owner"};
   };
   sc.bulletin_rows = [&] {
     auto r = s.Psql("hostapp", "SELECT count(*) FROM bulletin");
@@ -196,10 +215,16 @@ TEST(JobDbTest, MariaDB) {
   JobSandbox sb;
   sb.InitRepo("local");
   sb.WriteFile("my.pw", s.password + "\n");
-  ASSERT_TRUE(s.Sql("", "DROP DATABASE IF EXISTS care_src; DROP DATABASE IF EXISTS hostapp; DROP DATABASE IF EXISTS restored_my_1; "
-                        "DROP DATABASE IF EXISTS restored_my_2; CREATE DATABASE care_src CHARACTER SET utf8mb4; "
-                        "CREATE DATABASE hostapp CHARACTER SET utf8mb4").ok());
-  ASSERT_TRUE(s.Sql("hostapp", "CREATE TABLE bulletin(id INT AUTO_INCREMENT PRIMARY KEY, job TEXT, title TEXT, body TEXT)").ok());
+  ASSERT_TRUE(s.Sql("",
+                    "DROP DATABASE IF EXISTS care_src; DROP DATABASE IF EXISTS hostapp; DROP DATABASE IF "
+                    "EXISTS restored_my_1; "
+                    "DROP DATABASE IF EXISTS restored_my_2; CREATE DATABASE care_src CHARACTER SET utf8mb4; "
+                    "CREATE DATABASE hostapp CHARACTER SET utf8mb4")
+                  .ok());
+  ASSERT_TRUE(
+      s.Sql("hostapp",
+            "CREATE TABLE bulletin(id INT AUTO_INCREMENT PRIMARY KEY, job TEXT, title TEXT, body TEXT)")
+          .ok());
   ASSERT_TRUE(s.Sql("care_src", R"(
     CREATE TABLE patients(id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, born DATE, weight DECIMAL(5,1), active BOOL,
                           note TEXT, photo BLOB, updated DATETIME) ENGINE=InnoDB;
@@ -207,7 +232,8 @@ TEST(JobDbTest, MariaDB) {
       (1, '山田 太郎', '1940-04-01', 52.5, 1, '要介護3「週2回」', x'00ff10', '2026-11-20 09:00:00'),
       (2, 'O\'Brien', NULL, NULL, 0, 'quote \' and "double"', NULL, NULL),
       (3, '佐藤 花子', '1935-12-31', 41.0, 1, '改行\nあり', x'deadbeef', '2026-11-21 02:00:00');
-  )").ok());
+  )")
+                  .ok());
   std::string conn = fmt::format("host = \"{}\"\nport = {}\nuser = \"{}\"\n", s.host, s.port, s.user);
   sb.WriteConfig(Common(sb) + fmt::format(R"T(
 [[job]]
@@ -232,29 +258,38 @@ kind = "mysql"
 password_file = "{4}"
 statement = "DELETE FROM bulletin WHERE job = :job"
 )T",
-                                          conn, sb.Path("source.pw"), sb.Path("local"), sb.password_file(), sb.Path("my.pw")));
+                                          conn, sb.Path("source.pw"), sb.Path("local"), sb.password_file(),
+                                          sb.Path("my.pw")));
   Scenario sc{sb, "my"};
   sc.source_db = "care_src";
   sc.dump = [&](const std::string& db) {
-    auto a = s.Sql(db, "SELECT id, name, born, weight, active, note, HEX(photo), updated FROM patients ORDER BY id");
+    auto a = s.Sql(
+        db, "SELECT id, name, born, weight, active, note, HEX(photo), updated FROM patients ORDER BY id");
     return a.ok() ? *a : a.status().ToString();
   };
   sc.change = [&] {
-    ASSERT_TRUE(s.Sql("care_src", "UPDATE patients SET note = '変更後' WHERE id = 1; DELETE FROM patients WHERE id = 2; "
-                                  "INSERT INTO patients VALUES (4, '鈴木 一郎', '1950-01-01', 60.2, 1, NULL, NULL, NOW())").ok());
+    ASSERT_TRUE(
+        s.Sql("care_src",
+              "UPDATE patients SET note = '変更後' WHERE id = 1; DELETE FROM patients WHERE id = 2; "
+              "INSERT INTO patients VALUES (4, '鈴木 一郎', '1950-01-01', 60.2, 1, NULL, NULL, NOW())")
+            .ok());
   };
-  sc.break_source = [&](bool broken) { sb.WriteFile("source.pw", broken ? "wrong-password\n" : s.password + "\n"); };
+  sc.break_source = [&](bool broken) {
+    sb.WriteFile("source.pw", broken ? "wrong-password\n" : s.password + "\n");
+  };
   sc.break_source(false);
   sc.restore_args = [&](const std::string& db) {
-    return std::vector<std::string>{"--to-database", "mysql", "--db-host", s.host, "--db-port", std::to_string(s.port),
-                                    "--db-user", s.user, "--db-name", db, "--db-password-file", sb.Path("my.pw")};
+    return std::vector<std::string>{
+        "--to-database", "mysql", "--db-host", s.host, "--db-port",          std::to_string(s.port),
+        "--db-user",     s.user,  "--db-name", db,     "--db-password-file", sb.Path("my.pw")};
   };
   sc.bulletin_rows = [&] {
     auto r = s.Sql("hostapp", "SELECT count(*) FROM bulletin");
     return r.ok() ? std::stoi(*r) : -1;
   };
   sc.Run();
-  auto drills = s.Sql("", "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'kura\\_drill\\_%'");
+  auto drills =
+      s.Sql("", "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'kura\\_drill\\_%'");
   ASSERT_TRUE(drills.ok());
   EXPECT_EQ(*drills, "0\n");
 }
@@ -267,7 +302,8 @@ std::string SqliteDump(const std::string& path) {
   }
   std::string out;
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "SELECT id, name, weight, quote(photo), note FROM patients ORDER BY id", -1, &st, nullptr);
+  sqlite3_prepare_v2(db, "SELECT id, name, weight, quote(photo), note FROM patients ORDER BY id", -1, &st,
+                     nullptr);
   while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
     for (int i = 0; i < 5; ++i) {
       const unsigned char* t = sqlite3_column_text(st, i);
@@ -323,12 +359,20 @@ password_file = "{3}"
   sc.source_db = src;
   sc.failure_exit = 5;  // a missing database file is the source's failure
   sc.failure_code = "source_failed";
-  sc.dump = [&](const std::string& db) { return SqliteDump(db.find('/') == std::string::npos ? sb.Path(db + ".db") : db); };
-  sc.change = [&] { SqliteExec(src, "UPDATE patients SET note = '変更後' WHERE id = 1; INSERT INTO patients VALUES (4, '鈴木', 60.2, NULL, NULL)"); };
+  sc.dump = [&](const std::string& db) {
+    return SqliteDump(db.find('/') == std::string::npos ? sb.Path(db + ".db") : db);
+  };
+  sc.change = [&] {
+    SqliteExec(src,
+               "UPDATE patients SET note = '変更後' WHERE id = 1; INSERT INTO patients VALUES (4, '鈴木', "
+               "60.2, NULL, NULL)");
+  };
   sc.break_source = [&](bool broken) {
     // The database file is gone (a moved or unmounted data directory).
-    if (broken) ASSERT_EQ(::rename(src.c_str(), (src + ".away").c_str()), 0);
-    else ASSERT_EQ(::rename((src + ".away").c_str(), src.c_str()), 0);
+    if (broken)
+      ASSERT_EQ(::rename(src.c_str(), (src + ".away").c_str()), 0);
+    else
+      ASSERT_EQ(::rename((src + ".away").c_str(), src.c_str()), 0);
   };
   sc.restore_args = [&](const std::string& db) {
     return std::vector<std::string>{"--to-database", "sqlite", "--db-name", sb.Path(db + ".db")};

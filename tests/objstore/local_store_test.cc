@@ -6,9 +6,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <thread>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -16,10 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "objstore/fault_store.h"
 #include "util/i18n.h"
@@ -210,8 +209,10 @@ TEST_F(LocalStoreTest, PutIfAbsentLetsExactlyOneOfManyConcurrentCreatorsWin) {
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         Status st = store_->PutIfAbsent(ObjectType::kConfig, "config", Data("creator " + std::to_string(t)));
-        if (st.ok()) ++won;
-        else if (st.code() == Code::kAlreadyExists) ++lost;
+        if (st.ok())
+          ++won;
+        else if (st.code() == Code::kAlreadyExists)
+          ++lost;
       });
     }
     for (auto& th : threads) th.join();

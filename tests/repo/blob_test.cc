@@ -28,7 +28,8 @@ class BlobTest : public ::testing::Test {
 };
 
 TEST_F(BlobTest, RoundTripOfCompressibleAndRandomData) {
-  for (const Bytes& plain : {testing::TextBytes(200000), testing::SeededBytes(7, 200000), Bytes{}, Bytes{42}}) {
+  for (const Bytes& plain :
+       {testing::TextBytes(200000), testing::SeededBytes(7, 200000), Bytes{}, Bytes{42}}) {
     EncodedBlob b = Encode(plain);
     auto back = DecodeBlob(keys_, EntryFor(b), b.sealed);
     ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -47,7 +48,8 @@ TEST_F(BlobTest, CompressesTextButNotRandomData) {
   EXPECT_EQ(r.compression, format::kCompressionNone) << "zstd is skipped when it saves less than 2 %";
   EXPECT_EQ(r.sealed.size(), random.size() + crypto::kSealOverhead);
 
-  EXPECT_EQ(Encode(text, /*level=*/0).compression, format::kCompressionNone) << "level 0 disables compression";
+  EXPECT_EQ(Encode(text, /*level=*/0).compression, format::kCompressionNone)
+      << "level 0 disables compression";
 }
 
 TEST_F(BlobTest, IdIsKeyedSoEqualDataInAnotherRepositoryHasAnotherId) {

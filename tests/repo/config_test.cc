@@ -18,7 +18,9 @@ RepoConfig Valid() {
   return c;
 }
 
-Result<RepoConfig> ParseText(const std::string& text) { return RepoConfig::Parse(AsBytes(text), "/mnt/nas/kura"); }
+Result<RepoConfig> ParseText(const std::string& text) {
+  return RepoConfig::Parse(AsBytes(text), "/mnt/nas/kura");
+}
 
 TEST(ConfigTest, SerializeParseRoundTrip) {
   RepoConfig c = Valid();
@@ -50,8 +52,9 @@ TEST(ConfigTest, NewerVersionIsUnsupportedAndSaysToUpdate) {
 // "this is not a kura repository" (exit 3), not "your repository is damaged" (exit 8).
 TEST(ConfigTest, ForeignFileIsNotARepository) {
   SetLanguage(Language::kEnglish);
-  for (std::string text : {std::string("[core]\n\trepositoryformatversion = 0\n"), std::string(""),
-                           std::string("{\"format\": \"restic\"}"), std::string("[1,2,3]"), std::string("\xff\xfe")}) {
+  for (std::string text :
+       {std::string("[core]\n\trepositoryformatversion = 0\n"), std::string(""),
+        std::string("{\"format\": \"restic\"}"), std::string("[1,2,3]"), std::string("\xff\xfe")}) {
     auto parsed = ParseText(text);
     EXPECT_EQ(parsed.status().code(), Code::kNotFound) << text;
     EXPECT_NE(parsed.status().message().find("is not a kura repository"), std::string::npos)
@@ -67,24 +70,22 @@ TEST(ConfigTest, DamagedKuraConfigIsCorruption) {
     EXPECT_NE(pos, std::string::npos) << from;
     return t.replace(pos, from.size(), to);
   };
-  for (std::string text : {with("\"version\": 1", "\"version\": 0"),
-                           with("0123456789abcdef0123456789abcdef", "0123"),
-                           with("fastcdc-gear-v1", "rabin"),
-                           with("\"min\": 32768", "\"min\": 5000000"),
-                           with("aes-256-gcm", "rot13"),
-                           with("\"pack_target_size\": 8388608", "\"pack_target_size\": 10")}) {
+  for (std::string text :
+       {with("\"version\": 1", "\"version\": 0"), with("0123456789abcdef0123456789abcdef", "0123"),
+        with("fastcdc-gear-v1", "rabin"), with("\"min\": 32768", "\"min\": 5000000"),
+        with("aes-256-gcm", "rot13"), with("\"pack_target_size\": 8388608", "\"pack_target_size\": 10")}) {
     EXPECT_EQ(ParseText(text).status().code(), Code::kCorruption) << text;
   }
 }
 
 // nlohmann::json throws on a field of the wrong type; a parser of untrusted bytes must not.
 TEST(ConfigTest, WrongFieldTypesAreErrorsNotCrashes) {
-  for (std::string text : {std::string(R"({"format": 7})"),
-                           std::string(R"({"format": "kura-repository", "version": "1"})"),
-                           std::string(R"({"format": "kura-repository", "version": 1, "id": 5})"),
-                           std::string(R"({"format": "kura-repository", "version": 1, "chunker": "x"})"),
-                           std::string(R"({"format": "kura-repository", "version": -1})"),
-                           std::string(R"({"format": "kura-repository", "version": 1,
+  for (std::string text :
+       {std::string(R"({"format": 7})"), std::string(R"({"format": "kura-repository", "version": "1"})"),
+        std::string(R"({"format": "kura-repository", "version": 1, "id": 5})"),
+        std::string(R"({"format": "kura-repository", "version": 1, "chunker": "x"})"),
+        std::string(R"({"format": "kura-repository", "version": -1})"),
+        std::string(R"({"format": "kura-repository", "version": 1,
                               "id": "0123456789abcdef0123456789abcdef",
                               "chunker": {"algorithm": "fastcdc-gear-v1", "min": "a"}})")}) {
     Result<RepoConfig> parsed = Status::Internal("not run");

@@ -1,9 +1,8 @@
 // A repository written by kura 0.1.0 (format version 1), kept in tests/fixtures/repo-v1,
 // must stay readable by every later kura: password "kura-fixture-password", one snapshot of
 // the stream "karte.txt" (tests/fixtures/repo-v1.karte.txt).
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 

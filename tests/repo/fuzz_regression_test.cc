@@ -99,9 +99,10 @@ TEST(FuzzRegressionTest, Configs) {
   Bytes config(text.begin(), text.end());
   ASSERT_TRUE(RepoConfig::Parse(config, "x").ok());
   std::vector<Bytes> inputs = Mutations(config);
-  for (std::string crash : {std::string(R"({"format":7})"), std::string(R"({"format":"kura-repository","version":"1"})"),
-                            std::string(R"({"format":"kura-repository","version":1,"chunker":[]})"), std::string("[[[[[[[[[[[[[[[[[[[["),
-                            std::string(10000, '[')}) {
+  for (std::string crash :
+       {std::string(R"({"format":7})"), std::string(R"({"format":"kura-repository","version":"1"})"),
+        std::string(R"({"format":"kura-repository","version":1,"chunker":[]})"),
+        std::string("[[[[[[[[[[[[[[[[[[[["), std::string(10000, '[')}) {
     inputs.emplace_back(crash.begin(), crash.end());
   }
   for (const Bytes& b : inputs) {
@@ -114,15 +115,17 @@ TEST(FuzzRegressionTest, Configs) {
 TEST(FuzzRegressionTest, KeySlots) {
   testing::UseCheapKdf();
   std::string text;
-  for (const auto& e : fs::directory_iterator(FixtureRoot() + "/keys")) text = testing::ReadFileString(e.path().string());
+  for (const auto& e : fs::directory_iterator(FixtureRoot() + "/keys"))
+    text = testing::ReadFileString(e.path().string());
   Bytes slot(text.begin(), text.end());
   ASSERT_TRUE(ParseKeySlot("k", slot).ok());
   Credentials pw;
   pw.password = "kura-fixture-password";
   std::vector<Bytes> inputs = Mutations(slot);
-  for (std::string crash : {R"({"format":"kura-key","version":1,"kind":"password","wrapped":"00"})",
-                            R"({"format":"kura-key","version":1,"kind":"password","wrapped":"00","kdf":[]})",
-                            R"({"format":"kura-key","version":1,"kind":"keyfile","wrapped":"00","label":{}})"}) {
+  for (std::string crash :
+       {R"({"format":"kura-key","version":1,"kind":"password","wrapped":"00"})",
+        R"({"format":"kura-key","version":1,"kind":"password","wrapped":"00","kdf":[]})",
+        R"({"format":"kura-key","version":1,"kind":"keyfile","wrapped":"00","label":{}})"}) {
     inputs.emplace_back(crash.begin(), crash.end());
   }
   for (const Bytes& b : inputs) {

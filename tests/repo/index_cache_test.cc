@@ -3,7 +3,6 @@
 #include "repo/index_cache.h"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include "objstore/fault_store.h"
@@ -21,7 +20,6 @@ std::optional<BlobLocation> Found(IndexCache& cache, const crypto::Hash& id) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r : std::nullopt;
 }
-
 
 using testing::TempDir;
 
@@ -86,7 +84,8 @@ TEST_F(IndexCacheTest, RebuildsAfterTheFileIsDeleted) {
     auto cache = OpenCache();
     ASSERT_TRUE(cache->Sync(store_).ok());
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink(dir_.Sub(std::string("cache/index.db") + suffix).c_str());
+  for (const char* suffix : {"", "-wal", "-shm"})
+    ::unlink(dir_.Sub(std::string("cache/index.db") + suffix).c_str());
   auto cache = OpenCache();
   EXPECT_FALSE(Found(*cache, Id(1)).has_value());
   EXPECT_EQ(cache->Sync(store_)->packs_added, 1u);
@@ -99,7 +98,8 @@ TEST_F(IndexCacheTest, RebuildsAfterTheFileIsOverwrittenWithGarbage) {
     auto cache = OpenCache();
     ASSERT_TRUE(cache->Sync(store_).ok());
   }
-  for (const char* suffix : {"-wal", "-shm"}) ::unlink(dir_.Sub(std::string("cache/index.db") + suffix).c_str());
+  for (const char* suffix : {"-wal", "-shm"})
+    ::unlink(dir_.Sub(std::string("cache/index.db") + suffix).c_str());
   testing::WriteFile(dir_.Sub("cache/index.db"), testing::SeededBytes(5, 8192));
   auto cache = OpenCache();
   ASSERT_NE(cache, nullptr) << "a damaged cache must be replaced, not reported";

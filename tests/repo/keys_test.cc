@@ -115,10 +115,11 @@ TEST_F(KeySlotTest, NewerSlotVersionIsUnsupported) {
 }
 
 TEST_F(KeySlotTest, NotAKeySlotIsCorruption) {
-  for (std::string text : {std::string(""), std::string("{}"), std::string("null"),
-                           std::string(R"({"format": "kura-key", "version": 1, "kind": "retina", "wrapped": "00"})"),
-                           std::string(R"({"format": "kura-key", "version": 1, "kind": "password"})"),
-                           std::string(R"({"format": "kura-key", "version": 1, "kind": "password", "wrapped": 5})")}) {
+  for (std::string text :
+       {std::string(""), std::string("{}"), std::string("null"),
+        std::string(R"({"format": "kura-key", "version": 1, "kind": "retina", "wrapped": "00"})"),
+        std::string(R"({"format": "kura-key", "version": 1, "kind": "password"})"),
+        std::string(R"({"format": "kura-key", "version": 1, "kind": "password", "wrapped": 5})")}) {
     EXPECT_EQ(ParseKeySlot("abcd", AsBytes(text)).status().code(), Code::kCorruption) << text;
   }
 }

@@ -45,8 +45,9 @@ TEST(PackTest, BuildParseRoundTrip) {
     EXPECT_EQ(e.offset, built[i].offset);
   }
   // Each blob's bytes sit exactly where the header says.
-  Bytes second(pack.begin() + static_cast<long>(header->entries[1].offset),
-               pack.begin() + static_cast<long>(header->entries[1].offset + header->entries[1].stored_length));
+  Bytes second(
+      pack.begin() + static_cast<long>(header->entries[1].offset),
+      pack.begin() + static_cast<long>(header->entries[1].offset + header->entries[1].stored_length));
   EXPECT_EQ(second, testing::SeededBytes(2, 700 + crypto::kSealOverhead));
   EXPECT_EQ(std::string(pack.begin(), pack.begin() + 8), "KURAPACK");
 }
@@ -111,7 +112,8 @@ TEST(PackTest, ImplausibleEntriesAreRejected) {
     return p;
   };
   EXPECT_EQ(ParsePackHeader(with(e0 + 32, 1), "p").status().code(), Code::kCorruption) << "unknown blob type";
-  EXPECT_EQ(ParsePackHeader(with(e0 + 33, 9), "p").status().code(), Code::kCorruption) << "unknown compression";
+  EXPECT_EQ(ParsePackHeader(with(e0 + 33, 9), "p").status().code(), Code::kCorruption)
+      << "unknown compression";
   Bytes tiny = good;
   for (int i = 0; i < 4; ++i) tiny[e0 + 36 + i] = i == 0 ? 3 : 0;  // stored length below the seal overhead
   EXPECT_EQ(ParsePackHeader(tiny, "p").status().code(), Code::kCorruption);

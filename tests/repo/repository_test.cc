@@ -46,8 +46,10 @@ TEST_F(RepositoryTest, WrongPasswordIsUnauthorizedWithAClearMessage) {
   ASSERT_NE(Init(&store_), nullptr);
   auto repo = Open(Password("hunter2-guess"));
   ASSERT_EQ(repo.status().code(), Code::kUnauthorized);
-  EXPECT_NE(repo.status().message().find("wrong password or key file"), std::string::npos) << repo.status().message();
-  EXPECT_EQ(repo.status().message().find("hunter2"), std::string::npos) << "the message must not echo the password";
+  EXPECT_NE(repo.status().message().find("wrong password or key file"), std::string::npos)
+      << repo.status().message();
+  EXPECT_EQ(repo.status().message().find("hunter2"), std::string::npos)
+      << "the message must not echo the password";
 }
 
 TEST_F(RepositoryTest, NoCredentialsIsInvalidArgument) {
@@ -66,7 +68,8 @@ TEST_F(RepositoryTest, EmptyStoreIsNotARepository) {
 
 TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
   ASSERT_NE(Init(&store_), nullptr);
-  auto again = Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(), InitOptions{}, SystemClock());
+  auto again =
+      Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(), InitOptions{}, SystemClock());
   EXPECT_EQ(again.status().code(), Code::kAlreadyExists);
 }
 
@@ -82,7 +85,8 @@ TEST(RepositoryInitRaceTest, OfConcurrentInitsOnOneStoreExactlyOneSucceeds) {
     std::vector<Status> lost(3);
     for (int t = 0; t < 3; ++t) {
       threads.emplace_back([&, t] {
-        auto r = Repository::Init(std::make_unique<BorrowedStore>(&store), Password(), InitOptions{}, SystemClock());
+        auto r = Repository::Init(std::make_unique<BorrowedStore>(&store), Password(), InitOptions{},
+                                  SystemClock());
         if (r.ok()) {
           ++won;
         } else {
@@ -131,7 +135,8 @@ TEST_F(RepositoryTest, TheLastPasswordOrKeyFileSlotCannotBeRemoved) {
                                    KeySlotInfo{"", "second", "h", "2026-11-22T00:00:00Z"});
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(repo->RemoveKey(first).ok());
-  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized) << "the removed password must stop working";
+  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized)
+      << "the removed password must stop working";
   EXPECT_TRUE(Open(Password("second password")).ok());
   EXPECT_EQ(repo->RemoveKey(*second).code(), Code::kInvalidArgument);
   EXPECT_TRUE(repo->RemoveKey(*rec).ok()) << "recovery slots may always be removed";
@@ -142,7 +147,8 @@ TEST_F(RepositoryTest, RecoverySecretKeyAloneOpensTheRepository) {
   auto repo = Init(&store_);
   ASSERT_NE(repo, nullptr);
   crypto::BoxKeyPair vendor = crypto::GenerateBoxKeyPair();
-  ASSERT_TRUE(repo->AddRecoveryKey(vendor.public_key, KeySlotInfo{"", "vendor", "h", "2026-11-21T00:00:00Z"}).ok());
+  ASSERT_TRUE(
+      repo->AddRecoveryKey(vendor.public_key, KeySlotInfo{"", "vendor", "h", "2026-11-21T00:00:00Z"}).ok());
   EXPECT_EQ(repo->AddRecoveryKey(Bytes(5, 1), KeySlotInfo{}).status().code(), Code::kInvalidArgument);
 
   testing::TempDir dir;
@@ -204,7 +210,8 @@ TEST_F(RepositoryTest, ADamagedOrMissingKeySlotIsDamageNotAWrongPassword) {
   size_t wrapped = text.find("\"wrapped\": \"") + 12, salt = text.find("\"salt\": \"") + 9;
   size_t repository = text.find("\"repository\": \"") + 15, kind = text.find("\"kind\": \"") + 9;
   ASSERT_LT(wrapped, text.size());
-  for (size_t offset : {wrapped, wrapped + 40, text.rfind('"') - 1, salt + 3, repository + 5, kind + 1, size_t{0}}) {
+  for (size_t offset :
+       {wrapped, wrapped + 40, text.rfind('"') - 1, salt + 3, repository + 5, kind + 1, size_t{0}}) {
     Bytes bad = good;
     bad[offset] ^= 0x01;
     ASSERT_TRUE(store_.Delete(ObjectType::kKey, slot).ok());
@@ -213,8 +220,10 @@ TEST_F(RepositoryTest, ADamagedOrMissingKeySlotIsDamageNotAWrongPassword) {
     ASSERT_FALSE(opened.ok()) << "offset " << offset;
     EXPECT_EQ(opened.status().code(), Code::kCorruption) << opened.status().ToString();
     EXPECT_NE(opened.status().message().find("damaged"), std::string::npos) << opened.status().message();
-    EXPECT_NE(opened.status().message().find(slot.substr(0, 8)), std::string::npos) << opened.status().message();
-    EXPECT_EQ(opened.status().message().find("wrong password"), std::string::npos) << opened.status().message();
+    EXPECT_NE(opened.status().message().find(slot.substr(0, 8)), std::string::npos)
+        << opened.status().message();
+    EXPECT_EQ(opened.status().message().find("wrong password"), std::string::npos)
+        << opened.status().message();
     EXPECT_NE(opened.status().message().find("Restore"), std::string::npos) << opened.status().message();
   }
   // Cut short.
@@ -241,11 +250,13 @@ TEST_F(RepositoryTest, ATruncatedConfigIsADamagedConfigWithAdviceOtherThanVerify
     ASSERT_TRUE(store_.Put(ObjectType::kConfig, "config", Bytes(config.begin(), config.begin() + len)).ok());
     auto opened = Open(Password());
     ASSERT_EQ(opened.status().code(), Code::kCorruption) << len << ": " << opened.status().ToString();
-    EXPECT_NE(opened.status().message().find("config of repository /mnt/nas/kura is damaged"), std::string::npos)
+    EXPECT_NE(opened.status().message().find("config of repository /mnt/nas/kura is damaged"),
+              std::string::npos)
         << opened.status().message();
     EXPECT_NE(opened.status().message().find("Restore the file config from a copy"), std::string::npos);
     EXPECT_EQ(opened.status().message().find("not a kura repository"), std::string::npos);
-    EXPECT_EQ(opened.status().message().find("verify"), std::string::npos) << "verify cannot run without a config";
+    EXPECT_EQ(opened.status().message().find("verify"), std::string::npos)
+        << "verify cannot run without a config";
   }
 }
 
@@ -253,10 +264,11 @@ TEST_F(RepositoryTest, ATruncatedConfigIsADamagedConfigWithAdviceOtherThanVerify
 // password. kura now strips the mark; a slot made before (with the mark) still opens.
 TEST_F(RepositoryTest, ASlotMadeFromAPasswordFileWithItsBomStillOpens) {
   const std::string bom = "\xEF\xBB\xBF";
-  auto made = Repository::Init(std::make_unique<BorrowedStore>(&store_), Password(bom + "correct horse battery"),
-                               InitOptions{}, SystemClock());
+  auto made = Repository::Init(std::make_unique<BorrowedStore>(&store_),
+                               Password(bom + "correct horse battery"), InitOptions{}, SystemClock());
   ASSERT_TRUE(made.ok()) << made.status().ToString();
-  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized) << "a different password without the fallback";
+  EXPECT_EQ(Open(Password()).status().code(), Code::kUnauthorized)
+      << "a different password without the fallback";
   Credentials c = Password();
   c.password_with_bom = bom + "correct horse battery";
   EXPECT_TRUE(Open(c).ok());

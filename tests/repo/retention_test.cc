@@ -22,8 +22,10 @@ class RetentionTest : public ::testing::Test {
     ::tzset();
   }
   void TearDown() override {
-    if (old_tz_) ::setenv("TZ", old_tz_->c_str(), 1);
-    else ::unsetenv("TZ");
+    if (old_tz_)
+      ::setenv("TZ", old_tz_->c_str(), 1);
+    else
+      ::unsetenv("TZ");
     ::tzset();
   }
 
@@ -147,7 +149,8 @@ TEST_F(RetentionTest, LocalDefaults) {
   // 40 nightly backups, 40 month-ends, 3 manual ones.
   std::vector<std::string> daily, monthly, manual;
   for (int d = 0; d < 40; ++d) daily.push_back(Add(SnapshotKind::kDaily, Jst(2026, 10, 1) + d * 86400));
-  for (int m = 0; m < 40; ++m) monthly.push_back(Add(SnapshotKind::kMonthly, Jst(2023 + m / 12, 1 + m % 12, 28)));
+  for (int m = 0; m < 40; ++m)
+    monthly.push_back(Add(SnapshotKind::kMonthly, Jst(2023 + m / 12, 1 + m % 12, 28)));
   for (int i = 0; i < 3; ++i) manual.push_back(Add(SnapshotKind::kManual, Jst(2026, 11, 1) + i * 60));
   std::set<std::string> kept = Kept(p);
   std::set<std::string> expected(daily.end() - 30, daily.end());

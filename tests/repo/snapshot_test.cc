@@ -19,8 +19,8 @@ crypto::Hash Id(uint8_t b) {
 class SnapshotTest : public ::testing::Test {
  protected:
   RepoKeys keys_ = RepoKeys::Derive(crypto::SecretKey::Random());
-  SnapshotPlain plain_{"00112233445566778899aabbccddeeff", SnapshotKind::kMonthly, 1763700000, 1763700000123,
-                       123456, 3, 999};
+  SnapshotPlain plain_{
+      "00112233445566778899aabbccddeeff", SnapshotKind::kMonthly, 1763700000, 1763700000123, 123456, 3, 999};
   std::vector<crypto::Hash> blobs_{Id(1), Id(2), Id(9)};
 
   SnapshotMeta Meta(const std::string& file_path = "srv/data/カルテ.db") {
@@ -172,11 +172,12 @@ TEST_F(SnapshotTest, MalformedLayoutsAreCorruption) {
 // The plaintext part is JSON written by a client the server does not trust: wrong types
 // must be errors, not exceptions.
 TEST_F(SnapshotTest, PlaintextWithWrongTypesIsCorruptionNotACrash) {
-  for (std::string pj : {std::string(R"({"kind": 5, "time": "2026-11-21T05:53:14Z"})"),
-                         std::string(R"({"kind": "daily", "time": 17})"),
-                         std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "size": 3})"),
-                         std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "time_ms": "x"})"),
-                         std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "repository": {}})")}) {
+  for (std::string pj :
+       {std::string(R"({"kind": 5, "time": "2026-11-21T05:53:14Z"})"),
+        std::string(R"({"kind": "daily", "time": 17})"),
+        std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "size": 3})"),
+        std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "time_ms": "x"})"),
+        std::string(R"({"kind": "daily", "time": "2026-11-21T05:53:14Z", "repository": {}})")}) {
     Bytes b;
     Append(b, AsBytes("KURASNAP"));
     PutU32(b, 1);

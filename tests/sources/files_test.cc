@@ -39,9 +39,13 @@ class FilesSourceTest : public ::testing::Test {
     SetLanguage(Language::kJapanese);
   }
 
-  void Write(const std::string& rel, const std::string& content) { std::ofstream(dir_ + "/" + rel) << content; }
+  void Write(const std::string& rel, const std::string& content) {
+    std::ofstream(dir_ + "/" + rel) << content;
+  }
 
-  Status Run(FilesSourceOptions o, MemorySnapshot& snap) { return NewFilesSource(std::move(o))->Backup(snap); }
+  Status Run(FilesSourceOptions o, MemorySnapshot& snap) {
+    return NewFilesSource(std::move(o))->Backup(snap);
+  }
 
   std::string dir_;
   std::string rel_;  // dir_ without the leading '/'

@@ -40,7 +40,8 @@ CREATE TRIGGER visits_memo BEFORE INSERT ON visits FOR EACH ROW SET NEW.memo = C
 )sql";
 
 const char kDigest[] =
-    "SELECT id, big, amount, name, note, admitted, updated, HEX(photo), active, mark FROM patients ORDER BY id; "
+    "SELECT id, big, amount, name, note, admitted, updated, HEX(photo), active, mark FROM patients ORDER BY "
+    "id; "
     "SELECT * FROM visits ORDER BY id;";
 
 class MysqlSourceTest : public ::testing::Test {
@@ -66,7 +67,8 @@ class MysqlSourceTest : public ::testing::Test {
   }
 
   void CreateSample(const std::string& name) {
-    auto r = db_->Sql("", "DROP DATABASE IF EXISTS " + name + "; CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+    auto r = db_->Sql(
+        "", "DROP DATABASE IF EXISTS " + name + "; CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     r = db_->Sql(name, kSchema);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -105,8 +107,8 @@ TEST_F(MysqlSourceTest, DumpAndRestoreIntoNewDatabaseGivesEqualTables) {
   const auto* e = snap.Find("my_roundtrip.sql");
   ASSERT_NE(e, nullptr);
   EXPECT_NE(e->content.find("訪問記録 999"), std::string::npos);
-  EXPECT_NE(e->content.find("0x00FF10"), std::string::npos);  // --hex-blob
-  EXPECT_NE(e->content.find("visits_memo"), std::string::npos);  // --triggers
+  EXPECT_NE(e->content.find("0x00FF10"), std::string::npos);         // --hex-blob
+  EXPECT_NE(e->content.find("visits_memo"), std::string::npos);      // --triggers
   EXPECT_EQ(e->content.find("CREATE DATABASE"), std::string::npos);  // restorable under another name
 
   MysqlRestoreTarget t;
@@ -156,7 +158,8 @@ TEST_F(MysqlSourceTest, CorruptStreamFailsRestoreAndLeavesNoDatabase) {
   t.conn = Conn();
   t.database = "my_corrupt_dst";
   EXPECT_FALSE(RestoreMysql(snap, t, nullptr).ok());
-  auto n = db_->Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'my_corrupt_dst'");
+  auto n =
+      db_->Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'my_corrupt_dst'");
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, "0\n");
 }
@@ -194,7 +197,8 @@ TEST_F(MysqlSourceTest, UnreachableServerIsAClearError) {
   MemorySnapshot snap;
   Status s = Dump("mysql", snap, c);
   EXPECT_EQ(s.code(), Code::kSourceFailed);
-  EXPECT_NE(s.message().find("cannot connect to MariaDB/MySQL server 127.0.0.1:"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("cannot connect to MariaDB/MySQL server 127.0.0.1:"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(MysqlSourceTest, KilledDumpIsSourceFailedAndMakesNoStream) {

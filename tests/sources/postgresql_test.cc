@@ -213,7 +213,8 @@ TEST_F(PostgresSourceTest, UnreachableServerIsAClearError) {
   MemorySnapshot snap;
   Status s = Dump("kura_test", snap, c);
   EXPECT_EQ(s.code(), Code::kSourceFailed);
-  EXPECT_NE(s.message().find("cannot connect to PostgreSQL server 127.0.0.1:"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("cannot connect to PostgreSQL server 127.0.0.1:"), std::string::npos)
+      << s.message();
 
   PgRestoreTarget t;
   t.conn = c;
@@ -245,7 +246,8 @@ TEST_F(PostgresSourceTest, KilledDumpIsSourceFailedAndMakesNoStream) {
 
 TEST_F(PostgresSourceTest, DumpExitingNonZeroAfterOutputIsSourceFailed) {
   CreateSample("pg_failing");
-  std::string dir = MakeScriptDir("pg_dump", "pg_dump \"$@\"\necho 'pg_dump: error: simulated failure' >&2\nexit 1");
+  std::string dir =
+      MakeScriptDir("pg_dump", "pg_dump \"$@\"\necho 'pg_dump: error: simulated failure' >&2\nexit 1");
   DbConnection c = Conn();
   c.client_dir = dir;
   MemorySnapshot snap;
@@ -257,7 +259,8 @@ TEST_F(PostgresSourceTest, DumpExitingNonZeroAfterOutputIsSourceFailed) {
 
 TEST_F(PostgresSourceTest, PasswordNeverInArgv) {
   CreateSample("pg_argv");
-  std::string dir = MakeScriptDir("pg_dump", "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\nexec pg_dump \"$@\"");
+  std::string dir =
+      MakeScriptDir("pg_dump", "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\nexec pg_dump \"$@\"");
   DbConnection c = Conn();
   c.client_dir = dir;
   MemorySnapshot snap;
@@ -275,7 +278,8 @@ TEST_F(PostgresSourceTest, PassfileAndPasswordFileWork) {
   std::string dir = testing::MakeTempDir("kura-pgpass-");
   dirs_.push_back(dir);
   std::string escaped;
-  for (char ch : pg_->password) escaped += (ch == ':' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
+  for (char ch : pg_->password)
+    escaped += (ch == ':' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
   std::ofstream(dir + "/pgpass") << "127.0.0.1:" << pg_->port << ":*:" << pg_->user << ":" << escaped << "\n";
   ::chmod((dir + "/pgpass").c_str(), 0600);
   DbConnection c = Conn();

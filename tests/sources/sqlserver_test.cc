@@ -279,13 +279,16 @@ TEST_F(SqlServerSourceTest, RestoreMovesFilesAndCountsRows) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   std::string q = Slurp("queries");
   EXPECT_NE(q.find("DB_ID(N'care_restored')"), std::string::npos) << q;
-  EXPECT_NE(q.find("RESTORE FILELISTONLY FROM DISK = N'" + bak_ + "/kura-care_restored-"), std::string::npos) << q;
+  EXPECT_NE(q.find("RESTORE FILELISTONLY FROM DISK = N'" + bak_ + "/kura-care_restored-"), std::string::npos)
+      << q;
   EXPECT_NE(q.find("RESTORE DATABASE [care_restored] FROM DISK = N'" + bak_ + "/kura-care_restored-"),
             std::string::npos)
       << q;
-  EXPECT_NE(q.find("WITH REPLACE, CHECKSUM, MOVE N'care_Data' TO N'/var/opt/mssql/data/care_restored_care_Data.mdf', "
-                   "MOVE N'care_Log' TO N'/var/opt/mssql/log/care_restored_care_Log.ldf'\n"),
-            std::string::npos)
+  EXPECT_NE(
+      q.find(
+          "WITH REPLACE, CHECKSUM, MOVE N'care_Data' TO N'/var/opt/mssql/data/care_restored_care_Data.mdf', "
+          "MOVE N'care_Log' TO N'/var/opt/mssql/log/care_restored_care_Log.ldf'\n"),
+      std::string::npos)
       << q;
   // The server was given exactly the bytes of the stream; the temporary copy is gone.
   std::ifstream f(log_ + "/restored.bak");

@@ -40,7 +40,9 @@ Result<std::string> Run(const ProcessOptions& o, const std::string& what) {
   return r->out;
 }
 
-bool IsExecutable(const std::string& p) { return ::access(p.c_str(), X_OK) == 0; }
+bool IsExecutable(const std::string& p) {
+  return ::access(p.c_str(), X_OK) == 0;
+}
 
 // The newest /usr/lib/postgresql/NN/bin that has initdb.
 std::string FindPgBinDir() {
@@ -49,7 +51,8 @@ std::string FindPgBinDir() {
   if (DIR* d = ::opendir("/usr/lib/postgresql")) {
     while (struct dirent* e = ::readdir(d)) {
       int v = std::atoi(e->d_name);
-      if (v > 0 && IsExecutable("/usr/lib/postgresql/" + std::string(e->d_name) + "/bin/initdb")) versions.push_back(v);
+      if (v > 0 && IsExecutable("/usr/lib/postgresql/" + std::string(e->d_name) + "/bin/initdb"))
+        versions.push_back(v);
     }
     ::closedir(d);
   }
@@ -57,7 +60,8 @@ std::string FindPgBinDir() {
     std::string initdb = FindInPath("initdb");
     return initdb.empty() ? "" : initdb.substr(0, initdb.rfind('/'));
   }
-  return "/usr/lib/postgresql/" + std::to_string(*std::max_element(versions.begin(), versions.end())) + "/bin";
+  return "/usr/lib/postgresql/" + std::to_string(*std::max_element(versions.begin(), versions.end())) +
+         "/bin";
 }
 
 class PgInstance {
@@ -67,7 +71,8 @@ class PgInstance {
   Status Start() {
     info_.bin_dir = FindPgBinDir();
     if (info_.bin_dir.empty()) {
-      return Status::NotFound(std::string("PostgreSQL server binaries (initdb, postgres) not found: ") + kSetupHint);
+      return Status::NotFound(std::string("PostgreSQL server binaries (initdb, postgres) not found: ") +
+                              kSetupHint);
     }
     info_.dir = MakeTempDir("kura-pgtest-");
     if (info_.dir.empty()) return Status::IOError("cannot create a temporary directory");
@@ -92,29 +97,30 @@ class PgInstance {
       }
     }
     ProcessOptions init;
-    init.argv = AsPostgres({info_.bin_dir + "/initdb", "-D", data, "-U", info_.superuser, "--pwfile=" + pwfile,
-                            "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-locale",
-                            "--no-sync"});
+    init.argv = AsPostgres({info_.bin_dir + "/initdb", "-D", data, "-U", info_.superuser,
+                            "--pwfile=" + pwfile, "--auth-host=scram-sha-256", "--auth-local=trust", "-E",
+                            "UTF8", "--no-locale", "--no-sync"});
     init.env = {{"LC_ALL", "C"}};
     auto r = Run(init, "initdb");
     if (!r.ok()) return r.status();
 
     info_.port = FreeLoopbackPort();
     ProcessOptions start;
-    start.argv = AsPostgres({info_.bin_dir + "/pg_ctl", "-D", data, "-w", "-t", "60", "-l", info_.dir + "/log",
-                             "-o",
-                             "-c listen_addresses=127.0.0.1 -p " + std::to_string(info_.port) + " -k " + sock +
-                                 " -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
-                             "start"});
+    start.argv =
+        AsPostgres({info_.bin_dir + "/pg_ctl", "-D", data, "-w", "-t", "60", "-l", info_.dir + "/log", "-o",
+                    "-c listen_addresses=127.0.0.1 -p " + std::to_string(info_.port) + " -k " + sock +
+                        " -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+                    "start"});
     start.pipe_stdout = false;
     start.env = {{"LC_ALL", "C"}};
     r = Run(start, "pg_ctl start");
-    if (!r.ok()) return Status::Internal(r.status().message() + "\nserver log:\n" + ReadTail(info_.dir + "/log"));
+    if (!r.ok())
+      return Status::Internal(r.status().message() + "\nserver log:\n" + ReadTail(info_.dir + "/log"));
     started_ = true;
     std::string role_pw;
     for (char c : info_.password) role_pw += (c == '\'') ? std::string("''") : std::string(1, c);
-    auto created =
-        info_.PsqlAdmin("postgres", "CREATE ROLE " + info_.user + " LOGIN CREATEDB PASSWORD '" + role_pw + "'");
+    auto created = info_.PsqlAdmin(
+        "postgres", "CREATE ROLE " + info_.user + " LOGIN CREATEDB PASSWORD '" + role_pw + "'");
     if (!created.ok()) return created.status();
     created = info_.PsqlAdmin("postgres", "CREATE DATABASE kura_test OWNER " + info_.user);
     if (!created.ok()) return created.status();
@@ -124,7 +130,8 @@ class PgInstance {
   void Stop() {
     if (started_) {
       ProcessOptions stop;
-      stop.argv = AsPostgres({info_.bin_dir + "/pg_ctl", "-D", info_.dir + "/data", "-m", "immediate", "-w", "stop"});
+      stop.argv =
+          AsPostgres({info_.bin_dir + "/pg_ctl", "-D", info_.dir + "/data", "-m", "immediate", "-w", "stop"});
       stop.pipe_stdout = false;
       (void)RunProcess(stop);
       started_ = false;
@@ -166,8 +173,9 @@ class MariaDbInstance {
     std::string server = FindFirst({"mariadbd", "mysqld"});
     client_ = FindFirst({"mariadb", "mysql"});
     if (install.empty() || server.empty() || client_.empty()) {
-      return Status::NotFound(std::string("MariaDB server binaries (mariadb-install-db, mariadbd, mariadb) not found: ") +
-                              kSetupHint);
+      return Status::NotFound(
+          std::string("MariaDB server binaries (mariadb-install-db, mariadbd, mariadb) not found: ") +
+          kSetupHint);
     }
     info_.dir = MakeTempDir("kura-mariadbtest-");
     if (info_.dir.empty()) return Status::IOError("cannot create a temporary directory");
@@ -180,8 +188,12 @@ class MariaDbInstance {
     ::mkdir(tmp.c_str(), 0700);
     std::string user = ::geteuid() == 0 ? "root" : "";
     ProcessOptions init;
-    init.argv = {install, "--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp,
-                 "--auth-root-authentication-method=normal", "--skip-test-db"};
+    init.argv = {install,
+                 "--no-defaults",
+                 "--datadir=" + data,
+                 "--tmpdir=" + tmp,
+                 "--auth-root-authentication-method=normal",
+                 "--skip-test-db"};
     if (!user.empty()) init.argv.push_back("--user=" + user);
     auto r = Run(init, "mariadb-install-db");
     if (!r.ok()) return r.status();
@@ -229,11 +241,12 @@ class MariaDbInstance {
       }
       return out + "'";
     };
-    std::string setup = "CREATE USER '" + info_.user + "'@'127.0.0.1' IDENTIFIED BY " + quote(info_.password) +
-                        "; GRANT ALL PRIVILEGES ON *.* TO '" + info_.user + "'@'127.0.0.1' WITH GRANT OPTION;" +
-                        "CREATE USER '" + info_.user + "'@'localhost' IDENTIFIED BY " + quote(info_.password) +
-                        "; GRANT ALL PRIVILEGES ON *.* TO '" + info_.user + "'@'localhost' WITH GRANT OPTION;" +
-                        "ALTER USER 'root'@'localhost' IDENTIFIED BY " + quote(info_.root_password) + ";";
+    std::string setup =
+        "CREATE USER '" + info_.user + "'@'127.0.0.1' IDENTIFIED BY " + quote(info_.password) +
+        "; GRANT ALL PRIVILEGES ON *.* TO '" + info_.user + "'@'127.0.0.1' WITH GRANT OPTION;" +
+        "CREATE USER '" + info_.user + "'@'localhost' IDENTIFIED BY " + quote(info_.password) +
+        "; GRANT ALL PRIVILEGES ON *.* TO '" + info_.user + "'@'localhost' WITH GRANT OPTION;" +
+        "ALTER USER 'root'@'localhost' IDENTIFIED BY " + quote(info_.root_password) + ";";
     ProcessOptions admin;
     admin.argv = {client_, "--no-defaults", "-uroot", "--socket=" + info_.socket, "-e", setup};
     auto s = Run(admin, "MariaDB user setup");
@@ -283,25 +296,66 @@ class DbServersEnvironment : public ::testing::Environment {
 
 Result<std::string> PgServer::Psql(const std::string& db, const std::string& sql) const {
   ProcessOptions o;
-  o.argv = {bin_dir + "/psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", std::to_string(port),
-            "-U", user, "-d", db, "-c", sql};
+  o.argv = {bin_dir + "/psql",
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            host,
+            "-p",
+            std::to_string(port),
+            "-U",
+            user,
+            "-d",
+            db,
+            "-c",
+            sql};
   o.env = {{"PGPASSWORD", password}, {"LC_ALL", "C.UTF-8"}};
   return Run(o, "psql");
 }
 
 Result<std::string> PgServer::PsqlAdmin(const std::string& db, const std::string& sql) const {
   ProcessOptions o;
-  o.argv = {bin_dir + "/psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", std::to_string(port),
-            "-U", superuser, "-d", db, "-c", sql};
+  o.argv = {bin_dir + "/psql",
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            host,
+            "-p",
+            std::to_string(port),
+            "-U",
+            superuser,
+            "-d",
+            db,
+            "-c",
+            sql};
   o.env = {{"PGPASSWORD", superuser_password}, {"LC_ALL", "C.UTF-8"}};
   return Run(o, "psql (superuser)");
 }
 
 Result<std::string> MariaDbServer::Sql(const std::string& db, const std::string& sql) const {
   ProcessOptions o;
-  o.argv = {FindFirst({"mariadb", "mysql"}), "--no-defaults", "--protocol=TCP", "-h", host,
-            "-P", std::to_string(port), "-u", user, "--batch", "--skip-column-names",
-            "--default-character-set=utf8mb4", "-e", sql};
+  o.argv = {FindFirst({"mariadb", "mysql"}),
+            "--no-defaults",
+            "--protocol=TCP",
+            "-h",
+            host,
+            "-P",
+            std::to_string(port),
+            "-u",
+            user,
+            "--batch",
+            "--skip-column-names",
+            "--default-character-set=utf8mb4",
+            "-e",
+            sql};
   if (!db.empty()) o.argv.push_back(db);
   o.env = {{"MYSQL_PWD", password}};
   return Run(o, "mariadb");

@@ -147,27 +147,26 @@ pid_t StartKura(const std::vector<std::string>& args, const Env& env) {
 
 KuraE2ETest::KuraE2ETest() {
   repo_ = dir_.Sub("repo");
-  env_ = {{"HOME", dir_.Sub("home")},
-          {"KURA_CACHE_DIR", dir_.Sub("cache")},
-          {"KURA_ARGON2_MEM_KIB", "8192"},
-          {"KURA_ARGON2_OPS", "1"},
-          {"KURA_REPOSITORY", repo_},
-          {"KURA_PASSWORD", "correct horse battery"},
+  env_ = {{"HOME", dir_.Sub("home")},      {"KURA_CACHE_DIR", dir_.Sub("cache")},
+          {"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"},
+          {"KURA_REPOSITORY", repo_},      {"KURA_PASSWORD", "correct horse battery"},
           {"TMPDIR", dir_.path()}};
 }
 
-KuraRun KuraE2ETest::Kura(const std::vector<std::string>& args, const Env& extra, const std::string& stdin_data) {
+KuraRun KuraE2ETest::Kura(const std::vector<std::string>& args, const Env& extra,
+                          const std::string& stdin_data) {
   Env env = env_;
   for (const auto& [k, v] : extra) env[k] = v;
   return RunKura(args, env, stdin_data);
 }
 
-nlohmann::json KuraE2ETest::KuraJson(const std::vector<std::string>& args, int expect_exit, const Env& extra) {
+nlohmann::json KuraE2ETest::KuraJson(const std::vector<std::string>& args, int expect_exit,
+                                     const Env& extra) {
   std::vector<std::string> full{"--json"};
   full.insert(full.end(), args.begin(), args.end());
   KuraRun r = Kura(full, extra);
-  EXPECT_EQ(r.exit_code, expect_exit) << "kura " << ::testing::PrintToString(args) << "\nstdout: " << r.out
-                                      << "\nstderr: " << r.err;
+  EXPECT_EQ(r.exit_code, expect_exit)
+      << "kura " << ::testing::PrintToString(args) << "\nstdout: " << r.out << "\nstderr: " << r.err;
   nlohmann::json j = r.Json();
   EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out;
   return j;
@@ -178,7 +177,8 @@ void KuraE2ETest::InitRepo() {
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
-std::string KuraE2ETest::BackupPaths(const std::vector<std::string>& paths, const std::vector<std::string>& flags) {
+std::string KuraE2ETest::BackupPaths(const std::vector<std::string>& paths,
+                                     const std::vector<std::string>& flags) {
   std::vector<std::string> args{"backup"};
   args.insert(args.end(), flags.begin(), flags.end());
   args.insert(args.end(), paths.begin(), paths.end());

@@ -5,14 +5,13 @@
 // The binary is $KURA_BIN (CTest sets it), else `kura` next to the test binary.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "support/repo_testing.h"
 
@@ -46,7 +45,8 @@ class KuraE2ETest : public ::testing::Test {
  protected:
   KuraE2ETest();
   // Runs kura with the fixture's environment plus `extra`.
-  KuraRun Kura(const std::vector<std::string>& args, const Env& extra = {}, const std::string& stdin_data = "");
+  KuraRun Kura(const std::vector<std::string>& args, const Env& extra = {},
+               const std::string& stdin_data = "");
   // Runs kura with --json (first) and returns the parsed stdout; ADD_FAILURE unless the
   // exit code is `expect_exit`.
   nlohmann::json KuraJson(const std::vector<std::string>& args, int expect_exit = 0, const Env& extra = {});

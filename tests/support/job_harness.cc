@@ -24,8 +24,8 @@ JobSandbox::~JobSandbox() {
 }
 
 std::vector<std::pair<std::string, std::string>> JobSandbox::Env() const {
-  return {{"KURA_ARGON2_MEM_KIB", "8192"},      {"KURA_ARGON2_OPS", "1"},
-          {"KURA_CACHE_DIR", Path("cache")},    {"KURA_AGENT_CONFIG", Path("agent.toml")},
+  return {{"KURA_ARGON2_MEM_KIB", "8192"},         {"KURA_ARGON2_OPS", "1"},
+          {"KURA_CACHE_DIR", Path("cache")},       {"KURA_AGENT_CONFIG", Path("agent.toml")},
           {"KURA_PASSWORD_FILE", password_file()}, {"KURA_LANG", "ja"}};
 }
 
@@ -65,7 +65,9 @@ std::string JobSandbox::InitRepo(const std::string& name) const {
   return path;
 }
 
-void JobSandbox::WriteConfig(const std::string& toml) const { WriteFile("agent.toml", toml, 0644); }
+void JobSandbox::WriteConfig(const std::string& toml) const {
+  WriteFile("agent.toml", toml, 0644);
+}
 
 void JobSandbox::WriteFile(const std::string& name, const std::string& text, int mode) const {
   std::string path = Path(name);

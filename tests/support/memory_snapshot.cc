@@ -61,7 +61,8 @@ std::vector<EntryMeta> MemorySnapshot::Entries() const {
 
 Result<std::unique_ptr<ByteReader>> MemorySnapshot::Open(const std::string& path) {
   const Entry* e = Find(path);
-  if (e == nullptr || e->meta.type != EntryType::kFile) return Status::NotFound("memory snapshot: no file " + path);
+  if (e == nullptr || e->meta.type != EntryType::kFile)
+    return Status::NotFound("memory snapshot: no file " + path);
   std::unique_ptr<ByteReader> r = std::make_unique<StringReader>(e->content, corrupt_.count(path) > 0);
   return r;
 }
@@ -79,6 +80,8 @@ std::vector<std::string> MemorySnapshot::Paths() const {
   return out;
 }
 
-void MemorySnapshot::Corrupt(const std::string& path) { corrupt_[path] = true; }
+void MemorySnapshot::Corrupt(const std::string& path) {
+  corrupt_[path] = true;
+}
 
 }  // namespace kura::testing

@@ -40,9 +40,13 @@ class BorrowedStore : public ObjectStore {
   }
   Result<std::vector<ObjectInfo>> List(ObjectType t) override { return base_->List(t); }
   Status Delete(ObjectType t, const std::string& n) override { return base_->Delete(t, n); }
-  Status PutIfAbsent(ObjectType t, const std::string& n, ByteView d) override { return base_->PutIfAbsent(t, n, d); }
+  Status PutIfAbsent(ObjectType t, const std::string& n, ByteView d) override {
+    return base_->PutIfAbsent(t, n, d);
+  }
   Status MoveAside(ObjectType t, const std::string& n) override { return base_->MoveAside(t, n); }
-  Status RemoveStaleTemporaryFiles(int64_t cutoff) override { return base_->RemoveStaleTemporaryFiles(cutoff); }
+  Status RemoveStaleTemporaryFiles(int64_t cutoff) override {
+    return base_->RemoveStaleTemporaryFiles(cutoff);
+  }
   Result<std::unique_ptr<StoreLock>> Lock(LockMode m, int ms) override { return base_->Lock(m, ms); }
   std::string Location() const override { return base_->Location(); }
 
@@ -60,7 +64,9 @@ struct MemEntry {
   int64_t mtime = 1763700000;
 };
 
-inline MemEntry File(std::string path, Bytes data) { return MemEntry{std::move(path), std::move(data)}; }
+inline MemEntry File(std::string path, Bytes data) {
+  return MemEntry{std::move(path), std::move(data)};
+}
 inline MemEntry Dir(std::string path) {
   MemEntry e{std::move(path), {}};
   e.type = EntryType::kDirectory;

@@ -33,7 +33,9 @@ Bytes TextBytes(size_t n);
 
 // Creates parent directories as needed. Aborts the test (ADD_FAILURE) on error.
 void WriteFile(const std::string& path, ByteView data);
-inline void WriteFile(const std::string& path, const std::string& text) { WriteFile(path, AsBytes(text)); }
+inline void WriteFile(const std::string& path, const std::string& text) {
+  WriteFile(path, AsBytes(text));
+}
 // The whole file, or "" with ADD_FAILURE when it cannot be read.
 std::string ReadFileString(const std::string& path);
 bool Exists(const std::string& path);

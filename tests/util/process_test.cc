@@ -71,7 +71,8 @@ TEST(ProcessTest, RunProcessCapsStdoutButDrains) {
 }
 
 TEST(ProcessTest, StderrTailKeepsTheEnd) {
-  ProcessOptions o = Sh("i=0; while [ $i -lt 2000 ]; do echo \"line $i\" >&2; i=$((i+1)); done; echo 最後の行 >&2; exit 1");
+  ProcessOptions o =
+      Sh("i=0; while [ $i -lt 2000 ]; do echo \"line $i\" >&2; i=$((i+1)); done; echo 最後の行 >&2; exit 1");
   o.stderr_tail_bytes = 100;
   auto r = RunProcess(o);
   ASSERT_TRUE(r.ok());
@@ -92,7 +93,9 @@ TEST(ProcessTest, EnvAddedReplacedAndUnset) {
   ::setenv("KURA_PROCESS_TEST_KEEP", "kept", 1);
   ::setenv("KURA_PROCESS_TEST_DROP", "dropped", 1);
   ::setenv("KURA_PROCESS_TEST_REPLACE", "old", 1);
-  ProcessOptions o = Sh("echo \"$KURA_PROCESS_TEST_KEEP,${KURA_PROCESS_TEST_DROP-unset},$KURA_PROCESS_TEST_REPLACE,$KURA_NEW\"");
+  ProcessOptions o =
+      Sh("echo "
+         "\"$KURA_PROCESS_TEST_KEEP,${KURA_PROCESS_TEST_DROP-unset},$KURA_PROCESS_TEST_REPLACE,$KURA_NEW\"");
   o.env = {{"KURA_PROCESS_TEST_REPLACE", "new"}, {"KURA_NEW", "パスワード"}};
   o.unset_env = {"KURA_PROCESS_TEST_DROP"};
   auto r = RunProcess(o);
@@ -196,10 +199,11 @@ TEST(ProcessTest, DestructorKillsAndReapsUnwaitedChild) {
 TEST(ProcessEnvironmentTest, NoKuraSecretIsEverInheritedWhateverItIsCalled) {
   std::mt19937 rng(20261201u);
   const std::vector<std::string> secret_names = {
-      "KURA_PASSWORD", "KURA_DB_PASSWORD", "KURA_VAULT_TOKEN", "KURA_S3_SECRET_KEY", "KURA_SMTP_PASSWORD",
-      "KURA_KEY_PASSPHRASE", "KURA_NEW_PASSWD"};
-  const std::vector<std::string> plain_names = {"KURA_PASSWORD_FILE", "KURA_KEY_FILE", "KURA_REPOSITORY", "KURA_LANG",
-                                                "PATH", "HOME", "PGPASSWORD", "KURA_EVENT", "LANG"};
+      "KURA_PASSWORD",      "KURA_DB_PASSWORD",    "KURA_VAULT_TOKEN", "KURA_S3_SECRET_KEY",
+      "KURA_SMTP_PASSWORD", "KURA_KEY_PASSPHRASE", "KURA_NEW_PASSWD"};
+  const std::vector<std::string> plain_names = {"KURA_PASSWORD_FILE", "KURA_KEY_FILE", "KURA_REPOSITORY",
+                                                "KURA_LANG",          "PATH",          "HOME",
+                                                "PGPASSWORD",         "KURA_EVENT",    "LANG"};
   for (int round = 0; round < 200; ++round) {
     std::vector<std::string> parent;
     std::vector<std::string> secrets, plain;
