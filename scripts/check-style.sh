@@ -14,12 +14,18 @@ if ! clang-format --dry-run --Werror "${files[@]}"; then
 fi
 
 if [ "${KURA_CHECK_TIDY:-1}" = "1" ]; then
-  echo "== kura: clang-tidy of src/"
-  run-clang-tidy -quiet -p build -j "$(nproc)" -warnings-as-errors='*' \
-    "$PWD/src/.*\\.cc\$" >build/clang-tidy.log 2>&1 || {
-    grep -E "(warning|error):" build/clang-tidy.log | sort -u >&2 || true
+  # The checks of .clang-tidy except the static analyser (clang-analyzer-*), which triples
+  # the time on two cores; run it by hand with `clang-tidy -p build <file>`. The GCC-only
+  # warning flags of the build are unknown to clang and are not errors here.
+  echo "== kura: clang-tidy of src/ (.clang-tidy without clang-analyzer-*)"
+  run-clang-tidy -quiet -p build -j "$(nproc)" -checks='-clang-analyzer-*' \
+    -extra-arg=-Wno-unknown-warning-option "$PWD/src/.*\\.cc\$" >build/clang-tidy.log 2>&1 || true
+  # run-clang-tidy 14 has no -warnings-as-errors: any diagnostic in kura's own files fails
+  # (its output is coloured even into a file: the escapes are removed first).
+  if sed -E 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log | grep -E "^$PWD/(src|include)/.*: (warning|error):" |
+    sort -u >&2; then
     echo "kura: clang-tidy found problems (full log: build/clang-tidy.log)" >&2
     exit 1
-  }
+  fi
 fi
 echo "kura: style checks passed"

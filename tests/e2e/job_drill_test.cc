@@ -276,5 +276,39 @@ TEST(JobDrillTest, PostgresDumpErrorFailsTheRunNamingTheSourceDatabase) {
   EXPECT_NE(st.out.find("broken_src"), std::string::npos) << st.out;
 }
 
+// G-BAK-07: retention never removes the last generation a drill found intact while a newer
+// one is damaged. Before, the drill recorded nothing for retention, so keep-last 1 removed
+// the intact generation and left only the damaged one.
+TEST(JobDrillTest, FailedDrillKeepsTheLastIntactGenerationFromRetention) {
+  JobSandbox sb;
+  sb.InitRepo("local");
+  std::string data = sb.Path("data");
+  WriteFile(data + "/record.bin", SeededBytes(7, 256 * 1024));
+  sb.WriteConfig(
+      Common(sb) +
+      fmt::format("[[job]]\nname = \"files\"\nlabel = \"介護記録\"\n[job.source]\nkind = \"files\"\n"
+                  "paths = [\"{}\"]\n",
+                  data) +
+      Target(sb) + "[job.target.retention]\nenabled = false\n");  // forgotten by hand below
+  ASSERT_EQ(sb.Kura({"run", "files", "--kind", "daily"}).exit_code, 0);
+  ASSERT_EQ(sb.Kura({"drill", "files"}).exit_code, 0);  // generation A: intact
+
+  WriteFile(data + "/record.bin", SeededBytes(8, 1024 * 1024));  // generation B: new data, a new pack
+  KuraRun r = sb.Kura({"run", "files", "--kind", "daily"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string pack = LargestPack(sb.Path("local"));
+  struct stat st {};
+  ASSERT_EQ(::stat(pack.c_str(), &st), 0);
+  ASSERT_TRUE(FlipByte(pack, static_cast<uint64_t>(st.st_size) / 2));
+  ASSERT_EQ(sb.Kura({"drill", "files"}).exit_code, 8);  // B: damaged
+
+  KuraRun f = sb.Kura({"-r", sb.Path("local"), "forget", "--keep-last", "daily=1", "--json"});
+  ASSERT_EQ(f.exit_code, 0) << f.out << f.err;
+  json fj = json::parse(f.out, nullptr, false);
+  ASSERT_FALSE(fj.is_discarded()) << f.out;
+  EXPECT_EQ(fj["kept"].size(), 2u) << "the damaged newest and the intact one before it: " << f.out;
+  EXPECT_TRUE(fj["forgotten"].empty()) << f.out;
+}
+
 }  // namespace
 }  // namespace kura::testing
