@@ -22,8 +22,10 @@ if [ "${KURA_CHECK_TIDY:-1}" = "1" ]; then
     -extra-arg=-Wno-unknown-warning-option "$PWD/src/.*\\.cc\$" >build/clang-tidy.log 2>&1 || true
   # run-clang-tidy 14 has no -warnings-as-errors: any diagnostic in kura's own files fails
   # (its output is coloured even into a file: the escapes are removed first).
-  if sed -E 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log | grep -E "^$PWD/(src|include)/.*: (warning|error):" |
-    sort -u >&2; then
+  problems=$(sed -E 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log |
+    grep -E "^$PWD/(src|include)/.*: (warning|error):" | sort -u || true)
+  if [ -n "$problems" ]; then
+    echo "$problems" >&2
     echo "kura: clang-tidy found problems (full log: build/clang-tidy.log)" >&2
     exit 1
   fi

@@ -116,7 +116,9 @@ class [[nodiscard]] Result {
 // KURA_ASSIGN_OR_RETURN(auto x, Compute()); declares x from a Result or returns its Status.
 #define KURA_ASSIGN_OR_RETURN(lhs, expr) \
   KURA_ASSIGN_OR_RETURN_IMPL(KURA_CONCAT(kura_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` and `lhs` are declarations, not expressions.
 #define KURA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                               \
   if (!tmp.ok()) return tmp.status();              \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -9,7 +9,7 @@ namespace kura {
 
 namespace {
 
-constexpr int64_t kDay = 24 * 3600;
+constexpr int64_t kDay = int64_t{24} * 3600;
 
 std::string When(int64_t t) {
   return FormatLocal(t).substr(0, 16);
@@ -56,12 +56,12 @@ OverdueWarning Make(const JobConfig& job, const AgentConfig& c, std::string reas
     w.message_en = fmt::format("Backup \"{}\" has never run (check that kura agent is running). {}",
                                job.Label(), c.guidance_en);
   } else if (w.reason == "monthly") {
-    w.message_ja =
-        fmt::format("バックアップ「{}」の月次バックアップ ({} の予定) が行われていません ({})。{}",
-                    job.Label(), When(due - job.schedule.grace_hours * 3600), last_ja, c.guidance_ja);
+    w.message_ja = fmt::format("バックアップ「{}」の月次バックアップ ({} の予定) が行われていません ({})。{}",
+                               job.Label(), When(due - int64_t{job.schedule.grace_hours} * 3600), last_ja,
+                               c.guidance_ja);
     w.message_en =
         fmt::format("The monthly backup of \"{}\" (due {}) has not been made ({}). {}", job.Label(),
-                    When(due - job.schedule.grace_hours * 3600), last_en, c.guidance_en);
+                    When(due - int64_t{job.schedule.grace_hours} * 3600), last_en, c.guidance_en);
   } else {
     w.message_ja =
         fmt::format("バックアップ「{}」が予定どおり行われていません ({} までに成功するはずでした。{})。{}",

@@ -26,7 +26,7 @@ RunLog::RunLog(std::string path, uint64_t max_bytes, int keep, bool echo_to_stde
 std::string LogValue(const std::string& raw) {
   // Values quote names and tool output: no control character may reach a terminal that
   // shows the log (util/text.h).
-  const std::string value = EscapeText(raw);
+  std::string value = EscapeText(raw);
   bool quote = value.empty() || value.find_first_of(" \t\"=\n") != std::string::npos;
   if (!quote) return value;
   std::string out = "\"";

@@ -105,7 +105,7 @@ int Run(Context& ctx, const BackupFlags& f) {
   }
   if (f.stdin_name_given) {
     // Checked before the repository is opened and before a byte of stdin is read.
-    if (f.paths.size() > 0) {
+    if (!f.paths.empty()) {
       return Fail(ctx, Status::InvalidArgument(L("--stdin-name は --stdin か --from-command と一緒に使います",
                                                  "--stdin-name goes with --stdin or --from-command")));
     }

@@ -127,9 +127,7 @@ int Run(Context& ctx, const RunFlags& f) {
   }
   for (const std::string& n : r.notes) ctx.Say("  " + n);
   for (const SnapshotWarning& w : r.warnings) {
-    std::fputs(Tr("kura: 警告: {}: {}\n", "kura: warning: {}: {}\n", w.path.empty() ? "/" : w.path, w.message)
-                   .c_str(),
-               stderr);
+    PrintWarning(Tr("{}: {}", "{}: {}", w.path.empty() ? "/" : EscapeName(w.path), w.message));
   }
   if (code == kExitOk && !r.warnings.empty()) code = kExitPartial;
   return code;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "util/i18n.h"
@@ -22,7 +23,7 @@ std::string FormatBytes(uint64_t bytes) {
 }
 
 std::string FormatDuration(double seconds) {
-  long s = static_cast<long>(seconds + 0.5);
+  long s = std::lround(seconds);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }

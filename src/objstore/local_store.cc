@@ -316,7 +316,8 @@ Status LocalStore::PutIfAbsent(ObjectType type, const std::string& name, ByteVie
   ::unlink(temp_path.c_str());
   if (rc == 0) return SyncDir(dir);
   if (err == EEXIST) return exists();
-  if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != ENOSYS) {
+  if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP &&
+      err != ENOSYS) {  // NOLINT(misc-redundant-expression): equal on Linux only
     return LocalFileError(err, L("書き込み", "write"), path);
   }
   // No hard links here: O_EXCL still makes the creation exclusive.

@@ -298,7 +298,7 @@ Result<std::vector<PackEntry>> IndexCache::PackEntries(const std::string& pack) 
 }
 
 Result<PackHeader> ReadPackHeader(ObjectStore& store, const std::string& pack, uint64_t object_size) {
-  uint64_t first = std::min<uint64_t>(object_size, 64 * 1024);
+  uint64_t first = std::min<uint64_t>(object_size, uint64_t{64} * 1024);
   KURA_ASSIGN_OR_RETURN(Bytes head, store.GetRange(ObjectType::kPack, pack, 0, first));
   KURA_ASSIGN_OR_RETURN(uint32_t count, ParsePackPrefix(head, pack));
   uint64_t need = PackHeaderSize(count);

@@ -36,6 +36,8 @@ struct Credentials {
 enum class KeySlotKind { kPassword, kKeyFile, kRecovery };
 std::string_view KeySlotKindName(KeySlotKind kind);
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members; nothing kura calls throws
+// here.
 struct KeySlot {
   std::string id;  // object name
   KeySlotKind kind = KeySlotKind::kPassword;

@@ -33,7 +33,7 @@ class CommandSource : public Source {
     CountingWriter counted(out);
     KURA_RETURN_IF_ERROR(
         StreamProcessOutput(counted, p, StreamMeta(o_.stream), [&](int code, const std::string& tail) {
-          return ToolFailure(L("コマンド", "command").data(), name, code, FailureCause{}, tail);
+          return ToolFailure(L("コマンド", "command"), name, code, FailureCause{}, tail);
         }));
     if (counted.bytes() == 0 && !o_.allow_empty) {
       return EmptyStreamRefused(o_.stream, o_.empty_hint.empty() ? "allow_empty = true" : o_.empty_hint);

@@ -177,7 +177,7 @@ class SqliteSource : public Source {
     Db src, dest;
     int rc = sqlite3_open_v2(o_.path.c_str(), src.out(), SQLITE_OPEN_READONLY, nullptr);
     if (rc != SQLITE_OK)
-      return SqliteError(rc, src.get(), L("SQLite データベースのオープン", "opening SQLite database").data(),
+      return SqliteError(rc, src.get(), L("SQLite データベースのオープン", "opening SQLite database"),
                          o_.path);
     sqlite3_busy_timeout(src.get(), 1000);
     rc = sqlite3_open_v2(dest_path.c_str(), dest.out(), SQLITE_OPEN_READWRITE, nullptr);
@@ -216,8 +216,7 @@ class SqliteSource : public Source {
                "SQLite database {} stayed locked for more than {} ms; no copy was made", o_.path,
                o_.busy_timeout_ms));
       }
-      return SqliteError(rc, src.get(), L("SQLite データベースのコピー", "copying SQLite database").data(),
-                         o_.path);
+      return SqliteError(rc, src.get(), L("SQLite データベースのコピー", "copying SQLite database"), o_.path);
     }
     dest.Close();
     return Status::Ok();
@@ -253,7 +252,7 @@ class SqliteSource : public Source {
         rc = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
       if (rc != SQLITE_OK || PathExists(dest_path + "-journal")) {
         st = SqliteError(rc == SQLITE_OK ? SQLITE_ERROR : rc, db.get(),
-                         L("ジャーナルのロールバック", "rolling back the journal").data(), o_.path);
+                         L("ジャーナルのロールバック", "rolling back the journal"), o_.path);
       }
     }
     if (!st.ok()) {

@@ -143,7 +143,8 @@ LiveChildren& Live() {
 
 class PosixProcess : public Process {
  public:
-  PosixProcess(pid_t pid, std::string name, int stdin_fd, int stdout_fd, int stderr_fd, size_t tail_bytes)
+  PosixProcess(pid_t pid, const std::string& name, int stdin_fd, int stdout_fd, int stderr_fd,
+               size_t tail_bytes)
       : pid_(pid),
         name_(name),
         stdout_(stdout_fd, /*owns=*/true, name + " (stdout)"),
