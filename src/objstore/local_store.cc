@@ -316,8 +316,12 @@ Status LocalStore::PutIfAbsent(ObjectType type, const std::string& name, ByteVie
   ::unlink(temp_path.c_str());
   if (rc == 0) return SyncDir(dir);
   if (err == EEXIST) return exists();
-  if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP &&
-      err != ENOSYS) {  // NOLINT(misc-redundant-expression): equal on Linux only
+  // EOPNOTSUPP is ENOTSUP on Linux; where they differ, both mean "no hard links here".
+  bool no_links = err == EPERM || err == ENOTSUP || err == ENOSYS;
+#if EOPNOTSUPP != ENOTSUP
+  no_links = no_links || err == EOPNOTSUPP;
+#endif
+  if (!no_links) {
     return LocalFileError(err, L("書き込み", "write"), path);
   }
   // No hard links here: O_EXCL still makes the creation exclusive.
