@@ -1,6 +1,7 @@
 #include "cli/restore_report.h"
 
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -53,27 +54,14 @@ std::string ProblemLabel(RestoreProblem::Kind kind) {
   return "";
 }
 
-// A path shown on a terminal: control characters as \xNN, so a file name cannot move the
-// cursor or rewrite the screen.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string FormatRestoreProblems(const RestoreResult& result) {
   if (result.problems.empty()) return "";
   std::string out = Tr("復元できなかったもの ({} 件):\n", "not restored ({}):\n", result.problems.size());
   for (const RestoreProblem& p : result.problems) {
-    out += fmt::format("  {}  {}\n      {}\n", ProblemLabel(p.kind), Printable(p.path),
-                       Printable(p.status.message()));
+    out += fmt::format("  {}  {}\n      {}\n", ProblemLabel(p.kind), EscapeName(p.path),
+                       EscapeText(p.status.message(), /*keep_newlines=*/false));
     if (p.skipped_beneath > 0) {
       out += Tr("      (この下の {} 件も復元していません)\n",
                 "      ({} entries beneath it were not restored either)\n", p.skipped_beneath);

@@ -3,6 +3,7 @@
 #include "agent/job_runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -32,6 +33,7 @@ class JobRunnerTest : public ::testing::Test {
     ASSERT_TRUE(MakeDirs(dir_ + "/data").ok());
     std::ofstream(dir_ + "/data/a.txt") << "介護記録 1\n";
     std::ofstream(dir_ + "/pw") << "correct horse battery\n";
+    ::chmod((dir_ + "/pw").c_str(), 0600);  // as a real password file: no "readable by others" warning
     InitRepo("local");
     InitRepo("offsite");
     config_.state_dir = dir_ + "/state";
