@@ -36,9 +36,9 @@ struct Credentials {
 enum class KeySlotKind { kPassword, kKeyFile, kRecovery };
 std::string_view KeySlotKindName(KeySlotKind kind);
 
-// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members; nothing kura calls throws
-// here.
-struct KeySlot {
+// bugprone-exception-escape: nlohmann::json's special members may throw in theory; nothing
+// kura calls on a KeySlot throws.
+struct KeySlot {   // NOLINT(bugprone-exception-escape)
   std::string id;  // object name
   KeySlotKind kind = KeySlotKind::kPassword;
   std::string label;
