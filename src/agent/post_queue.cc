@@ -14,6 +14,7 @@
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "util/json_files.h"
 
 namespace kura {
 
@@ -126,30 +127,15 @@ Status PostQueue::Put(PostItem& item) {
 
 Result<std::vector<PostItem>> PostQueue::List(std::vector<std::string>* damaged) const {
   std::vector<PostItem> items;
-  DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return items;
-    return ErrnoStatus(errno, L("投稿待ちの一覧", "listing the post queue"), dir_);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.size() > 5 && name.ends_with(".json")) names.push_back(name);
-  }
-  ::closedir(d);
-  for (const std::string& name : names) {
-    std::string path = dir_ + "/" + name;
-    auto text = ReadTextFile(path);
-    if (!text.ok()) {
-      if (text.status().code() == Code::kNotFound) continue;
-      return text.status();
-    }
-    auto item = FromJson(path, *text);
+  KURA_ASSIGN_OR_RETURN(std::vector<JsonFile> files,
+                        ReadJsonFiles(dir_, "投稿待ちの一覧", "listing the post queue"));
+  for (JsonFile& f : files) {
+    auto item = FromJson(f.path, f.text);
     if (!item.ok()) {
-      if (damaged) damaged->push_back(path);
+      if (damaged) damaged->push_back(f.path);
       continue;
     }
-    item->id = name.substr(0, name.size() - 5);  // the file is what Remove() deletes
+    item->id = f.id;  // the file is what Remove() deletes
     items.push_back(std::move(*item));
   }
   std::sort(items.begin(), items.end(), [](const PostItem& a, const PostItem& b) {

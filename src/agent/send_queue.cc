@@ -11,6 +11,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/json_files.h"
 #include "util/json_read.h"
 #include "util/text.h"
 
@@ -88,28 +89,12 @@ Status SendQueue::Put(SendItem& item) {
 
 Result<std::vector<SendItem>> SendQueue::List(std::vector<std::string>* damaged) const {
   std::vector<SendItem> items;
-  DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return items;
-    return ErrnoStatus(errno, L("送信待ちの一覧", "listing the send queue"), dir_);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    // Temporary files of an interrupted WriteFileAtomic do not end in ".json".
-    if (name.size() > 5 && name.ends_with(".json")) names.push_back(name);
-  }
-  ::closedir(d);
-  for (const std::string& name : names) {
-    std::string path = dir_ + "/" + name;
-    auto text = ReadTextFile(path);
-    if (!text.ok()) {
-      if (text.status().code() == Code::kNotFound) continue;  // removed meanwhile
-      return text.status();
-    }
-    auto item = ParseSendItem(*text, path);
+  KURA_ASSIGN_OR_RETURN(std::vector<JsonFile> files,
+                        ReadJsonFiles(dir_, "送信待ちの一覧", "listing the send queue"));
+  for (JsonFile& f : files) {
+    auto item = ParseSendItem(f.text, f.path);
     if (!item.ok()) {
-      if (damaged) damaged->push_back(path);
+      if (damaged) damaged->push_back(f.path);
       continue;
     }
     items.push_back(std::move(*item));

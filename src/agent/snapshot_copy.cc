@@ -98,18 +98,4 @@ Result<CopyResult> CopySnapshot(Repository& from, const std::string& snapshot_id
   return result;
 }
 
-Result<int> ApplyJobRetention(Repository& repo, const std::string& job, const RetentionPolicy& policy,
-                              const std::vector<std::string>& protect) {
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, JobSnapshots(repo, job));
-  RetentionDecision decision = ApplyRetention(snaps, policy);
-  std::vector<std::string> forget;
-  for (const Snapshot* s : decision.forget) {
-    if (std::find(protect.begin(), protect.end(), s->id) == protect.end()) forget.push_back(s->id);
-  }
-  if (forget.empty()) return 0;
-  KURA_ASSIGN_OR_RETURN(ForgetResult fr, ForgetSnapshots(repo, forget, /*dry_run=*/false));
-  KURA_RETURN_IF_ERROR(Prune(repo, /*dry_run=*/false).status());
-  return static_cast<int>(fr.forgotten.size());
-}
-
 }  // namespace kura

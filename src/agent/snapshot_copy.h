@@ -40,10 +40,4 @@ struct CopyResult {
 Result<CopyResult> CopySnapshot(Repository& from, const std::string& snapshot_id, Repository& to,
                                 const Clock& clock, ProgressSink* progress = nullptr);
 
-// Applies `policy` to the job's snapshots in `repo`, never forgetting those in `protect`
-// (still queued for sending), then prunes when something was forgotten. Returns how many
-// snapshots were forgotten.
-Result<int> ApplyJobRetention(Repository& repo, const std::string& job, const RetentionPolicy& policy,
-                              const std::vector<std::string>& protect);
-
 }  // namespace kura
