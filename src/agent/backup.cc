@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "kura/version.h"
@@ -40,26 +41,83 @@ struct HashHasher {
 };
 
 struct ChunkJob {
-  uint32_t entry = 0;
+  uint32_t entry = 0;  // entry index, or the page number for an entry page
   uint32_t seq = 0;
+  bool page = false;
   Bytes data;
 };
 
-struct ChunkRef {
-  uint32_t entry;
-  uint32_t seq;
-  crypto::Hash id;
+// "a/b" before "a/b/c" before "a/b-c": the order a depth-first walk with sorted names
+// produces (each component compared as bytes, a shorter component first).
+bool WalkLess(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    auto ca = static_cast<unsigned char>(a[i] == '/' ? 0 : a[i]);
+    auto cb = static_cast<unsigned char>(b[i] == '/' ? 0 : b[i]);
+    if (ca != cb) return ca < cb;
+  }
+  return a.size() < b.size();
+}
+
+// The parent snapshot's entries, read alongside the walk: both come in walk order, so one
+// page at a time is enough. A path before the last one asked (several roots in a different
+// order, a source that does not walk in order) restarts the reading, a bounded number of
+// times; after that the parent is no longer used and files are simply read.
+class ParentCursor {
+ public:
+  static constexpr int kMaxRestarts = 64;
+
+  ParentCursor(Repository& repo, std::string id) : repo_(repo), id_(std::move(id)) { Restart(); }
+
+  // The parent's file entry at `path`, valid until the next call; nullptr when there is none.
+  const SnapshotEntry* Find(const std::string& path) {
+    if (!reader_) return nullptr;
+    if (asked_ && WalkLess(path, last_)) {
+      if (++restarts_ > kMaxRestarts) {
+        reader_.reset();
+        return nullptr;
+      }
+      Restart();
+      if (!reader_) return nullptr;
+    }
+    asked_ = true;
+    last_ = path;
+    while (has_ && WalkLess(current_.meta.path, path)) Advance();
+    if (!has_ || current_.meta.path != path || current_.meta.type != EntryType::kFile) return nullptr;
+    return &current_;
+  }
+
+ private:
+  void Restart() {
+    auto reader = repo_.OpenEntries(id_);
+    reader_ = reader.ok() ? std::move(*reader) : nullptr;
+    has_ = false;
+    if (reader_) Advance();
+  }
+  void Advance() {
+    auto next = reader_->Next(&current_);
+    has_ = next.ok() && *next;
+    if (!next.ok()) reader_.reset();  // a damaged parent: read every file instead
+  }
+
+  Repository& repo_;
+  std::string id_;
+  std::unique_ptr<EntryReader> reader_;
+  SnapshotEntry current_;
+  bool has_ = false;
+  bool asked_ = false;
+  std::string last_;
+  int restarts_ = 0;
 };
 
-// What the parent snapshot recorded for one file, for reuse when it has not changed.
-struct ParentFile {
-  std::string change_key;
-  std::string sha256;
-  uint64_t size = 0;
-  std::vector<crypto::Hash> blobs;
+// An entry on its way into the entry pages: written once its last chunk has an ID.
+struct PendingEntry {
+  SnapshotEntry entry;
+  uint32_t queued = 0;  // chunks handed to the workers
+  uint32_t done = 0;    // chunks whose ID is known
+  bool closed = false;  // every chunk is queued
+  bool dropped = false;
 };
-
-using ParentFiles = std::unordered_map<std::string, ParentFile>;
 
 // A finished pack on its way to the store.
 struct SealedPack {
@@ -68,12 +126,24 @@ struct SealedPack {
   std::vector<PackEntry> entries;
 };
 
+// Warnings kept in one snapshot; beyond that they are counted (a tree with a million
+// unreadable files must not grow the metadata without bound).
+constexpr size_t kMaxWarnings = 10000;
+
 // Implements SnapshotWriter for one backup run. The calling thread reads and chunks;
-// `threads` workers hash, dedup, compress, encrypt and store packs.
+// `threads` workers hash, dedup, compress, encrypt and store packs. Entries go into entry
+// pages (repo/entry_pages.h) as soon as their chunks are hashed, so memory holds only the
+// entries in flight, never the whole list.
 class BackupWriter : public SnapshotWriter {
  public:
-  BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options, ParentFiles parent)
-      : repo_(repo), cache_(cache), options_(options), queue_(2 * Threads() + 2), parent_(std::move(parent)) {
+  BackupWriter(Repository& repo, IndexCache& cache, const BackupOptions& options,
+               std::unique_ptr<ParentCursor> parent)
+      : repo_(repo),
+        cache_(cache),
+        options_(options),
+        queue_(2 * Threads() + 2),
+        pages_(repo.keys()),
+        parent_(std::move(parent)) {
     for (size_t i = 0; i < Threads(); ++i) workers_.emplace_back([this] { WorkerLoop(); });
     // Storing (write + fsync) runs on its own thread so the workers keep compressing and
     // encrypting while the disk catches up; one pack may wait, bounding memory.
@@ -92,11 +162,11 @@ class BackupWriter : public SnapshotWriter {
              "readable, then run again (--skip-unreadable skips what cannot be read)",
              path, problem.message()));
     }
-    warnings_.push_back({path, problem.message()});
+    AddWarning(path, problem);
     return Status::Ok();
   }
   Status Note(const std::string& path, const Status& problem) override {
-    warnings_.push_back({path, problem.message()});
+    AddWarning(path, problem);
     return Status::Ok();
   }
   std::vector<OwnDirectory> OwnDirectories() const override { return own_dirs_; }
@@ -105,11 +175,17 @@ class BackupWriter : public SnapshotWriter {
   // Stops the workers and the store thread and drops queued work.
   void Abort() {
     queue_.Abort();
+    {
+      std::lock_guard lock(refs_mu_);
+      aborted_ = true;
+    }
+    done_cv_.notify_all();
     JoinWorkers();
     packs_.Abort();
     if (store_thread_.joinable()) store_thread_.join();
   }
-  // Drains the pipeline and stores the last pack; then the snapshot can be built.
+  // Writes the remaining entries and pages, drains the pipeline and stores the last pack;
+  // then the snapshot can be built.
   Status Finish();
   // `blobs` receives the sorted, distinct blob IDs the snapshot references.
   Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta, std::vector<crypto::Hash>& blobs);
@@ -124,16 +200,47 @@ class BackupWriter : public SnapshotWriter {
       if (t.joinable()) t.join();
     }
   }
+  void AddWarning(const std::string& path, const Status& problem) {
+    if (warnings_.size() < kMaxWarnings) {
+      warnings_.push_back({path, problem.message()});
+    } else {
+      ++warnings_dropped_;
+    }
+  }
   void WorkerLoop();
   void StoreLoop();
   Status StorePack(SealedPack& pack);
   Status ProcessChunk(ChunkJob& job);
   Status FlushPack(PackBuilder& builder);
   bool ReuseFromParent(const EntryMeta& meta);
+  // Index of a new pending entry. Caller holds refs_mu_.
+  uint32_t NewPendingLocked(SnapshotEntry entry, bool closed) {
+    auto index = static_cast<uint32_t>(pending_base_ + pending_.size());
+    pending_.push_back({std::move(entry), 0, 0, closed, false});
+    return index;
+  }
+  PendingEntry& PendingAt(uint32_t index) { return pending_[index - pending_base_]; }
+  // Moves the completed entries at the front into the pages and queues finished pages.
+  Status EmitReady();
+  Status QueuePages();
+  void NoteIdLocked(const crypto::Hash& id) {
+    // Compacted when full, so duplicates (a blob many files share) never double the list.
+    if (ids_.size() == ids_.capacity() && ids_.size() >= (size_t{1} << 16)) {
+      std::sort(ids_.begin(), ids_.end());
+      ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+      if (ids_.size() > ids_.capacity() / 2) ids_.reserve(2 * ids_.capacity());
+    }
+    ids_.push_back(id);
+  }
   void SetError(const Status& st) {
-    std::lock_guard lock(error_mu_);
-    if (error_.ok()) error_ = st;
-    failed_.store(true);
+    {
+      std::lock_guard lock(error_mu_);
+      if (error_.ok()) error_ = st;
+      failed_.store(true);
+    }
+    // Through the mutex the waiter checks under, so Finish cannot miss the wake-up.
+    { std::lock_guard lock(refs_mu_); }
+    done_cv_.notify_all();
   }
   Status Error() {
     std::lock_guard lock(error_mu_);
@@ -152,54 +259,57 @@ class BackupWriter : public SnapshotWriter {
   Status error_;
   std::atomic<bool> failed_{false};
 
-  // Blobs claimed in this run (stored or on their way into a pack).
+  // Blobs claimed in this run that are not yet in a stored pack (then the cache knows them).
   std::mutex claimed_mu_;
   std::unordered_set<crypto::Hash, HashHasher> claimed_;
 
   std::mutex pack_mu_;
   PackBuilder pack_;
 
+  // Entries in flight, page IDs and the referenced IDs, under refs_mu_.
   std::mutex refs_mu_;
-  std::vector<ChunkRef> refs_;
+  std::condition_variable done_cv_;
+  std::deque<PendingEntry> pending_;
+  uint64_t pending_base_ = 0;
+  std::vector<crypto::Hash> page_ids_;
+  uint32_t pages_queued_ = 0;
+  uint32_t pages_done_ = 0;
+  std::vector<crypto::Hash> ids_;
+  bool aborted_ = false;
 
   std::mutex stats_mu_;
   BackupStats stats_;
   std::atomic<uint64_t> stored_{0};
 
-  std::vector<SnapshotEntry> entries_;
-  // Entries whose content failed to read (the source may retry the file): their index is
-  // taken because chunks already queued refer to it; BuildSnapshot leaves them out.
-  std::unordered_set<uint32_t> dropped_;
+  EntryPageWriter pages_;  // the calling thread's
   std::vector<SnapshotWarning> warnings_;
+  uint64_t warnings_dropped_ = 0;
   std::vector<OwnDirectory> own_dirs_;
-  ParentFiles parent_;
+  std::unique_ptr<ParentCursor> parent_;
 };
 
 bool BackupWriter::ReuseFromParent(const EntryMeta& meta) {
-  if (meta.change_key.empty()) return false;
-  auto it = parent_.find(meta.path);
-  if (it == parent_.end() || it->second.change_key != meta.change_key) return false;
-  const ParentFile& p = it->second;
+  if (meta.change_key.empty() || !parent_) return false;
+  const SnapshotEntry* p = parent_->Find(meta.path);
+  if (p == nullptr || p->meta.change_key != meta.change_key) return false;
   // Only when every blob is still stored (a prune or a damaged pack may have removed one).
-  for (const crypto::Hash& id : p.blobs) {
+  for (const crypto::Hash& id : p->blobs) {
     auto loc = cache_.Find(id);
     if (!loc.ok() || !*loc) return false;  // a failed lookup: read the file again
-  }
-  uint32_t entry_index = static_cast<uint32_t>(entries_.size());
-  {
-    std::lock_guard lock(refs_mu_);
-    uint32_t seq = 0;
-    for (const crypto::Hash& id : p.blobs) refs_.push_back({entry_index, seq++, id});
   }
   SnapshotEntry entry;
   entry.meta = meta;
   entry.meta.type = EntryType::kFile;
-  entry.size = p.size;
-  entry.sha256 = p.sha256;
-  entries_.push_back(std::move(entry));
+  entry.size = p->size;
+  entry.sha256 = p->sha256;
+  entry.blobs = p->blobs;
+  {
+    std::lock_guard lock(refs_mu_);
+    NewPendingLocked(std::move(entry), /*closed=*/true);
+  }
   ++stats_.files;
   ++stats_.files_unchanged;
-  stats_.bytes_read += p.size;
+  stats_.bytes_read += p->size;
   return true;
 }
 
@@ -218,8 +328,17 @@ Status BackupWriter::ProcessChunk(ChunkJob& job) {
   crypto::Hash id = ComputeBlobId(repo_.keys(), job.data);
   {
     std::lock_guard lock(refs_mu_);
-    refs_.push_back({job.entry, job.seq, id});
+    if (job.page) {
+      page_ids_[job.entry] = id;
+      ++pages_done_;
+      NoteIdLocked(id);
+    } else {
+      PendingEntry& p = PendingAt(job.entry);
+      p.entry.blobs[job.seq] = id;
+      ++p.done;
+    }
   }
+  done_cv_.notify_all();
   bool is_new = false;
   {
     std::lock_guard lock(claimed_mu_);
@@ -234,7 +353,7 @@ Status BackupWriter::ProcessChunk(ChunkJob& job) {
   }
   if (!is_new) return Status::Ok();
   EncodedBlob blob = EncodeBlob(repo_.keys(), id, job.data, options_.zstd_level);
-  {
+  if (!job.page) {
     std::lock_guard lock(stats_mu_);
     ++stats_.chunks_new;
     stats_.bytes_new += job.data.size();
@@ -272,12 +391,49 @@ void BackupWriter::StoreLoop() {
 
 Status BackupWriter::StorePack(SealedPack& pack) {
   KURA_RETURN_IF_ERROR(repo_.store().Put(ObjectType::kPack, pack.name, pack.bytes));
-  // Only a durably stored pack enters the dedup index.
+  // Only a durably stored pack enters the dedup index; from then on the cache answers for
+  // its blobs, so they leave the claimed set (which stays as small as the packs in flight).
   KURA_RETURN_IF_ERROR(cache_.AddPack(pack.name, pack.entries));
+  {
+    std::lock_guard lock(claimed_mu_);
+    for (const PackEntry& e : pack.entries) claimed_.erase(e.id);
+  }
   stored_.fetch_add(pack.bytes.size());
   std::lock_guard lock(stats_mu_);
   stats_.bytes_stored += pack.bytes.size();
   ++stats_.packs_written;
+  return Status::Ok();
+}
+
+Status BackupWriter::EmitReady() {
+  {
+    std::lock_guard lock(refs_mu_);
+    while (!pending_.empty()) {
+      PendingEntry& p = pending_.front();
+      if (!p.closed || p.done < p.queued) break;
+      if (!p.dropped) {
+        for (const crypto::Hash& id : p.entry.blobs) NoteIdLocked(id);
+        pages_.Add(p.entry);
+      }
+      pending_.pop_front();
+      ++pending_base_;
+    }
+  }
+  return QueuePages();
+}
+
+Status BackupWriter::QueuePages() {
+  while (std::optional<std::string> page = pages_.TakeReady()) {
+    ChunkJob job;
+    job.page = true;
+    job.data.assign(page->begin(), page->end());
+    {
+      std::lock_guard lock(refs_mu_);
+      job.entry = pages_queued_++;
+      page_ids_.emplace_back();
+    }
+    if (!queue_.Push(std::move(job))) return Error();
+  }
   return Status::Ok();
 }
 
@@ -286,18 +442,25 @@ Status BackupWriter::AddEntry(const EntryMeta& meta) {
   KURA_RETURN_IF_ERROR(CheckStop());
   SnapshotEntry e;
   e.meta = meta;
-  entries_.push_back(std::move(e));
+  {
+    std::lock_guard lock(refs_mu_);
+    NewPendingLocked(std::move(e), /*closed=*/true);
+  }
   ++stats_.other_entries;
-  return Status::Ok();
+  return EmitReady();
 }
 
 Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
   if (failed_.load()) return Error();
-  if (ReuseFromParent(meta)) return Status::Ok();
-  uint32_t entry_index = static_cast<uint32_t>(entries_.size());
-  SnapshotEntry entry;
-  entry.meta = meta;
-  entry.meta.type = EntryType::kFile;
+  if (ReuseFromParent(meta)) return EmitReady();
+  SnapshotEntry first;
+  first.meta = meta;
+  first.meta.type = EntryType::kFile;
+  uint32_t entry_index = 0;
+  {
+    std::lock_guard lock(refs_mu_);
+    entry_index = NewPendingLocked(std::move(first), /*closed=*/false);
+  }
   const Chunker& chunker = repo_.chunker();
   const size_t max = chunker.params().max_size;
   // Holds at least one maximal chunk ahead of the cut point. Refilled only when less than
@@ -306,8 +469,17 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
   size_t start = 0, end = 0;
   bool eof = false;
   uint32_t seq = 0;
+  uint64_t size = 0;
   crypto::Sha256Stream sha;
   Progress progress;
+  auto close = [&](bool dropped, std::string sha256) {
+    std::lock_guard lock(refs_mu_);
+    PendingEntry& p = PendingAt(entry_index);
+    p.closed = true;
+    p.dropped = dropped;
+    p.entry.size = size;
+    p.entry.sha256 = std::move(sha256);
+  };
   while (true) {
     if (!eof && end - start < max) {
       if (start > 0) {
@@ -318,8 +490,9 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
       while (!eof && end < buf.size()) {
         auto n = content.Read(buf.data() + end, buf.size() - end);
         if (!n.ok()) {
-          dropped_.insert(entry_index);
-          entries_.push_back(std::move(entry));
+          // Chunks already queued still complete; the entry itself is left out (the source
+          // may try the file again as a new entry).
+          close(/*dropped=*/true, "");
           return n.status();
         }
         if (*n == 0) {
@@ -327,19 +500,31 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
         } else {
           sha.Update(ByteView(buf.data() + end, *n));
           end += *n;
-          entry.size += *n;
+          size += *n;
         }
       }
     }
     if (start == end) break;
     size_t len = chunker.Cut(ByteView(buf.data() + start, end - start));
-    ChunkJob job{entry_index, seq++,
+    ChunkJob job{entry_index, seq++, false,
                  Bytes(buf.begin() + static_cast<long>(start), buf.begin() + static_cast<long>(start + len))};
     start += len;
     stats_.bytes_read += len;
     ++stats_.chunks;
-    KURA_RETURN_IF_ERROR(CheckStop());  // SIGINT/SIGTERM: stop here, commit nothing
-    if (!queue_.Push(std::move(job))) return Error();
+    if (Status st = CheckStop(); !st.ok()) {  // SIGINT/SIGTERM: stop here, commit nothing
+      close(/*dropped=*/true, "");
+      return st;
+    }
+    {
+      std::lock_guard lock(refs_mu_);
+      PendingEntry& p = PendingAt(entry_index);
+      p.entry.blobs.emplace_back();
+      ++p.queued;
+    }
+    if (!queue_.Push(std::move(job))) {
+      close(/*dropped=*/true, "");
+      return Error();
+    }
     if (options_.progress) {
       progress.bytes_done = stats_.bytes_read;
       progress.bytes_stored = stored_.load();
@@ -348,14 +533,27 @@ Status BackupWriter::AddFile(const EntryMeta& meta, ByteReader& content) {
       options_.progress->Update(progress);
     }
   }
-  crypto::Hash digest = sha.Finish();
-  entry.sha256 = ToHex(digest);
-  entries_.push_back(std::move(entry));
+  close(/*dropped=*/false, ToHex(sha.Finish()));
   ++stats_.files;
-  return failed_.load() ? Error() : Status::Ok();
+  if (failed_.load()) return Error();
+  return EmitReady();
 }
 
 Status BackupWriter::Finish() {
+  // Every entry waits for its last chunk's ID, then goes into the pages.
+  for (;;) {
+    KURA_RETURN_IF_ERROR(Error());
+    KURA_RETURN_IF_ERROR(EmitReady());
+    std::unique_lock lock(refs_mu_);
+    if (pending_.empty()) break;
+    done_cv_.wait(lock, [&] {
+      const PendingEntry& p = pending_.front();
+      return aborted_ || failed_.load() || (p.closed && p.done >= p.queued);
+    });
+    if (aborted_) return Status::Internal("backup aborted");
+  }
+  pages_.Finish();
+  KURA_RETURN_IF_ERROR(QueuePages());
   queue_.Close();
   JoinWorkers();
   if (Error().ok()) {
@@ -371,34 +569,20 @@ Status BackupWriter::Finish() {
 
 Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
                                   std::vector<crypto::Hash>& blobs) {
-  if (!dropped_.empty()) {
-    std::vector<uint32_t> remap(entries_.size());
-    std::vector<SnapshotEntry> kept;
-    for (uint32_t i = 0; i < entries_.size(); ++i) {
-      remap[i] = static_cast<uint32_t>(kept.size());
-      if (!dropped_.count(i)) kept.push_back(std::move(entries_[i]));
-    }
-    std::erase_if(refs_, [&](const ChunkRef& r) { return dropped_.count(r.entry) > 0; });
-    for (ChunkRef& r : refs_) r.entry = remap[r.entry];
-    entries_ = std::move(kept);
-    dropped_.clear();
-  }
-  blobs.reserve(refs_.size());
-  for (const ChunkRef& r : refs_) blobs.push_back(r.id);
+  blobs = std::move(ids_);
   std::sort(blobs.begin(), blobs.end());
   blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
-  std::sort(refs_.begin(), refs_.end(), [](const ChunkRef& a, const ChunkRef& b) {
-    return a.entry != b.entry ? a.entry < b.entry : a.seq < b.seq;
-  });
-  for (const ChunkRef& r : refs_) {
-    auto it = std::lower_bound(blobs.begin(), blobs.end(), r.id);
-    entries_[r.entry].blobs.push_back(static_cast<uint32_t>(it - blobs.begin()));
-  }
   plain.bytes = stats_.bytes_read;
-  plain.entries = entries_.size();
+  plain.entries = pages_.entries();
   plain.stored_new = stats_.bytes_stored;
-  meta.entries = std::move(entries_);
+  meta.pages = std::move(page_ids_);
+  meta.entry_count = pages_.entries();
   meta.warnings = warnings_;
+  if (warnings_dropped_ > 0) {
+    meta.warnings.push_back({"", Tr("ほかに {} 件の警告がありました (記録は最初の {} 件まで)",
+                                    "{} more warnings were left out (the first {} are kept)",
+                                    warnings_dropped_, kMaxWarnings)});
+  }
   return EncodeSnapshot(repo_.keys(), plain, blobs, meta);
 }
 
@@ -476,28 +660,21 @@ Status CheckCommitted(Repository& repo, const std::set<std::string>& packs,
   return CheckDataStillStored(repo, blobs).status();
 }
 
-// The newest snapshot made from the same host and source, and its files by path.
-ParentFiles FindParent(Repository& repo, const SnapshotMeta& current, std::string* parent_id) {
-  ParentFiles files;
-  auto snaps = repo.ListSnapshots();
-  if (!snaps.ok()) return files;
+// The newest snapshot made from the same host and source, read alongside the walk.
+std::unique_ptr<ParentCursor> FindParent(Repository& repo, const SnapshotMeta& current, std::string* parent_id) {
+  auto snaps = repo.ListSnapshots(nullptr, /*with_blobs=*/false);
+  if (!snaps.ok()) return nullptr;
   int looked = 0;
   for (auto it = snaps->rbegin(); it != snaps->rend() && looked < 30; ++it, ++looked) {
-    auto meta = repo.LoadMeta(it->id);
-    if (!meta.ok() || meta->host != current.host || meta->source_kind != current.source_kind ||
-        meta->source_name != current.source_name) {
+    auto head = repo.LoadHead(it->id);
+    if (!head.ok() || head->host != current.host || head->source_kind != current.source_kind ||
+        head->source_name != current.source_name) {
       continue;
     }
-    for (SnapshotEntry& e : meta->entries) {
-      if (e.meta.type != EntryType::kFile || e.meta.change_key.empty()) continue;
-      ParentFile p{e.meta.change_key, e.sha256, e.size, {}};
-      for (uint32_t idx : e.blobs) p.blobs.push_back(it->blobs[idx]);
-      files.emplace(e.meta.path, std::move(p));
-    }
     *parent_id = it->id;
-    break;
+    return std::make_unique<ParentCursor>(repo, it->id);
   }
-  return files;
+  return nullptr;
 }
 
 // The repository (when it is a local directory) and the cache root, by identity, so a files
@@ -541,7 +718,7 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   meta.source_name = source.Name();
   meta.tags = options.tags;
 
-  ParentFiles parent;
+  std::unique_ptr<ParentCursor> parent;
   if (options.use_parent) parent = FindParent(repo, meta, &result.parent_id);
   Bytes snapshot;
   std::vector<crypto::Hash> blobs;

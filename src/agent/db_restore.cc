@@ -124,8 +124,8 @@ Status RestoreSnapshotToDatabase(Repository& repo, const Snapshot& snapshot, con
            "cannot restore into a database of kind {} (postgresql, mysql, sqlite, sqlserver)", t.kind));
   }
   KURA_RETURN_IF_ERROR(NeedDatabase(t));
-  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadMeta(snapshot.id));
-  auto reader = MakeSnapshotReader(repo, snapshot, std::move(meta));
+  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadHead(snapshot.id));
+  KURA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> reader, MakeSnapshotReader(repo, snapshot, meta));
   // The kind's restore and its checks live with the sources; this only maps the target.
   SourceConfig c;
   c.kind = kind;
@@ -168,7 +168,7 @@ Status DropRestoredDatabase(const DbRestoreTarget& t) {
 
 Result<DirRestoreCounts> RestoreSnapshotToDirectory(Repository& repo, const Snapshot& snapshot,
                                                     const std::string& dir) {
-  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadMeta(snapshot.id));
+  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, repo.LoadHead(snapshot.id));
   RestoreOptions options;
   options.target_dir = dir;
   KURA_ASSIGN_OR_RETURN(RestoreResult r, RestoreToDirectory(repo, snapshot, meta, options));

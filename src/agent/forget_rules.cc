@@ -58,7 +58,7 @@ Result<std::unique_ptr<ForgetRulesReport>> ForgetByRules(Repository& repo,
   auto report = std::make_unique<ForgetRulesReport>();
   // Read before anything is decided: without it the last intact generation is unknown.
   KURA_ASSIGN_OR_RETURN(IntegrityMarks marks, LoadIntegrityRecord(repo));
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots(&report->damaged_objects));
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots(&report->damaged_objects, /*with_blobs=*/false));
   int64_t now = clock.NowUnix();
   report->newest_future = nullptr;
 
@@ -67,7 +67,7 @@ Result<std::unique_ptr<ForgetRulesReport>> ForgetByRules(Repository& repo,
   std::vector<size_t> chosen;  // indexes into `all`
   for (size_t i = 0; i < all.size(); ++i) {
     RetentionCandidate c;
-    auto meta = repo.LoadMeta(all[i].id);
+    auto meta = repo.LoadHead(all[i].id);
     if (meta.ok()) {
       c.meta_ok = true;
       c.host = meta->host;

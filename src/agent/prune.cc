@@ -1,6 +1,7 @@
 #include "agent/prune.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -142,10 +143,26 @@ class Pruner {
 
 Status Pruner::CollectReferences() {
   std::vector<std::string> damaged;
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, repo_.ListSnapshots(&damaged));
-  for (const Snapshot& s : snaps) {
-    known_snapshots_.insert(s.id);
-    referenced_.insert(referenced_.end(), s.blobs.begin(), s.blobs.end());
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, repo_.ListSnapshots(&damaged, /*with_blobs=*/false));
+  // One snapshot's blob list at a time, merged into the sorted union: memory grows with the
+  // distinct blobs, not with blobs times generations.
+  auto merge = [this](const std::vector<crypto::Hash>& sorted) {
+    std::vector<crypto::Hash> merged;
+    merged.reserve(referenced_.size() + sorted.size());
+    std::set_union(referenced_.begin(), referenced_.end(), sorted.begin(), sorted.end(),
+                   std::back_inserter(merged));
+    referenced_ = std::move(merged);
+  };
+  for (const Snapshot& listed : snaps) {
+    known_snapshots_.insert(listed.id);
+    auto s = repo_.LoadSnapshot(listed.id);
+    if (!s.ok()) {
+      // Listed a moment ago: gone since (a forget) is fine, anything else stops prune
+      // before it deletes anything.
+      if (s.status().code() == Code::kNotFound) continue;
+      return s.status();
+    }
+    merge(s->blobs);
   }
   // A damaged snapshot no longer stops prune for good. Its data stays protected as far
   // as its plaintext blob list can still be read; one whose list is unreadable cannot
@@ -156,10 +173,8 @@ Status Pruner::CollectReferences() {
     auto bytes = repo_.store().Get(ObjectType::kSnapshot, id);
     if (!bytes.ok()) continue;
     auto parsed = ParseSnapshot(id, *bytes);
-    if (parsed.ok()) referenced_.insert(referenced_.end(), parsed->blobs.begin(), parsed->blobs.end());
+    if (parsed.ok()) merge(parsed->blobs);
   }
-  std::sort(referenced_.begin(), referenced_.end());
-  referenced_.erase(std::unique(referenced_.begin(), referenced_.end()), referenced_.end());
   owner_.assign(referenced_.size(), kNoOwner);
   return Status::Ok();
 }

@@ -28,8 +28,8 @@ class EntryStream : public ByteReader {
  public:
   static constexpr size_t kWindow = 8;
 
-  EntryStream(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ThreadPool& pool)
-      : repo_(repo), snapshot_(snapshot), entry_(entry), pool_(pool) {
+  EntryStream(Repository& repo, const SnapshotEntry& entry, ThreadPool& pool)
+      : repo_(repo), entry_(entry), pool_(pool) {
     Refill();
   }
   ~EntryStream() override {
@@ -74,7 +74,7 @@ class EntryStream : public ByteReader {
 
   void Refill() {
     while (window_.size() < kWindow && next_index_ < entry_.blobs.size()) {
-      const crypto::Hash& id = snapshot_.blobs[entry_.blobs[next_index_++]];
+      const crypto::Hash& id = entry_.blobs[next_index_++];
       // The stream's SHA-256 is checked at the end, so the per-blob ID check is not repeated.
       window_.push_back(pool_.Submit([this, id] { return repo_.ReadBlob(id, /*check_id=*/false); }));
     }
@@ -101,7 +101,6 @@ class EntryStream : public ByteReader {
   }
 
   Repository& repo_;
-  const Snapshot& snapshot_;
   const SnapshotEntry& entry_;
   ThreadPool& pool_;
   std::deque<std::future<Result<Bytes>>> window_;
@@ -113,9 +112,9 @@ class EntryStream : public ByteReader {
   bool finished_ = false;
 };
 
-Status CopyEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
-                 ThreadPool& pool, ProgressSink* progress, uint64_t* bytes_done) {
-  EntryStream in(repo, snapshot, entry, pool);
+Status CopyEntry(Repository& repo, const SnapshotEntry& entry, ByteWriter& out, ThreadPool& pool,
+                 ProgressSink* progress, uint64_t* bytes_done) {
+  EntryStream in(repo, entry, pool);
   Progress p;
   p.current = entry.meta.path;
   for (;;) {
@@ -151,20 +150,37 @@ bool Included(const std::string& path, const std::vector<std::string>& include) 
   return false;
 }
 
+// The snapshot's entries, streamed: a version 3 snapshot from its pages (whatever `meta`
+// holds besides its head), versions 1 and 2 from `meta` itself.
+std::unique_ptr<EntryReader> ReadEntries(Repository& repo, const Snapshot& snapshot, const SnapshotMeta& meta) {
+  SnapshotMeta head;
+  head.version = meta.version;
+  head.pages = meta.pages;
+  head.entry_count = meta.entry_count;
+  if (meta.version < 3) head.entries = meta.entries;
+  return repo.OpenEntries(snapshot.id, head);
+}
+
 // Every include must name an entry or a directory with entries: a --path that matches
 // nothing is a mistake (a typo, the wrong snapshot), not "0 files restored".
-Status CheckIncludes(const SnapshotMeta& meta, const std::vector<std::string>& include) {
-  for (const std::string& p : include) {
-    bool found = std::any_of(meta.entries.begin(), meta.entries.end(), [&](const SnapshotEntry& e) {
-      return e.meta.path == p || Beneath(e.meta.path, p);
-    });
-    if (!found) {
+Status CheckIncludes(EntryReader& entries, const std::vector<std::string>& include) {
+  std::vector<bool> found(include.size(), false);
+  SnapshotEntry e;
+  for (;;) {
+    KURA_ASSIGN_OR_RETURN(bool more, entries.Next(&e));
+    if (!more) break;
+    for (size_t i = 0; i < include.size(); ++i) {
+      if (!found[i] && (e.meta.path == include[i] || Beneath(e.meta.path, include[i]))) found[i] = true;
+    }
+  }
+  for (size_t i = 0; i < include.size(); ++i) {
+    if (!found[i]) {
       return Status::NotFound(
           Tr("--path {} に一致するものがスナップショットにありません。kura ls でパスを確認してください "
              "(パスはバックアップ時の絶対パスです)",
              "--path {} matches nothing in the snapshot; check the path with kura ls (paths are "
              "the absolute paths at backup time)",
-             "/" + p));
+             "/" + include[i]));
     }
   }
   return Status::Ok();
@@ -196,13 +212,18 @@ RestoreProblem::Kind KindOfWriteError(const Status& st) {
 
 class DirectoryRestore {
  public:
-  DirectoryRestore(Repository& repo, const Snapshot& snapshot, const RestoreOptions& options,
-                   RestoreTarget& target)
-      : repo_(repo), snapshot_(snapshot), options_(options), target_(target), pool_(options.threads) {}
+  DirectoryRestore(Repository& repo, const RestoreOptions& options, RestoreTarget& target)
+      : repo_(repo), options_(options), target_(target), pool_(options.threads) {}
 
-  Status Run(const SnapshotMeta& meta) {
-    std::vector<const SnapshotEntry*> dirs, links;
-    for (const SnapshotEntry& e : meta.entries) {
+  // Files are written as the entries come; directories' metadata and symbolic links wait
+  // for the end, so memory grows with the number of directories and links, not of files.
+  Status Run(EntryReader& entries) {
+    std::vector<EntryMeta> dirs, links;
+    SnapshotEntry e;
+    for (;;) {
+      auto more = entries.Next(&e);
+      if (!more.ok()) return more.status();  // the listing itself is damaged: stop here
+      if (!*more) break;
       if (!Included(e.meta.path, options_.include) || SkippedBeneathBlocked(e.meta.path)) continue;
       switch (e.meta.type) {
         case EntryType::kDirectory: {
@@ -213,11 +234,11 @@ class DirectoryRestore {
                     /*blocks=*/!blocked.empty());
             break;
           }
-          dirs.push_back(&e);
+          dirs.push_back(e.meta);
           break;
         }
         case EntryType::kSymlink:
-          links.push_back(&e);  // last: no restored file may be written through a restored link
+          links.push_back(e.meta);  // last: no restored file may be written through a restored link
           break;
         case EntryType::kFile:
           RestoreFile(e);
@@ -225,13 +246,13 @@ class DirectoryRestore {
       }
       if (!fatal_.ok()) return fatal_;
     }
-    for (const SnapshotEntry* e : links) {
-      if (SkippedBeneathBlocked(e->meta.path)) continue;
-      auto dir = ParentDir(*e);
+    for (const EntryMeta& link : links) {
+      if (SkippedBeneathBlocked(link.path)) continue;
+      auto dir = ParentDir(link.path);
       if (!dir) continue;
-      Status st = target_.PlaceSymlink(*dir, e->meta.path, e->meta);
+      Status st = target_.PlaceSymlink(*dir, link.path, link);
       if (!st.ok()) {
-        Problem(e->meta.path, KindOfWriteError(st), st);
+        Problem(link.path, KindOfWriteError(st), st);
         if (!fatal_.ok()) return fatal_;
         continue;
       }
@@ -241,15 +262,15 @@ class DirectoryRestore {
     // them. A directory that was already there keeps its own unless --overwrite.
     std::set<std::string> given_meta;
     for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-      const SnapshotEntry& e = **it;
-      if (SkippedBeneathBlocked(e.meta.path)) continue;
-      if (options_.overwrite || target_.Created(e.meta.path)) {
-        Status st = target_.ApplyDirMeta(e.meta.path, e.meta);
+      const EntryMeta& d = *it;
+      if (SkippedBeneathBlocked(d.path)) continue;
+      if (options_.overwrite || target_.Created(d.path)) {
+        Status st = target_.ApplyDirMeta(d.path, d);
         if (!st.ok()) {
-          Problem(e.meta.path, RestoreProblem::Kind::kFailed, st);
+          Problem(d.path, RestoreProblem::Kind::kFailed, st);
           continue;
         }
-        given_meta.insert(e.meta.path);
+        given_meta.insert(d.path);
       }
       ++result_.other_entries;
     }
@@ -268,12 +289,12 @@ class DirectoryRestore {
   }
 
   // The parent directory's fd, or nullopt after recording why there is none.
-  std::optional<int> ParentDir(const SnapshotEntry& e) {
+  std::optional<int> ParentDir(const std::string& path) {
     std::string blocked;
-    auto fd = target_.Dir(ParentOf(e.meta.path), &blocked);
+    auto fd = target_.Dir(ParentOf(path), &blocked);
     if (fd.ok()) return *fd;
     if (blocked.empty()) {
-      Problem(e.meta.path, KindOfWriteError(fd.status()), fd.status());
+      Problem(path, KindOfWriteError(fd.status()), fd.status());
     } else if (auto idx = blocked_.Find(blocked)) {
       ++result_.problems[*idx].skipped_beneath;
     } else {
@@ -295,7 +316,7 @@ class DirectoryRestore {
   }
 
   void RestoreFile(const SnapshotEntry& e) {
-    auto dir = ParentDir(e);
+    auto dir = ParentDir(e.meta.path);
     if (!dir) return;
     bool read_failed = false;
     Status st = target_.PlaceFile(*dir, e.meta.path, e.meta,
@@ -306,7 +327,7 @@ class DirectoryRestore {
     }
     ++result_.files;
     result_.bytes += e.size;
-    result_.verified.push_back(e.meta.path);
+    if (options_.on_verified) options_.on_verified(e.meta.path);
   }
 
   // The entry's bytes into the new file `fd`, checked against the backup's SHA-256.
@@ -320,7 +341,7 @@ class DirectoryRestore {
     // it, and a failure here only costs speed).
     if (!e.meta.sparse && e.size > 0) (void)::fallocate(fd, 0, 0, static_cast<off_t>(e.size));
     ByteWriter& out = e.meta.sparse ? static_cast<ByteWriter&>(sparse) : dense;
-    EntryStream in(repo_, snapshot_, e, pool_);
+    EntryStream in(repo_, e, pool_);
     Progress p;
     p.current = e.meta.path;
     for (;;) {
@@ -343,7 +364,6 @@ class DirectoryRestore {
   }
 
   Repository& repo_;
-  const Snapshot& snapshot_;
   const RestoreOptions& options_;
   RestoreTarget& target_;
   ThreadPool pool_;
@@ -394,11 +414,15 @@ Status RestoreResult::Outcome() const {
          problems.size(), damaged, conflicts, failed, decisive->status.message()));
 }
 
-Status RestoreEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
-                    ProgressSink* progress, uint64_t* bytes_done) {
+Status RestoreEntry(Repository& repo, const SnapshotEntry& entry, ByteWriter& out, ProgressSink* progress,
+                    uint64_t* bytes_done) {
   KURA_RETURN_IF_ERROR(repo.Cache().status());
   ThreadPool pool(0);
-  return CopyEntry(repo, snapshot, entry, out, pool, progress, bytes_done);
+  return CopyEntry(repo, entry, out, pool, progress, bytes_done);
+}
+
+std::unique_ptr<ByteReader> OpenEntryContent(Repository& repo, const SnapshotEntry& entry, ThreadPool& pool) {
+  return std::make_unique<EntryStream>(repo, entry, pool);
 }
 
 Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snapshot, const SnapshotMeta& meta,
@@ -408,33 +432,38 @@ Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snaps
   for (std::string& p : o.include) p = NormaliseInclude(p);
   o.include.erase(std::remove(o.include.begin(), o.include.end(), std::string()), o.include.end());
   if (o.include.empty() != options.include.empty()) o.include.clear();  // "--path /": everything
-  KURA_RETURN_IF_ERROR(CheckIncludes(meta, o.include));
+  if (!o.include.empty()) {
+    std::unique_ptr<EntryReader> entries = ReadEntries(repo, snapshot, meta);
+    KURA_RETURN_IF_ERROR(CheckIncludes(*entries, o.include));
+  }
   KURA_ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> target,
                         RestoreTarget::Open(o.target_dir, o.overwrite));
-  DirectoryRestore restore(repo, snapshot, o, *target);
-  KURA_RETURN_IF_ERROR(restore.Run(meta));
+  DirectoryRestore restore(repo, o, *target);
+  std::unique_ptr<EntryReader> entries = ReadEntries(repo, snapshot, meta);
+  KURA_RETURN_IF_ERROR(restore.Run(*entries));
   if (options.progress) options.progress->Done();
   return std::move(restore.result());
 }
 
 namespace {
 
+// For database restores: a dump snapshot has a handful of entries, kept in memory.
 class RepoSnapshotReader : public SnapshotReader {
  public:
-  RepoSnapshotReader(Repository& repo, Snapshot snapshot, SnapshotMeta meta)
-      : repo_(repo), snapshot_(std::move(snapshot)), meta_(std::move(meta)), pool_(0) {}
+  RepoSnapshotReader(Repository& repo, std::vector<SnapshotEntry> entries)
+      : repo_(repo), entries_(std::move(entries)), pool_(0) {}
 
   std::vector<EntryMeta> Entries() const override {
     std::vector<EntryMeta> out;
-    for (const SnapshotEntry& e : meta_.entries) out.push_back(e.meta);
+    for (const SnapshotEntry& e : entries_) out.push_back(e.meta);
     return out;
   }
 
   Result<std::unique_ptr<ByteReader>> Open(const std::string& path) override {
     KURA_RETURN_IF_ERROR(repo_.Cache().status());
-    for (const SnapshotEntry& e : meta_.entries) {
+    for (const SnapshotEntry& e : entries_) {
       if (e.meta.path == path && e.meta.type == EntryType::kFile) {
-        return std::unique_ptr<ByteReader>(new EntryStream(repo_, snapshot_, e, pool_));
+        return std::unique_ptr<ByteReader>(new EntryStream(repo_, e, pool_));
       }
     }
     return Status::NotFound(Tr("スナップショットに {} がありません", "the snapshot has no {}", path));
@@ -442,15 +471,24 @@ class RepoSnapshotReader : public SnapshotReader {
 
  private:
   Repository& repo_;
-  Snapshot snapshot_;
-  SnapshotMeta meta_;
+  std::vector<SnapshotEntry> entries_;
   ThreadPool pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<SnapshotReader> MakeSnapshotReader(Repository& repo, Snapshot snapshot, SnapshotMeta meta) {
-  return std::make_unique<RepoSnapshotReader>(repo, std::move(snapshot), std::move(meta));
+Result<std::unique_ptr<SnapshotReader>> MakeSnapshotReader(Repository& repo, const Snapshot& snapshot,
+                                                           const SnapshotMeta& meta) {
+  KURA_RETURN_IF_ERROR(repo.Cache().status());
+  std::unique_ptr<EntryReader> reader = ReadEntries(repo, snapshot, meta);
+  std::vector<SnapshotEntry> entries;
+  SnapshotEntry e;
+  for (;;) {
+    KURA_ASSIGN_OR_RETURN(bool more, reader->Next(&e));
+    if (!more) break;
+    entries.push_back(std::move(e));
+  }
+  return std::unique_ptr<SnapshotReader>(new RepoSnapshotReader(repo, std::move(entries)));
 }
 
 }  // namespace kura

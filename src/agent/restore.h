@@ -3,6 +3,7 @@
 // a file that does not match is not left in place under its name.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "repo/repository.h"
 #include "sources/source.h"
 #include "util/io.h"
+#include "util/thread_pool.h"
 
 namespace kura {
 
@@ -32,6 +34,9 @@ struct RestoreOptions {
   bool sync = false;
   size_t threads = 0;
   ProgressSink* progress = nullptr;
+  // Called with each file's path once its bytes matched the backup's SHA-256 (the count is
+  // RestoreResult::files; a list of a million paths is the caller's to keep or not).
+  std::function<void(const std::string& path)> on_verified;
 };
 
 // One path that could not be restored. The restore goes on with the others.
@@ -51,7 +56,6 @@ struct RestoreResult {
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t other_entries = 0;
-  std::vector<std::string> verified;  // paths whose SHA-256 matched the backup
   std::vector<RestoreProblem> problems;
 
   // Ok when every selected entry was restored. Otherwise the code callers act on: kCorruption
@@ -60,7 +64,9 @@ struct RestoreResult {
   Status Outcome() const;
 };
 
-// Restores the selected entries of `meta` under options.target_dir. Paths are resolved beneath
+// Restores the selected entries under options.target_dir. `meta` is the snapshot's head
+// (Repository::LoadHead): a version 3 snapshot's entries are streamed from its pages, so
+// memory grows with the directories and links restored, not with the files. Paths are resolved beneath
 // the target without following any symbolic link (restore_target.h). A damaged file, a
 // conflict or a failed write of one path does not stop the others: they are listed in
 // RestoreResult::problems. Errors (nothing or only part restored): kNotFound for an include
@@ -71,10 +77,16 @@ Result<RestoreResult> RestoreToDirectory(Repository& repo, const Snapshot& snaps
 
 // Writes one file entry's bytes to `out` and checks its SHA-256 at the end (kCorruption on
 // mismatch: the caller must treat what was written as bad).
-Status RestoreEntry(Repository& repo, const Snapshot& snapshot, const SnapshotEntry& entry, ByteWriter& out,
+Status RestoreEntry(Repository& repo, const SnapshotEntry& entry, ByteWriter& out,
                     ProgressSink* progress = nullptr, uint64_t* bytes_done = nullptr);
 
-// A SnapshotReader over a stored snapshot, for database restores.
-std::unique_ptr<SnapshotReader> MakeSnapshotReader(Repository& repo, Snapshot snapshot, SnapshotMeta meta);
+// A file entry's bytes as a stream (checked against its SHA-256 at the end), reading ahead
+// on `pool`, which must outlive the reader. REQUIRES: the repository's cache is open.
+std::unique_ptr<ByteReader> OpenEntryContent(Repository& repo, const SnapshotEntry& entry, ThreadPool& pool);
+
+// A SnapshotReader over a stored snapshot, for database restores: its entries are held in
+// memory (a dump has a handful). Errors: the entry pages' (kCorruption).
+Result<std::unique_ptr<SnapshotReader>> MakeSnapshotReader(Repository& repo, const Snapshot& snapshot,
+                                                           const SnapshotMeta& meta);
 
 }  // namespace kura

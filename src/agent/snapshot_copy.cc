@@ -22,39 +22,46 @@ bool HasTag(const SnapshotMeta& meta, const std::string& tag) {
   return std::find(meta.tags.begin(), meta.tags.end(), tag) != meta.tags.end();
 }
 
-// Replays a stored snapshot's entries into the backup engine.
+// Replays a stored snapshot's entries into the backup engine, streaming them from the
+// entry pages (one page and one file's read-ahead in memory).
 class ReplaySource : public Source {
  public:
-  ReplaySource(std::unique_ptr<SnapshotReader> reader, std::string kind, std::string name)
-      : reader_(std::move(reader)), kind_(std::move(kind)), name_(std::move(name)) {}
-  std::string Kind() const override { return kind_; }
-  std::string Name() const override { return name_; }
+  ReplaySource(Repository& repo, std::string snapshot_id, SnapshotMeta head)
+      : repo_(repo), id_(std::move(snapshot_id)), head_(std::move(head)), pool_(0) {}
+  std::string Kind() const override { return head_.source_kind; }
+  std::string Name() const override { return head_.source_name; }
   Status Backup(SnapshotWriter& out) override {
-    for (const EntryMeta& e : reader_->Entries()) {
-      if (e.type == EntryType::kFile) {
-        KURA_ASSIGN_OR_RETURN(auto content, reader_->Open(e.path));
-        KURA_RETURN_IF_ERROR(out.AddFile(e, *content));
+    KURA_RETURN_IF_ERROR(repo_.Cache().status());
+    std::unique_ptr<EntryReader> entries = repo_.OpenEntries(id_, head_);
+    SnapshotEntry e;
+    for (;;) {
+      KURA_ASSIGN_OR_RETURN(bool more, entries->Next(&e));
+      if (!more) break;
+      if (e.meta.type == EntryType::kFile) {
+        std::unique_ptr<ByteReader> content = OpenEntryContent(repo_, e, pool_);
+        KURA_RETURN_IF_ERROR(out.AddFile(e.meta, *content));
       } else {
-        KURA_RETURN_IF_ERROR(out.AddEntry(e));
+        KURA_RETURN_IF_ERROR(out.AddEntry(e.meta));
       }
     }
     return Status::Ok();
   }
 
  private:
-  std::unique_ptr<SnapshotReader> reader_;
-  std::string kind_;
-  std::string name_;
+  Repository& repo_;
+  std::string id_;
+  SnapshotMeta head_;
+  ThreadPool pool_;
 };
 
 }  // namespace
 
 Result<std::vector<Snapshot>> JobSnapshots(Repository& repo, const std::string& job) {
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots());
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots(nullptr, /*with_blobs=*/false));
   std::vector<Snapshot> out;
   std::string tag = JobTag(job);
   for (Snapshot& s : all) {
-    auto meta = repo.LoadMeta(s.id);
+    auto meta = repo.LoadHead(s.id);
     if (!meta.ok()) continue;  // a damaged snapshot belongs to nobody; verify reports it
     if (HasTag(*meta, tag)) out.push_back(std::move(s));
   }
@@ -62,11 +69,11 @@ Result<std::vector<Snapshot>> JobSnapshots(Repository& repo, const std::string& 
 }
 
 Result<std::string> FindCopy(Repository& repo, const std::string& source_id) {
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots());
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots(nullptr, /*with_blobs=*/false));
   std::string tag = CopyOfTag(source_id);
   // Newest first: a just-made copy is found after reading one or two metadata objects.
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    auto meta = repo.LoadMeta(it->id);
+    auto meta = repo.LoadHead(it->id);
     if (meta.ok() && HasTag(*meta, tag)) return it->id;
   }
   return std::string();
@@ -81,7 +88,7 @@ Result<CopyResult> CopySnapshot(Repository& from, const std::string& snapshot_id
     return result;
   }
   KURA_ASSIGN_OR_RETURN(Snapshot snap, from.FindSnapshot(snapshot_id));
-  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, from.LoadMeta(snap.id));
+  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, from.LoadHead(snap.id));
   BackupOptions options;
   options.kind = snap.plain.kind;
   options.tags = meta.tags;
@@ -89,8 +96,7 @@ Result<CopyResult> CopySnapshot(Repository& from, const std::string& snapshot_id
   options.host = meta.host;
   options.clock = &clock;
   options.progress = progress;
-  std::string kind = meta.source_kind, name = meta.source_name;
-  ReplaySource source(MakeSnapshotReader(from, snap, std::move(meta)), kind, name);
+  ReplaySource source(from, snap.id, std::move(meta));
   KURA_ASSIGN_OR_RETURN(BackupResult br, RunBackup(to, source, options));
   result.snapshot_id = br.snapshot_id;
   result.bytes = br.stats.bytes_read;

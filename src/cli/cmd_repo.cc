@@ -1,5 +1,8 @@
 #include <sodium.h>
 
+#include <cerrno>
+#include <cstdio>
+
 #include "agent/backup.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
@@ -62,7 +65,7 @@ static int Snapshots(Context& ctx) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
   std::vector<std::string> damaged;
-  auto snaps = (*repo)->ListSnapshots(&damaged);
+  auto snaps = (*repo)->ListSnapshots(&damaged, /*with_blobs=*/false);
   if (!snaps.ok()) return Fail(ctx, snaps.status());
   WarnIfClockBehind(*snaps, SystemClock());
   if (ctx.opts.json) {
@@ -106,46 +109,77 @@ static int Snapshots(Context& ctx) {
   return damaged.empty() ? kExitOk : kExitDamaged;
 }
 
+static json LsEntryJson(const SnapshotEntry& e) {
+  json j{{"type", e.meta.type == EntryType::kFile        ? "file"
+                  : e.meta.type == EntryType::kDirectory ? "dir"
+                                                         : "symlink"},
+         {"mode", e.meta.mode},
+         {"mtime", FormatUtc(e.meta.mtime)}};
+  PutNameJson(j, "path", e.meta.path);
+  if (e.meta.type == EntryType::kFile) {
+    j["size"] = e.size;
+    j["sha256"] = e.sha256;
+  }
+  if (e.meta.type == EntryType::kSymlink) PutNameJson(j, "target", e.meta.symlink_target);
+  return j;
+}
+
+// Entries are printed as they are read (one entry page in memory), also as JSON: the
+// document is written around the "entries" array, one element at a time.
 static int Ls(Context& ctx, const std::string& ref) {
   auto repo = ctx.OpenRepository();
   if (!repo.ok()) return Fail(ctx, repo.status());
   auto snap = (*repo)->FindSnapshot(ref);
   if (!snap.ok()) return Fail(ctx, snap.status());
-  auto meta = (*repo)->LoadMeta(snap->id);
+  auto meta = (*repo)->LoadHead(snap->id);
   if (!meta.ok()) return Fail(ctx, meta.status());
+  if (!meta->pages.empty()) {
+    if (auto cache = (*repo)->Cache(); !cache.ok()) return Fail(ctx, cache.status());
+  }
+  std::unique_ptr<EntryReader> entries = (*repo)->OpenEntries(snap->id, *meta);
+  SnapshotEntry e;
   if (ctx.opts.json) {
     // Names are bytes: `path` is printable, `path_b64` the exact bytes when not UTF-8
     // (docs/format.md, "Escaped names").
-    json entries = json::array();
-    for (const SnapshotEntry& e : meta->entries) {
-      json j{{"type", e.meta.type == EntryType::kFile        ? "file"
-                      : e.meta.type == EntryType::kDirectory ? "dir"
-                                                             : "symlink"},
-             {"mode", e.meta.mode},
-             {"mtime", FormatUtc(e.meta.mtime)}};
-      PutNameJson(j, "path", e.meta.path);
-      if (e.meta.type == EntryType::kFile) {
-        j["size"] = e.size;
-        j["sha256"] = e.sha256;
-      }
-      if (e.meta.type == EntryType::kSymlink) PutNameJson(j, "target", e.meta.symlink_target);
-      entries.push_back(std::move(j));
-    }
     json doc = SnapshotJson(*snap);
     PutNameJson(doc, "host", meta->host);
     json source = {{"kind", meta->source_kind}};
     PutNameJson(source, "name", meta->source_name);
     doc["source"] = std::move(source);
     PutNameListJson(doc, "tags", meta->tags);
-    doc["entries"] = std::move(entries);
-    PrintJson(doc);
+    std::string head = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    head.pop_back();  // the closing brace: "entries" follows
+    std::string out = head + (doc.empty() ? "" : ",") + "\"entries\":[";
+    bool first = true;
+    for (;;) {
+      auto more = entries->Next(&e);
+      if (!more.ok()) {
+        // What was printed is not valid JSON: say so on stderr with the code.
+        std::fputs("\n", stdout);
+        return Fail(ctx, more.status());
+      }
+      if (!*more) break;
+      if (!first) out += ',';
+      first = false;
+      out += LsEntryJson(e).dump(-1, ' ', false, json::error_handler_t::replace);
+      if (out.size() > (64u << 10)) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+    }
+    out += "]}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (std::fflush(stdout) != 0) return Fail(ctx, ErrnoStatus(errno, L("書き込み", "write"), "stdout"));
     return kExitOk;
   }
   ctx.Say(Tr("スナップショット {}  {}  {}  ホスト {}  取得元 {} {}",
              "snapshot {}  {}  {}  host {}  source {} {}", ShortId(snap->id), FormatLocal(snap->plain.time),
              KindLabel(snap->plain.kind), EscapeName(meta->host), EscapeName(meta->source_kind),
              EscapeName(meta->source_name)));
-  for (const SnapshotEntry& e : meta->entries) {
+  for (;;) {
+    auto more = entries->Next(&e);
+    if (!more.ok()) return Fail(ctx, more.status());
+    if (!*more) break;
     char type = e.meta.type == EntryType::kDirectory ? 'd' : e.meta.type == EntryType::kSymlink ? 'l' : '-';
     std::string line = fmt::format("{}{:04o} {:>12} {} {}", type, e.meta.mode & 07777,
                                    e.meta.type == EntryType::kFile ? FormatBytes(e.size) : "",

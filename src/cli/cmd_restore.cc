@@ -94,17 +94,25 @@ int Run(Context& ctx, const RestoreFlags& f) {
   if (!repo.ok()) return Fail(ctx, repo.status());
   auto snap = (*repo)->FindSnapshot(f.snapshot);
   if (!snap.ok()) return Fail(ctx, snap.status());
-  auto meta = (*repo)->LoadMeta(snap->id);
+  auto meta = (*repo)->LoadHead(snap->id);
   if (!meta.ok()) return Fail(ctx, meta.status());
   ProgressLine progress(L("復元中", "restoring"), ctx.ShowProgress());
 
   if (f.to_stdout) {
-    std::vector<const SnapshotEntry*> files;
-    for (const SnapshotEntry& e : meta->entries) {
+    if (auto cache = (*repo)->Cache(); !cache.ok()) return Fail(ctx, cache.status());
+    // One stream: the first match is kept, the rest only counted.
+    std::vector<SnapshotEntry> files;
+    size_t matches = 0;
+    std::unique_ptr<EntryReader> entries = (*repo)->OpenEntries(snap->id, *meta);
+    SnapshotEntry e;
+    for (;;) {
+      auto more = entries->Next(&e);
+      if (!more.ok()) return Fail(ctx, more.status());
+      if (!*more) break;
       if (e.meta.type != EntryType::kFile) continue;
       if (f.include.empty() ||
           std::find(f.include.begin(), f.include.end(), e.meta.path) != f.include.end()) {
-        files.push_back(&e);
+        if (++matches == 1) files.push_back(std::move(e));
       }
     }
     if (files.empty() && !f.include.empty()) {
@@ -114,15 +122,15 @@ int Run(Context& ctx, const RestoreFlags& f) {
               "--path {} に一致するファイルがスナップショットにありません。kura ls でパスを確認してください",
               "--path {} matches no file in the snapshot; check the path with kura ls", f.include.front())));
     }
-    if (files.size() != 1) {
+    if (matches != 1) {
       return Fail(
           ctx, Status::InvalidArgument(Tr(
                    "--stdout は 1 つのストリームだけを出力できます (該当 {} 件)。--path で指定してください",
-                   "--stdout writes exactly one stream ({} match); choose one with --path", files.size())));
+                   "--stdout writes exactly one stream ({} match); choose one with --path", matches)));
     }
     FdWriter out(STDOUT_FILENO, false, "stdout");
     uint64_t done = 0;
-    Status st = RestoreEntry(**repo, *snap, *files[0], out, &progress, &done);
+    Status st = RestoreEntry(**repo, files[0], out, &progress, &done);
     progress.Done();
     if (!st.ok()) return Fail(ctx, st);
     return kExitOk;
@@ -144,7 +152,7 @@ int Run(Context& ctx, const RestoreFlags& f) {
              {"target", f.target},
              {"files", result->files},
              {"bytes", result->bytes},
-             {"verified", result->verified.size()},
+             {"verified", result->files},
              {"not_restored", RestoreProblemsJson(*result)}};
     if (!outcome.ok()) {
       doc["error"] = {{"code", CodeName(outcome.code())}, {"message", outcome.message()}};

@@ -188,6 +188,15 @@ Hash Sha256Stream::Finish() {
   return h;
 }
 
+uint64_t ShortHash(const SecretKey& key, ByteView data) {
+  static_assert(crypto_shorthash_KEYBYTES <= kKeySize && crypto_shorthash_BYTES == 8);
+  unsigned char out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, data.data(), data.size(), key.data());
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | out[i];
+  return v;
+}
+
 Hash HmacSha256(const SecretKey& key, ByteView data) {
   thread_local MacCtx mac;
   Hash h;

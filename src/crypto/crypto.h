@@ -65,6 +65,10 @@ class Sha256Stream {
 
 Hash HmacSha256(const SecretKey& key, ByteView data);
 
+// SipHash-2-4 (libsodium crypto_shorthash) keyed with the first 16 bytes of `key`: a fast
+// keyed hash for decisions that must not depend on content an outsider can predict.
+uint64_t ShortHash(const SecretKey& key, ByteView data);
+
 // HKDF-SHA-256 (RFC 5869) with an empty salt; `info` separates the derived keys.
 SecretKey HkdfSha256(const SecretKey& ikm, std::string_view info);
 // Same, for arbitrary output length. REQUIRES: length <= 255 * kHashSize

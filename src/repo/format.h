@@ -13,10 +13,12 @@ namespace kura::format {
 inline constexpr uint32_t kRepositoryVersion = 2;
 inline constexpr uint32_t kKeySlotVersion = 1;
 inline constexpr uint32_t kPackVersion = 1;
-// The newest snapshot version this kura reads and writes.
-inline constexpr uint32_t kSnapshotVersion = 2;
-// Written instead of kSnapshotVersion when every text field is UTF-8 (no `_b64` field), so
-// that kura releases reading only version 1 still read such snapshots.
+// The newest snapshot version this kura reads and writes: version 3, entries in page
+// blobs (docs/format.md, "Entry pages"), so no reader or writer holds every entry at once.
+inline constexpr uint32_t kSnapshotVersion = 3;
+// Versions 1 and 2, read as ever (and written by EncodeSnapshotV2 for tests): 2 when a
+// text field needs `_b64`, else 1.
+inline constexpr uint32_t kSnapshotVersionNames = 2;
 inline constexpr uint32_t kSnapshotVersionText = 1;
 
 inline constexpr std::string_view kPackMagic = "KURAPACK";
@@ -28,6 +30,14 @@ inline constexpr std::string_view kInfoData = "kura v1 data";
 inline constexpr std::string_view kInfoBlobId = "kura v1 blob-id";
 inline constexpr std::string_view kInfoChunker = "kura v1 chunker";
 inline constexpr std::string_view kInfoSnapshot = "kura v1 snapshot";
+inline constexpr std::string_view kInfoPages = "kura v1 entry pages";
+
+// Entry pages (snapshot version 3): a page ends after the first entry line at which it
+// holds at least kPageMin bytes and the line's keyed SipHash has its low kPageBits bits
+// zero (about 2^kPageBits entries per page), or at kPageMax bytes.
+inline constexpr size_t kPageMin = 16u << 10;
+inline constexpr size_t kPageMax = 1u << 20;
+inline constexpr uint32_t kPageBits = 8;
 inline constexpr std::string_view kKeyWrapAadPrefix = "kura-key v1 ";
 
 inline constexpr uint8_t kCompressionNone = 0;

@@ -18,6 +18,7 @@ struct RepoKeys {
   crypto::SecretKey blob_id;
   crypto::SecretKey chunker;
   crypto::SecretKey snapshot;
+  crypto::SecretKey pages;  // keys where entry pages end (docs/format.md, "Entry pages")
   static RepoKeys Derive(const crypto::SecretKey& master);
 };
 

@@ -198,7 +198,7 @@ Result<SyncStats> Repository::Resync() {
   return stats;
 }
 
-Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>* damaged) {
+Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>* damaged, bool with_blobs) {
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, store_->List(ObjectType::kSnapshot));
   std::vector<Snapshot> out;
   for (const ObjectInfo& o : objs) {
@@ -207,7 +207,7 @@ Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>
       if (bytes.status().code() == Code::kNotFound) continue;  // removed meanwhile
       return bytes.status();
     }
-    auto snap = ParseSnapshot(o.name, *bytes);
+    auto snap = ParseSnapshot(o.name, *bytes, with_blobs);
     if (!snap.ok() || ObjectName(*bytes) != o.name) {
       if (damaged) damaged->push_back(o.name);
       continue;
@@ -220,8 +220,17 @@ Result<std::vector<Snapshot>> Repository::ListSnapshots(std::vector<std::string>
   return out;
 }
 
+Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
+  KURA_ASSIGN_OR_RETURN(Bytes bytes, store_->Get(ObjectType::kSnapshot, id));
+  if (ObjectName(bytes) != id) {
+    return Status::Corruption(Tr("スナップショット {} が壊れています (ハッシュ不一致)",
+                                 "snapshot {} is damaged (hash mismatch)", ShortId(id)));
+  }
+  return ParseSnapshot(id, bytes, /*with_blobs=*/true);
+}
+
 Result<Snapshot> Repository::FindSnapshot(const std::string& ref, const Clock& clock) {
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, ListSnapshots());
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, ListSnapshots(nullptr, /*with_blobs=*/false));
   if (ref == "latest") {
     if (all.empty()) {
       return Status::NotFound(L("スナップショットがまだありません", "the repository has no snapshots yet"));
@@ -249,13 +258,38 @@ Result<Snapshot> Repository::FindSnapshot(const std::string& ref, const Clock& c
   return *found;
 }
 
-Result<SnapshotMeta> Repository::LoadMeta(const std::string& snapshot_id) {
+Result<SnapshotMeta> Repository::LoadHead(const std::string& snapshot_id) {
   KURA_ASSIGN_OR_RETURN(Bytes bytes, store_->Get(ObjectType::kSnapshot, snapshot_id));
   if (ObjectName(bytes) != snapshot_id) {
     return Status::Corruption(Tr("スナップショット {} が壊れています (ハッシュ不一致)",
                                  "snapshot {} is damaged (hash mismatch)", ShortId(snapshot_id)));
   }
   return OpenSnapshotMeta(keys_, snapshot_id, bytes);
+}
+
+Result<std::unique_ptr<EntryReader>> Repository::OpenEntries(const std::string& snapshot_id) {
+  KURA_ASSIGN_OR_RETURN(SnapshotMeta head, LoadHead(snapshot_id));
+  return OpenEntries(snapshot_id, head);
+}
+
+std::unique_ptr<EntryReader> Repository::OpenEntries(const std::string& snapshot_id, SnapshotMeta& head) {
+  return MakeEntryReader(
+      head, [this](const crypto::Hash& id) { return ReadBlob(id); }, snapshot_id);
+}
+
+Result<SnapshotMeta> Repository::LoadMeta(const std::string& snapshot_id) {
+  KURA_ASSIGN_OR_RETURN(SnapshotMeta meta, LoadHead(snapshot_id));
+  if (meta.version < 3) return meta;
+  if (!meta.pages.empty()) KURA_RETURN_IF_ERROR(Cache().status());
+  SnapshotMeta copy = meta;
+  std::unique_ptr<EntryReader> reader = OpenEntries(snapshot_id, copy);
+  SnapshotEntry e;
+  for (;;) {
+    KURA_ASSIGN_OR_RETURN(bool more, reader->Next(&e));
+    if (!more) break;
+    meta.entries.push_back(std::move(e));
+  }
+  return meta;
 }
 
 Result<Bytes> Repository::ReadBlob(const crypto::Hash& id, bool check_id) {

@@ -12,6 +12,7 @@
 #include "kura/status.h"
 #include "objstore/object_store.h"
 #include "repo/config.h"
+#include "repo/entry_pages.h"
 #include "repo/index_cache.h"
 #include "repo/keys.h"
 #include "repo/snapshot.h"
@@ -53,11 +54,26 @@ class Repository {
 
   // All snapshots' plaintext parts, oldest first. Damaged snapshot objects are skipped and
   // reported in `damaged` when it is not null.
-  Result<std::vector<Snapshot>> ListSnapshots(std::vector<std::string>* damaged = nullptr);
+  // `with_blobs` false leaves each Snapshot::blobs empty (32 bytes per blob each otherwise:
+  // LoadSnapshot gets one snapshot's list when it is needed).
+  Result<std::vector<Snapshot>> ListSnapshots(std::vector<std::string>* damaged = nullptr,
+                                              bool with_blobs = true);
   // `ref` is a full ID, a unique ID prefix (at least 4 hex digits) or "latest" (the newest
   // snapshot whose time is not in the future by `clock`: LatestSnapshot in repo/retention.h).
   // Errors: kNotFound, kInvalidArgument (ambiguous prefix).
+  // The snapshot found has no blob list loaded (see LoadSnapshot).
   Result<Snapshot> FindSnapshot(const std::string& ref, const Clock& clock = SystemClock());
+  // One snapshot's plaintext part with its blob list. Errors: kNotFound, kCorruption.
+  Result<Snapshot> LoadSnapshot(const std::string& id);
+  // The sealed metadata without the entries of a version 3 snapshot (which are in pages:
+  // OpenEntries streams them). Versions 1 and 2 carry their entries here.
+  Result<SnapshotMeta> LoadHead(const std::string& snapshot_id);
+  // Streams the entries, one page in memory at a time. The second form takes a head
+  // already loaded (its entries are moved out).
+  Result<std::unique_ptr<EntryReader>> OpenEntries(const std::string& snapshot_id);
+  std::unique_ptr<EntryReader> OpenEntries(const std::string& snapshot_id, SnapshotMeta& head);
+  // The head and every entry in memory: for tests and snapshots known to be small (a
+  // database dump). Memory grows with the entry count; use OpenEntries for file trees.
   Result<SnapshotMeta> LoadMeta(const std::string& snapshot_id);
 
   // Reads and decodes one blob through the cache. Errors: kNotFound (no pack holds it),

@@ -59,7 +59,7 @@ class EngineFaultTest : public testing::EngineTest {
   }
   // The pack holding the first blob of snapshot `id`, and that blob's location.
   BlobLocation PackOf(const std::string& id) {
-    auto snap = repo_->FindSnapshot(id);
+    auto snap = repo_->LoadSnapshot(id);
     EXPECT_TRUE(snap.ok());
     auto loc = (*repo_->Cache())->Find(snap->blobs.front()).value();
     EXPECT_TRUE(loc.has_value());
@@ -268,20 +268,22 @@ TEST_F(EngineFaultTest, CorruptReadFailsOnlyThatFileNamingItAndLeavesNoFile) {
   ASSERT_TRUE(meta.ok() && snap.ok());
   const SnapshotEntry& karte = meta->entries[1];
   ASSERT_EQ(karte.meta.path, "dir/karte.db");
-  auto loc = (*repo_->Cache())->Find(snap->blobs[karte.blobs[1]]).value();
+  auto loc = (*repo_->Cache())->Find(karte.blobs[1]).value();
   ASSERT_TRUE(loc.has_value());
   faults_.CorruptReads(ObjectType::kPack, loc->pack, loc->entry.offset + 40);
 
   TempDir target;
   RestoreOptions o;
   o.target_dir = target.Sub("out");
+  std::vector<std::string> verified;
+  o.on_verified = [&](const std::string& path) { verified.push_back(path); };
   auto restored = RestoreToDirectory(*repo_, *snap, *meta, o);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   // The damaged file does not stop the others; the report names exactly it.
   ASSERT_EQ(restored->problems.size(), 1u);
   EXPECT_EQ(restored->problems[0].path, "dir/karte.db");
   EXPECT_EQ(restored->problems[0].kind, RestoreProblem::Kind::kDamaged);
-  EXPECT_EQ(restored->verified, (std::vector<std::string>{"a.txt", "z.txt"}))
+  EXPECT_EQ(verified, (std::vector<std::string>{"a.txt", "z.txt"}))
       << "the file after it is restored too";
   Status outcome = restored->Outcome();
   ASSERT_EQ(outcome.code(), Code::kCorruption) << outcome.ToString();
@@ -293,7 +295,8 @@ TEST_F(EngineFaultTest, CorruptReadFailsOnlyThatFileNamingItAndLeavesNoFile) {
 
   // The stream reader used by database restores fails the same way.
   auto reader = MakeSnapshotReader(*repo_, *snap, *meta);
-  auto stream = reader->Open("dir/karte.db");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto stream = (*reader)->Open("dir/karte.db");
   ASSERT_TRUE(stream.ok());
   Bytes buf(1 << 16);
   Status st;
@@ -317,7 +320,7 @@ TEST_F(EngineFaultTest, MissingPackFailsTheRestoreAsDamageNotAsNotFound) {
   ASSERT_TRUE(snap.ok() && meta.ok());
   ASSERT_EQ(meta->entries[0].meta.path, "data-11");
   // The pack holding the first blob of data-11 (the first file restored).
-  auto loc = (*repo_->Cache())->Find(snap->blobs[meta->entries[0].blobs[0]]).value();
+  auto loc = (*repo_->Cache())->Find(meta->entries[0].blobs[0]).value();
   ASSERT_TRUE(loc.has_value());
   ASSERT_TRUE(base_.Delete(ObjectType::kPack, loc->pack).ok());
   auto back = ReadBack(*Reopen(&faults_), r->snapshot_id);

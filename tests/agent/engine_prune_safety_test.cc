@@ -345,7 +345,7 @@ TEST_F(PruneSafetyTest, FlippedByteExcludesOnlyTheDamagedBlobAndIntactFilesOfTha
     if (e.meta.path == "karte0.txt") k0 = &e;
   }
   ASSERT_NE(k0, nullptr);
-  auto loc = (*repo_->Cache())->Find(snap->blobs[k0->blobs[0]]).value();
+  auto loc = (*repo_->Cache())->Find(k0->blobs[0]).value();
   ASSERT_TRUE(loc.has_value());
   auto entries = (*repo_->Cache())->PackEntries(loc->pack);
   ASSERT_TRUE(entries.ok());
@@ -370,7 +370,7 @@ TEST_F(PruneSafetyTest, FlippedByteExcludesOnlyTheDamagedBlobAndIntactFilesOfTha
         }
         Bytes b;
       } sink;
-      Status st = RestoreEntry(*repo, *snap, e, sink);
+      Status st = RestoreEntry(*repo, e, sink);
       if (e.meta.path == "karte0.txt") {
         EXPECT_FALSE(st.ok()) << "the damaged file restored";
       } else {

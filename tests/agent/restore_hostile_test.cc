@@ -67,7 +67,9 @@ class RestoreTargetTest : public testing::EngineTest {
   }
   Result<RestoreResult> Restore(const Backed& b, const std::string& target, bool overwrite,
                                 std::vector<std::string> include = {}) {
+    verified_.clear();
     RestoreOptions o;
+    o.on_verified = [this](const std::string& path) { verified_.push_back(path); };
     o.target_dir = target;
     o.overwrite = overwrite;
     o.include = std::move(include);
@@ -76,6 +78,7 @@ class RestoreTargetTest : public testing::EngineTest {
 
   MemoryStore store_;
   std::unique_ptr<Repository> repo_;
+  std::vector<std::string> verified_;  // of the last Restore
 };
 
 void RunHostileProperty(RestoreTargetTest& t, uint64_t first_seed, uint64_t seeds) {
@@ -92,7 +95,7 @@ void RunHostileProperty(RestoreTargetTest& t, uint64_t first_seed, uint64_t seed
       auto sentinel_before = Describe(sentinel);
       auto r = t.Restore(backed, target, overwrite);
       ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.status().ToString();
-      std::set<std::string> verified(r->verified.begin(), r->verified.end());
+      std::set<std::string> verified(t.verified_.begin(), t.verified_.end());
       std::vector<ReportedProblem> problems;
       for (const RestoreProblem& p : r->problems) problems.push_back({p.path, KindName(p.kind)});
       testing::CheckHostileRestore(fmt::format("seed {}", seed), nodes, before, Describe(target),

@@ -40,8 +40,8 @@ TEST(FixtureTest, Version1RepositoryStillOpensAndReadsBack) {
   EXPECT_EQ(e.meta.path, "karte.txt");
   EXPECT_EQ(meta->source_kind, "stdin");
   std::string content;
-  for (uint32_t i : e.blobs) {
-    auto blob = (*repo)->ReadBlob(snap->blobs[i]);
+  for (const crypto::Hash& id : e.blobs) {
+    auto blob = (*repo)->ReadBlob(id);
     ASSERT_TRUE(blob.ok()) << blob.status().ToString();
     content.append(blob->begin(), blob->end());
   }

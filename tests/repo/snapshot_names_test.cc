@@ -52,7 +52,7 @@ class SnapshotNamesTest : public ::testing::Test {
   // The snapshot object with `meta_json` sealed as its metadata.
   Bytes WithMetaJson(const std::string& meta_json) {
     SnapshotMeta empty;
-    Bytes valid = EncodeSnapshot(keys_, plain_, blobs_, empty);
+    Bytes valid = EncodeSnapshotV2(keys_, plain_, blobs_, empty);
     // Layout: 16 + P + 4 + 32M, then the sealed length and the sealed bytes.
     size_t p = GetU32(valid.data() + 12);
     size_t prefix = 16 + p + 4 + 32 * blobs_.size();
@@ -83,7 +83,7 @@ TEST_F(SnapshotNamesTest, RandomByteNamesInEveryTextFieldRoundTripExactly) {
       if (e.meta.type == EntryType::kSymlink)
         e.meta.symlink_target = RandomComponent(rng, 60) + "/../" + RandomComponent(rng, 5);
       if (e.meta.type == EntryType::kFile) {
-        e.blobs = {0};
+        e.blobs = {crypto::Hash{}};
         e.sha256 = std::string(64, 'b');
         e.meta.change_key = "1:2.3:4.5:6:7";
       }
@@ -95,7 +95,7 @@ TEST_F(SnapshotNamesTest, RandomByteNamesInEveryTextFieldRoundTripExactly) {
     for (const SnapshotEntry& e : m.entries)
       all_text = all_text && IsValidUtf8(e.meta.path) && IsValidUtf8(e.meta.symlink_target);
 
-    Bytes b = EncodeSnapshot(keys_, plain_, blobs_, m);
+    Bytes b = EncodeSnapshotV2(keys_, plain_, blobs_, m);
     EXPECT_EQ(VersionOf(b), all_text ? 1u : 2u) << "version 2 only when a field is not UTF-8";
     raw_snapshots += all_text ? 0 : 1;
     ASSERT_TRUE(ParseSnapshot("x", b).ok());
@@ -124,7 +124,7 @@ TEST_F(SnapshotNamesTest, Utf8OnlySnapshotIsVersionOneWithoutB64Fields) {
   e.meta.path = "患者/記録.txt";
   e.meta.type = EntryType::kDirectory;
   m.entries = {e};
-  Bytes b = EncodeSnapshot(keys_, plain_, blobs_, m);
+  Bytes b = EncodeSnapshotV2(keys_, plain_, blobs_, m);
   EXPECT_EQ(VersionOf(b), format::kSnapshotVersionText);
 }
 

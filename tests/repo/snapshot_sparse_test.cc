@@ -7,7 +7,7 @@
 namespace kura {
 namespace {
 
-SnapshotMeta OneFile(bool sparse) {
+SnapshotMeta OneFile(bool sparse, const crypto::Hash& id) {
   SnapshotMeta m;
   m.source_kind = "files";
   SnapshotEntry f;
@@ -15,7 +15,7 @@ SnapshotMeta OneFile(bool sparse) {
   f.meta.sparse = sparse;
   f.size = 1 << 30;
   f.sha256 = std::string(64, 'b');
-  f.blobs = {0};
+  f.blobs = {id};
   m.entries = {f};
   return m;
 }
@@ -27,11 +27,22 @@ TEST(SnapshotSparseTest, SparseFlagRoundTripsAndIsFalseWhenAbsent) {
   crypto::Hash id{};
   id.fill(7);
   for (bool sparse : {true, false}) {
-    Bytes bytes = EncodeSnapshot(keys, plain, {id}, OneFile(sparse));
+    SnapshotMeta meta = OneFile(sparse, id);
+    Bytes bytes = EncodeSnapshotV2(keys, plain, {id}, meta);
     auto m = OpenSnapshotMeta(keys, "id", bytes);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     ASSERT_EQ(m->entries.size(), 1u);
     EXPECT_EQ(m->entries[0].meta.sparse, sparse);
+    // The same in an entry page line (version 3).
+    std::string line;
+    AppendEntryLines(meta.entries[0], line);
+    line.pop_back();
+    SnapshotEntry back;
+    bool more = true;
+    ASSERT_TRUE(ParseEntryLine(line, &back, &more, "page").ok());
+    EXPECT_FALSE(more);
+    EXPECT_EQ(back.meta.sparse, sparse);
+    EXPECT_EQ(back.blobs, meta.entries[0].blobs);
   }
 }
 

@@ -204,7 +204,7 @@ class EngineTest : public ::testing::Test {
       };
       Bytes& data = out[e.meta.path];
       Sink sink(data);
-      KURA_RETURN_IF_ERROR(RestoreEntry(repo, snap, e, sink));
+      KURA_RETURN_IF_ERROR(RestoreEntry(repo, e, sink));
     }
     return out;
   }
