@@ -69,6 +69,8 @@ fi
 if [ "${KURA_TEST_BENCH:-1}" = "1" ] && [ -f bench/run.sh ]; then
   echo "== kura: benchmark smoke run (BENCH_SCALE=small; a smoke test, not a timing test)"
   BENCH_SCALE=small BENCH_SMOKE=1 KURA_BIN="$PWD/build/bin/kura" bash bench/run.sh
+  echo "== kura: many-files memory smoke run (20,000 files; fails above 150 MiB peak RSS)"
+  BENCH_FILES=20000 BENCH_TOOLS=kura KURA_BIN="$PWD/build/bin/kura" bash bench/many_files.sh
 fi
 
 # The suite's result, from ctest above: "N passed, N failed".

@@ -224,13 +224,16 @@ class BackupWriter : public SnapshotWriter {
   Status EmitReady();
   Status QueuePages();
   void NoteIdLocked(const crypto::Hash& id) {
-    // Compacted when full, so duplicates (a blob many files share) never double the list.
-    if (ids_.size() == ids_.capacity() && ids_.size() >= (size_t{1} << 16)) {
+    // A deque grows in blocks, never by copying itself into a buffer twice its size (which
+    // made the peak three times the list at a million files). Compacted when it doubles,
+    // so duplicates (a blob many files share) never double it either.
+    ids_.push_back(id);
+    if (ids_.size() >= compact_at_) {
       std::sort(ids_.begin(), ids_.end());
       ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
-      if (ids_.size() > ids_.capacity() / 2) ids_.reserve(2 * ids_.capacity());
+      ids_.shrink_to_fit();
+      compact_at_ = std::max<size_t>(2 * ids_.size(), size_t{1} << 16);
     }
-    ids_.push_back(id);
   }
   void SetError(const Status& st) {
     {
@@ -274,7 +277,8 @@ class BackupWriter : public SnapshotWriter {
   std::vector<crypto::Hash> page_ids_;
   uint32_t pages_queued_ = 0;
   uint32_t pages_done_ = 0;
-  std::vector<crypto::Hash> ids_;
+  std::deque<crypto::Hash> ids_;
+  size_t compact_at_ = size_t{1} << 16;
   bool aborted_ = false;
 
   std::mutex stats_mu_;
@@ -569,9 +573,11 @@ Status BackupWriter::Finish() {
 
 Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
                                   std::vector<crypto::Hash>& blobs) {
-  blobs = std::move(ids_);
-  std::sort(blobs.begin(), blobs.end());
-  blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
+  std::sort(ids_.begin(), ids_.end());
+  ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+  blobs.reserve(ids_.size());
+  blobs.assign(ids_.begin(), ids_.end());
+  std::deque<crypto::Hash>().swap(ids_);
   plain.bytes = stats_.bytes_read;
   plain.entries = pages_.entries();
   plain.stored_new = stats_.bytes_stored;
@@ -579,9 +585,9 @@ Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
   meta.entry_count = pages_.entries();
   meta.warnings = warnings_;
   if (warnings_dropped_ > 0) {
-    meta.warnings.push_back({"", Tr("ほかに {} 件の警告がありました (記録は最初の {} 件まで)",
-                                    "{} more warnings were left out (the first {} are kept)",
-                                    warnings_dropped_, kMaxWarnings)});
+    meta.warnings.push_back(
+        {"", Tr("ほかに {} 件の警告がありました (記録は最初の {} 件まで)",
+                "{} more warnings were left out (the first {} are kept)", warnings_dropped_, kMaxWarnings)});
   }
   return EncodeSnapshot(repo_.keys(), plain, blobs, meta);
 }
@@ -661,7 +667,8 @@ Status CheckCommitted(Repository& repo, const std::set<std::string>& packs,
 }
 
 // The newest snapshot made from the same host and source, read alongside the walk.
-std::unique_ptr<ParentCursor> FindParent(Repository& repo, const SnapshotMeta& current, std::string* parent_id) {
+std::unique_ptr<ParentCursor> FindParent(Repository& repo, const SnapshotMeta& current,
+                                         std::string* parent_id) {
   auto snaps = repo.ListSnapshots(nullptr, /*with_blobs=*/false);
   if (!snaps.ok()) return nullptr;
   int looked = 0;

@@ -58,7 +58,8 @@ Result<std::unique_ptr<ForgetRulesReport>> ForgetByRules(Repository& repo,
   auto report = std::make_unique<ForgetRulesReport>();
   // Read before anything is decided: without it the last intact generation is unknown.
   KURA_ASSIGN_OR_RETURN(IntegrityMarks marks, LoadIntegrityRecord(repo));
-  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all, repo.ListSnapshots(&report->damaged_objects, /*with_blobs=*/false));
+  KURA_ASSIGN_OR_RETURN(std::vector<Snapshot> all,
+                        repo.ListSnapshots(&report->damaged_objects, /*with_blobs=*/false));
   int64_t now = clock.NowUnix();
   report->newest_future = nullptr;
 

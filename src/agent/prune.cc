@@ -174,6 +174,16 @@ Status Pruner::CollectReferences() {
     if (!bytes.ok()) continue;
     auto parsed = ParseSnapshot(id, *bytes);
     if (parsed.ok()) merge(parsed->blobs);
+    // A snapshot of a newer format is not damage: its blob list cannot be read by this kura,
+    // so nothing it might use may be deleted.
+    if (!parsed.ok() && parsed.status().code() == Code::kUnsupported) {
+      return Status::Unsupported(
+          Tr("{}。このリポジトリには新しい kura が書いたスナップショットがあるため、prune は何も削除せずに"
+             "中止しました。kura を更新してから prune してください",
+             "{}. This repository holds a snapshot written by a newer kura, so prune stopped without "
+             "deleting anything; update kura, then prune",
+             parsed.status().message()));
+    }
   }
   owner_.assign(referenced_.size(), kNoOwner);
   return Status::Ok();

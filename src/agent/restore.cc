@@ -152,7 +152,8 @@ bool Included(const std::string& path, const std::vector<std::string>& include) 
 
 // The snapshot's entries, streamed: a version 3 snapshot from its pages (whatever `meta`
 // holds besides its head), versions 1 and 2 from `meta` itself.
-std::unique_ptr<EntryReader> ReadEntries(Repository& repo, const Snapshot& snapshot, const SnapshotMeta& meta) {
+std::unique_ptr<EntryReader> ReadEntries(Repository& repo, const Snapshot& snapshot,
+                                         const SnapshotMeta& meta) {
   SnapshotMeta head;
   head.version = meta.version;
   head.pages = meta.pages;

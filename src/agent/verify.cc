@@ -136,7 +136,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
 
   // Blob IDs found intact with the pack holding them, sorted by ID once all packs are read
   // (36 bytes a blob, no per-blob allocation: a million files fit in tens of MiB).
-  std::vector<GoodBlob> good;
+  std::deque<GoodBlob> good;  // grows in blocks: no doubling copy of tens of MiB
   std::vector<std::string> pack_names;
   std::vector<PackResult> harmed;  // damaged or unreadable packs, for the cache below
   {
@@ -215,12 +215,17 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       check.ok = false;
       check.problem = meta.message();
     }
-    auto s = repo.LoadSnapshot(listed.id);
-    if (!s.ok()) {
+    // The blob list straight from the object's bytes, one snapshot at a time.
+    Result<Bytes> bytes = repo.store().Get(ObjectType::kSnapshot, listed.id);
+    Result<ByteView> ids = bytes.ok() ? SnapshotBlobIds(listed.id, *bytes) : Result<ByteView>(bytes.status());
+    if (!ids.ok()) {
       check.ok = false;
-      if (check.problem.empty()) check.problem = s.status().message();
+      if (check.problem.empty()) check.problem = ids.status().message();
     }
-    for (const crypto::Hash& b : s.ok() ? s->blobs : std::vector<crypto::Hash>()) {
+    const size_t count = ids.ok() ? ids->size() / 32 : 0;
+    for (size_t k = 0; k < count; ++k) {
+      crypto::Hash b;
+      std::memcpy(b.data(), ids->data() + 32 * k, 32);
       auto it = std::lower_bound(good.begin(), good.end(), b,
                                  [](const GoodBlob& g, const crypto::Hash& id) { return g.id < id; });
       bool found = false;

@@ -162,7 +162,8 @@ int Run(Context& ctx, const BackupFlags& f) {
         ctx, result.status().WithContext(L("バックアップに失敗しました (スナップショットは作成していません)",
                                            "backup failed (no snapshot was made)")));
   }
-  if (auto all = (*repo)->ListSnapshots(nullptr, /*with_blobs=*/false); all.ok()) WarnIfClockBehind(*all, SystemClock());
+  if (auto all = (*repo)->ListSnapshots(nullptr, /*with_blobs=*/false); all.ok())
+    WarnIfClockBehind(*all, SystemClock());
   if (ctx.opts.json) PrintJson(ResultJson(*result));
   const BackupStats& s = result->stats;
   ctx.Say(Tr("スナップショット {} を作成しました ({}): {} 件、読込 {}、新規データ {} (保存 {})、{:.1f} 秒",

@@ -96,9 +96,9 @@ class PageEntryReader : public EntryReader {
   }
   Result<bool> End() const {
     if (read_ != count_) {
-      return Status::Corruption(
-          Tr("スナップショット {} の一覧が不完全です ({} 件中 {} 件)", "snapshot {} has incomplete entry pages ({} of {})",
-             id_.substr(0, 8), read_, count_));
+      return Status::Corruption(Tr("スナップショット {} の一覧が不完全です ({} 件中 {} 件)",
+                                   "snapshot {} has incomplete entry pages ({} of {})", id_.substr(0, 8),
+                                   read_, count_));
     }
     return false;
   }

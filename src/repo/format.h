@@ -7,10 +7,11 @@
 
 namespace kura::format {
 
-// Version 2 (docs/format.md, "Version history"): snapshot metadata may hold names that are
-// not UTF-8 as `<key>_b64`. `init` writes 2; version 1 repositories are read and written
-// as they are.
-inline constexpr uint32_t kRepositoryVersion = 2;
+// Version 3 (docs/format.md, "Version history"): snapshots keep their entries in entry
+// pages. `init` writes 3, so a kura that cannot read such snapshots (and would take them
+// for damaged ones, whose data its prune does not protect) refuses the repository instead.
+// Version 1 and 2 repositories are read and written as they are.
+inline constexpr uint32_t kRepositoryVersion = 3;
 inline constexpr uint32_t kKeySlotVersion = 1;
 inline constexpr uint32_t kPackVersion = 1;
 // The newest snapshot version this kura reads and writes: version 3, entries in page

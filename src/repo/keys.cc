@@ -18,10 +18,12 @@ using crypto::SecretKey;
 using nlohmann::json;
 
 RepoKeys RepoKeys::Derive(const SecretKey& master) {
-  return RepoKeys{
-      master, crypto::HkdfSha256(master, format::kInfoData), crypto::HkdfSha256(master, format::kInfoBlobId),
-      crypto::HkdfSha256(master, format::kInfoChunker), crypto::HkdfSha256(master, format::kInfoSnapshot),
-      crypto::HkdfSha256(master, format::kInfoPages)};
+  return RepoKeys{master,
+                  crypto::HkdfSha256(master, format::kInfoData),
+                  crypto::HkdfSha256(master, format::kInfoBlobId),
+                  crypto::HkdfSha256(master, format::kInfoChunker),
+                  crypto::HkdfSha256(master, format::kInfoSnapshot),
+                  crypto::HkdfSha256(master, format::kInfoPages)};
 }
 
 std::string_view KeySlotKindName(KeySlotKind kind) {

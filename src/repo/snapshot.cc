@@ -110,7 +110,8 @@ void AppendEntryLines(const SnapshotEntry& entry, std::string& out) {
   MetaWriter w;
   json j = EntryJson(entry, w);
   size_t n = entry.blobs.size();
-  if (entry.meta.type == EntryType::kFile) j["blobs"] = HexList(entry.blobs, 0, std::min(n, kMaxBlobsPerLine));
+  if (entry.meta.type == EntryType::kFile)
+    j["blobs"] = HexList(entry.blobs, 0, std::min(n, kMaxBlobsPerLine));
   out += j.dump();
   out += '\n';
   for (size_t from = kMaxBlobsPerLine; from < n; from += kMaxBlobsPerLine) {
@@ -146,8 +147,8 @@ static Bytes Assemble(uint32_t version, const SnapshotPlain& plain, const std::v
   return out;
 }
 
-Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
-                       const SnapshotMeta& meta) {
+Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain,
+                       const std::vector<crypto::Hash>& blobs, const SnapshotMeta& meta) {
   MetaWriter writer;
   json doc = HeadJson(meta, writer);
   json entries = json::array();
@@ -165,8 +166,8 @@ Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain, const s
   doc["entries"] = std::move(entries);
   std::string mtext = doc.dump();
   // Version 1 whenever it suffices, so older kura still reads every snapshot it could.
-  return Assemble(writer.raw ? format::kSnapshotVersionNames : format::kSnapshotVersionText, plain, blobs, keys,
-                  mtext);
+  return Assemble(writer.raw ? format::kSnapshotVersionNames : format::kSnapshotVersionText, plain, blobs,
+                  keys, mtext);
 }
 
 Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
@@ -246,6 +247,12 @@ static Result<Snapshot> ParseSnapshotUnchecked(const std::string& id, ByteView b
   return s;
 }
 
+Result<ByteView> SnapshotBlobIds(const std::string& id, ByteView bytes) {
+  KURA_RETURN_IF_ERROR(ParseSnapshot(id, bytes, /*with_blobs=*/false).status());
+  KURA_ASSIGN_OR_RETURN(Layout l, ParseLayout(id, bytes));
+  return bytes.subspan(l.blobs_offset, 32 * l.blob_count);
+}
+
 // json::value() throws on a field of the wrong type; snapshot bytes are untrusted input.
 static Status WrongType(const std::string& id) {
   return Status::Corruption(Tr("スナップショット {} が壊れています ({})", "snapshot {} is damaged ({})",
@@ -289,7 +296,8 @@ struct FieldReader {
   std::string operator()(const json& j, const std::string& key) {
     auto b64 = j.find(key + "_b64");
     if (b64 != j.end()) {
-      std::optional<std::string> bytes = b64->is_string() ? Base64Decode(b64->get<std::string>()) : std::nullopt;
+      std::optional<std::string> bytes =
+          b64->is_string() ? Base64Decode(b64->get<std::string>()) : std::nullopt;
       if (!bytes) bad_b64 = true;
       return bytes.value_or("");
     }
@@ -416,7 +424,10 @@ static Result<SnapshotMeta> OpenSnapshotMetaUnchecked(const RepoKeys& keys, cons
       size_t lo = 0, hi = l.blob_count;
       while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (std::memcmp(list + 32 * mid, p.data(), 32) < 0) lo = mid + 1; else hi = mid;
+        if (std::memcmp(list + 32 * mid, p.data(), 32) < 0)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
       if (lo == l.blob_count || std::memcmp(list + 32 * lo, p.data(), 32) != 0) {
         return bad("entry page not referenced");

@@ -18,7 +18,7 @@ namespace kura {
 struct SnapshotEntry {
   EntryMeta meta;
   uint64_t size = 0;
-  std::string sha256;                // hex of the stream as read; files only
+  std::string sha256;               // hex of the stream as read; files only
   std::vector<crypto::Hash> blobs;  // the file's blob IDs, in stream order
 };
 
@@ -75,12 +75,16 @@ Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std
 // Versions 1 and 2 (entries inside the sealed metadata), kept so tests can make the
 // snapshots older kura wrote. Version 1 unless a text field needs `_b64`.
 // REQUIRES: blobs sorted and unique; every entry's blob IDs are in `blobs`.
-Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
-                       const SnapshotMeta& meta);
+Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain,
+                       const std::vector<crypto::Hash>& blobs, const SnapshotMeta& meta);
 
 // Keyless parse of the plaintext part. `with_blobs` false leaves Snapshot::blobs empty
 // (blob_count is set). Errors: kCorruption, kUnsupported.
 Result<Snapshot> ParseSnapshot(const std::string& id, ByteView bytes, bool with_blobs = true);
+
+// The referenced blob IDs of a snapshot object, 32 bytes each, in place (no copy: a
+// million-blob list is 32 MB). Errors: as ParseSnapshot.
+Result<ByteView> SnapshotBlobIds(const std::string& id, ByteView bytes);
 
 // Opens the sealed metadata (for version 3: without the entries, which are in pages).
 // Errors: kCorruption (tampered or damaged, or not this repository's key).

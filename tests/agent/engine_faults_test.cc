@@ -283,8 +283,7 @@ TEST_F(EngineFaultTest, CorruptReadFailsOnlyThatFileNamingItAndLeavesNoFile) {
   ASSERT_EQ(restored->problems.size(), 1u);
   EXPECT_EQ(restored->problems[0].path, "dir/karte.db");
   EXPECT_EQ(restored->problems[0].kind, RestoreProblem::Kind::kDamaged);
-  EXPECT_EQ(verified, (std::vector<std::string>{"a.txt", "z.txt"}))
-      << "the file after it is restored too";
+  EXPECT_EQ(verified, (std::vector<std::string>{"a.txt", "z.txt"})) << "the file after it is restored too";
   Status outcome = restored->Outcome();
   ASSERT_EQ(outcome.code(), Code::kCorruption) << outcome.ToString();
   EXPECT_NE(outcome.message().find("dir/karte.db"), std::string::npos) << outcome.message();

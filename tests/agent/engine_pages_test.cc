@@ -8,6 +8,7 @@
 #include <set>
 
 #include "agent/backup.h"
+#include "agent/prune.h"
 #include "agent/restore.h"
 #include "agent/verify.h"
 #include "objstore/memory_store.h"
@@ -65,6 +66,10 @@ class KeyedSource : public Source {
   const std::vector<MemEntry>& entries_;
 };
 
+void PutU32At(Bytes& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 // A tree in walk order: directories before their entries, names sorted.
 std::vector<MemEntry> Tree(size_t dirs, size_t files_per_dir, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -106,7 +111,8 @@ TEST_F(EnginePagesTest, ManyFilesGoIntoSeveralPagesAndComeBackByteForByteInOrder
   auto head = repo_->LoadHead(r->snapshot_id);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->version, format::kSnapshotVersion);
-  EXPECT_GT(head->pages.size(), 3u);
+  // About one line in 256 ends a page (the key is random here): 2,424 lines give ~9 pages.
+  EXPECT_GE(head->pages.size(), 2u);
   EXPECT_EQ(head->entry_count, tree.size());
   EXPECT_EQ(r->plain.entries, tree.size());
 
@@ -170,7 +176,7 @@ TEST_F(EnginePagesTest, AnUnchangedSecondBackupReusesEveryFileAndStoresNoNewPage
   std::set<crypto::Hash> old(h2->pages.begin(), h2->pages.end());
   size_t changed = 0;
   for (const crypto::Hash& p : h3->pages) changed += old.count(p) ? 0 : 1;
-  EXPECT_LE(changed, 2u) << "of " << h3->pages.size();
+  EXPECT_LE(changed, 3u) << "of " << h3->pages.size();
   auto back = ReadBack(*Reopen(&store_), third->snapshot_id);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(*back == Expected(tree));
@@ -257,6 +263,29 @@ TEST_F(EnginePagesTest, AVersion2SnapshotStaysReadableAndServesAsParent) {
   auto report = Verify(*Reopen(&store_), VerifyOptions{});
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok());
+}
+
+// A snapshot of a format newer than this kura knows is not damage: prune cannot read its
+// blob list, so it must not delete anything (it used to count such a snapshot as damaged
+// and leave its data unprotected).
+TEST_F(EnginePagesTest, PruneRefusesToDeleteAnythingBesideASnapshotOfANewerFormat) {
+  auto kept = BackupKeyed(*repo_, Tree(2, 20, 6));
+  auto gone = BackupKeyed(*repo_, Tree(2, 20, 7));
+  ASSERT_TRUE(kept.ok() && gone.ok());
+  Bytes newer = *store_.Get(ObjectType::kSnapshot, kept->snapshot_id);
+  PutU32At(newer, 8, format::kSnapshotVersion + 1);
+  std::string newer_id = ToHex(crypto::Sha256(newer));
+  ASSERT_TRUE(store_.Put(ObjectType::kSnapshot, newer_id, newer).ok());
+  ASSERT_TRUE(store_.Delete(ObjectType::kSnapshot, kept->snapshot_id).ok());
+  ASSERT_TRUE(store_.Delete(ObjectType::kSnapshot, gone->snapshot_id).ok());  // its packs are garbage
+  size_t packs = Count(store_, ObjectType::kPack);
+  PruneOptions po;
+  po.grace_seconds = 0;
+  auto pruned = Prune(*Reopen(&store_), po);
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(pruned.status().code(), Code::kUnsupported) << pruned.status().ToString();
+  EXPECT_NE(pruned.status().message().find("kura を更新"), std::string::npos) << pruned.status().message();
+  EXPECT_EQ(Count(store_, ObjectType::kPack), packs) << "nothing deleted";
 }
 
 }  // namespace

@@ -167,7 +167,8 @@ TEST_F(EnginePruneTest, PruneNeverDeletesASmallPackWhoseBlobsAreAllInUse) {
   auto r = Backup(*repo_, tiny);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->stats.packs_written, 1u);
-  ASSERT_LT(r->stats.bytes_stored, 700u) << "two small blobs (the file, its entry page) behind a 112-byte header";
+  ASSERT_LT(r->stats.bytes_stored, 700u)
+      << "two small blobs (the file, its entry page) behind a 112-byte header";
   auto pruned = Prune(*Reopen(&deletes_), false);
   ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
   EXPECT_EQ(pruned->packs_deleted, 0u) << "nothing was forgotten";

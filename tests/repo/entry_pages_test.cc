@@ -62,7 +62,8 @@ bool Same(const SnapshotEntry& a, const SnapshotEntry& b) {
 
 class EntryPagesTest : public ::testing::Test {
  protected:
-  RepoKeys keys_ = RepoKeys::Derive(crypto::SecretKey::Random());
+  // A fixed key: where pages end depends on it, and a test must not depend on chance.
+  RepoKeys keys_ = RepoKeys::Derive(crypto::SecretKey(Bytes(crypto::kKeySize, 0x42)));
   std::map<crypto::Hash, Bytes> store_;  // page blobs by a made-up ID
 
   // Writes `entries` into pages, "stores" them, and returns the head that lists them.
@@ -111,7 +112,7 @@ TEST_F(EntryPagesTest, RandomEntriesWithAnyBytesReadBackExactlyInOrder) {
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     std::mt19937_64 rng(seed);
     std::vector<SnapshotEntry> entries;
-    size_t n = 500 + rng() % 3000;
+    size_t n = 2000 + rng() % 3000;
     for (size_t i = 0; i < n; ++i) entries.push_back(RandomEntry(rng, i));
     std::vector<std::string> texts;
     SnapshotMeta head = Write(entries, &texts);
@@ -227,7 +228,8 @@ TEST_F(EntryPagesTest, EveryDamagedLineIsCorruptionNeverACrash) {
 // The head of a version 3 snapshot lists its pages; each must also be in the keyless blob
 // list, or a server collecting garbage by that list would delete the listing.
 TEST_F(EntryPagesTest, AHeadListingAPageTheBlobListLacksIsRefused) {
-  SnapshotPlain plain{"00112233445566778899aabbccddeeff", SnapshotKind::kDaily, 1763700000, 1763700000000, 1, 1, 1};
+  SnapshotPlain plain{
+      "00112233445566778899aabbccddeeff", SnapshotKind::kDaily, 1763700000, 1763700000000, 1, 1, 1};
   SnapshotMeta head;
   head.host = "h";
   crypto::Hash page{};
