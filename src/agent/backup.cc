@@ -187,8 +187,9 @@ class BackupWriter : public SnapshotWriter {
   // Writes the remaining entries and pages, drains the pipeline and stores the last pack;
   // then the snapshot can be built.
   Status Finish();
-  // `blobs` receives the sorted, distinct blob IDs the snapshot references.
-  Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta, std::vector<crypto::Hash>& blobs);
+  // The snapshot object; its blob list (SnapshotBlobIds) is the sorted, distinct IDs it
+  // references.
+  Bytes BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta);
 
   const BackupStats& stats() const { return stats_; }
   std::vector<SnapshotWarning>& warnings() { return warnings_; }
@@ -571,13 +572,9 @@ Status BackupWriter::Finish() {
   return Error();
 }
 
-Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
-                                  std::vector<crypto::Hash>& blobs) {
+Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta) {
   std::sort(ids_.begin(), ids_.end());
   ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
-  blobs.reserve(ids_.size());
-  blobs.assign(ids_.begin(), ids_.end());
-  std::deque<crypto::Hash>().swap(ids_);
   plain.bytes = stats_.bytes_read;
   plain.entries = pages_.entries();
   plain.stored_new = stats_.bytes_stored;
@@ -589,7 +586,9 @@ Bytes BackupWriter::BuildSnapshot(SnapshotPlain& plain, SnapshotMeta& meta,
         {"", Tr("ほかに {} 件の警告がありました (記録は最初の {} 件まで)",
                 "{} more warnings were left out (the first {} are kept)", warnings_dropped_, kMaxWarnings)});
   }
-  return EncodeSnapshot(repo_.keys(), plain, blobs, meta);
+  Bytes out = EncodeSnapshot(repo_.keys(), plain, ids_, meta);
+  std::deque<crypto::Hash>().swap(ids_);
+  return out;
 }
 
 class StreamSource : public Source {
@@ -635,12 +634,15 @@ Status DataVanished(uint64_t missing) {
 // a prune may delete packs this backup wrote or reuses. Right before the commit the cache
 // is synced with the store again and must still hold every referenced blob; the packs
 // holding them are returned for the check after the commit.
-Result<std::set<std::string>> CheckDataStillStored(Repository& repo, const std::vector<crypto::Hash>& blobs) {
+// `blobs`: 32-byte IDs back to back (the snapshot object's own list, not a copy of it).
+Result<std::set<std::string>> CheckDataStillStored(Repository& repo, ByteView blobs) {
   KURA_RETURN_IF_ERROR(repo.Resync().status());
   KURA_ASSIGN_OR_RETURN(IndexCache * cache, repo.Cache());
   std::set<std::string> packs;
   uint64_t missing = 0;
-  for (const crypto::Hash& id : blobs) {
+  for (size_t k = 0; k + 32 <= blobs.size(); k += 32) {
+    crypto::Hash id;
+    std::memcpy(id.data(), blobs.data() + k, 32);
     KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
     if (loc)
       packs.insert(loc->pack);
@@ -656,7 +658,7 @@ Result<std::set<std::string>> CheckDataStillStored(Repository& repo, const std::
 // a pack gone since may have been repacked (the blobs live on in a new pack), anything
 // else is missing and the snapshot is withdrawn.
 Status CheckCommitted(Repository& repo, const std::set<std::string>& packs,
-                      const std::vector<crypto::Hash>& blobs) {
+                      ByteView blobs) {
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, repo.store().List(ObjectType::kPack));
   std::set<std::string> present;
   for (const ObjectInfo& o : listed) present.insert(o.name);
@@ -728,7 +730,6 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
   std::unique_ptr<ParentCursor> parent;
   if (options.use_parent) parent = FindParent(repo, meta, &result.parent_id);
   Bytes snapshot;
-  std::vector<crypto::Hash> blobs;
   {
     BackupWriter writer(repo, *cache, options, std::move(parent));
     writer.SetOwnDirectories(OwnDirectoriesOf(repo));
@@ -739,13 +740,14 @@ Result<BackupResult> RunBackup(Repository& repo, Source& source, const BackupOpt
       return StopRequested() ? StoppedStatus() : st;
     }
     KURA_RETURN_IF_ERROR(writer.Finish());
-    snapshot = writer.BuildSnapshot(plain, meta, blobs);
+    snapshot = writer.BuildSnapshot(plain, meta);
     result.stats = writer.stats();
     result.warnings = writer.warnings();
   }
   // The snapshot is written last: until this Put succeeds there is no snapshot at all.
   KURA_RETURN_IF_ERROR(CheckStop());
   result.snapshot_id = ToHex(crypto::Sha256(snapshot));
+  KURA_ASSIGN_OR_RETURN(ByteView blobs, SnapshotBlobIds(result.snapshot_id, snapshot));
   KURA_ASSIGN_OR_RETURN(std::set<std::string> packs, CheckDataStillStored(repo, blobs));
   KURA_RETURN_IF_ERROR(repo.store().Put(ObjectType::kSnapshot, result.snapshot_id, snapshot));
   if (Status after = CheckCommitted(repo, packs, blobs); !after.ok()) {

@@ -121,8 +121,9 @@ void AppendEntryLines(const SnapshotEntry& entry, std::string& out) {
   }
 }
 
-static Bytes Assemble(uint32_t version, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
-                      const RepoKeys& keys, const std::string& mtext) {
+template <class Ids>
+static Bytes Assemble(uint32_t version, const SnapshotPlain& plain, const Ids& blobs, const RepoKeys& keys,
+                      const std::string& mtext) {
   json pj{{"repository", plain.repository},
           {"kind", KindName(plain.kind)},
           {"time", FormatUtc(plain.time)},
@@ -170,12 +171,21 @@ Bytes EncodeSnapshotV2(const RepoKeys& keys, const SnapshotPlain& plain,
                   keys, mtext);
 }
 
-Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
-                     const SnapshotMeta& meta) {
+static std::string HeadText(const SnapshotMeta& meta) {
   MetaWriter writer;
   json doc = HeadJson(meta, writer);
   doc["entries"] = {{"count", meta.entry_count}, {"pages", HexList(meta.pages, 0, meta.pages.size())}};
-  return Assemble(format::kSnapshotVersion, plain, blobs, keys, doc.dump());
+  return doc.dump();
+}
+
+Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
+                     const SnapshotMeta& meta) {
+  return Assemble(format::kSnapshotVersion, plain, blobs, keys, HeadText(meta));
+}
+
+Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::deque<crypto::Hash>& blobs,
+                     const SnapshotMeta& meta) {
+  return Assemble(format::kSnapshotVersion, plain, blobs, keys, HeadText(meta));
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // Specified in docs/format.md, "Snapshots".
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,9 @@ bool IsSafeRelativePath(std::string_view path);
 // pages, which must be stored blobs and also appear in `blobs`.
 // REQUIRES: blobs sorted and unique.
 Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::vector<crypto::Hash>& blobs,
+                     const SnapshotMeta& meta);
+// The same from a deque (a backup's list of a million IDs, built without doubling copies).
+Bytes EncodeSnapshot(const RepoKeys& keys, const SnapshotPlain& plain, const std::deque<crypto::Hash>& blobs,
                      const SnapshotMeta& meta);
 // Versions 1 and 2 (entries inside the sealed metadata), kept so tests can make the
 // snapshots older kura wrote. Version 1 unless a text field needs `_b64`.
