@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "util/hex.h"
-#include "util/text.h"
 #include "util/i18n.h"
+#include "util/text.h"
 #include "vault/catalog_fixture.h"
 
 namespace kura::vault::testing {
@@ -113,7 +113,8 @@ AuditVerifyReport Check(const std::vector<AuditRecord>& records, AuditAnchor anc
 }
 
 AuditAnchor AnchorOf(const std::vector<AuditRecord>& records) {
-  return records.empty() ? AuditAnchor{} : AuditAnchor{static_cast<int64_t>(records.size()), records.back().hash};
+  return records.empty() ? AuditAnchor{}
+                         : AuditAnchor{static_cast<int64_t>(records.size()), records.back().hash};
 }
 
 TEST(AuditCheckerTest, IntactChainAndEmptyTrailAreOk) {
@@ -187,11 +188,13 @@ TEST(AuditExportTest, CsvFollowsRfc4180) {
   AuditRecord r = Sample();
   r.event.detail = "he said \"no\", twice";
   std::string header = AuditCsvHeader();
-  EXPECT_EQ(header,
-            "seq,time,actor_kind,actor_id,source_ip,site,terminal,action,target,result,detail,prev_hash,hash\r\n");
+  EXPECT_EQ(
+      header,
+      "seq,time,actor_kind,actor_id,source_ip,site,terminal,action,target,result,detail,prev_hash,hash\r\n");
   std::string row = AuditCsvRow(r);
-  EXPECT_TRUE(row.starts_with("7,2026-12-02T00:00:00.123Z,operator,alice,192.0.2.7,本院,pts/3,tenant.add,"
-                              "tenant:さくら診療所,success,\"he said \"\"no\"\", twice\","))
+  EXPECT_TRUE(
+      row.starts_with("7,2026-12-02T00:00:00.123Z,operator,alice,192.0.2.7,本院,pts/3,tenant.add,"
+                      "tenant:さくら診療所,success,\"he said \"\"no\"\", twice\","))
       << row;
   EXPECT_TRUE(row.ends_with(ToHex(r.hash) + "\r\n"));
 }

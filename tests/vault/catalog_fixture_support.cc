@@ -1,8 +1,8 @@
-#include "vault/catalog_fixture.h"
-
 #include <sqlite3.h>
 
 #include <limits>
+
+#include "vault/catalog_fixture.h"
 
 namespace kura::vault::testing {
 

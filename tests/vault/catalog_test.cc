@@ -60,8 +60,8 @@ TEST_F(CatalogApiTest, TenantsAreAddedListedAndUnique) {
 }
 
 TEST_F(CatalogApiTest, BadNamesAreRefusedWithAReason) {
-  for (std::string bad : {std::string(), std::string(" padded"), std::string("tab\there"), std::string("esc\x1b[2J"),
-                          std::string("\xff\xfe"), std::string(129, 'x')}) {
+  for (std::string bad : {std::string(), std::string(" padded"), std::string("tab\there"),
+                          std::string("esc\x1b[2J"), std::string("\xff\xfe"), std::string(129, 'x')}) {
     auto t = catalog_->AddTenant(bad, TestActor());
     EXPECT_EQ(t.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_EQ(t.status().message().find('\x1b'), std::string::npos);
@@ -134,7 +134,8 @@ TEST_F(CatalogApiTest, OperatorPasswordsAreStoredOnlyAsSaltedArgon2id) {
   ASSERT_TRUE(catalog_->AddOperator(b, password, TestActor()).ok());
   catalog_.reset();
   std::string file = kura::testing::ReadFileString(path_);
-  std::string wal = kura::testing::Exists(path_ + "-wal") ? kura::testing::ReadFileString(path_ + "-wal") : "";
+  std::string wal =
+      kura::testing::Exists(path_ + "-wal") ? kura::testing::ReadFileString(path_ + "-wal") : "";
   EXPECT_EQ(file.find(password), std::string::npos);
   EXPECT_EQ(wal.find(password), std::string::npos);
   std::vector<std::string> hashes = RawColumn("SELECT password_hash FROM operators ORDER BY id");
@@ -185,15 +186,18 @@ TEST_F(CatalogApiTest, OperatorRolesAndLoginsAreChecked) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->tenant_id, t->id);
   NewOperator no_tenant{"x-admin", OperatorRole::kTenantAdmin, std::nullopt, true};
-  EXPECT_EQ(catalog_->AddOperator(no_tenant, "Initial-pass-1", TestActor()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(catalog_->AddOperator(no_tenant, "Initial-pass-1", TestActor()).status().code(),
+            Code::kInvalidArgument);
   NewOperator op_with_tenant{"op", OperatorRole::kOperator, t->id, true};
   EXPECT_EQ(catalog_->AddOperator(op_with_tenant, "Initial-pass-1", TestActor()).status().code(),
             Code::kInvalidArgument);
   NewOperator bad_login{"Alice Smith", OperatorRole::kOperator, std::nullopt, true};
-  EXPECT_EQ(catalog_->AddOperator(bad_login, "Initial-pass-1", TestActor()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(catalog_->AddOperator(bad_login, "Initial-pass-1", TestActor()).status().code(),
+            Code::kInvalidArgument);
   NewOperator short_pw{"bob", OperatorRole::kOperator, std::nullopt, true};
   EXPECT_EQ(catalog_->AddOperator(short_pw, "short", TestActor()).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(catalog_->AddOperator(admin, "Initial-pass-1", TestActor()).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(catalog_->AddOperator(admin, "Initial-pass-1", TestActor()).status().code(),
+            Code::kAlreadyExists);
   auto list = catalog_->ListOperators();
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);

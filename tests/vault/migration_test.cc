@@ -1,13 +1,12 @@
 // Numbered schema migrations: applied in order on open, each from the previous schema,
 // recorded in schema_version; a catalog from a newer kura-vault is refused untouched.
-#include "vault/migrations.h"
-
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "util/i18n.h"
 #include "vault/catalog_fixture.h"
+#include "vault/migrations.h"
 
 namespace kura::vault::testing {
 namespace {
@@ -86,7 +85,8 @@ TEST_F(MigrationTest, NewerCatalogIsRefusedAndLeftAlone) {
   ASSERT_TRUE(Catalog::Open(path_, clock_, TestOptions()).ok());
   {
     auto db = Db();
-    auto ins = db->Prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?1, 'from the future', 0)");
+    auto ins = db->Prepare(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, 'from the future', 0)");
     ASSERT_TRUE(ins.ok());
     ASSERT_TRUE(ins->Bind(1, int64_t{LatestSchemaVersion() + 1}).Run().ok());
   }
