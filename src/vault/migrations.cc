@@ -121,8 +121,24 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 )sql";
 
+static Status TooNew(const SqlDb& db, int64_t found, int known) {
+  return Status::Unsupported(
+      Tr("カタログ {} はより新しい kura-vault で作られています (スキーマ {}、この版は {} まで)。"
+         "kura-vault を更新してください。カタログは変更していません",
+         "the catalog {} was written by a newer kura-vault (schema {}, this one knows up "
+         "to {}); update kura-vault. The catalog was not changed",
+         db.path(), found, known));
+}
+
 // The recorded versions, checked against this binary's list. Returns the highest.
+// A catalog newer than this binary is refused before anything else is judged: its
+// history follows rules this binary does not know.
 static Result<int> CheckedVersion(SqlDb& db) {
+  KURA_ASSIGN_OR_RETURN(SqlStmt top, db.Prepare("SELECT MAX(version) FROM schema_version"));
+  KURA_ASSIGN_OR_RETURN(bool any, top.Step());
+  if (any && !top.IsNull(0) && top.Int(0) > LatestSchemaVersion()) {
+    return TooNew(db, top.Int(0), LatestSchemaVersion());
+  }
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("SELECT version, name FROM schema_version ORDER BY version"));
   int expect = 1;
   for (;;) {
@@ -135,24 +151,16 @@ static Result<int> CheckedVersion(SqlDb& db) {
              "the schema history of the catalog {} is damaged (version {} followed by {})", db.path(),
              expect - 1, version));
     }
-    if (version <= LatestSchemaVersion() && q.Text(1) != kMigrations[static_cast<size_t>(version - 1)].name) {
+    const Migration& m = kMigrations[static_cast<size_t>(version - 1)];
+    if (q.Text(1) != m.name) {
       return Status::Corruption(
-          Tr("カタログ {} のスキーマ {} (\"{}\") はこの kura-vault のもの (\"{}\") と異なります",
-             "schema {} (\"{}\") of the catalog {} is not this kura-vault's (\"{}\")", version, q.Text(1),
-             db.path(), kMigrations[static_cast<size_t>(version - 1)].name));
+          Tr("カタログのスキーマ {} ({}、\"{}\") はこの kura-vault のもの (\"{}\") と異なります",
+             "schema {} of the catalog {} (\"{}\") is not this kura-vault's (\"{}\")", version, db.path(),
+             q.Text(1), m.name));
     }
     ++expect;
   }
   return expect - 1;
-}
-
-static Status TooNew(const SqlDb& db, int found, int known) {
-  return Status::Unsupported(
-      Tr("カタログ {} はより新しい kura-vault で作られています (スキーマ {}、この版は {} まで)。"
-         "kura-vault を更新してください。カタログは変更していません",
-         "the catalog {} was written by a newer kura-vault (schema {}, this one knows up "
-         "to {}); update kura-vault. The catalog was not changed",
-         db.path(), found, known));
 }
 
 Result<int> SchemaVersion(SqlDb& db) {
@@ -167,7 +175,6 @@ Status Migrate(SqlDb& db, int64_t now_unix, int target) {
     KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(db, SqlTxn::Mode::kWrite));
     KURA_RETURN_IF_ERROR(db.Exec(kCreateSchemaVersion));
     KURA_ASSIGN_OR_RETURN(int version, CheckedVersion(db));
-    if (version > LatestSchemaVersion()) return TooNew(db, version, LatestSchemaVersion());
     if (version >= target) return txn.Commit();
     const Migration& m = kMigrations[static_cast<size_t>(version)];
     Status st = db.Exec(m.sql);
