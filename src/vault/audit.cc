@@ -132,6 +132,8 @@ const char* AuditProblemName(AuditProblem p) {
       return "truncated";
     case AuditProblem::kAnchorMismatch:
       return "anchor_mismatch";
+    case AuditProblem::kRewritten:
+      return "rewritten";
   }
   return "unknown";
 }
@@ -139,9 +141,8 @@ const char* AuditProblemName(AuditProblem p) {
 std::string AuditVerifyReport::Message() const {
   switch (problem) {
     case AuditProblem::kNone:
-      return Tr("監査ログは正常です ({} 件、先頭ハッシュ {})",
-                "the audit trail is intact ({} records, head {})", records,
-                ToHex(ByteView(head.data(), head.size())));
+      return Tr("監査ログは正常です ({} 件、先頭 {})", "the audit trail is intact ({} records, head {})",
+                records, FormatAuditHead(AuditAnchor{records, head}));
     case AuditProblem::kEdited:
       return Tr("監査ログの記録 {} が改変されています (内容がハッシュと一致しません)",
                 "audit record {} was altered (its fields do not match its hash)", first_bad_seq);
@@ -160,6 +161,14 @@ std::string AuditVerifyReport::Message() const {
     case AuditProblem::kTruncated:
       return Tr("監査ログの末尾が失われています: 記録 {} から {} までがありません",
                 "the audit trail lost its tail: records {} to {} are missing", first_bad_seq, anchor.count);
+    case AuditProblem::kRewritten:
+      return Tr(
+          "監査ログが書き換えられています: 以前に控えた先頭 (記録 {}) が今のログにありません "
+          "(その記録かそれより前が書き換えられるか消されています)",
+          "the audit trail was rewritten: the head recorded earlier (record {}) is not in it any more (it or "
+          "an "
+          "earlier record was rewritten or removed)",
+          first_bad_seq);
     case AuditProblem::kAnchorMismatch:
       return Tr("監査ログの最後の記録 {} がアンカーと一致しません (差し替えられています)",
                 "the last audit record {} does not match the anchor (replaced)", first_bad_seq);
@@ -185,6 +194,10 @@ void AuditChainChecker::Feed(const AuditRecord& r) {
   if (!crypto::ConstantTimeEqual(r.prev_hash, prev_)) {
     return Fail(r.seq == 1 ? AuditProblem::kEdited : AuditProblem::kBrokenLink, r.seq == 1 ? 1 : r.seq - 1);
   }
+  if (expect_ && r.seq == expect_->count) {
+    expect_seen_ = true;
+    if (!crypto::ConstantTimeEqual(computed, expect_->head)) return Fail(AuditProblem::kRewritten, r.seq);
+  }
   prev_ = computed;
   report_.head = computed;
   ++expect_seq_;
@@ -194,7 +207,11 @@ AuditVerifyReport AuditChainChecker::Finish(const AuditAnchor& anchor) {
   report_.anchor = anchor;
   if (report_.problem != AuditProblem::kNone) return report_;
   int64_t good = expect_seq_ - 1;
-  if (good < anchor.count) {
+  if (expect_ && expect_->count > 0 && !expect_seen_) {
+    // The remembered head is beyond the trail: records the auditor saw are gone, whatever
+    // the anchor (which may have been rewritten to match) says.
+    Fail(AuditProblem::kRewritten, expect_->count);
+  } else if (good < anchor.count) {
     Fail(AuditProblem::kTruncated, good + 1);
   } else if (good > anchor.count) {
     Fail(AuditProblem::kExtra, anchor.count + 1);
@@ -243,11 +260,30 @@ Result<AuditRecord> AppendAuditRecord(SqlDb& db, const AuditEvent& event, int64_
   return r;
 }
 
-Result<AuditVerifyReport> VerifyAuditTrail(SqlDb& db) {
+std::string FormatAuditHead(const AuditAnchor& head) {
+  return std::to_string(head.count) + ":" + ToHex(head.head);
+}
+
+std::optional<AuditAnchor> ParseAuditHead(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 18) return std::nullopt;
+  AuditAnchor a;
+  for (char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    a.count = a.count * 10 + (c - '0');
+  }
+  auto hash = FromHex(text.substr(colon + 1));
+  if (a.count < 1 || !hash || hash->size() != a.head.size()) return std::nullopt;
+  std::copy(hash->begin(), hash->end(), a.head.begin());
+  return a;
+}
+
+Result<AuditVerifyReport> VerifyAuditTrail(SqlDb& db, const std::optional<AuditAnchor>& expect) {
   KURA_ASSIGN_OR_RETURN(AuditAnchor anchor, ReadAnchor(db));
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare(std::string("SELECT ") + std::string(kRecordColumns) +
                                               " FROM audit_log ORDER BY seq"));
   AuditChainChecker checker;
+  if (expect) checker.ExpectHead(*expect);
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

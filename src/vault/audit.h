@@ -86,6 +86,7 @@ enum class AuditProblem {
   kExtra,           // more records than the anchor counts (an inserted record)
   kTruncated,       // fewer records than the anchor counts (the tail was cut off)
   kAnchorMismatch,  // the count matches but the anchor's head hash does not
+  kRewritten,       // a head recorded earlier (outside the vault) is no longer in the chain
 };
 // Stable name for --json ("edited", "broken_link", ...).
 const char* AuditProblemName(AuditProblem problem);
@@ -105,12 +106,18 @@ struct AuditVerifyReport {
 // Stops judging at the first problem (later records are counted, not judged).
 class AuditChainChecker {
  public:
+  // Also checks that record `head.count` still has hash `head.head`: a head an auditor
+  // wrote down earlier (`kura-vault audit verify` prints it) catches a rewrite of the
+  // whole chain and the anchor, which nothing inside the catalog can.
+  void ExpectHead(const AuditAnchor& head) { expect_ = head; }
   void Feed(const AuditRecord& record);
   AuditVerifyReport Finish(const AuditAnchor& anchor);
 
  private:
   void Fail(AuditProblem problem, int64_t seq);
   AuditVerifyReport report_;
+  std::optional<AuditAnchor> expect_;
+  bool expect_seen_ = false;
   int64_t expect_seq_ = 1;
   crypto::Hash prev_{};
 };
@@ -119,9 +126,15 @@ class AuditChainChecker {
 // REQUIRES: a write transaction is open on `db` (SqlTxn::Mode::kWrite).
 Result<AuditRecord> AppendAuditRecord(SqlDb& db, const AuditEvent& event, int64_t at_ms);
 
-// Reads the whole trail in seq order through AuditChainChecker.
-// REQUIRES: a transaction is open on `db`, so the trail and the anchor agree.
-Result<AuditVerifyReport> VerifyAuditTrail(SqlDb& db);
+// Reads the whole trail in seq order through AuditChainChecker (with ExpectHead when
+// `expect` is given). REQUIRES: a transaction is open on `db`, so the trail and the
+// anchor agree.
+Result<AuditVerifyReport> VerifyAuditTrail(SqlDb& db,
+                                           const std::optional<AuditAnchor>& expect = std::nullopt);
+
+// "17:9f86d0...": a head as `audit verify` prints it and --expect-head reads it.
+std::string FormatAuditHead(const AuditAnchor& head);
+std::optional<AuditAnchor> ParseAuditHead(std::string_view text);
 
 // Calls `fn` for each record with from_ms <= at_ms < to_ms, in seq order; stops at the
 // first error `fn` returns. REQUIRES: a transaction is open on `db`.

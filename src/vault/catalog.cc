@@ -212,10 +212,10 @@ Result<AuditRecord> Catalog::Audit(const AuditEvent& event) {
   return rec;
 }
 
-Result<AuditVerifyReport> Catalog::VerifyAudit() {
+Result<AuditVerifyReport> Catalog::VerifyAudit(const std::optional<AuditAnchor>& expect) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
-  KURA_ASSIGN_OR_RETURN(AuditVerifyReport report, VerifyAuditTrail(*db_));
+  KURA_ASSIGN_OR_RETURN(AuditVerifyReport report, VerifyAuditTrail(*db_, expect));
   KURA_RETURN_IF_ERROR(txn.Commit());
   return report;
 }

@@ -172,8 +172,9 @@ class Catalog {
 
   // Appends an event on its own (a read, a refusal, a verification).
   Result<AuditRecord> Audit(const AuditEvent& event);
-  // Checks the whole trail against its chain and anchor (one read transaction).
-  Result<AuditVerifyReport> VerifyAudit();
+  // Checks the whole trail against its chain and anchor (one read transaction), and
+  // against a head written down earlier when `expect` is given.
+  Result<AuditVerifyReport> VerifyAudit(const std::optional<AuditAnchor>& expect = std::nullopt);
   // Records with from_ms <= at_ms < to_ms in seq order (one read transaction).
   Status ForEachAudit(int64_t from_ms, int64_t to_ms, const std::function<Status(const AuditRecord&)>& fn);
 

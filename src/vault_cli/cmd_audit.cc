@@ -16,17 +16,27 @@ static json ReportJson(const vault::AuditVerifyReport& r) {
   json j{{"ok", r.ok()},
          {"records", r.records},
          {"problem", vault::AuditProblemName(r.problem)},
-         {"head", ToHex(r.head)},
+         {"head", vault::FormatAuditHead(vault::AuditAnchor{r.records, r.head})},
          {"anchor", {{"count", r.anchor.count}, {"head", ToHex(r.anchor.head)}}},
          {"message", r.Message()}};
   if (!r.ok()) j["first_bad_seq"] = r.first_bad_seq;
   return j;
 }
 
-static int Verify(Context& ctx) {
+static int Verify(Context& ctx, const std::string& expect_head) {
+  std::optional<vault::AuditAnchor> expect;
+  if (!expect_head.empty()) {
+    expect = vault::ParseAuditHead(expect_head);
+    if (!expect) {
+      return Fail(ctx,
+                  Status::InvalidArgument(
+                      Tr("--expect-head は audit verify が表示する \"件数:ハッシュ\" の形で指定してください",
+                         "--expect-head takes \"count:hash\" as audit verify prints it")));
+    }
+  }
   auto v = Open(ctx);
   if (!v.ok()) return Fail(ctx, v.status());
-  auto report = v->catalog->VerifyAudit();
+  auto report = v->catalog->VerifyAudit(expect);
   if (!report.ok()) return Fail(ctx, report.status());
   vault::AuditEvent event{ConsoleActor(), "audit.verify", "audit",
                           std::string(report->ok() ? vault::kAuditSuccess : vault::kAuditFailure),
@@ -106,7 +116,12 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
                                         "check the audit trail for edits, removals, insertions, "
                                         "reordering and a lost tail"));
   verify->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
-  verify->callback([&ctx, exit_code] { *exit_code = Verify(ctx); });
+  auto expect_head = std::make_shared<std::string>();
+  verify->add_option(
+      "--expect-head", *expect_head,
+      L("以前の verify が表示した先頭 (件数:ハッシュ) が今もログにあることも確かめる",
+        "also check that a head printed by an earlier verify (count:hash) is still in the trail"));
+  verify->callback([&ctx, exit_code, expect_head] { *exit_code = Verify(ctx, *expect_head); });
   auto args = std::make_shared<ExportArgs>();
   auto* exp = audit->add_subcommand("export", L("期間の監査ログを CSV か JSON Lines で書き出す",
                                                 "export a period of the audit trail as CSV or JSON lines"));

@@ -227,6 +227,45 @@ TEST_F(AuditTamperPropertyTest, EditingTheAnchorIsFound) {
   EXPECT_EQ(VerifyNow().problem, AuditProblem::kAnchorMismatch);
 }
 
+// The limit of a chain kept inside the catalog: whoever can write the file can rewrite every
+// record from some point on and the anchor with them, and the trail verifies again. A head
+// written down outside the vault earlier (by an auditor, from `audit verify`) catches it.
+TEST_F(AuditTamperPropertyTest, AWholesaleRewriteIsFoundOnlyAgainstAHeadKeptOutside) {
+  AuditAnchor remembered{kRecords, original_.back().hash};
+  std::string sql;
+  crypto::Hash prev = original_[9].hash;
+  for (int64_t seq = 11; seq <= kRecords; ++seq) {
+    AuditRecord r = original_[static_cast<size_t>(seq - 1)];
+    if (seq == 11) r.event.detail = "nothing to see";
+    r.prev_hash = prev;
+    r.hash = AuditRecordHash(r);
+    prev = r.hash;
+    sql += "UPDATE audit_log SET detail = '" + r.event.detail + "', prev_hash = X'" + ToHex(r.prev_hash) +
+           "', hash = X'" + ToHex(r.hash) + "' WHERE seq = " + std::to_string(seq) + ";";
+  }
+  sql += "UPDATE audit_anchor SET head_hash = X'" + ToHex(prev) + "';";
+  Restore();
+  RawSql(sql);
+  EXPECT_TRUE(VerifyNow().ok());  // the documented limit
+  auto c = Reopen();
+  auto r = c->VerifyAudit(remembered);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->problem, AuditProblem::kRewritten) << r->Message();
+  EXPECT_EQ(r->first_bad_seq, kRecords);
+  // A head from before the rewrite point still matches: it is only proof up to itself.
+  auto early = c->VerifyAudit(AuditAnchor{10, original_[9].hash});
+  ASSERT_TRUE(early.ok());
+  EXPECT_TRUE(early->ok()) << early->Message();
+  // Cut back to 20 records with the anchor made to match: the remembered head is gone.
+  Restore();
+  RawSql("DELETE FROM audit_log WHERE seq > 20; UPDATE audit_anchor SET record_count = 20, head_hash = X'" +
+         ToHex(original_[19].hash) + "';");
+  EXPECT_TRUE(VerifyNow().ok());
+  auto cut = Reopen()->VerifyAudit(remembered);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->problem, AuditProblem::kRewritten);
+}
+
 // G-AUD-05: the trail refuses edits and removals even through SQL (the triggers), before
 // any hash is needed.
 TEST_F(AuditTamperPropertyTest, SchemaRefusesUpdateAndDelete) {

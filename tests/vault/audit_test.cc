@@ -184,6 +184,19 @@ TEST(AuditCheckerTest, EachKindOfDamageIsNamedWithTheFirstBadRecord) {
   }
 }
 
+TEST(AuditCheckerTest, HeadsRoundTripAsTheyArePrinted) {
+  AuditAnchor a{17, {}};
+  a.head.fill(0x9f);
+  std::string text = FormatAuditHead(a);
+  EXPECT_TRUE(text.starts_with("17:9f9f"));
+  auto back = ParseAuditHead(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->count, 17);
+  EXPECT_EQ(back->head, a.head);
+  for (const char* bad : {"", "17", ":9f", "0:9f9f", "x:9f", "17:9f", "17:zz"})
+    EXPECT_FALSE(ParseAuditHead(bad)) << bad;
+}
+
 TEST(AuditExportTest, CsvFollowsRfc4180) {
   AuditRecord r = Sample();
   r.event.detail = "he said \"no\", twice";

@@ -254,6 +254,29 @@ TEST_F(VaultCliTest, VerifyFindsTamperingAndSaysWhere) {
   EXPECT_NE(exp.err.find("警告"), std::string::npos) << exp.err;
 }
 
+// The head an auditor notes from one verify is checked by the next: still in the chain
+// after more records, gone after the tail is cut and the anchor forged to match.
+TEST_F(VaultCliTest, VerifyChecksAHeadNotedEarlier) {
+  Init();
+  ASSERT_EQ(Vault({"tenant", "add", "t1"}).exit_code, kOk);
+  VaultRun first = Vault({"--json", "audit", "verify"});
+  ASSERT_EQ(first.exit_code, kOk);
+  std::string head = first.Json()["head"];
+  EXPECT_TRUE(head.starts_with("3:")) << head;
+  // The human form prints it too (one record later: the first verify is on record now).
+  EXPECT_NE(Vault({"audit", "verify"}).out.find("先頭 4:"), std::string::npos);
+  ASSERT_EQ(Vault({"tenant", "add", "t2"}).exit_code, kOk);
+  EXPECT_EQ(Vault({"audit", "verify", "--expect-head", head}).exit_code, kOk);
+  RawSql(
+      "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq >= 3;"
+      "UPDATE audit_anchor SET record_count = 2, head_hash = (SELECT hash FROM audit_log WHERE seq = 2);");
+  EXPECT_EQ(Vault({"audit", "verify"}).exit_code, kOk);  // nothing inside the catalog can tell
+  VaultRun r = Vault({"--json", "audit", "verify", "--expect-head", head});
+  EXPECT_EQ(r.exit_code, kDamaged);
+  EXPECT_EQ(r.Json()["problem"], "rewritten");
+  EXPECT_EQ(Vault({"audit", "verify", "--expect-head", "3:nothex"}).exit_code, kUsage);
+}
+
 TEST_F(VaultCliTest, VerifyFindsACutOffTail) {
   Init();
   for (const char* name : {"t1", "t2", "t3"}) ASSERT_EQ(Vault({"tenant", "add", name}).exit_code, kOk);
