@@ -6,6 +6,7 @@
 #include "util/i18n.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
+#include "vault_cli/export_sink.h"
 #include "vault_cli/period.h"
 
 namespace kura::vault_cli {
@@ -77,29 +78,27 @@ static int Export(Context& ctx, const ExportArgs& args) {
   }
   auto v = Open(ctx);
   if (!v.ok()) return Fail(ctx, v.status());
-  bool csv = args.format == "csv";
-  std::string out = csv ? vault::AuditCsvHeader() : "";
-  int64_t count = 0;
-  Status st = v->catalog->ForEachAudit(from, to, [&](const vault::AuditRecord& r) {
-    out += csv ? vault::AuditCsvRow(r) : vault::AuditJsonLine(r);
-    ++count;
-    return Status::Ok();
-  });
-  if (!st.ok()) return Fail(ctx, st);
+  // Verified first, so a damaged trail is said with the export; exported even then, for
+  // the auditor to see what is there.
   auto report = v->catalog->VerifyAudit();
   if (!report.ok()) return Fail(ctx, report.status());
-  std::string period = fmt::format("from={} to={} format={} records={}", args.from.empty() ? "-" : args.from,
-                                   args.to.empty() ? "-" : args.to, args.format, count);
-  // The export is recorded before anything leaves: no export without its record.
+  auto sink = ExportSink::Open(args.output);
+  if (!sink.ok()) return Fail(ctx, sink.status());
+  // The export is on record before anything leaves (and so is part of an open period).
   auto rec = v->catalog->Audit({ConsoleActor(), "audit.export", args.output.empty() ? "stdout" : args.output,
-                                std::string(vault::kAuditSuccess), period});
+                                std::string(vault::kAuditSuccess),
+                                fmt::format("from={} to={} format={}", args.from.empty() ? "-" : args.from,
+                                            args.to.empty() ? "-" : args.to, args.format)});
   if (!rec.ok() && report->ok()) return Fail(ctx, rec.status());
-  if (args.output.empty()) {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-  } else {
-    st = WriteFileAtomic(args.output, AsBytes(out), 0600);
-    if (!st.ok()) return Fail(ctx, st);
+  bool csv = args.format == "csv";
+  Status st = csv ? sink->Write(vault::AuditCsvHeader()) : Status::Ok();
+  if (st.ok()) {
+    st = v->catalog->ForEachAudit(from, to, [&](const vault::AuditRecord& r) {
+      return sink->Write(csv ? vault::AuditCsvRow(r) : vault::AuditJsonLine(r));
+    });
   }
+  if (st.ok()) st = sink->Finish();
+  if (!st.ok()) return Fail(ctx, st);
   if (!report->ok()) {
     PrintWarning(report->Message());
     return kExitDamaged;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "util/fs.h"
@@ -16,10 +17,19 @@ namespace kura::vault_cli {
 
 // The data directory must be new or empty: init never adopts someone else's files.
 static Status PrepareDataDir(const std::string& dir) {
-  if (PathExists(dir + "/" + vault::kVaultConfigName) || PathExists(dir + "/catalog.db")) {
+  if (PathExists(dir + "/" + vault::kVaultConfigName)) {
     return Status::AlreadyExists(
         Tr("{} にはすでに kura-vault のデータがあります。init は既存のデータを上書きしません",
            "{} already holds kura-vault data; init never overwrites it", dir));
+  }
+  if (PathExists(dir + "/catalog.db")) {
+    // vault.toml is written last: without it, an earlier init stopped halfway.
+    return Status::AlreadyExists(
+        Tr("{} には途中で止まった init の跡があります ({} がありません)。"
+           "中身を確認して削除してから、もう一度 init してください",
+           "{} holds what an interrupted init left ({} is missing); check it, remove "
+           "it and run init again",
+           dir, vault::kVaultConfigName));
   }
   KURA_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   DIR* d = ::opendir(dir.c_str());
@@ -103,6 +113,12 @@ static int Init(Context& ctx, const std::string& login) {
            *dir, account->login, password));
   }
   SecureZero(password.data(), password.size());
+  // The password exists nowhere else: if it could not be shown, say so.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    return Fail(ctx, Status::IOError(
+                         Tr("初回パスワードを表示できませんでした。{} を削除して init をやり直してください",
+                            "could not print the initial password; remove {} and run init again", *dir)));
+  }
   return kExitOk;
 }
 

@@ -195,13 +195,11 @@ TEST_F(VaultCliTest, EveryCommandIsAudited) {
   ASSERT_EQ(Vault({"tenant", "add", "t1"}).exit_code, kAlreadyExists);
   ASSERT_EQ(Vault({"tenant", "list"}).exit_code, kOk);
   ASSERT_EQ(Vault({"audit", "verify"}).exit_code, kOk);
-  std::vector<std::string> expected = {"vault.init:success", "operator.add:success", "tenant.add:success",
-                                       "tenant.add:failure", "tenant.list:success",  "audit.verify:success"};
+  // The export is on record before its data leaves, so it lists itself last.
+  std::vector<std::string> expected = {"vault.init:success",  "operator.add:success", "tenant.add:success",
+                                       "tenant.add:failure",  "tenant.list:success",  "audit.verify:success",
+                                       "audit.export:success"};
   EXPECT_EQ(Actions(), expected);
-  // The export just made is itself on record.
-  std::vector<std::string> after = Actions();
-  ASSERT_EQ(after.size(), expected.size() + 1);
-  EXPECT_EQ(after.back(), "audit.export:success");
   auto rec = Vault({"audit", "export", "--format", "csv"});
   EXPECT_NE(rec.out.find("os_user"), std::string::npos);
   EXPECT_NE(rec.out.find("(uid "), std::string::npos);
@@ -218,7 +216,7 @@ TEST_F(VaultCliTest, ExportIsRfc4180CsvOrJsonLinesByPeriod) {
   EXPECT_NE(csv.out.find("\"tenant:Tanaka, Suzuki & \"\"Partners\"\"\""), std::string::npos) << csv.out;
   size_t rows = 0;
   for (size_t p = 0; (p = csv.out.find("\r\n", p)) != std::string::npos; p += 2) ++rows;
-  EXPECT_EQ(rows, 1u + 3u);  // header, init, operator, tenant
+  EXPECT_EQ(rows, 1u + 4u);  // header, init, operator, tenant, this export
   VaultRun past = Vault({"audit", "export", "--to", "2000-01-01", "--format", "json"});
   ASSERT_EQ(past.exit_code, kOk) << past.err;
   EXPECT_TRUE(past.out.empty()) << past.out;
@@ -227,6 +225,10 @@ TEST_F(VaultCliTest, ExportIsRfc4180CsvOrJsonLinesByPeriod) {
   ASSERT_EQ(to_file.exit_code, kOk) << to_file.err;
   EXPECT_EQ(Mode(file), 0600);
   EXPECT_NE(kura::testing::ReadFileString(file).find("\"action\":\"tenant.add\""), std::string::npos);
+  for (const auto& [name, content] : kura::testing::ReadTree(dir_.path())) {
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;  // no temporary file left behind
+  }
+  EXPECT_EQ(Vault({"audit", "export", "-o", dir_.Sub("no/such/dir/x.csv")}).exit_code, kNotFound);
   EXPECT_EQ(Vault({"audit", "export", "--from", "yesterday"}).exit_code, kUsage);
   EXPECT_EQ(Vault({"audit", "export", "--from", "2026-12-02", "--to", "2026-12-01"}).exit_code, kUsage);
   EXPECT_EQ(Vault({"audit", "export", "--format", "xml"}).exit_code, kUsage);
