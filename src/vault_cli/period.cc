@@ -6,7 +6,7 @@
 
 namespace kura::vault_cli {
 
-static constexpr int64_t kJapanOffset = 9 * 3600;
+static constexpr int64_t kJapanOffset = int64_t{9} * 3600;
 
 static bool Digits(const std::string& s, size_t from, size_t n) {
   if (from + n > s.size()) return false;

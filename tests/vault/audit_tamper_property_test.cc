@@ -5,6 +5,7 @@
 // (docs/audit-trail.md; G-AUD-05, seed 002 §3.2(5).)
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <random>
 
