@@ -141,12 +141,4 @@ std::optional<AuditAnchor> ParseAuditHead(std::string_view text);
 Status ForEachAuditRecord(SqlDb& db, int64_t from_ms, int64_t to_ms,
                           const std::function<Status(const AuditRecord&)>& fn);
 
-// Export formats (docs/audit-trail.md "Export"): CSV as RFC 4180 (CRLF, quoted when
-// needed) and JSON lines, both UTF-8, with the same columns.
-std::string AuditCsvHeader();
-std::string AuditCsvRow(const AuditRecord& record);
-std::string AuditJsonLine(const AuditRecord& record);
-// "2026-12-01T03:04:05.678Z"
-std::string FormatUtcMillis(int64_t at_ms);
-
 }  // namespace kura::vault

@@ -20,9 +20,16 @@ static Status CheckLogin(std::string_view login) {
          EscapeText(login.substr(0, 80), false)));
 }
 
-static constexpr std::string_view kOperatorColumns =
-    "id, login, role, tenant_id, must_change_password, disabled, totp_secret, created_at, last_login_at, "
-    "password_hash";
+// Whole constant statements; the columns are the ones ReadOperator reads, in its order
+// (password_hash last, read only by the login check).
+static constexpr std::string_view kSelectOperators =
+    "SELECT id, login, role, tenant_id, must_change_password, disabled, totp_secret, created_at, "
+    "last_login_at,"
+    " password_hash FROM operators ORDER BY id";
+static constexpr std::string_view kSelectOperatorByLogin =
+    "SELECT id, login, role, tenant_id, must_change_password, disabled, totp_secret, created_at, "
+    "last_login_at,"
+    " password_hash FROM operators WHERE login = ?1";
 
 static OperatorAccount ReadOperator(const SqlStmt& q) {
   OperatorAccount a;
@@ -97,8 +104,7 @@ Result<OperatorAccount> Catalog::AddOperator(const NewOperator& account, std::st
 
 Result<std::vector<OperatorAccount>> Catalog::ListOperators() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(std::string("SELECT ") + std::string(kOperatorColumns) +
-                                                " FROM operators ORDER BY id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(kSelectOperators));
   std::vector<OperatorAccount> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -119,8 +125,7 @@ Result<OperatorAccount> Catalog::CheckOperatorLogin(std::string_view login, std:
       KURA_ASSIGN_OR_RETURN(dummy_password_hash_,
                             HashPassword(RandomInitialPassword(), options_.password_cost));
     }
-    KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(std::string("SELECT ") + std::string(kOperatorColumns) +
-                                                  " FROM operators WHERE login = ?1"));
+    KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(kSelectOperatorByLogin));
     q.Bind(1, login);
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) {

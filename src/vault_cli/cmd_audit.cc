@@ -4,6 +4,7 @@
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"
+#include "vault/audit_export.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
 #include "vault_cli/export_sink.h"

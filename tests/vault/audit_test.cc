@@ -9,6 +9,7 @@
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/text.h"
+#include "vault/audit_export.h"
 #include "vault/catalog_fixture.h"
 
 namespace kura::vault::testing {
