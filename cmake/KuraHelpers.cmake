@@ -11,7 +11,7 @@ endfunction()
 # Every test has one CTest label: "db" for suites that talk to real database servers
 # (PostgreSQL, MariaDB), "slow" for long randomised/kill/disk-full scenarios (both by
 # GoogleTest suite name, below), otherwise "unit" (layers below agent), "agent" (agent and
-# cli) or "e2e" (tests/e2e). `ctest -L unit` runs the quick ones, `ctest -LE 'db|slow'` all
+# cli) or "e2e" (tests/e2e, tests/vault_e2e). `ctest -L unit` runs the quick ones, `ctest -LE 'db|slow'` all
 # but the heavy ones.
 set(KURA_DB_SUITES "Postgres*:Mysql*:Maria*:SqlHookTest.*:JobDb*:*DbTest.*")
 set(KURA_SLOW_SUITES "CliKill*:CliDiskFull*:*Churn*:*Property*:*Random*:*Concurrent*")
@@ -30,7 +30,7 @@ function(kura_test layer)
   endif()
   target_link_libraries(kura_${layer}_tests PRIVATE kura_testsupport ${ARGN}
                         GTest::gtest GTest::gmock GTest::gtest_main)
-  if(layer STREQUAL "e2e")
+  if(layer MATCHES "e2e$")
     set(base_label e2e)
   elseif(layer MATCHES "^(agent|cli)$")
     set(base_label agent)

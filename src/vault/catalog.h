@@ -1,0 +1,203 @@
+// The vault's catalog: the one place all of kura-vault's state is reached through
+// (docs/vault-catalog.md). Tenants, their sites, one repository per site and job, operator
+// accounts, site credentials, enrolment codes and the audit trail (vault/audit.h) live in
+// one SQL database (SQLite now, PostgreSQL next) that is brought to the latest schema
+// with numbered migrations when it is opened (vault/migrations.h).
+//
+// Every change that matters for security is audited in the same transaction as the change
+// itself: if the audit record cannot be written, the change is not made either. A refused
+// or failed change is audited afterwards, on its own, with result "failure" or "refused".
+//
+// Thread-safety: a Catalog is one connection guarded by a mutex; any thread may call it.
+// Several Catalogs, in one process or in several, may use the same file at once.
+// Secrets (initial passwords, tokens, enrolment codes) appear in a return value once and
+// are never stored, logged or put into a message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "kura/status.h"
+#include "util/clock.h"
+#include "vault/audit.h"
+#include "vault/sql.h"
+
+namespace kura::vault {
+
+struct CatalogOptions {
+  // Create the file and the schema when there is none. Default: false, so a mistyped
+  // path is an error (kNotFound), not a new empty catalog.
+  bool create = false;
+  // How long a call waits for another connection's write transaction. Default: 10 s.
+  int busy_timeout_ms = 10000;
+  // Argon2id cost of new operator passwords. Default: 3 passes, 64 MiB.
+  crypto::Argon2Params password_cost;
+};
+
+struct Tenant {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at = 0;
+};
+
+struct Site {
+  int64_t id = 0;
+  int64_t tenant_id = 0;
+  std::string name;
+  int64_t created_at = 0;
+};
+
+struct RepositoryRecord {
+  int64_t id = 0;
+  int64_t site_id = 0;
+  std::string job;
+  int64_t created_at = 0;
+};
+
+enum class OperatorRole { kOperator, kTenantAdmin };
+const char* OperatorRoleName(OperatorRole role);  // "operator", "tenant_admin"
+
+struct OperatorAccount {
+  int64_t id = 0;
+  std::string login;
+  OperatorRole role = OperatorRole::kOperator;
+  std::optional<int64_t> tenant_id;  // set exactly for kTenantAdmin
+  bool must_change_password = false;
+  bool disabled = false;
+  bool has_second_factor = false;  // TOTP is not enrolled yet anywhere; the column is kept
+  int64_t created_at = 0;
+  std::optional<int64_t> last_login_at;
+};
+
+struct NewOperator {
+  std::string login;  // 1-64 of [a-z0-9._-], starting with a letter or digit
+  OperatorRole role = OperatorRole::kOperator;
+  std::optional<int64_t> tenant_id;  // REQUIRES: set exactly for kTenantAdmin
+  // An initial password someone else chose: the account must change it at first login.
+  bool must_change_password = true;
+};
+
+// A one-time enrolment code for a site (shown once; only its hash is stored).
+struct EnrolmentCode {
+  int64_t id = 0;
+  int64_t site_id = 0;
+  std::string code;  // "kve1.<selector>.<secret>"
+  int64_t expires_at = 0;
+};
+
+// A site credential with the append scope (shown once; only its hash is stored).
+struct SiteCredential {
+  int64_t id = 0;
+  int64_t site_id = 0;
+  int64_t tenant_id = 0;
+  std::string token;  // "kvs1.<selector>.<secret>"
+};
+
+// Who a presented site token belongs to.
+struct SiteIdentity {
+  int64_t credential_id = 0;
+  int64_t site_id = 0;
+  int64_t tenant_id = 0;
+  std::string scope;  // "append"
+};
+
+class Catalog {
+ public:
+  // Opens the catalog at `path` and migrates it to the latest schema. `clock` gives every
+  // time the catalog records; it must outlive the Catalog.
+  // Errors: kNotFound when there is no catalog and !options.create; kUnsupported when a
+  // newer kura-vault wrote it (nothing is changed); kCorruption for a damaged file or
+  // schema history; kLocked when another process holds it past the busy timeout.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path, const Clock& clock,
+                                               const CatalogOptions& options = {});
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  int schema_version() const { return schema_version_; }
+  const std::string& path() const { return path_; }
+
+  // Tenants. Names are 1-128 bytes of UTF-8 without control characters or surrounding
+  // spaces, unique across the vault. Errors: kInvalidArgument (bad name), kAlreadyExists.
+  Result<Tenant> AddTenant(std::string_view name, const AuditActor& actor);
+  Result<std::vector<Tenant>> ListTenants();
+  // Errors: kNotFound.
+  Result<Tenant> FindTenant(std::string_view name);
+
+  // Sites in a tenant; names as for tenants, unique within the tenant.
+  // Errors: kNotFound (no such tenant), kInvalidArgument, kAlreadyExists.
+  Result<Site> AddSite(int64_t tenant_id, std::string_view name, const AuditActor& actor);
+  Result<std::vector<Site>> ListSites(int64_t tenant_id);
+  Result<Site> GetSite(int64_t site_id);
+
+  // One repository per site and job (the agent's job name, rules as for tenant names).
+  // Errors: kNotFound (no such site), kInvalidArgument, kAlreadyExists.
+  Result<RepositoryRecord> AddRepository(int64_t site_id, std::string_view job, const AuditActor& actor);
+  Result<std::vector<RepositoryRecord>> ListRepositories(int64_t site_id);
+
+  // Operator accounts. `password` is hashed (vault/password.h) and then forgotten.
+  // Errors: kInvalidArgument (login, role/tenant mismatch), kAlreadyExists, kNotFound
+  // (no such tenant).
+  Result<OperatorAccount> AddOperator(const NewOperator& account, std::string_view password,
+                                      const AuditActor& actor);
+  Result<std::vector<OperatorAccount>> ListOperators();
+  // Checks a login. Audited both ways ("operator.login"). The same error, kUnauthorized,
+  // for an unknown login, a wrong password and a disabled account, and the same work (a
+  // hash is checked even for an unknown login), so nothing tells them apart.
+  // A must-change account logs in; the caller must then allow nothing but the change.
+  Result<OperatorAccount> CheckOperatorLogin(std::string_view login, std::string_view password,
+                                             const AuditActor& actor);
+
+  // Issues a one-time enrolment code for `site_id`, valid for `ttl_seconds` (> 0).
+  // Errors: kNotFound (no such site), kInvalidArgument.
+  Result<EnrolmentCode> IssueEnrolment(int64_t site_id, int64_t ttl_seconds, const AuditActor& actor);
+  // Exchanges an unused, unexpired enrolment code for a new site credential with the
+  // append scope; the code is then used up. Refusals are audited.
+  // Errors: kUnauthorized (unknown, malformed, expired or used code; the message says
+  // which only once the code's secret matched).
+  Result<SiteCredential> RedeemEnrolment(std::string_view code, const AuditActor& actor);
+  // Who holds `token`. Refusals are audited ("credential.check"); successes are not (the
+  // request they authorise is).
+  // Errors: kUnauthorized (unknown, malformed or revoked token).
+  Result<SiteIdentity> AuthenticateSite(std::string_view token, const AuditActor& actor);
+  // Errors: kNotFound.
+  Status RevokeCredential(int64_t credential_id, const AuditActor& actor);
+
+  // Appends an event on its own (a read, a refusal, a verification).
+  Result<AuditRecord> Audit(const AuditEvent& event);
+  // Checks the whole trail against its chain and anchor (one read transaction), and
+  // against a head written down earlier when `expect` is given.
+  Result<AuditVerifyReport> VerifyAudit(const std::optional<AuditAnchor>& expect = std::nullopt);
+  // Records with from_ms <= at_ms < to_ms in seq order (one read transaction).
+  Status ForEachAudit(int64_t from_ms, int64_t to_ms, const std::function<Status(const AuditRecord&)>& fn);
+
+ private:
+  Catalog() = default;
+  int64_t NowMs() const { return clock_->NowUnixMillis(); }
+  int64_t Now() const { return clock_->NowUnix(); }
+  // Runs `body(db, event)` in a write transaction and appends `event` (prefilled with
+  // actor, action and target; body may refine target and detail) with result "success" in
+  // the same transaction. On failure rolls back and audits the failure on its own.
+  // Defined in catalog_internal.h. REQUIRES: mu_ held.
+  template <typename T, typename Body>
+  Result<T> AuditedLocked(const AuditActor& actor, std::string_view action, std::string target, Body body);
+  void AuditFailureLocked(const AuditActor& actor, std::string_view action, const std::string& target,
+                          std::string_view result, const Status& why);
+
+  std::mutex mu_;
+  std::unique_ptr<SqlDb> db_;  // guarded by mu_
+  const Clock* clock_ = nullptr;
+  CatalogOptions options_;
+  std::string path_;
+  int schema_version_ = 0;
+  std::string dummy_password_hash_;  // checked for unknown logins, so they take as long
+};
+
+}  // namespace kura::vault

@@ -1,0 +1,15 @@
+// The kura-vault subcommands; each Add* registers one group on the app. A command's
+// callback stores its exit code in *exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "vault_cli/context.h"
+
+namespace kura::vault_cli {
+
+void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code);
+void AddTenantCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
+
+}  // namespace kura::vault_cli

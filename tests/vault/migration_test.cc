@@ -1,0 +1,142 @@
+// Numbered schema migrations: applied in order on open, each from the previous schema,
+// recorded in schema_version; a catalog from a newer kura-vault is refused untouched.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "util/i18n.h"
+#include "vault/catalog_fixture.h"
+#include "vault/migrations.h"
+
+namespace kura::vault::testing {
+namespace {
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqlDb> Db() {
+    auto db = SqlDb::OpenSqlite(path_, 10000);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+  kura::testing::TempDir dir_{"kura-vault-migr"};
+  std::string path_ = dir_.Sub("catalog.db");
+  FakeClock clock_{kStart};
+};
+
+TEST_F(MigrationTest, VersionsAreNumberedWithoutGaps) {
+  int expect = 1;
+  for (const Migration& m : Migrations()) {
+    EXPECT_EQ(m.version, expect++);
+    EXPECT_FALSE(m.name.empty());
+  }
+  EXPECT_EQ(LatestSchemaVersion(), expect - 1);
+}
+
+TEST_F(MigrationTest, NewCatalogGetsEveryMigrationRecorded) {
+  auto c = Catalog::Open(path_, clock_, TestOptions());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), LatestSchemaVersion());
+  auto db = Db();
+  auto q = db->Prepare("SELECT version, name, applied_at FROM schema_version ORDER BY version");
+  ASSERT_TRUE(q.ok());
+  for (const Migration& m : Migrations()) {
+    auto row = q->Step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ(q->Int(0), m.version);
+    EXPECT_EQ(q->Text(1), m.name);
+    EXPECT_EQ(q->Int(2), kStart);
+  }
+}
+
+// Each migration is tested from the one before: schema 1 with data in it, then opened by
+// this binary, which adds the audit trail and keeps the data.
+TEST_F(MigrationTest, FromSchemaOneKeepsTheDataAndAddsTheAuditTrail) {
+  {
+    auto db = Db();
+    ASSERT_TRUE(Migrate(*db, kStart, /*target=*/1).ok());
+    auto v = SchemaVersion(*db);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, 1);
+    auto ins = db->Prepare("INSERT INTO tenants (name, created_at) VALUES (?1, ?2)");
+    ASSERT_TRUE(ins.ok());
+    ASSERT_TRUE(ins->Bind(1, "古い診療所").Bind(2, kStart - 100).Run().ok());
+    EXPECT_FALSE(db->TableExists("audit_log").value());
+  }
+  clock_.Advance(3600);
+  auto c = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), 2);
+  auto tenants = (*c)->ListTenants();
+  ASSERT_TRUE(tenants.ok());
+  ASSERT_EQ(tenants->size(), 1u);
+  EXPECT_EQ((*tenants)[0].name, "古い診療所");
+  ASSERT_TRUE((*c)->AddTenant("新しい診療所", TestActor()).ok());
+  auto report = (*c)->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->records, 1);
+  auto db = Db();
+  auto q = db->Prepare("SELECT applied_at FROM schema_version WHERE version = 2");
+  ASSERT_TRUE(q.ok() && q->Step().value());
+  EXPECT_EQ(q->Int(0), kStart + 3600);
+}
+
+TEST_F(MigrationTest, NewerCatalogIsRefusedAndLeftAlone) {
+  ASSERT_TRUE(Catalog::Open(path_, clock_, TestOptions()).ok());
+  {
+    auto db = Db();
+    auto ins = db->Prepare(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, 'from the future', 0)");
+    ASSERT_TRUE(ins.ok());
+    ASSERT_TRUE(ins->Bind(1, int64_t{LatestSchemaVersion() + 1}).Run().ok());
+  }
+  std::string before = kura::testing::ReadFileString(path_);
+  SetLanguage(Language::kEnglish);
+  auto c = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  SetLanguage(Language::kJapanese);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kUnsupported);
+  EXPECT_NE(c.status().message().find("newer kura-vault"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("update kura-vault"), std::string::npos);
+  EXPECT_NE(c.status().message().find(std::to_string(LatestSchemaVersion() + 1)), std::string::npos);
+  EXPECT_EQ(kura::testing::ReadFileString(path_), before);
+}
+
+TEST_F(MigrationTest, ForeignOrGappedHistoryIsCorruption) {
+  ASSERT_TRUE(Catalog::Open(path_, clock_, TestOptions()).ok());
+  {
+    auto db = Db();
+    ASSERT_TRUE(db->Exec("UPDATE schema_version SET name = 'someone else''s' WHERE version = 2").ok());
+  }
+  auto renamed = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  EXPECT_EQ(renamed.status().code(), Code::kCorruption);
+  {
+    auto db = Db();
+    ASSERT_TRUE(db->Exec("DELETE FROM schema_version WHERE version = 1").ok());
+  }
+  auto gapped = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  EXPECT_EQ(gapped.status().code(), Code::kCorruption);
+}
+
+// Two processes opening a new catalog at the same moment: one migrates, the other sees
+// the result; nobody applies a migration twice.
+TEST_F(MigrationTest, ConcurrentFirstOpensMigrateOnce) {
+  std::vector<std::thread> threads;
+  std::vector<Status> results(4);
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      FakeClock clock(kStart);
+      auto c = Catalog::Open(path_, clock, TestOptions());
+      results[i] = c.ok() ? Status::Ok() : c.status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  auto db = Db();
+  auto q = db->Prepare("SELECT COUNT(*) FROM schema_version");
+  ASSERT_TRUE(q.ok() && q->Step().value());
+  EXPECT_EQ(q->Int(0), LatestSchemaVersion());
+}
+
+}  // namespace
+}  // namespace kura::vault::testing
