@@ -168,6 +168,7 @@ Result<ClientResponse> HttpClient::Send(const ClientRequest& request) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);  // send the path as given; the server judges it
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, im.error_buffer);
   curl_easy_setopt(c, CURLOPT_USERAGENT, im.options.user_agent.c_str());
   curl_easy_setopt(
