@@ -135,16 +135,53 @@ void Connection::ReadHead() {
   phase_ = Phase::kHead;
   parser_.emplace();
   PrepareParser(*parser_, core_.options.limits.max_header_bytes);
+  head_bytes_ = 0;
   body_read_ = 0;
   body_error_.reset();
   body_lost_ = false;
   Arm(core_.options.limits.header_timeout);
-  beast_http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](error_code ec, size_t) { self->OnHead(ec); });
+  ParseHead();
 }
 
-void Connection::OnHead(error_code ec) {
-  bool timed_out = EndOp();
+// The head is fed to the parser here rather than through async_read_header because Beast's
+// header_limit bounds only the unparsed bytes of one put(): a head arriving in many small
+// reads would pass it. kura counts every byte of the head.
+void Connection::ParseHead() {
+  const size_t limit = core_.options.limits.max_header_bytes;
+  while (buffer_.size() > 0) {
+    error_code ec;
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    head_bytes_ += used;
+    if (ec && ec != beast_http::error::need_more) {
+      EndOp();
+      OnHead(ec, false);
+      return;
+    }
+    if (head_bytes_ > limit || (!parser_->is_header_done() && head_bytes_ + buffer_.size() > limit)) {
+      EndOp();
+      OnHead(beast_http::error::header_limit, false);
+      return;
+    }
+    if (parser_->is_header_done()) {
+      EndOp();
+      OnHead({}, false);
+      return;
+    }
+    if (used == 0) break;  // need more bytes
+  }
+  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](const error_code& ec, size_t n) {
+    self->buffer_.commit(n);
+    if (ec) {
+      bool timed_out = self->EndOp();
+      self->OnHead(ec, timed_out);
+      return;
+    }
+    self->ParseHead();
+  });
+}
+
+void Connection::OnHead(error_code ec, bool timed_out) {
   head_time_ = std::chrono::steady_clock::now();
   if (timed_out) {
     core_.timeouts.fetch_add(1);
@@ -156,8 +193,7 @@ void Connection::OnHead(error_code ec) {
       Close();
       return;
     }
-    SendError(ErrorFromParser(ec, core_.options.limits.max_header_bytes, core_.options.limits.max_body_bytes),
-              false);
+    SendError(ErrorFromParser(ec, core_.options.limits.max_header_bytes, core_.options.limits.max_body_bytes), false);
     return;
   }
   head_ = HeadFromParser(*parser_);

@@ -89,7 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHandshake(const boost::system::error_code& ec);
   void WaitForRequest();
   void ReadHead();
-  void OnHead(boost::system::error_code ec);
+  void ParseHead();
+  void OnHead(boost::system::error_code ec, bool timed_out);
   void Dispatch();
   void RunHandler();
   void SendError(const HttpError& error, bool keep_alive);
@@ -118,6 +119,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Admission admission_;
   std::chrono::steady_clock::time_point head_time_;
   int status_ = 0;
+  size_t head_bytes_ = 0;
   uint64_t body_read_ = 0;
   std::optional<HttpError> body_error_;  // set by ReadBody, answered instead of the handler
   bool body_lost_ = false;               // the client left or the server cut the connection

@@ -182,6 +182,10 @@ std::optional<ParsedHead> ParseAndAdmit(std::string_view bytes, size_t max_heade
   size_t used = 0;
   while (!parser.is_header_done()) {
     size_t n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+    if (!parser.is_header_done() && bytes.size() > max_header_bytes) {
+      *out_error = HeadersTooLargeError(max_header_bytes);  // as the server counts: every byte
+      return std::nullopt;
+    }
     if (ec == beast_http::error::need_more) return std::nullopt;
     if (ec) {
       *out_error = ErrorFromParser(ec, max_header_bytes, default_max_body);
