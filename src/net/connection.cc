@@ -446,7 +446,7 @@ void Connection::GracefulClose() {
   phase_ = Phase::kClosing;
   // close_notify, then a short wait for the client's; a client that sends nothing more is
   // cut when the timer fires.
-  Arm(std::min<Millis>(core_.options.limits.write_timeout, Millis(2000)));
+  Arm(core_.stopping ? Millis(100) : std::min<Millis>(core_.options.limits.write_timeout, Millis(2000)));
   stream_.async_shutdown([self = shared_from_this()](const error_code&) {
     self->EndOp();
     self->Close();
