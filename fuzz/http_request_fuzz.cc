@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (a.content_length && *a.content_length > a.body_limit) std::abort();
   if (a.chunked && a.content_length) std::abort();  // never two framings
   for (const std::string& segment : a.target.segments) {
-    if (segment.empty() || segment == "." || segment == ".." || segment.find('/') != std::string::npos) std::abort();
+    if (segment.empty() || segment == "." || segment == ".." || segment.find('/') != std::string::npos)
+      std::abort();
   }
   // Target parsing alone, on the raw bytes, must not crash either.
   (void)kura::net::ParseTarget(bytes);

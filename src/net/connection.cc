@@ -105,6 +105,7 @@ void Connection::OnHandshake(const error_code& ec) {
     Close();
     return;
   }
+  if (X509* peer = SSL_get0_peer_certificate(stream_.native_handle())) client_cert_ = FingerprintOfX509(peer);
   WaitForRequest();
 }
 
@@ -193,7 +194,8 @@ void Connection::OnHead(error_code ec, bool timed_out) {
       Close();
       return;
     }
-    SendError(ErrorFromParser(ec, core_.options.limits.max_header_bytes, core_.options.limits.max_body_bytes), false);
+    SendError(ErrorFromParser(ec, core_.options.limits.max_header_bytes, core_.options.limits.max_body_bytes),
+              false);
     return;
   }
   head_ = HeadFromParser(*parser_);
@@ -256,6 +258,7 @@ void Connection::RunHandler() {
   req.headers = head_.headers;
   req.peer_ip = peer_ip_;
   req.peer_port = peer_port_;
+  req.client_cert = client_cert_;
   req.body = &body;
   Response response;
   // The server's one catch boundary: an exception escaping a handler is a bug, answered

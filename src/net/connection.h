@@ -113,6 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Phase phase_ = Phase::kHandshake;
   std::string peer_ip_;
   uint16_t peer_port_ = 0;
+  std::optional<Fingerprint> client_cert_;
 
   std::optional<BeastParser> parser_;
   RequestHead head_;

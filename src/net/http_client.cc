@@ -142,6 +142,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(ClientOptions options) {
                                       "the vault URL \"{}\" must start with https://", options.base_url));
   }
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
+  if (options.client_cert_file.empty() != options.client_key_file.empty()) {
+    return Status::InvalidArgument(Tr("クライアント証明書と秘密鍵は両方を指定してください",
+                                      "give both the client certificate and its private key"));
+  }
+  if (!options.client_key_file.empty()) KURA_RETURN_IF_ERROR(CheckKeyFileMode(options.client_key_file));
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto impl = std::make_unique<Impl>();
   impl->curl = curl_easy_init();
@@ -180,6 +185,12 @@ Result<ClientResponse> HttpClient::Send(const ClientRequest& request) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);  // the pin names the server exactly
   curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, OnSslContext);
   curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &im.pin);
+  if (!im.options.client_cert_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, im.options.client_cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY, im.options.client_key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+  }
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(im.options.connect_timeout.count()));
   const long idle_s = std::max<long>(1, static_cast<long>((im.options.idle_timeout.count() + 999) / 1000));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -28,6 +28,10 @@ struct ClientOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds total_timeout{0};  // whole request; 0 = none. Default none
   std::string user_agent = "kura";
+  // The site's own certificate and key (PEM), shown to a vault that asks for one
+  // (G-ENC-04). The key file must be 0600. Default: none.
+  std::string client_cert_file;
+  std::string client_key_file;
 };
 
 struct ClientRequest {
@@ -48,7 +52,8 @@ struct ClientResponse {
 
 class HttpClient {
  public:
-  // kInvalidArgument for a URL that is not https://.
+  // kInvalidArgument for a URL that is not https:// or a certificate without its key;
+  // kPermissionDenied for a client key file others can read.
   static Result<std::unique_ptr<HttpClient>> Create(ClientOptions options);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kura/status.h"
+#include "net/tls.h"
 
 namespace kura::net {
 
@@ -70,6 +71,9 @@ struct Request {
   Headers headers;
   std::string peer_ip;  // "127.0.0.1", "::1"
   uint16_t peer_port = 0;
+  // The fingerprint of the certificate the client showed in the TLS handshake, when the
+  // server asks for one (TlsServerContext::Load, ClientCerts) and the client sent one.
+  std::optional<Fingerprint> client_cert;
   BodyReader* body = nullptr;  // never null inside a handler
 };
 

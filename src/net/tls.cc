@@ -112,19 +112,35 @@ Status ApplyProfile(SSL_CTX* ctx) {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(const std::string& cert_path,
-                                                                 const std::string& key_path) {
+Status CheckKeyFileMode(const std::string& key_path) {
   struct stat st {};
   if (::stat(key_path.c_str(), &st) != 0)
     return ErrnoStatus(errno, L("秘密鍵の確認", "checking the private key"), key_path);
   if ((st.st_mode & 077) != 0) {
     return Status::PermissionDenied(
-        Tr("サーバーの秘密鍵 {} を他のユーザーが読み書きできます (モード {:o})。chmod 600 {} "
-           "を実行してから起動してください",
-           "the server private key {} is accessible to other users (mode {:o}); run chmod 600 {} and start "
-           "again",
+        Tr("秘密鍵 {} を他のユーザーが読み書きできます (モード {:o})。chmod 600 {} "
+           "を実行してからやり直してください",
+           "the private key {} is accessible to other users (mode {:o}); run chmod 600 {} and try again",
            key_path, st.st_mode & 0777, key_path));
   }
+  return Status::Ok();
+}
+
+namespace {
+
+// Client certificates are accepted by the TLS layer whoever issued them (sites' are
+// self-signed); the application binds them by fingerprint.
+int AcceptAnyClientCert(X509_STORE_CTX* store, void*) {
+  X509_STORE_CTX_set_error(store, X509_V_OK);
+  return 1;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(const std::string& cert_path,
+                                                                 const std::string& key_path,
+                                                                 ClientCerts client_certs) {
+  KURA_RETURN_IF_ERROR(CheckKeyFileMode(key_path));
   KURA_ASSIGN_OR_RETURN(Fingerprint fp, FingerprintOfPemFile(cert_path));
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) return Status::Internal("SSL_CTX_new: " + OpenSslError());
@@ -145,6 +161,14 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(const std::stri
     return Status::InvalidArgument(Tr("秘密鍵 {} は証明書 {} のものではありません",
                                       "the private key {} does not belong to the certificate {}", key_path,
                                       cert_path));
+  }
+  static const unsigned char kSessionContext[] = "kura-vault";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  if (client_certs != ClientCerts::kNone) {
+    int mode =
+        SSL_VERIFY_PEER | (client_certs == ClientCerts::kRequired ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    SSL_CTX_set_verify(ctx, mode, nullptr);
+    SSL_CTX_set_cert_verify_callback(ctx, AcceptAnyClientCert, nullptr);
   }
   return out;
 }

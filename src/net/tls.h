@@ -53,6 +53,16 @@ Fingerprint FingerprintOfX509(X509* cert);
 // Errors: kInternal if OpenSSL rejects the profile (it never should).
 Status ApplyProfile(SSL_CTX* ctx);
 
+// Whether the server asks clients for a certificate (G-ENC-04, mutual authentication).
+// The TLS layer checks only that the client holds the key of the certificate it shows;
+// which certificates are allowed (a site's enrolled certificate, by fingerprint) is the
+// caller's decision, made on Request::client_cert before any handler runs.
+enum class ClientCerts {
+  kNone,      // no certificate requested. Default
+  kOptional,  // requested; a client without one still connects
+  kRequired,  // a client without one is refused in the handshake
+};
+
 // A server context with the profile and a certificate chain and private key from PEM files.
 class TlsServerContext {
  public:
@@ -62,7 +72,8 @@ class TlsServerContext {
   // Errors: kNotFound / kIOError reading the files, kInvalidArgument when they are not
   // PEM, kInvalidArgument when the key does not belong to the certificate.
   static Result<std::shared_ptr<TlsServerContext>> Load(const std::string& cert_path,
-                                                        const std::string& key_path);
+                                                        const std::string& key_path,
+                                                        ClientCerts client_certs = ClientCerts::kNone);
   ~TlsServerContext();
   TlsServerContext(const TlsServerContext&) = delete;
   TlsServerContext& operator=(const TlsServerContext&) = delete;
@@ -123,6 +134,10 @@ struct SelfSigned {
 };
 Result<SelfSigned> MakeSelfSigned(const std::string& common_name, const std::vector<std::string>& names,
                                   int64_t now_unix, int valid_days);
+
+// kPermissionDenied (saying to chmod 600) when group or others may access the key file
+// at `key_path`; the errors of stat otherwise.
+Status CheckKeyFileMode(const std::string& key_path);
 
 // Writes `made` to `cert_path` (0644) and `key_path` (0600, created exclusively: an
 // existing key is never overwritten, kAlreadyExists).

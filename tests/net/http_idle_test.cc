@@ -80,7 +80,8 @@ TEST(NetIdleTest, ThreeHundredIdleConnectionsDoNotStarveTwentyClients) {
         req.body = std::string(64 * 1024 + c, 'p');
         auto resp = (*client)->Send(req);
         if (resp.ok() && resp->status == 201 &&
-            resp->body == "c" + std::to_string(c) + "-" + std::to_string(i) + ":" + std::to_string(64 * 1024 + c)) {
+            resp->body ==
+                "c" + std::to_string(c) + "-" + std::to_string(i) + ":" + std::to_string(64 * 1024 + c)) {
           ++ok;
         } else {
           ++failed;

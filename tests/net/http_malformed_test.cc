@@ -2,9 +2,9 @@
 // error body, and the server goes on serving. Timeouts are short here but every wait
 // for them is bounded generously, so a slow machine makes the test slower, not flaky.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "net/http_server.h"
@@ -132,7 +132,8 @@ TEST_F(NetMalformedTest, WrongContentLengthsAreRefused) {
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: abc\r\n\r\n", 400},
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: -1\r\n\r\n", 400},
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
-      {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       400},
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
       {"PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 1001\r\n\r\n", 413},  // refused before the body
@@ -159,15 +160,18 @@ TEST_F(NetMalformedTest, ContentLengthShorterThanTheBodyLeavesGarbageThatIs400) 
 }
 
 TEST_F(NetMalformedTest, ChunkedBodiesAreCheckedAndLimited) {
-  std::string ok = Exchange("PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "5\r\nhello\r\n6\r\n vault\r\n0\r\n\r\n");
+  std::string ok = Exchange(
+      "PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n vault\r\n0\r\n\r\n");
   EXPECT_EQ(StatusOf(ok), 200) << ok;
   EXPECT_EQ(BodyOf(ok), "11");
-  std::string bad = Exchange("PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             "zz\r\nhello\r\n0\r\n\r\n");
+  std::string bad = Exchange(
+      "PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "zz\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(StatusOf(bad), 400) << bad;
-  std::string wrong_size = Exchange("PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                    "3\r\nhello\r\n0\r\n\r\n");
+  std::string wrong_size = Exchange(
+      "PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(StatusOf(wrong_size), 400) << wrong_size;
   std::string big = "PUT /upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 3; ++i) big += "190\r\n" + std::string(400, 'x') + "\r\n";  // 1,200 > 1,000
@@ -193,7 +197,8 @@ TEST_F(NetMalformedTest, TruncatedBodyIs408AfterTheBodyTimeout) {
 TEST_F(NetMalformedTest, ExpectContinueGets100ThenTheAnswer) {
   RawTlsClient c(ctx_);
   ASSERT_TRUE(c.Connect(server_->port()));
-  ASSERT_TRUE(c.Write("PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Write("PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
   // ReadResponse skips the interim 100; the client must wait for it before the body,
   // so read it by hand first.
   char buf[64] = {};
@@ -207,7 +212,8 @@ TEST_F(NetMalformedTest, ExpectContinueGets100ThenTheAnswer) {
   // Too large: refused without 100, the body is never invited.
   RawTlsClient big(ctx_);
   ASSERT_TRUE(big.Connect(server_->port()));
-  ASSERT_TRUE(big.Write("PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      big.Write("PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
   EXPECT_EQ(StatusOf(big.ReadResponse()), 413);
 }
 

@@ -1,13 +1,15 @@
 // The HTTPS server and the pinned client together over real TLS on 127.0.0.1: routing,
 // streaming bodies both ways, keep-alive, HSTS and the error body (G-ENC-01, G-ENC-05).
+#include "net/http_server.h"
+
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "net/http_client.h"
-#include "net/http_server.h"
 #include "net/net_support.h"
 #include "support/repo_testing.h"
 #include "util/fs.h"
@@ -149,7 +151,8 @@ TEST_F(NetHttpTest, UploadStreamsFromFileToFileAndDownloadStreamsBack) {
 TEST_F(NetHttpTest, ServerErrorsAreJsonWithBothLanguagesAndHsts) {
   Router r;
   r.Add("GET", "/v1/status", [](Request&) { return Response::Text(200, "ok"); });
-  r.Add("PUT", "/v1/small", [](Request&) { return Response::Text(200, "ok"); }, RouteOptions{10});
+  r.Add(
+      "PUT", "/v1/small", [](Request&) { return Response::Text(200, "ok"); }, RouteOptions{10});
   Start(std::move(r));
   auto client = Client();
   struct Case {
@@ -220,7 +223,8 @@ TEST_F(NetHttpTest, ClientRefusesAServerWithAnotherCertificate) {
   auto resp = client->Send(req);
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), Code::kUnauthorized);
-  EXPECT_NE(resp.status().message().find(cert_.fingerprint.ToString()), std::string::npos) << resp.status().message();
+  EXPECT_NE(resp.status().message().find(cert_.fingerprint.ToString()), std::string::npos)
+      << resp.status().message();
   EXPECT_NE(resp.status().message().find(other.fingerprint.ToString()), std::string::npos);
   EXPECT_EQ(served.load(), 0);
 }
@@ -259,6 +263,66 @@ TEST_F(NetHttpTest, PortInUseIsAClearError) {
   EXPECT_EQ(second.status().code(), Code::kAlreadyExists);
   o.bind_address = "not-an-address";
   EXPECT_EQ(HttpServer::Start(o, Router()).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kura::net
+
+namespace kura::net {
+namespace {
+
+// G-ENC-04: with client certificates required, a client without one is refused in the
+// handshake, and the handler sees the fingerprint of the one a site shows.
+TEST_F(NetHttpTest, ClientCertificatesAreRequiredAndReachTheHandler) {
+  auto site = testing::MakeTestCert(dir_.path(), "site");
+  auto tls = TlsServerContext::Load(cert_.cert_path, cert_.key_path, ClientCerts::kRequired);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  std::atomic<int> served{0};
+  Router r;
+  r.Add("GET", "/whoami", [&](Request& req) {
+    ++served;
+    return Response::Text(200, req.client_cert ? req.client_cert->ToString() : "none");
+  });
+  ServerOptions o;
+  o.tls = *tls;
+  auto server = HttpServer::Start(std::move(o), std::move(r));
+  ASSERT_TRUE(server.ok());
+  const std::string url = "https://127.0.0.1:" + std::to_string((*server)->port());
+
+  ClientOptions anonymous{url, cert_.fingerprint};
+  auto anon = HttpClient::Create(anonymous);
+  ASSERT_TRUE(anon.ok());
+  ClientRequest req;
+  req.path = "/whoami";
+  auto refused = (*anon)->Send(req);
+  EXPECT_FALSE(refused.ok() && refused->status == 200);
+  EXPECT_EQ(served.load(), 0);
+
+  ClientOptions with_cert{url, cert_.fingerprint};
+  with_cert.client_cert_file = site.cert_path;
+  with_cert.client_key_file = site.key_path;
+  auto client = HttpClient::Create(with_cert);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto resp = (*client)->Send(req);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, site.fingerprint.ToString());
+
+  ASSERT_EQ(::chmod(site.key_path.c_str(), 0644), 0);
+  EXPECT_EQ(HttpClient::Create(with_cert).status().code(), Code::kPermissionDenied);
+}
+
+TEST_F(NetHttpTest, WithoutClientCertificatesTheRequestHasNone) {
+  Router r;
+  r.Add("GET", "/whoami",
+        [](Request& req) { return Response::Text(200, req.client_cert ? "some" : "none"); });
+  Start(std::move(r));
+  auto client = Client();
+  ClientRequest req;
+  req.path = "/whoami";
+  auto resp = client->Send(req);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->body, "none");
 }
 
 }  // namespace

@@ -101,7 +101,9 @@ SSL_CTX* PermissiveClientContext() {
   return ctx;
 }
 
-RawTlsClient::RawTlsClient(SSL_CTX* ctx) : ctx_(ctx) { SSL_CTX_up_ref(ctx_); }
+RawTlsClient::RawTlsClient(SSL_CTX* ctx) : ctx_(ctx) {
+  SSL_CTX_up_ref(ctx_);
+}
 
 RawTlsClient::~RawTlsClient() {
   if (ssl_ != nullptr) SSL_free(ssl_);

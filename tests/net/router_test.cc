@@ -1,12 +1,13 @@
 // Target parsing, routing and head admission: kura's own request code in front of every
 // handler (the fuzz target fuzz/http_request_fuzz.cc drives the same functions).
+#include "net/router.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <set>
 
 #include "net/request_head.h"
-#include "net/router.h"
 
 namespace kura::net {
 namespace {
@@ -30,8 +31,8 @@ TEST(NetTargetTest, DecodesSegmentsAndQuery) {
 }
 
 TEST(NetTargetTest, RefusesWhatCouldEscapeOrConfuse) {
-  for (const char* bad : {"", "v1", "*", "http://x/", "//a", "/a//b", "/a/../b", "/a/./b", "/%2e%2e/x", "/a%2Fb",
-                          "/a%00", "/a%zz", "/a%4", "/a#frag", "/a?x=%g0", "/a b"}) {
+  for (const char* bad : {"", "v1", "*", "http://x/", "//a", "/a//b", "/a/../b", "/a/./b", "/%2e%2e/x",
+                          "/a%2Fb", "/a%00", "/a%zz", "/a%4", "/a#frag", "/a?x=%g0", "/a b"}) {
     EXPECT_FALSE(ParseTarget(bad).ok()) << bad;
   }
   std::string many = "/a?";
@@ -78,7 +79,8 @@ RequestHead Head(std::string method, std::string target, std::vector<Header> fie
 
 TEST(NetAdmitTest, AppliesTheRouteLimitAndFraming) {
   Router r;
-  r.Add("PUT", "/big", [](Request&) { return Response(); }, RouteOptions{1 << 30});
+  r.Add(
+      "PUT", "/big", [](Request&) { return Response(); }, RouteOptions{1 << 30});
   r.Add("PUT", "/small", [](Request&) { return Response(); });
   r.Add("GET", "/get", [](Request&) { return Response(); });
   auto ok = Admit(Head("PUT", "/big", {{"Content-Length", "1048577"}}), r, 1 << 20);
@@ -91,9 +93,10 @@ TEST(NetAdmitTest, AppliesTheRouteLimitAndFraming) {
   auto chunked = Admit(Head("PUT", "/small", {{"Transfer-Encoding", "chunked"}}), r, 1 << 20);
   EXPECT_FALSE(chunked.error.has_value());
   EXPECT_TRUE(chunked.chunked);
-  EXPECT_EQ(Admit(Head("PUT", "/small", {{"Transfer-Encoding", "chunked"}, {"Content-Length", "1"}}), r, 1 << 20)
-                .error->status,
-            400);
+  EXPECT_EQ(
+      Admit(Head("PUT", "/small", {{"Transfer-Encoding", "chunked"}, {"Content-Length", "1"}}), r, 1 << 20)
+          .error->status,
+      400);
   EXPECT_EQ(Admit(Head("GET", "/get", {{"Host", "second"}}), r, 1 << 20).error->status, 400);
   EXPECT_FALSE(Admit(Head("GET", "/get", {}), r, 1 << 20).error.has_value());
   auto cont = Admit(Head("PUT", "/small", {{"Content-Length", "5"}, {"Expect", "100-continue"}}), r, 1 << 20);
@@ -126,7 +129,8 @@ TEST(NetAdmitPropertyTest, MutatedHeadsGetDocumentedAnswers) {
   const std::string seeds[] = {
       "GET /v1/repos/r1/status HTTP/1.1\r\nHost: v\r\n\r\n",
       "PUT /v1/repos/r1/packs/ab HTTP/1.1\r\nHost: v\r\nContent-Length: 10\r\n\r\n0123456789",
-      "PUT /v1/repos/r1/packs/ab HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "PUT /v1/repos/r1/packs/ab HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
   };
   const std::set<int> allowed = {400, 404, 405, 411, 413, 431};
   std::mt19937 rng(7);
@@ -137,9 +141,15 @@ TEST(NetAdmitPropertyTest, MutatedHeadsGetDocumentedAnswers) {
     for (int e = 0; e < edits; ++e) {
       size_t pos = rng() % s.size();
       switch (rng() % 3) {
-        case 0: s[pos] = alphabet[rng() % alphabet.size()]; break;
-        case 1: s.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
-        default: s.erase(pos, 1); break;
+        case 0:
+          s[pos] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          s.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        default:
+          s.erase(pos, 1);
+          break;
       }
     }
     HttpError err;

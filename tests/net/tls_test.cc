@@ -1,6 +1,8 @@
 // The TLS profile against live handshakes on 127.0.0.1 (G-ENC-02, G-ENC-03, G-ENC-05):
 // what the server refuses is offered by a raw OpenSSL client, and each refusal is checked
 // to be the server's alert, not the client giving up on its own.
+#include "net/tls.h"
+
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -11,7 +13,6 @@
 #include <string>
 
 #include "net/net_support.h"
-#include "net/tls.h"
 #include "util/fs.h"
 
 namespace kura::net {
@@ -154,7 +155,8 @@ TEST_F(NetTlsHandshakeTest, Tls12ClientGetsAnEcdheAeadSuite) {
   ASSERT_EQ(Handshake(Client(TLS1_2_VERSION, TLS1_2_VERSION), &cipher, &version), 0);
   EXPECT_EQ(version, TLS1_2_VERSION);
   EXPECT_EQ(cipher.rfind("ECDHE-", 0), 0u) << cipher;
-  EXPECT_TRUE(cipher.find("GCM") != std::string::npos || cipher.find("CHACHA20") != std::string::npos) << cipher;
+  EXPECT_TRUE(cipher.find("GCM") != std::string::npos || cipher.find("CHACHA20") != std::string::npos)
+      << cipher;
 }
 
 TEST_F(NetTlsHandshakeTest, Tls13ClientIsServed) {
