@@ -41,7 +41,7 @@ struct ClientRequest {
   std::string body;           // sent when body_file is empty (with Content-Length)
   std::string body_file;      // when set, this file is streamed as the body (Content-Length)
   std::string response_file;  // when set, a 2xx response body is written here, not kept
-  size_t max_response_bytes = 16 * 1024 * 1024;  // larger in-memory bodies fail. Default 16 MiB
+  size_t max_response_bytes = size_t{16} << 20;  // larger in-memory bodies fail. Default 16 MiB
 };
 
 struct ClientResponse {

@@ -65,7 +65,7 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() {
+HttpServer::~HttpServer() {  // NOLINT(bugprone-exception-escape): see the header
   Stop();
 }
 

@@ -44,8 +44,8 @@ using Millis = std::chrono::milliseconds;
 
 // Defaults are the documented ones of docs/vault-http.md §3.
 struct ServerLimits {
-  size_t max_header_bytes = 16 * 1024;                 // request line + fields; 431 above. Default 16 KiB
-  uint64_t max_body_bytes = 1024 * 1024;               // per route unless RouteOptions says. Default 1 MiB
+  size_t max_header_bytes = size_t{16} << 10;          // request line + fields; 431 above. Default 16 KiB
+  uint64_t max_body_bytes = uint64_t{1} << 20;         // per route unless RouteOptions says. Default 1 MiB
   Millis handshake_timeout{std::chrono::seconds(10)};  // TCP accept to finished TLS handshake
   Millis header_timeout{std::chrono::seconds(10)};     // first byte of a request to end of its head
   Millis body_timeout{std::chrono::seconds(30)};       // longest wait for the next body bytes
@@ -93,7 +93,8 @@ class HttpServer {
   // missing TLS context, kPermissionDenied / kAlreadyExists (address in use) from bind.
   static Result<std::unique_ptr<HttpServer>> Start(ServerOptions options, Router router);
   // Stop() if not yet stopped.
-  ~HttpServer();
+  // Stop() can throw only std::system_error from joining threads (a bug): then terminate.
+  ~HttpServer();  // NOLINT(bugprone-exception-escape)
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
