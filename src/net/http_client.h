@@ -6,6 +6,10 @@
 // to memory (bounded) or stream to a file.
 //
 // Thread safety: one HttpClient per thread; different clients may be used concurrently.
+// REQUIRES: the program ignores SIGPIPE (signal(SIGPIPE, SIG_IGN) in main()): libcurl is
+// told not to touch signals so that it can run on several threads, and a write to a
+// connection the vault has cut must fail with EPIPE, not end the agent. (The server needs
+// nothing: Asio sends with MSG_NOSIGNAL.)
 #pragma once
 
 #include <chrono>

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -125,6 +126,55 @@ TEST(NetIdleTest, ConnectionsOverTheLimitAreClosedAtAccept) {
   for (int fd : fds) EXPECT_TRUE(testing::StillOpen(fd));
   ::close(extra);
   for (int fd : fds) ::close(fd);
+}
+
+// With every worker busy and the queue full, a further request is answered 503 at once
+// instead of waiting behind them.
+TEST(NetIdleTest, FullQueueIsAnswered503) {
+  kura::testing::TempDir dir;
+  auto cert = testing::MakeTestCert(dir.path());
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered{0};
+  Router r;
+  r.Add("GET", "/block", [&](Request&) {
+    ++entered;
+    released.wait();
+    return Response::Text(200, "done");
+  });
+  ServerLimits limits;
+  limits.worker_threads = 1;
+  limits.max_queued_requests = 1;
+  auto server = testing::StartTestServer(cert, std::move(r), limits);
+  ASSERT_NE(server, nullptr);
+  SSL_CTX* ctx = testing::PermissiveClientContext();
+  testing::RawTlsClient running(ctx);
+  testing::RawTlsClient queued(ctx);
+  testing::RawTlsClient refused(ctx);
+  SSL_CTX_free(ctx);
+  const std::string get = "GET /block HTTP/1.1\r\nHost: v\r\n\r\n";
+  ASSERT_TRUE(running.Connect(server->port()) && running.Write(get));
+  for (int i = 0; i < 2000 && entered.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(entered.load(), 1);
+  ASSERT_TRUE(queued.Connect(server->port()) && queued.Write(get));
+  ASSERT_TRUE(refused.Connect(server->port()) && refused.Write(get));
+  // One of the two waits in the queue, the other finds it full and is answered at once,
+  // while the worker is still blocked.
+  std::string busy;
+  testing::RawTlsClient* waiting = nullptr;
+  for (int i = 0; i < 200 && busy.empty(); ++i) {
+    if (!(busy = queued.ReadResponse(50ms)).empty()) {
+      waiting = &refused;
+    } else if (!(busy = refused.ReadResponse(50ms)).empty()) {
+      waiting = &queued;
+    }
+  }
+  EXPECT_EQ(testing::StatusOf(busy), 503) << busy;
+  EXPECT_NE(busy.find("Retry-After: 5"), std::string::npos);
+  release.set_value();
+  EXPECT_EQ(testing::StatusOf(running.ReadResponse()), 200);
+  ASSERT_NE(waiting, nullptr);
+  EXPECT_EQ(testing::StatusOf(waiting->ReadResponse()), 200);
 }
 
 // A TCP connection that never starts TLS is cut after the handshake timeout, and a

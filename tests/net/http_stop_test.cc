@@ -73,8 +73,10 @@ TEST_F(NetStopTest, RequestInFlightFinishesAndIsAnswered) {
 
 TEST_F(NetStopTest, StalledUploadIsAbandonedAfterTheGrace) {
   std::promise<Status> seen;
+  std::promise<void> entered;
   Router r;
   r.Add("PUT", "/upload", [&](Request& req) {
+    entered.set_value();
     uint8_t buf[4096];
     Status st;
     for (;;) {
@@ -98,7 +100,7 @@ TEST_F(NetStopTest, StalledUploadIsAbandonedAfterTheGrace) {
   SSL_CTX_free(ctx);
   ASSERT_TRUE(c.Connect(server->port()));
   ASSERT_TRUE(c.Write("PUT /upload HTTP/1.1\r\nHost: v\r\nContent-Length: 1000000\r\n\r\npartial"));
-  for (int i = 0; i < 2000 && server->stats().open_connections < 1; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(entered.get_future().wait_for(20s), std::future_status::ready);
   server->Stop();  // returns only after the handler has returned
   auto status = seen.get_future();
   ASSERT_EQ(status.wait_for(0s), std::future_status::ready);

@@ -1,6 +1,7 @@
 #include "net/net_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -122,16 +124,25 @@ bool RawTlsClient::Connect(uint16_t port) {
     ERR_clear_error();
     return false;
   }
+  // Non-blocking from here: a record that is not application data (a TLS 1.3 session
+  // ticket) must not leave a read waiting past its deadline.
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
   return true;
 }
 
 bool RawTlsClient::Write(const std::string& bytes) {
   size_t done = 0;
+  const auto deadline = steady_clock::now() + std::chrono::seconds(20);
   while (done < bytes.size()) {
     int n = SSL_write(ssl_, bytes.data() + done, static_cast<int>(bytes.size() - done));
     if (n <= 0) {
+      int err = SSL_get_error(ssl_, n);
       ERR_clear_error();
-      return false;
+      if ((err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) || steady_clock::now() > deadline)
+        return false;
+      pollfd p{fd_, static_cast<short>(err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+      ::poll(&p, 1, 100);
+      continue;
     }
     done += static_cast<size_t>(n);
   }
@@ -200,6 +211,23 @@ bool RawTlsClient::WaitForClose(milliseconds timeout) {
     if (n < 0) return steady_clock::now() < deadline || !StillOpen(fd_);
   }
   return false;
+}
+
+std::string RawTlsClient::ReadExactly(size_t n, milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  char buf[16384];
+  while (pending_.size() < n) {
+    int got = ReadSome(ssl_, fd_, buf, sizeof buf, deadline);
+    if (got < 0) return "";
+    pending_.append(buf, static_cast<size_t>(got));
+  }
+  std::string out = pending_.substr(0, n);
+  pending_.erase(0, n);
+  return out;
+}
+
+void RawTlsClient::SetBlocking() {
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
 }
 
 int StatusOf(const std::string& response) {

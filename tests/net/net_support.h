@@ -50,6 +50,10 @@ class RawTlsClient {
   int fd() const { return fd_; }
 
   bool Write(const std::string& bytes);
+  // Exactly `n` bytes within `timeout`, or "" on close or time-out.
+  std::string ReadExactly(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Back to a blocking socket, for tests that drive OpenSSL calls directly.
+  void SetBlocking();
   // Reads one HTTP/1.1 response (head + Content-Length body) within `timeout`; "" if the
   // connection closed or the time ran out first.
   std::string ReadResponse(std::chrono::milliseconds timeout = std::chrono::seconds(20));

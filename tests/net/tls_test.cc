@@ -201,6 +201,7 @@ TEST_F(NetTlsHandshakeTest, RenegotiationIsRefused) {
   RawTlsClient client(ctx);
   SSL_CTX_free(ctx);
   ASSERT_TRUE(client.Connect(server_->port()));
+  client.SetBlocking();
   ASSERT_EQ(SSL_renegotiate(client.ssl()), 1);
   // The server answers the new ClientHello with a no_renegotiation alert.
   ERR_clear_error();
