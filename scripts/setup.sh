@@ -12,6 +12,7 @@ packages=(
   # libraries (see docs/adr/0001-dependencies.md)
   libssl-dev libsodium-dev libzstd-dev libsqlite3-dev libpq-dev libmariadb-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev libcurl4-openssl-dev
+  libboost1.81-dev
   # tests: real database servers and their client tools
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib mariadb-server mariadb-client sqlite3
