@@ -657,8 +657,7 @@ Result<std::set<std::string>> CheckDataStillStored(Repository& repo, ByteView bl
 // have left a snapshot that refers to data that is gone. The packs are listed once more;
 // a pack gone since may have been repacked (the blobs live on in a new pack), anything
 // else is missing and the snapshot is withdrawn.
-Status CheckCommitted(Repository& repo, const std::set<std::string>& packs,
-                      ByteView blobs) {
+Status CheckCommitted(Repository& repo, const std::set<std::string>& packs, ByteView blobs) {
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> listed, repo.store().List(ObjectType::kPack));
   std::set<std::string> present;
   for (const ObjectInfo& o : listed) present.insert(o.name);

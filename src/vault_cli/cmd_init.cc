@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -125,11 +126,27 @@ static int Init(Context& ctx, const std::string& login) {
 void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code) {
   auto* cmd = app.add_subcommand("init", L("データディレクトリ、設定、カタログと最初のオペレーターを作成",
                                            "create the data directory, config, catalog and first operator"));
-  auto login = std::make_shared<std::string>("admin");
-  cmd->add_option(
-      "--operator", *login,
-      L("最初のオペレーターのログイン名 (既定 admin)", "login of the first operator (default admin)"));
-  cmd->callback([&ctx, exit_code, login] { *exit_code = Init(ctx, *login); });
+  // No default account name (G-AUTH-02): the installer names the first operator, and the
+  // well-known names an attacker tries first are refused.
+  auto login = std::make_shared<std::string>();
+  cmd->add_option("--operator", *login,
+                  L("最初のオペレーターのログイン名 (必須。admin・administrator・root は使えません)",
+                    "login of the first operator (required; admin, administrator and root are refused)"))
+      ->required();
+  cmd->callback([&ctx, exit_code, login] {
+    std::string lower;
+    for (char c : *login) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "admin" || lower == "administrator" || lower == "root") {
+      *exit_code = Fail(ctx, Status::InvalidArgument(Tr(
+                                 "{} は既定の管理者名なので使えません。担当者個人のログイン名を --operator "
+                                 "で指定してください (例: yamada.taro)",
+                                 "{} is a well-known default name and cannot be used; give the person's own "
+                                 "login with --operator (for example yamada.taro)",
+                                 *login)));
+      return;
+    }
+    *exit_code = Init(ctx, *login);
+  });
 }
 
 }  // namespace kura::vault_cli

@@ -238,13 +238,17 @@ TEST_F(EntryPagesTest, AHeadListingAPageTheBlobListLacksIsRefused) {
   head.entry_count = 1;
   crypto::Hash other{};
   other.fill(5);
-  auto ok = OpenSnapshotMeta(keys_, "id", EncodeSnapshot(keys_, plain, {page, other}, head));
+  auto ok = OpenSnapshotMeta(keys_, "id",
+                             EncodeSnapshot(keys_, plain, std::vector<crypto::Hash>{page, other}, head));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->version, format::kSnapshotVersion);
   EXPECT_EQ(ok->pages, head.pages);
   EXPECT_EQ(ok->entry_count, 1u);
-  EXPECT_EQ(OpenSnapshotMeta(keys_, "id", EncodeSnapshot(keys_, plain, {other}, head)).status().code(),
-            Code::kCorruption);
+  EXPECT_EQ(
+      OpenSnapshotMeta(keys_, "id", EncodeSnapshot(keys_, plain, std::vector<crypto::Hash>{other}, head))
+          .status()
+          .code(),
+      Code::kCorruption);
 }
 
 }  // namespace

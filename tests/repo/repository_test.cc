@@ -283,7 +283,7 @@ TEST_F(RepositoryTest, FindSnapshotByLatestPrefixAndFullId) {
     plain.repository = repo->id();
     plain.time = ms / 1000;
     plain.time_ms = ms;
-    Bytes bytes = EncodeSnapshot(repo->keys(), plain, {}, SnapshotMeta{});
+    Bytes bytes = EncodeSnapshot(repo->keys(), plain, std::vector<crypto::Hash>{}, SnapshotMeta{});
     std::string id = ToHex(crypto::Sha256(bytes));
     EXPECT_TRUE(store_.Put(ObjectType::kSnapshot, id, bytes).ok());
     return id;

@@ -37,7 +37,7 @@ class VaultCliTest : public ::testing::Test {
   }
   // `kura-vault init --json`; returns the initial password.
   std::string Init() {
-    VaultRun r = Vault({"--json", "init"});
+    VaultRun r = Vault({"--json", "init", "--operator", "suzuki.ichiro"});
     EXPECT_EQ(r.exit_code, kOk) << r.err;
     auto j = r.Json();
     if (j.is_discarded() || !j.contains("initial_password")) {
@@ -84,9 +84,15 @@ class VaultCliTest : public ::testing::Test {
 // G-AUTH-02, G-AUTH-04: the only account after init is the one the installer named, its
 // password is random, shown once, stored only as a hash, and must be changed.
 TEST_F(VaultCliTest, InitMakesAPrivateVaultWithOneMustChangeOperator) {
-  VaultRun r = Vault({"init"});
+  for (const char* reserved : {"admin", "Administrator", "root"}) {
+    VaultRun refused = Vault({"init", "--operator", reserved});
+    EXPECT_EQ(refused.exit_code, 2) << reserved << ": " << refused.err;
+    EXPECT_NE(refused.err.find("既定の管理者名"), std::string::npos) << refused.err;
+  }
+  EXPECT_NE(Vault({"init"}).exit_code, kOk) << "no default account: the installer names it";
+  VaultRun r = Vault({"init", "--operator", "sato.hanako"});
   ASSERT_EQ(r.exit_code, kOk) << r.err;
-  EXPECT_NE(r.out.find("最初のオペレーター \"admin\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("最初のオペレーター \"sato.hanako\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("この一度だけ表示します"), std::string::npos);
   EXPECT_EQ(Mode(data_), 0700);
   EXPECT_EQ(Mode(data_ + "/vault.toml"), 0600);
@@ -113,10 +119,13 @@ TEST_F(VaultCliTest, InitMakesAPrivateVaultWithOneMustChangeOperator) {
   auto ops = c->ListOperators();
   ASSERT_TRUE(ops.ok());
   ASSERT_EQ(ops->size(), 1u);
-  EXPECT_EQ((*ops)[0].login, "admin");
+  EXPECT_EQ((*ops)[0].login, "sato.hanako");
   EXPECT_TRUE((*ops)[0].must_change_password);
-  EXPECT_TRUE(c->CheckOperatorLogin("admin", password, AuditActor{"test", "e2e", "", "", ""}).ok());
-  EXPECT_FALSE(c->CheckOperatorLogin("admin", "admin", AuditActor{"test", "e2e", "", "", ""}).ok());
+  EXPECT_TRUE(c->CheckOperatorLogin("sato.hanako", password, AuditActor{"test", "e2e", "", "", ""}).ok());
+  EXPECT_FALSE(c->CheckOperatorLogin("sato.hanako", "admin", AuditActor{"test", "e2e", "", "", ""}).ok());
+  for (const char* name : {"admin", "administrator", "root"}) {
+    EXPECT_FALSE(c->CheckOperatorLogin(name, password, AuditActor{"test", "e2e", "", "", ""}).ok()) << name;
+  }
 }
 
 TEST_F(VaultCliTest, InitNamesTheOperatorAndNeverOverwrites) {
@@ -126,7 +135,7 @@ TEST_F(VaultCliTest, InitNamesTheOperatorAndNeverOverwrites) {
   EXPECT_EQ(j["operator"]["login"], "yamada.taro");
   EXPECT_EQ(j["operator"]["must_change_password"], true);
   std::string before = kura::testing::ReadFileString(data_ + "/catalog.db");
-  VaultRun again = Vault({"--lang", "en", "init"});
+  VaultRun again = Vault({"--lang", "en", "init", "--operator", "yamada.taro"});
   EXPECT_EQ(again.exit_code, kAlreadyExists);
   EXPECT_NE(again.err.find("already holds kura-vault data"), std::string::npos) << again.err;
   EXPECT_TRUE(again.out.empty());
@@ -134,7 +143,7 @@ TEST_F(VaultCliTest, InitNamesTheOperatorAndNeverOverwrites) {
 
   std::string other = dir_.Sub("busy");
   kura::testing::WriteFile(other + "/somebody-elses.txt", "x");
-  VaultRun busy = Vault({"init"}, {{"KURA_VAULT_DATA_DIR", other}});
+  VaultRun busy = Vault({"init", "--operator", "yamada.taro"}, {{"KURA_VAULT_DATA_DIR", other}});
   EXPECT_EQ(busy.exit_code, kUsage);
   EXPECT_NE(busy.err.find("空ではありません"), std::string::npos) << busy.err;
 }
