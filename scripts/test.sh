@@ -41,7 +41,7 @@ if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
   echo "== kura: library tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-asan -G Ninja -DKURA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DKURA_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   asan_targets=()
-  for layer in util crypto chunker objstore repo; do
+  for layer in util crypto chunker objstore repo net vault; do
     [ -d "tests/$layer" ] && asan_targets+=("kura_${layer}_tests")
   done
   cmake --build build-asan -j "$(nproc)" --target "${asan_targets[@]}"
@@ -57,11 +57,13 @@ if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
 
   echo "== kura: concurrent code under ThreadSanitizer"
   cmake -S . -B build-tsan -G Ninja -DKURA_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DKURA_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
-  cmake --build build-tsan -j "$(nproc)" --target kura_util_tests kura_objstore_tests kura_agent_tests
+  cmake --build build-tsan -j "$(nproc)" --target kura_util_tests kura_objstore_tests kura_agent_tests kura_net_tests
   # util: the thread pool, bounded queue, processes; objstore: locks; agent: the
   # backup/restore pipelines, the hook watchdog, concurrent status updates.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/bin/kura_util_tests --gtest_brief=1
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_objstore_tests --gtest_brief=1
+  # net: the HTTPS server's accept loop, connections and handler workers.
+  TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_net_tests --gtest_brief=1
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_agent_tests --gtest_brief=1 \
     --gtest_filter='*Engine*:HookCommand*:StatusFileTest.*:SendQueueTest.*'
 fi
