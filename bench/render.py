@@ -152,7 +152,8 @@ def render(meta, data, checks, notes, chunks):
       "from one run on one machine, and every ratio compares tools measured in that same run.")
     w("")
     w("Peak memory with a million files (backup, ls, restore and verify beside restic) is "
-      "measured by `bench/many_files.sh`: [benchmarks-many-files.md](benchmarks-many-files.md).")
+      "measured by `bench/many_files.sh`: [benchmarks-many-files.md](benchmarks-many-files.md); the "
+      "speed check of snapshot format 3 is in [benchmarks-format3.md](benchmarks-format3.md).")
     w("")
     w("## How to run")
     w("")
