@@ -67,7 +67,10 @@ class ParentCursor {
  public:
   static constexpr int kMaxRestarts = 64;
 
-  ParentCursor(Repository& repo, std::string id) : repo_(repo), id_(std::move(id)) { Restart(); }
+  ParentCursor(Repository& repo, std::string id, SnapshotMeta head)
+      : repo_(repo), id_(std::move(id)), head_(std::move(head)) {
+    Restart();
+  }
 
   // The parent's file entry at `path`, valid until the next call; nullptr when there is none.
   const SnapshotEntry* Find(const std::string& path) {
@@ -89,8 +92,8 @@ class ParentCursor {
 
  private:
   void Restart() {
-    auto reader = repo_.OpenEntries(id_);
-    reader_ = reader.ok() ? std::move(*reader) : nullptr;
+    SnapshotMeta head = head_;  // OpenEntries takes the entries of versions 1 and 2
+    reader_ = repo_.OpenEntries(id_, head);
     has_ = false;
     if (reader_) Advance();
   }
@@ -102,6 +105,7 @@ class ParentCursor {
 
   Repository& repo_;
   std::string id_;
+  SnapshotMeta head_;
   std::unique_ptr<EntryReader> reader_;
   SnapshotEntry current_;
   bool has_ = false;
@@ -287,7 +291,7 @@ class BackupWriter : public SnapshotWriter {
   std::atomic<uint64_t> stored_{0};
 
   EntryPageWriter pages_;  // the calling thread's
-  Bytes chunk_buf_;         // the calling thread's read buffer (AddFile)
+  Bytes chunk_buf_;        // the calling thread's read buffer (AddFile)
   std::vector<SnapshotWarning> warnings_;
   uint64_t warnings_dropped_ = 0;
   std::vector<OwnDirectory> own_dirs_;
@@ -683,7 +687,7 @@ std::unique_ptr<ParentCursor> FindParent(Repository& repo, const SnapshotMeta& c
       continue;
     }
     *parent_id = it->id;
-    return std::make_unique<ParentCursor>(repo, it->id);
+    return std::make_unique<ParentCursor>(repo, it->id, std::move(*head));
   }
   return nullptr;
 }

@@ -94,8 +94,8 @@ struct GoodBlob {
 
 // The sealed metadata opens, and for version 3 every entry page decrypts, matches its ID
 // and parses, with as many entries as the snapshot records (one page in memory at a time).
-Status CheckMetadata(Repository& repo, const std::string& id) {
-  auto head = repo.LoadHead(id);
+Status CheckMetadata(Repository& repo, const std::string& id, ByteView bytes) {
+  auto head = OpenSnapshotMeta(repo.keys(), id, bytes);
   if (!head.ok()) return head.status();
   if (head->version < 3) return Status::Ok();
   KURA_RETURN_IF_ERROR(repo.Cache().status());
@@ -210,13 +210,13 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   std::vector<bool> pack_used(pack_names.size(), false);
   for (const Snapshot& listed : snaps) {
     SnapshotCheck check{listed.id, listed.plain.kind, listed.plain.time, true, "", 0};
-    Status meta = CheckMetadata(repo, listed.id);
+    // One read of the object serves the metadata check and the blob list (in place).
+    Result<Bytes> bytes = repo.store().Get(ObjectType::kSnapshot, listed.id);
+    Status meta = bytes.ok() ? CheckMetadata(repo, listed.id, *bytes) : bytes.status();
     if (!meta.ok()) {
       check.ok = false;
       check.problem = meta.message();
     }
-    // The blob list straight from the object's bytes, one snapshot at a time.
-    Result<Bytes> bytes = repo.store().Get(ObjectType::kSnapshot, listed.id);
     Result<ByteView> ids = bytes.ok() ? SnapshotBlobIds(listed.id, *bytes) : Result<ByteView>(bytes.status());
     if (!ids.ok()) {
       check.ok = false;

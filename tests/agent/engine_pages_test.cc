@@ -24,48 +24,6 @@ using testing::File;
 using testing::MemEntry;
 using testing::TempDir;
 
-// A files-like source whose entries carry change keys, so the parent is used.
-class KeyedSource : public Source {
- public:
-  explicit KeyedSource(const std::vector<MemEntry>& entries) : entries_(entries) {}
-  std::string Kind() const override { return "files"; }
-  std::string Name() const override { return "/srv"; }
-  Status Backup(SnapshotWriter& out) override {
-    for (const MemEntry& e : entries_) {
-      EntryMeta m;
-      m.path = e.path;
-      m.type = e.type;
-      m.mode = e.mode;
-      m.mtime = e.mtime;
-      if (e.type != EntryType::kFile) {
-        KURA_RETURN_IF_ERROR(out.AddEntry(m));
-        continue;
-      }
-      m.change_key = "ck:" + ToHex(crypto::Sha256(e.data)).substr(0, 16);
-      BytesReader r(e.data);
-      KURA_RETURN_IF_ERROR(out.AddFile(m, r));
-    }
-    return Status::Ok();
-  }
-
- private:
-  class BytesReader : public ByteReader {
-   public:
-    explicit BytesReader(const Bytes& b) : b_(b) {}
-    Result<size_t> Read(uint8_t* buf, size_t n) override {
-      size_t k = std::min(n, b_.size() - pos_);
-      if (k > 0) std::memcpy(buf, b_.data() + pos_, k);
-      pos_ += k;
-      return k;
-    }
-
-   private:
-    const Bytes& b_;
-    size_t pos_ = 0;
-  };
-  const std::vector<MemEntry>& entries_;
-};
-
 void PutU32At(Bytes& b, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -94,7 +52,8 @@ class EnginePagesTest : public testing::EngineTest {
     ASSERT_NE(repo_, nullptr);
   }
   Result<BackupResult> BackupKeyed(Repository& repo, const std::vector<MemEntry>& entries) {
-    KeyedSource source(entries);
+    testing::MemorySource source(entries);
+    source.SetChangeKeys(true);
     BackupOptions o;
     o.threads = 2;
     o.host = "test-host";

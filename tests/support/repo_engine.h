@@ -23,6 +23,7 @@
 #include "repo/repository.h"
 #include "support/repo_testing.h"
 #include "util/clock.h"
+#include "util/hex.h"
 #include "util/i18n.h"
 
 namespace kura::testing {
@@ -84,6 +85,9 @@ class MemorySource : public Source {
   std::string Name() const override { return "memory"; }
   void SetUnreadable(std::vector<std::string> paths) { unreadable_ = std::move(paths); }
   void FailAfterEntries(size_t n) { fail_after_ = n; }
+  // Files carry a change key derived from their bytes, as the files source's would, so a
+  // backup reuses the parent's data for unchanged ones.
+  void SetChangeKeys(bool on) { change_keys_ = on; }
 
   Status Backup(SnapshotWriter& out) override {
     size_t done = 0;
@@ -106,6 +110,7 @@ class MemorySource : public Source {
         KURA_RETURN_IF_ERROR(out.AddEntry(m));
         continue;
       }
+      if (change_keys_) m.change_key = "ck:" + ToHex(crypto::Sha256(e.data)).substr(0, 16);
       BytesReader reader(e.data);
       KURA_RETURN_IF_ERROR(out.AddFile(m, reader));
     }
@@ -133,6 +138,7 @@ class MemorySource : public Source {
   std::vector<MemEntry> entries_;
   std::vector<std::string> unreadable_;
   std::optional<size_t> fail_after_;
+  bool change_keys_ = false;
 };
 
 // Small chunks and packs, so a few MiB of test data spread over many packs.
