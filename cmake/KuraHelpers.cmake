@@ -10,8 +10,8 @@ endfunction()
 
 # Every test has one CTest label: "db" for suites that talk to real database servers
 # (PostgreSQL, MariaDB), "slow" for long randomised/kill/disk-full scenarios (both by
-# GoogleTest suite name, below), otherwise "unit" (layers below agent), "agent" (agent and
-# cli) or "e2e" (tests/e2e, tests/vault_e2e). `ctest -L unit` runs the quick ones, `ctest -LE 'db|slow'` all
+# GoogleTest suite name, below), otherwise "unit" (layers below agent), "agent" (engine, agent
+# and cli) or "e2e" (tests/e2e, tests/vault_e2e). `ctest -L unit` runs the quick ones, `ctest -LE 'db|slow'` all
 # but the heavy ones.
 set(KURA_DB_SUITES "Postgres*:Mysql*:Maria*:SqlHookTest.*:JobDb*:*DbTest.*")
 set(KURA_SLOW_SUITES "CliKill*:CliDiskFull*:*Churn*:*Property*:*Random*:*Concurrent*")
@@ -32,7 +32,7 @@ function(kura_test layer)
                         GTest::gtest GTest::gmock GTest::gtest_main)
   if(layer MATCHES "e2e$")
     set(base_label e2e)
-  elseif(layer MATCHES "^(agent|cli)$")
+  elseif(layer MATCHES "^(engine|agent|cli)$")
     set(base_label agent)
   else()
     set(base_label unit)

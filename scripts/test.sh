@@ -46,26 +46,27 @@ if [ "${KURA_TEST_SANITIZE:-1}" = "1" ]; then
   done
   cmake --build build-asan -j "$(nproc)" --target "${asan_targets[@]}"
   # The backup/restore/verify/prune engine too: its pipeline is the concurrent code.
-  asan_targets+=(kura_agent_tests)
-  cmake --build build-asan -j "$(nproc)" --target kura_agent_tests
+  asan_targets+=(kura_engine_tests)
+  cmake --build build-asan -j "$(nproc)" --target kura_engine_tests
   for t in "${asan_targets[@]}"; do
     echo "-- $t (ASan+UBSan)"
     filter='*'
-    [ "$t" = kura_agent_tests ] && filter='*Engine*'
+    [ "$t" = kura_engine_tests ] && filter='*Engine*'
     ASAN_OPTIONS=detect_leaks=1 "build-asan/bin/$t" --gtest_brief=1 --gtest_filter="$filter"
   done
 
   echo "== kura: concurrent code under ThreadSanitizer"
   cmake -S . -B build-tsan -G Ninja -DKURA_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DKURA_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
-  cmake --build build-tsan -j "$(nproc)" --target kura_util_tests kura_objstore_tests kura_agent_tests kura_net_tests
+  cmake --build build-tsan -j "$(nproc)" --target kura_util_tests kura_objstore_tests kura_engine_tests kura_agent_tests kura_net_tests
   # util: the thread pool, bounded queue, processes; objstore: locks; agent: the
   # backup/restore pipelines, the hook watchdog, concurrent status updates.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/bin/kura_util_tests --gtest_brief=1
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_objstore_tests --gtest_brief=1
   # net: the HTTPS server's accept loop, connections and handler workers.
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_net_tests --gtest_brief=1
+  TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_engine_tests --gtest_brief=1 --gtest_filter='*Engine*'
   TSAN_OPTIONS="halt_on_error=1" build-tsan/bin/kura_agent_tests --gtest_brief=1 \
-    --gtest_filter='*Engine*:HookCommand*:StatusFileTest.*:SendQueueTest.*'
+    --gtest_filter='HookCommand*:StatusFileTest.*:SendQueueTest.*'
 fi
 
 if [ "${KURA_TEST_BENCH:-1}" = "1" ] && [ -f bench/run.sh ]; then

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "agent/job_config.h"
-#include "agent/progress.h"
+#include "engine/progress.h"
 #include "agent/run_log.h"
 #include "kura/status.h"
 #include "util/clock.h"

@@ -2,11 +2,11 @@
 
 #include <ctime>
 
-#include "agent/backup.h"
+#include "engine/backup.h"
 #include "agent/job_lock.h"
-#include "agent/snapshot_copy.h"
+#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
-#include "agent/verify.h"
+#include "engine/verify.h"
 #include "repo/integrity_record.h"
 #include "util/fs.h"
 #include "util/i18n.h"

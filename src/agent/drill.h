@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/db_restore.h"
+#include "engine/db_restore.h"
 #include "agent/job_config.h"
 #include "agent/job_runner.h"
 #include "agent/post_queue.h"

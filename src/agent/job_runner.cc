@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "agent/backup.h"
-#include "agent/forget_rules.h"
+#include "engine/backup.h"
+#include "engine/forget_rules.h"
 #include "agent/hooks.h"
 #include "agent/job_lock.h"
 #include "agent/post_queue.h"
-#include "agent/snapshot_copy.h"
+#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
 #include "objstore/object_store.h"
 #include "util/fs.h"

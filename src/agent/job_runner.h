@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "agent/job_config.h"
-#include "agent/progress.h"
+#include "engine/progress.h"
 #include "agent/run_log.h"
 #include "agent/send_queue.h"
 #include "kura/status.h"

@@ -5,7 +5,7 @@
 #include <climits>
 #include <cstdlib>
 
-#include "agent/backup.h"
+#include "engine/backup.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"

@@ -1,8 +1,8 @@
 #include <set>
 
-#include "agent/forget_rules.h"
-#include "agent/prune.h"
-#include "agent/verify.h"
+#include "engine/forget_rules.h"
+#include "engine/prune.h"
+#include "engine/verify.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"

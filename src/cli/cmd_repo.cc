@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "agent/backup.h"
+#include "engine/backup.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "agent/db_restore.h"
-#include "agent/restore.h"
+#include "engine/db_restore.h"
+#include "engine/restore.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"

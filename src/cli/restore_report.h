@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/restore.h"
+#include "engine/restore.h"
 #include "sources/source.h"
 
 namespace kura::cli {

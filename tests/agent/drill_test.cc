@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <fstream>
 
-#include "agent/backup.h"
-#include "agent/snapshot_copy.h"
+#include "engine/backup.h"
+#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
 #include "objstore/object_store.h"
 #include "sources/db_common.h"

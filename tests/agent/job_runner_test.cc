@@ -8,10 +8,10 @@
 #include <fstream>
 
 #include "agent/agent_loop.h"
-#include "agent/db_restore.h"
+#include "engine/db_restore.h"
 #include "agent/job_lock.h"
 #include "agent/schedule.h"
-#include "agent/snapshot_copy.h"
+#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
 #include "objstore/object_store.h"
 #include "support/db_servers.h"

@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "agent/backup.h"
+#include "engine/backup.h"
 #include "objstore/object_store.h"
 #include "repo/repository.h"
 #include "sources/files.h"

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/backup.h"
-#include "agent/restore.h"
+#include "engine/backup.h"
+#include "engine/restore.h"
 #include "objstore/object_store.h"
 #include "repo/repository.h"
 #include "support/repo_testing.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/progress.h"
+#include "engine/progress.h"
 #include "kura/status.h"
 #include "repo/repository.h"
 #include "repo/retention.h"

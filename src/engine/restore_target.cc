@@ -1,4 +1,4 @@
-#include "agent/restore_target.h"
+#include "engine/restore_target.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "agent/verify.h"
+#include "engine/verify.h"
 #include "objstore/local_store.h"
 #include "objstore/memory_store.h"
 #include "sources/files.h"

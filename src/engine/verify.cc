@@ -1,4 +1,4 @@
-#include "agent/verify.h"
+#include "engine/verify.h"
 
 #include <algorithm>
 #include <atomic>

@@ -7,10 +7,10 @@
 #include <random>
 #include <set>
 
-#include "agent/backup.h"
-#include "agent/prune.h"
-#include "agent/restore.h"
-#include "agent/verify.h"
+#include "engine/backup.h"
+#include "engine/prune.h"
+#include "engine/restore.h"
+#include "engine/verify.h"
 #include "objstore/memory_store.h"
 #include "repo/format.h"
 #include "support/repo_engine.h"

@@ -1,4 +1,4 @@
-#include "agent/restore.h"
+#include "engine/restore.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <optional>
 #include <set>
 
-#include "agent/restore_target.h"
+#include "engine/restore_target.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/i18n.h"

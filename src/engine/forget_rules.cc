@@ -1,9 +1,9 @@
-#include "agent/forget_rules.h"
+#include "engine/forget_rules.h"
 
 #include <algorithm>
 
-#include "agent/prune.h"
-#include "agent/snapshot_copy.h"
+#include "engine/prune.h"
+#include "engine/snapshot_copy.h"
 #include "repo/integrity_record.h"
 #include "util/i18n.h"
 

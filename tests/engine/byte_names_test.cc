@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/backup.h"
-#include "agent/restore.h"
+#include "engine/backup.h"
+#include "engine/restore.h"
 #include "objstore/local_store.h"
 #include "sources/files.h"
 #include "support/repo_engine.h"

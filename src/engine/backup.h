@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/progress.h"
+#include "engine/progress.h"
 #include "kura/status.h"
 #include "repo/repository.h"
 #include "sources/source.h"

@@ -1,4 +1,4 @@
-#include "agent/backup.h"
+#include "engine/backup.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,10 +1,10 @@
-#include "agent/snapshot_copy.h"
+#include "engine/snapshot_copy.h"
 
 #include <algorithm>
 
-#include "agent/backup.h"
-#include "agent/prune.h"
-#include "agent/restore.h"
+#include "engine/backup.h"
+#include "engine/prune.h"
+#include "engine/restore.h"
 #include "util/i18n.h"
 
 namespace kura {

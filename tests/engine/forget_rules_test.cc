@@ -1,14 +1,14 @@
 // Forgetting by rules over a real repository (issue 6 §3, §5, §10): sealed metadata decides
 // the groups, verify's marks protect the last intact generation, a future clock never makes
 // a snapshot the newest, and the job runner's retention touches only its own group.
-#include "agent/forget_rules.h"
+#include "engine/forget_rules.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "agent/snapshot_copy.h"
-#include "agent/verify.h"
+#include "engine/snapshot_copy.h"
+#include "engine/verify.h"
 #include "objstore/memory_store.h"
 #include "repo/integrity_record.h"
 #include "support/repo_engine.h"

@@ -1,4 +1,4 @@
-#include "agent/db_restore.h"
+#include "engine/db_restore.h"
 
 #include <libpq-fe.h>
 #include <mysql.h>
@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "agent/restore.h"
+#include "engine/restore.h"
 #include "sources/source_factory.h"
 #include "sources/sqlserver.h"
 #include "util/fs.h"

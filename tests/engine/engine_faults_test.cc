@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "agent/prune.h"
-#include "agent/verify.h"
+#include "engine/prune.h"
+#include "engine/verify.h"
 #include "objstore/fault_store.h"
 #include "objstore/memory_store.h"
 #include "support/repo_engine.h"

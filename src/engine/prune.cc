@@ -1,4 +1,4 @@
-#include "agent/prune.h"
+#include "engine/prune.h"
 
 #include <algorithm>
 #include <iterator>

@@ -4,8 +4,8 @@
 
 #include <atomic>
 
-#include "agent/prune.h"
-#include "agent/verify.h"
+#include "engine/prune.h"
+#include "engine/verify.h"
 #include "objstore/fault_store.h"
 #include "objstore/memory_store.h"
 #include "support/repo_engine.h"
