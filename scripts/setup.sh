@@ -8,7 +8,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config git clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy python3
+  # Debian packages of kura and kura-vault (CPack): man pages from --help, the vault user
+  help2man dpkg-dev adduser
   # libraries (see docs/adr/0001-dependencies.md)
   libssl-dev libsodium-dev libzstd-dev libsqlite3-dev libpq-dev libmariadb-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev libcurl4-openssl-dev

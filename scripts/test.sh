@@ -5,6 +5,7 @@
 #   KURA_TEST_SANITIZE=0  skip the sanitizer passes (ASan+UBSan, TSan)
 #   KURA_TEST_BENCH=0     skip the benchmark smoke run
 #   KURA_TEST_STYLE=0     skip the clang-format / clang-tidy checks
+#   KURA_TEST_PACKAGES=0  skip building and installing the Debian packages (needs root or sudo)
 #   KURA_TEST_LABELS=...  run only the ctest labels given (e.g. "unit|agent"; see cmake/KuraHelpers.cmake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +75,16 @@ if [ "${KURA_TEST_BENCH:-1}" = "1" ] && [ -f bench/run.sh ]; then
   BENCH_SCALE=small BENCH_SMOKE=1 KURA_BIN="$PWD/build/bin/kura" bash bench/run.sh
   echo "== kura: many-files memory smoke run (20,000 files; fails above 150 MiB peak RSS)"
   BENCH_FILES=20000 BENCH_TOOLS=kura KURA_BIN="$PWD/build/bin/kura" bash bench/many_files.sh
+fi
+
+if [ "${KURA_TEST_PACKAGES:-1}" = "1" ]; then
+  if [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then
+    echo "== kura: Debian packages (build, install with dpkg, run, remove)"
+    bash scripts/package.sh
+    bash scripts/package-test.sh
+  else
+    echo "== kura: Debian packages skipped: installing them needs root or passwordless sudo"
+  fi
 fi
 
 # The suite's result, from ctest above: "N passed, N failed".

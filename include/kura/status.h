@@ -38,6 +38,19 @@ enum class Code {
 // Short stable name of a code, for logs and --json output ("not_found", ...).
 const char* CodeName(Code code);
 
+// What a person can do next when it is one of the program's own commands. Layers below the
+// command lines name the advice instead of writing a command into the message, so each
+// program words it its own way (kura prints "kura verify --read-data …"; kura-vault, which
+// answers sites over HTTP, does not tell them to run kura commands on its disk).
+enum class Advice {
+  kNone = 0,
+  kCheckRepository,   // examine the repository: kura verify --read-data
+  kCreateRepository,  // no repository here yet: kura init
+  kListSnapshots,     // the snapshot was not found: kura snapshots
+  kListPaths,         // the path was not found in the snapshot: kura ls
+  kPrune,             // leftovers a prune removes: kura prune
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
@@ -63,8 +76,15 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // Returns a copy whose message is "context: message"; the code is kept.
+  // Returns a copy whose message is "context: message"; the code and advice are kept.
   Status WithContext(const std::string& context) const;
+  // Returns a copy that carries `advice` (ignored on OK).
+  Status WithAdvice(Advice advice) const {
+    Status s = *this;
+    if (!ok()) s.advice_ = advice;
+    return s;
+  }
+  Advice advice() const { return advice_; }
 
   // "code_name: message", for logs.
   std::string ToString() const;
@@ -72,6 +92,7 @@ class [[nodiscard]] Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  Advice advice_ = Advice::kNone;
 };
 
 // Result<T> holds either a value or a non-OK Status.

@@ -2,10 +2,10 @@
 
 #include <ctime>
 
-#include "engine/backup.h"
 #include "agent/job_lock.h"
-#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
+#include "engine/backup.h"
+#include "engine/snapshot_copy.h"
 #include "engine/verify.h"
 #include "repo/integrity_record.h"
 #include "util/fs.h"
@@ -238,7 +238,7 @@ Result<DrillReport> RunDrill(const RunContext& ctx, const JobConfig& job, bool k
   if (st.ok() && database) {
     r.method = "database";
     target.kind = s.kind;
-    target.conn = ConnectionOf(s);
+    target.conn = s.conn;
     target.no_owner = true;
     target.maintenance_db = s.maintenance_db;
     target.temp_dir = s.temp_dir;

@@ -146,15 +146,15 @@ Status ParseSource(const toml::value& t, SourceConfig* s) {
   }
   s->cwd = Opt<std::string>(t, "cwd", "");
   s->allow_empty = Opt<bool>(t, "allow_empty", false);
-  s->host = Opt<std::string>(t, "host", "");
-  s->port = Opt<int>(t, "port", 0);
-  s->user = Opt<std::string>(t, "user", "");
-  s->password_file = Opt<std::string>(t, "password_file", "");
-  s->pgpassfile = Opt<std::string>(t, "pgpassfile", "");
-  s->sslmode = Opt<std::string>(t, "sslmode", "");
-  s->socket = Opt<std::string>(t, "socket", "");
-  s->client_dir = Opt<std::string>(t, "client_dir", "");
-  s->connect_timeout_seconds = Opt<int>(t, "connect_timeout_seconds", 15);
+  s->conn.host = Opt<std::string>(t, "host", "");
+  s->conn.port = Opt<int>(t, "port", 0);
+  s->conn.user = Opt<std::string>(t, "user", "");
+  s->conn.password_file = Opt<std::string>(t, "password_file", "");
+  s->conn.pgpassfile = Opt<std::string>(t, "pgpassfile", "");
+  s->conn.sslmode = Opt<std::string>(t, "sslmode", "");
+  s->conn.socket = Opt<std::string>(t, "socket", "");
+  s->conn.client_dir = Opt<std::string>(t, "client_dir", "");
+  s->conn.connect_timeout_seconds = Opt<int>(t, "connect_timeout_seconds", 15);
   s->database = Opt<std::string>(t, "database", "");
   s->cluster = Opt<bool>(t, "cluster", false);
   s->maintenance_db = Opt<std::string>(t, "maintenance_db", "");
@@ -227,16 +227,16 @@ Status ParseSqlHook(const toml::value& t, SqlHookConfig* sql) {
     return Invalid(t, Tr("sql.kind は postgresql、mysql、sqlite のいずれかです (指定: \"{}\")",
                          "sql.kind must be postgresql, mysql or sqlite (got \"{}\")", sql->kind));
   }
-  sql->host = Opt<std::string>(t, "host", "");
-  sql->port = Opt<int>(t, "port", 0);
-  sql->user = Opt<std::string>(t, "user", "");
-  sql->password_file = Opt<std::string>(t, "password_file", "");
-  sql->pgpassfile = Opt<std::string>(t, "pgpassfile", "");
-  sql->socket = Opt<std::string>(t, "socket", "");
+  sql->conn.host = Opt<std::string>(t, "host", "");
+  sql->conn.port = Opt<int>(t, "port", 0);
+  sql->conn.user = Opt<std::string>(t, "user", "");
+  sql->conn.password_file = Opt<std::string>(t, "password_file", "");
+  sql->conn.pgpassfile = Opt<std::string>(t, "pgpassfile", "");
+  sql->conn.socket = Opt<std::string>(t, "socket", "");
   sql->database = Opt<std::string>(t, "database", "");
   sql->path = Opt<std::string>(t, "path", "");
   sql->statement = Opt<std::string>(t, "statement", "");
-  sql->connect_timeout_seconds = Opt<int>(t, "connect_timeout_seconds", 15);
+  sql->conn.connect_timeout_seconds = Opt<int>(t, "connect_timeout_seconds", 15);
   if (sql->statement.empty()) return Invalid(t, L("sql.statement がありません", "sql.statement is missing"));
   if (sql->kind == "sqlite" && sql->path.empty())
     return Invalid(t, L("sqlite には sql.path が必要です", "sql.path is required for sqlite"));

@@ -14,6 +14,7 @@
 #include "kura/status.h"
 #include "repo/retention.h"
 #include "repo/snapshot_kind.h"
+#include "sources/db_common.h"
 #include "sources/source_factory.h"
 
 namespace kura {
@@ -55,16 +56,12 @@ struct TargetConfig {
 // Where a SQL hook posts: connection settings and one statement with :named parameters.
 struct SqlHookConfig {
   std::string kind;  // "postgresql" | "mysql" | "sqlite"
-  std::string host;
-  int port = 0;
-  std::string user;
-  std::string password_file;
-  std::string pgpassfile;  // postgresql
-  std::string socket;      // mysql
-  std::string database;    // postgresql, mysql
-  std::string path;        // sqlite: the database file
-  std::string statement;   // REQUIRED; parameters are :job, :message_ja, ... (docs/agent.md)
-  int connect_timeout_seconds = 15;
+  // host, port, user, password_file, pgpassfile (postgresql), socket (mysql),
+  // connect_timeout_seconds; never `password` (secrets only through files).
+  DbConnection conn;
+  std::string database;   // postgresql, mysql
+  std::string path;       // sqlite: the database file
+  std::string statement;  // REQUIRED; parameters are :job, :message_ja, ... (docs/agent.md)
 };
 
 struct HookAction {

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 
-#include "engine/backup.h"
-#include "engine/forget_rules.h"
 #include "agent/hooks.h"
 #include "agent/job_lock.h"
 #include "agent/post_queue.h"
-#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
+#include "engine/backup.h"
+#include "engine/forget_rules.h"
+#include "engine/snapshot_copy.h"
 #include "objstore/object_store.h"
 #include "util/fs.h"
 #include "util/i18n.h"

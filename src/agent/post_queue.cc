@@ -70,7 +70,8 @@ Result<PostItem> FromJson(const std::string& path, const std::string& text) {
 
 // Which statement on which database: the same key is one post.
 std::string SqlKey(const SqlHookConfig& s) {
-  return json{s.kind, s.host, s.port, s.socket, s.database, s.path, s.user, s.statement}.dump();
+  return json{s.kind, s.conn.host, s.conn.port, s.conn.socket, s.database, s.path, s.conn.user, s.statement}
+      .dump();
 }
 
 const HookAction* ActionOf(const HookSet& set, const std::string& which) {

@@ -18,21 +18,6 @@ namespace kura {
 
 namespace {
 
-Result<std::string> HookPassword(const SqlHookConfig& c) {
-  DbConnection conn;
-  conn.password_file = c.password_file;
-  return ResolvePassword(conn);
-}
-
-DbConnection HookConnection(const SqlHookConfig& c) {
-  DbConnection conn;
-  conn.host = c.host;
-  conn.port = c.port;
-  conn.user = c.user;
-  conn.socket = c.socket;
-  return conn;
-}
-
 // A connection that failed is retryable (the post is queued: agent/post_queue.h) unless
 // the server answered that the settings are wrong; retrying those would never succeed.
 Status ConnectFailure(Code cause, const std::string& message) {
@@ -43,9 +28,9 @@ Status ConnectFailure(Code cause, const std::string& message) {
 }
 
 Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
-  KURA_ASSIGN_OR_RETURN(std::string password, HookPassword(c));
-  std::string port = c.port > 0 ? std::to_string(c.port) : "";
-  std::string timeout = std::to_string(c.connect_timeout_seconds);
+  KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(c.conn));
+  std::string port = c.conn.port > 0 ? std::to_string(c.conn.port) : "";
+  std::string timeout = std::to_string(c.conn.connect_timeout_seconds);
   std::vector<const char*> keys, values;
   auto add = [&](const char* k, const std::string& v) {
     if (!v.empty()) {
@@ -53,12 +38,12 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
       values.push_back(v.c_str());
     }
   };
-  add("host", c.host);
+  add("host", c.conn.host);
   add("port", port);
-  add("user", c.user);
+  add("user", c.conn.user);
   add("dbname", c.database);
   add("password", password);
-  add("passfile", c.pgpassfile);
+  add("passfile", c.conn.pgpassfile);
   add("connect_timeout", timeout);
   const std::string encoding = "UTF8", application = "kura-hook";
   add("client_encoding", encoding);
@@ -70,7 +55,7 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string err = PQerrorMessage(conn.get());
     return ConnectFailure(
-        ExplainPostgresError(err, HookConnection(c), c.database).code,
+        ExplainPostgresError(err, c.conn, c.database).code,
         Tr("SQL フック: PostgreSQL ({}) に接続できません: {}",
            "SQL hook: cannot connect to PostgreSQL ({}): {}", c.database, LastLines(err, 3)));
   }
@@ -92,17 +77,17 @@ Status PostgresHook(const SqlHookConfig& c, const BoundStatement& b) {
 }
 
 Status MysqlHook(const SqlHookConfig& c, const BoundStatement& b) {
-  KURA_ASSIGN_OR_RETURN(std::string password, HookPassword(c));
+  KURA_ASSIGN_OR_RETURN(std::string password, ResolvePassword(c.conn));
   std::unique_ptr<MYSQL, decltype(&mysql_close)> db(mysql_init(nullptr), &mysql_close);
   if (!db) return Status::Internal("mysql_init failed");
-  unsigned int timeout = static_cast<unsigned int>(c.connect_timeout_seconds);
+  unsigned int timeout = static_cast<unsigned int>(c.conn.connect_timeout_seconds);
   mysql_options(db.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(db.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
   auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-  if (mysql_real_connect(db.get(), opt(c.host), opt(c.user), opt(password), c.database.c_str(),
-                         static_cast<unsigned int>(c.port), opt(c.socket), 0) == nullptr) {
+  if (mysql_real_connect(db.get(), opt(c.conn.host), opt(c.conn.user), opt(password), c.database.c_str(),
+                         static_cast<unsigned int>(c.conn.port), opt(c.conn.socket), 0) == nullptr) {
     std::string err = mysql_error(db.get());
-    return ConnectFailure(ExplainMysqlError(err, HookConnection(c), c.database).code,
+    return ConnectFailure(ExplainMysqlError(err, c.conn, c.database).code,
                           Tr("SQL フック: MySQL/MariaDB ({}) に接続できません: {}",
                              "SQL hook: cannot connect to MySQL/MariaDB ({}): {}", c.database, err));
   }

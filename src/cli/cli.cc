@@ -1,15 +1,9 @@
 #include "cli/cli.h"
 
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
-#include <csignal>
-#include <cstring>
-#include <optional>
-
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli_common/program.h"
 #include "kura/version.h"
 #include "util/i18n.h"
 
@@ -17,56 +11,14 @@ namespace kura::cli {
 
 int Fail(const Context& ctx, const Status& status) {
   int code = ExitCodeFor(status);
-  if (ctx.opts.json) {
-    PrintJson({{"ok", false},
-               {"error", {{"code", CodeName(status.code())}, {"message", status.message()}}},
-               {"exit_code", code}});
-  }
+  if (ctx.opts.json) PrintJson(cli_common::FailureJson(status, code));
   PrintError(status);
   return code;
 }
 
-// The language must be known before the help texts are built, so --lang is looked up first.
-// Returns false (after saying so, in the environment's language) for a --lang other than
-// ja or en: a typo must not silently give the other language.
-static bool ChooseLanguage(int argc, char** argv) {
-  Language lang = LanguageFromEnvironment();
-  SetLanguage(lang);
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--") break;
-    std::optional<std::string_view> value;
-    if (a == "--lang" && i + 1 < argc)
-      value = argv[++i];
-    else if (a.starts_with("--lang="))
-      value = a.substr(7);
-    if (!value) continue;
-    if (*value == "ja")
-      lang = Language::kJapanese;
-    else if (*value == "en")
-      lang = Language::kEnglish;
-    else {
-      std::fputs(Tr("kura: 使い方が正しくありません: --lang には ja (日本語) か en (英語) を指定してください "
-                    "(指定: \"{}\")\n",
-                    "kura: usage error: --lang must be ja (Japanese) or en (English) (got \"{}\")\n", *value)
-                     .c_str(),
-                 stderr);
-      return false;
-    }
-  }
-  SetLanguage(lang);
-  return true;
-}
-
 int Main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error Status, not a silent death
-  // A core file would hold the repository key: never write one.
-  struct rlimit no_core {
-    0, 0
-  };
-  ::setrlimit(RLIMIT_CORE, &no_core);
-  ::prctl(PR_SET_DUMPABLE, 0);
-  if (!ChooseLanguage(argc, argv)) return kExitUsage;
+  cli_common::HardenProcess();  // a core file would hold the repository key
+  if (!cli_common::ChooseLanguage(argc, argv, "kura")) return kExitUsage;
   Context ctx;
   int exit_code = kExitOk;
   CLI::App app{L("kura — 医療・介護向けの改ざんに強いバックアップ",
@@ -99,21 +51,7 @@ int Main(int argc, char** argv) {
   AddMaintenanceCommands(app, ctx, &exit_code);
   AddJobCommands(app, ctx, &exit_code);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fputs(Tr("kura: 使い方が正しくありません: {}\nkura --help で使い方を確認してください\n",
-                  "kura: usage error: {}\nsee kura --help\n", e.what())
-                   .c_str(),
-               stderr);
-    return kExitUsage;
-  }
+  if (auto done = cli_common::ParseArguments(app, argc, argv, "kura", kExitUsage)) return *done;
   return exit_code;
 }
 

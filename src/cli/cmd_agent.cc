@@ -118,16 +118,16 @@ int Install(Context& ctx, const ScheduleFlags& f) {
 }  // namespace
 
 void AddAgentCommands(CLI::App& app, Context& ctx, int* exit_code) {
-  static AgentFlags af;
+  AgentFlags& af = ctx.NewFlags<AgentFlags>();
   CLI::App* agent = app.add_subcommand(
       "agent", L("常駐して予定どおりにジョブを実行 (起動時の取り戻し、夜間送信、再試行)",
                  "run jobs on schedule as a service (catch-up at start, night sends, retries)"));
   agent->add_flag("--once", af.once,
                   L("1 回だけ確認して実行し、終了", "check and run what is due once, then exit"));
   AddAgentConfigOption(agent, &af.agent_config);
-  OnRun(agent, ctx, exit_code, [&ctx] { return Agent(ctx, af); });
+  OnRun(agent, ctx, exit_code, [&ctx, &af] { return Agent(ctx, af); });
 
-  static ScheduleFlags sf;
+  ScheduleFlags& sf = ctx.NewFlags<ScheduleFlags>();
   CLI::App* schedule = app.add_subcommand("schedule", L("自動実行の設定", "set up automatic runs"));
   schedule->require_subcommand(1);
   CLI::App* install = schedule->add_subcommand(
@@ -145,7 +145,7 @@ void AddAgentCommands(CLI::App& app, Context& ctx, int* exit_code) {
                     L("常駐サービスの代わりに 15 分ごとのタイマー (agent --once) を使う",
                       "use a 15-minute timer (agent --once) instead of a resident service"));
   AddAgentConfigOption(install, &sf.agent_config);
-  OnRun(install, ctx, exit_code, [&ctx] { return Install(ctx, sf); });
+  OnRun(install, ctx, exit_code, [&ctx, &sf] { return Install(ctx, sf); });
 }
 
 }  // namespace kura::cli

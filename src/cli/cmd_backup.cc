@@ -5,11 +5,11 @@
 #include <climits>
 #include <cstdlib>
 
-#include "engine/backup.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "engine/backup.h"
 #include "sources/command.h"
 #include "sources/files.h"
 #include "sources/stream_guard.h"
@@ -187,7 +187,7 @@ int Run(Context& ctx, const BackupFlags& f) {
 }  // namespace
 
 void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
-  static BackupFlags f;
+  BackupFlags& f = ctx.NewFlags<BackupFlags>();
   CLI::App* b = app.add_subcommand("backup", L("バックアップを作成", "make a backup"));
   b->add_option("PATH", f.paths,
                 L("バックアップするファイルやディレクトリ", "files and directories to back up"));
@@ -207,7 +207,7 @@ void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
   b->add_option("--stdin-name", f.stdin_name,
                 L("ストリームの名前 (相対名: db.dump、daily/db.sql)",
                   "name of the stream (relative: db.dump, daily/db.sql)"))
-      ->each([](const std::string&) { f.stdin_name_given = true; });
+      ->each([&f](const std::string&) { f.stdin_name_given = true; });
   b->add_flag("--allow-empty", f.allow_empty,
               L("--stdin / --from-command の空の入力も保存する (既定では空なら失敗)",
                 "store an empty --stdin / --from-command stream too (by default empty fails)"));
@@ -217,7 +217,7 @@ void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
   b->add_flag("--skip-unreadable", f.skip_unreadable,
               L("読めないファイルを飛ばして警告として記録 (終了コード 11)",
                 "skip unreadable files, recording warnings (exit 11)"));
-  OnRun(b, ctx, exit_code, [&ctx] { return Run(ctx, f); });
+  OnRun(b, ctx, exit_code, [&ctx, &f] { return Run(ctx, f); });
 }
 
 }  // namespace kura::cli

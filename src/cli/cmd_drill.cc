@@ -86,14 +86,14 @@ int Drill(Context& ctx, const DrillFlags& f) {
 }  // namespace
 
 void AddDrillCommand(CLI::App& app, Context& ctx, int* exit_code) {
-  static DrillFlags f;
+  DrillFlags& f = ctx.NewFlags<DrillFlags>();
   CLI::App* drill = app.add_subcommand(
       "drill", L("復元訓練: 最新のスナップショットを一時的な DB に復元して確認し、削除",
                  "restore drill: restore the latest snapshot into a scratch database, check it, drop it"));
   drill->add_option("JOB", f.job, L("ジョブ名", "job name"))->required();
   drill->add_flag("--keep", f.keep, L("確認後も復元先を残す", "keep the scratch copy"));
   AddAgentConfigOption(drill, &f.agent_config);
-  OnRun(drill, ctx, exit_code, [&ctx] { return Drill(ctx, f); });
+  OnRun(drill, ctx, exit_code, [&ctx, &f] { return Drill(ctx, f); });
 }
 
 }  // namespace kura::cli

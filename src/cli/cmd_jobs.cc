@@ -214,7 +214,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
 }  // namespace
 
 void AddJobCommands(CLI::App& app, Context& ctx, int* exit_code) {
-  static RunFlags rf;
+  RunFlags& rf = ctx.NewFlags<RunFlags>();
   CLI::App* run =
       app.add_subcommand("run", L("設定したジョブを今すぐ 1 回実行", "run a configured job once, now"));
   run->add_option("JOB", rf.job, L("ジョブ名", "job name"))->required();
@@ -225,9 +225,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, int* exit_code) {
                 L("他の保存先への送信を夜間 (send_window) まで待つ (月次締めなど)",
                   "queue the sends to other targets for the night (send_window)"));
   AddAgentConfigOption(run, &rf.agent_config);
-  OnRun(run, ctx, exit_code, [&ctx] { return Run(ctx, rf); });
+  OnRun(run, ctx, exit_code, [&ctx, &rf] { return Run(ctx, rf); });
 
-  static StatusFlags sf;
+  StatusFlags& sf = ctx.NewFlags<StatusFlags>();
   CLI::App* status =
       app.add_subcommand("status", L("警告があれば表示 (終了コード 10)。なければ何も表示しない",
                                      "print the active warning (exit 10), or nothing"));
@@ -238,7 +238,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "--status-file", sf.status_file,
       L("状態ファイル (既定: 設定の status_file)", "status file (default: the config's status_file)"));
   AddAgentConfigOption(status, &sf.agent_config);
-  OnRun(status, ctx, exit_code, [&ctx] { return ShowStatus(ctx, sf); });
+  OnRun(status, ctx, exit_code, [&ctx, &sf] { return ShowStatus(ctx, sf); });
 
   AddAgentCommands(app, ctx, exit_code);
   AddDrillCommand(app, ctx, exit_code);

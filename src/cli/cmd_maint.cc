@@ -1,12 +1,12 @@
 #include <set>
 
-#include "engine/forget_rules.h"
-#include "engine/prune.h"
-#include "engine/verify.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "engine/forget_rules.h"
+#include "engine/prune.h"
+#include "engine/verify.h"
 #include "util/clock.h"
 #include "util/i18n.h"
 
@@ -405,17 +405,18 @@ int RunForget(Context& ctx, const ForgetFlags& f) {
 }  // namespace
 
 void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
-  static bool read_data = false;
-  static std::vector<std::string> verify_refs;
+  bool& read_data = ctx.NewFlags<bool>();
+  std::vector<std::string>& verify_refs = ctx.NewFlags<std::vector<std::string>>();
   CLI::App* v = app.add_subcommand("verify", L("リポジトリを検査", "check the repository"));
   v->add_flag("--read-data", read_data,
               L("全データを読み出して復号・照合", "read, decrypt and check every blob"));
   v->add_option("SNAPSHOT", verify_refs,
                 L("検査するスナップショット (ID、ID の先頭部分、latest。省略時はすべて)",
                   "snapshots to check (ID, unique prefix or latest; default all)"));
-  OnRun(v, ctx, exit_code, [&ctx] { return RunVerify(ctx, read_data, verify_refs); });
+  OnRun(v, ctx, exit_code,
+        [&ctx, &read_data, &verify_refs] { return RunVerify(ctx, read_data, verify_refs); });
 
-  static ForgetFlags f;
+  ForgetFlags& f = ctx.NewFlags<ForgetFlags>();
   CLI::App* forget = app.add_subcommand(
       "forget",
       L("世代規則に従って古いスナップショットを削除 (ホストと対象ごと。既定: 日次 30 日、月次 36 か月、手動 "
@@ -454,10 +455,10 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                      L("--prune の猶予 (prune --grace と同じ)", "grace for --prune (as prune --grace)"));
   forget->add_flag("--dry-run", f.dry_run,
                    L("削除せずに結果だけ表示", "show what would happen, change nothing"));
-  OnRun(forget, ctx, exit_code, [&ctx] { return RunForget(ctx, f); });
+  OnRun(forget, ctx, exit_code, [&ctx, &f] { return RunForget(ctx, f); });
 
-  static bool prune_dry_run = false;
-  static std::string prune_grace;
+  bool& prune_dry_run = ctx.NewFlags<bool>();
+  std::string& prune_grace = ctx.NewFlags<std::string>();
   CLI::App* prune = app.add_subcommand(
       "prune", L("どのスナップショットからも使われないデータを削除", "delete data no snapshot uses"));
   prune->add_flag("--dry-run", prune_dry_run,
@@ -466,7 +467,7 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "--grace", prune_grace,
       L("これより新しいパックと一時ファイルは削除しない (既定 1h。例: 30m、2h、0 = 猶予なし)",
         "never delete packs or temporary files younger than this (default 1h; e.g. 30m, 2h, 0 = none)"));
-  OnRun(prune, ctx, exit_code, [&ctx] {
+  OnRun(prune, ctx, exit_code, [&ctx, &prune_dry_run, &prune_grace] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
     return RunPrune(ctx, **repo, prune_dry_run, prune_grace);

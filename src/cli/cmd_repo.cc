@@ -3,11 +3,11 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "engine/backup.h"
 #include "cli/clock_warning.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "engine/backup.h"
 #include "objstore/object_store.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -217,7 +217,11 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     return static_cast<int>(kExitOk);
   });
 
-  static std::string new_password_file, new_key_file, label, public_key_file, remove_id;
+  std::string& new_password_file = ctx.NewFlags<std::string>();
+  std::string& new_key_file = ctx.NewFlags<std::string>();
+  std::string& label = ctx.NewFlags<std::string>();
+  std::string& public_key_file = ctx.NewFlags<std::string>();
+  std::string& remove_id = ctx.NewFlags<std::string>();
   CLI::App* add =
       key->add_subcommand("add", L("パスワードまたは鍵ファイルを追加", "add a password or key file"));
   add->add_option("--new-password-file", new_password_file,
@@ -226,7 +230,7 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "--new-key-file", new_key_file,
       L("追加する鍵ファイル (無ければ作成します, 0600)", "key file to add (created if missing, mode 0600)"));
   add->add_option("--label", label, L("鍵の説明", "a label for the key"));
-  OnRun(add, ctx, exit_code, [&ctx] {
+  OnRun(add, ctx, exit_code, [&ctx, &new_password_file, &new_key_file, &label] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
     auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
@@ -263,7 +267,7 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
                    L("公開鍵ファイル (16 進 64 文字)", "public key file (64 hex digits)"))
       ->required();
   add_recovery->add_option("--label", label, L("鍵の説明", "a label for the key"));
-  OnRun(add_recovery, ctx, exit_code, [&ctx] {
+  OnRun(add_recovery, ctx, exit_code, [&ctx, &label, &public_key_file] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
     auto text = ReadKeyFile(public_key_file);
@@ -285,7 +289,8 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
     return static_cast<int>(kExitOk);
   });
 
-  static std::string out_secret, out_public;
+  std::string& out_secret = ctx.NewFlags<std::string>();
+  std::string& out_public = ctx.NewFlags<std::string>();
   CLI::App* gen = key->add_subcommand(
       "generate-recovery", L("復旧用の鍵ペアを作成 (販売元用。秘密鍵はオフラインで保管)",
                              "make a recovery key pair (for the vendor; keep the secret key offline)"));
@@ -294,7 +299,7 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
       ->required();
   gen->add_option("--public-key-file", out_public, L("公開鍵の出力先", "where to write the public key"))
       ->required();
-  OnRun(gen, ctx, exit_code, [&ctx] {
+  OnRun(gen, ctx, exit_code, [&ctx, &out_secret, &out_public] {
     if (PathExists(out_secret) || PathExists(out_public)) {
       return Fail(
           ctx, Status::AlreadyExists(L("出力先のファイルが既に存在します", "an output file already exists")));
@@ -317,7 +322,7 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
                                       "remove a key (the last password or key file cannot be removed)"));
   remove->add_option("ID", remove_id, L("鍵の ID (先頭 4 文字以上)", "key ID (at least 4 leading digits)"))
       ->required();
-  OnRun(remove, ctx, exit_code, [&ctx] {
+  OnRun(remove, ctx, exit_code, [&ctx, &remove_id] {
     auto repo = ctx.OpenRepository();
     if (!repo.ok()) return Fail(ctx, repo.status());
     auto lock = (*repo)->store().Lock(LockMode::kExclusive, 60000);
@@ -338,12 +343,12 @@ void AddRepositoryCommands(CLI::App& app, Context& ctx, int* exit_code) {
       app.add_subcommand("snapshots", L("スナップショット (世代) の一覧", "list snapshots (generations)"));
   OnRun(snapshots, ctx, exit_code, [&ctx] { return Snapshots(ctx); });
 
-  static std::string ls_ref;
+  std::string& ls_ref = ctx.NewFlags<std::string>();
   CLI::App* ls = app.add_subcommand("ls", L("スナップショットの中身の一覧", "list what a snapshot holds"));
   ls->add_option("SNAPSHOT", ls_ref,
                  L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))
       ->required();
-  OnRun(ls, ctx, exit_code, [&ctx] { return Ls(ctx, ls_ref); });
+  OnRun(ls, ctx, exit_code, [&ctx, &ls_ref] { return Ls(ctx, ls_ref); });
 
   AddKeyCommands(app, ctx, exit_code);
 }

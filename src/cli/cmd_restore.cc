@@ -3,12 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "engine/db_restore.h"
-#include "engine/restore.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "cli/restore_report.h"
+#include "engine/db_restore.h"
+#include "engine/restore.h"
 #include "util/i18n.h"
 
 namespace kura::cli {
@@ -183,7 +183,7 @@ int Run(Context& ctx, const RestoreFlags& f) {
 }  // namespace
 
 void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
-  static RestoreFlags f;
+  RestoreFlags& f = ctx.NewFlags<RestoreFlags>();
   CLI::App* r = app.add_subcommand("restore", L("スナップショットを復元", "restore a snapshot"));
   r->add_option("SNAPSHOT", f.snapshot,
                 L("ID、ID の先頭部分、または latest", "an ID, a unique ID prefix, or latest"))
@@ -217,7 +217,7 @@ void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   r->add_flag("--replace", f.replace, L("既存のデータベースを置き換える", "replace an existing database"));
   r->add_flag("--no-owner", f.no_owner,
               L("PostgreSQL: 所有者を復元しない", "PostgreSQL: do not restore ownership"));
-  OnRun(r, ctx, exit_code, [&ctx] { return Run(ctx, f); });
+  OnRun(r, ctx, exit_code, [&ctx, &f] { return Run(ctx, f); });
 }
 
 }  // namespace kura::cli

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kura/status.h"
 #include "repo/keys.h"
@@ -38,8 +39,20 @@ class Context {
   // Prints human output unless --json or --quiet.
   void Say(const std::string& text) const;
 
+  // Storage for one command's parsed flags, owned by this Context: the values live as long
+  // as the run, and nothing is kept in function statics (a second run in one process, as
+  // in the tests, starts from the defaults). Capture the reference in the command's lambda.
+  template <class T>
+  T& NewFlags() {
+    auto flags = std::make_shared<T>();
+    T& ref = *flags;
+    flags_.push_back(std::move(flags));
+    return ref;
+  }
+
  private:
   std::string config_repo_, config_password_file_, config_key_file_;
+  std::vector<std::shared_ptr<void>> flags_;
 };
 
 // Reads a secret from a terminal without echo. kInvalidArgument when stdin is no terminal.

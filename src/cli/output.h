@@ -9,26 +9,25 @@
 #include <string>
 #include <vector>
 
+#include "cli_common/format.h"
 #include "engine/progress.h"
 #include "kura/status.h"
 
 namespace kura::cli {
 
-// "1.2 GiB"
-std::string FormatBytes(uint64_t bytes);
-// "0:12", "1:02:03"
-std::string FormatDuration(double seconds);
+// The helpers kura-vault shares (cli_common/format.h), under their old names here.
+using cli_common::DisplayWidth;
+using cli_common::FormatBytes;
+using cli_common::FormatDuration;
+using cli_common::PadLeft;
+using cli_common::PadRight;
+using cli_common::PrintJson;
+using cli_common::PutNameJson;
+using cli_common::PutNameListJson;
+using cli_common::StderrIsTerminal;
 
 // Prints "kura: エラー: <message>" (plus a hint line for some codes) to stderr.
 void PrintError(const Status& status);
-void PrintJson(const nlohmann::json& doc);
-// Sets j[key] to a name that may not be UTF-8, losslessly: valid UTF-8 as it is; else the
-// escaped form (util/text.h EscapeName) in `key` and the exact bytes, base64, in
-// `key`_b64 — the same rule as the snapshot metadata (docs/format.md).
-void PutNameJson(nlohmann::json& j, const std::string& key, const std::string& name);
-// The same for a list: `key` the printable forms; `key`_b64 every item in base64 when any
-// item is not UTF-8.
-void PutNameListJson(nlohmann::json& j, const std::string& key, const std::vector<std::string>& names);
 // A warning line on stderr ("kura: 警告: ..."), with control characters escaped.
 void PrintWarning(const std::string& message);
 
@@ -51,13 +50,5 @@ class ProgressLine : public ProgressSink {
   bool drawn_ = false;
   uint64_t total_hint_ = 0;
 };
-
-bool StderrIsTerminal();
-
-// Columns on a terminal: a CJK character takes two cells, so padding counts cells, not
-// bytes or code points. Pads (or right-aligns) `text` to `width` cells.
-size_t DisplayWidth(std::string_view text);
-std::string PadRight(std::string_view text, size_t width);
-std::string PadLeft(std::string_view text, size_t width);
 
 }  // namespace kura::cli

@@ -129,16 +129,7 @@ Status RestoreSnapshotToDatabase(Repository& repo, const Snapshot& snapshot, con
   // The kind's restore and its checks live with the sources; this only maps the target.
   SourceConfig c;
   c.kind = kind;
-  c.host = t.conn.host;
-  c.port = t.conn.port;
-  c.user = t.conn.user;
-  c.password = t.conn.password;
-  c.password_file = t.conn.password_file;
-  c.pgpassfile = t.conn.pgpassfile;
-  c.sslmode = t.conn.sslmode;
-  c.socket = t.conn.socket;
-  c.client_dir = t.conn.client_dir;
-  c.connect_timeout_seconds = t.conn.connect_timeout_seconds;
+  c.conn = t.conn;
   c.maintenance_db = t.maintenance_db;
   c.temp_dir = t.temp_dir;
   c.server_backup_dir = t.server_backup_dir;

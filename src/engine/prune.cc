@@ -83,13 +83,14 @@ size_t IndexOf(const std::vector<crypto::Hash>& sorted, const crypto::Hash& h) {
 }
 
 Status CheckFailed(const crypto::Hash& blob, const std::string& pack) {
-  return Status::Internal(Tr(
-      "prune を削除の前に中止しました: データ {} が、削除しようとしたパック {} "
-      "以外のどのパックにも無くなります。"
-      "このパックは削除していません。kura verify を実行し、販売元へご連絡ください",
-      "prune stopped before deleting: blob {} would be in no pack once pack {} is deleted; that pack was not "
-      "deleted. Run kura verify and contact your vendor",
-      ToHex(blob).substr(0, 16), pack.substr(0, 16)));
+  return Status::Internal(
+             Tr("prune を削除の前に中止しました: データ {} が、削除しようとしたパック {} "
+                "以外のどのパックにも無くなります。"
+                "このパックは削除していません。リポジトリを検査し、販売元へご連絡ください",
+                "prune stopped before deleting: blob {} would be in no pack once pack {} is "
+                "deleted; that pack was not deleted. Check the repository and contact your vendor",
+                ToHex(blob).substr(0, 16), pack.substr(0, 16)))
+      .WithAdvice(Advice::kCheckRepository);
 }
 
 // One prune run; the pieces share this state.

@@ -177,11 +177,11 @@ Status CheckIncludes(EntryReader& entries, const std::vector<std::string>& inclu
   for (size_t i = 0; i < include.size(); ++i) {
     if (!found[i]) {
       return Status::NotFound(
-          Tr("--path {} に一致するものがスナップショットにありません。kura ls でパスを確認してください "
-             "(パスはバックアップ時の絶対パスです)",
-             "--path {} matches nothing in the snapshot; check the path with kura ls (paths are "
-             "the absolute paths at backup time)",
-             "/" + include[i]));
+                 Tr("--path {} に一致するものがスナップショットにありません "
+                    "(パスはバックアップ時の絶対パスです)",
+                    "--path {} matches nothing in the snapshot (paths are the absolute paths at backup time)",
+                    "/" + include[i]))
+          .WithAdvice(Advice::kListPaths);
     }
   }
   return Status::Ok();

@@ -64,11 +64,12 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root_arg
     if (err != ENOENT) return LocalFileError(err, L("リポジトリを開く", "open repository"), root);
     if (!create) {
       return Status::NotFound(
-          Tr("リポジトリが見つかりません: {}。パスが正しいか、NAS や外付けディスクがマウント"
-             "されているかを確認してください。新しいリポジトリを作る場合は kura init を実行してください",
-             "repository not found: {}. Check the path and that the NAS or external disk is "
-             "mounted. To create a new repository, run kura init",
-             root));
+                 Tr("リポジトリが見つかりません: {}。パスが正しいか、NAS や外付けディスクがマウント"
+                    "されているかを確認してください",
+                    "repository not found: {}. Check the path and that the NAS or external disk is "
+                    "mounted",
+                    root))
+          .WithAdvice(Advice::kCreateRepository);
     }
     std::string parent = ParentDir(root);
     if (!PathExists(parent)) {

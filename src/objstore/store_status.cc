@@ -8,23 +8,24 @@ namespace kura {
 
 Status ObjectNotFoundStatus(ObjectType type, const std::string& name, const std::string& where) {
   return Status::NotFound(
-      Tr("{} オブジェクト {} が見つかりません ({})。リポジトリの場所が正しいか、"
-         "別の処理で削除されていないかを確認し、kura verify --read-data でリポジトリを検査してください",
-         "{} object {} not found ({}). Check that the repository location is right and that "
-         "nothing else deleted it, then check the repository with kura verify --read-data",
-         ObjectTypeName(type), name, where));
+             Tr("{} オブジェクト {} が見つかりません ({})。リポジトリの場所が正しいか、"
+                "別の処理で削除されていないかを確認してください",
+                "{} object {} not found ({}). Check that the repository location is right and that "
+                "nothing else deleted it",
+                ObjectTypeName(type), name, where))
+      .WithAdvice(Advice::kCheckRepository);
 }
 
 Status TruncatedObjectStatus(ObjectType type, const std::string& name, const std::string& where,
                              uint64_t size, uint64_t needed) {
   return Status::Corruption(
-      Tr("{} オブジェクト {} が途中で切れています ({}: {} バイトしかありませんが、{} バイト目"
-         "まで読む必要があります)。書き込み中に停止したか、ディスクが壊れている可能性が"
-         "あります。kura verify --read-data でリポジトリを検査してください",
-         "{} object {} is truncated ({}: it has {} bytes but {} are needed). It was "
-         "probably cut short while being written, or the disk is damaged. Check the "
-         "repository with kura verify --read-data",
-         ObjectTypeName(type), name, where, size, needed));
+             Tr("{} オブジェクト {} が途中で切れています ({}: {} バイトしかありませんが、{} バイト目"
+                "まで読む必要があります)。書き込み中に停止したか、ディスクが壊れている可能性が"
+                "あります",
+                "{} object {} is truncated ({}: it has {} bytes but {} are needed). It was "
+                "probably cut short while being written, or the disk is damaged",
+                ObjectTypeName(type), name, where, size, needed))
+      .WithAdvice(Advice::kCheckRepository);
 }
 
 Status CheckRange(const std::string& where, uint64_t offset, uint64_t length) {

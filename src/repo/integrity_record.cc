@@ -36,10 +36,10 @@ std::string DirOf(const std::string& path) {
 
 Status Damaged(const std::string& path, std::string_view what) {
   return Status::Corruption(
-      Tr("検査記録 {} が壊れています ({})。このファイルを削除してから kura verify --read-data "
-         "を実行し直してください",
-         "the integrity record {} is damaged ({}); delete the file, then run kura verify --read-data again",
-         path, what));
+             Tr("検査記録 {} が壊れています ({})。このファイルを削除してから検査をやり直してください",
+                "the integrity record {} is damaged ({}); delete the file, then check the repository again",
+                path, what))
+      .WithAdvice(Advice::kCheckRepository);
 }
 
 // Never throws: every field is type-checked before it is read.

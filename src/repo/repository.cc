@@ -64,9 +64,9 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<ObjectStore
     (void)store->Delete(ObjectType::kKey, repo->opened_slot_);  // a slot for an ID that never was
     if (created.code() == Code::kAlreadyExists) {
       return Status::AlreadyExists(
-          Tr("{} には既にリポジトリがあります (同時に実行された別の kura init が作成しました)。"
+          Tr("{} には既にリポジトリがあります (同時に実行された別の初期化が作成しました)。"
              "このリポジトリを使うか、別のパスを指定してください",
-             "{} already holds a repository (another kura init created it at the same "
+             "{} already holds a repository (another initialisation created it at the same "
              "time); use that repository or give another path",
              store->Location()));
     }
@@ -83,9 +83,9 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<ObjectStore
   auto config_bytes = store->Get(ObjectType::kConfig, "config");
   if (!config_bytes.ok()) {
     if (config_bytes.status().code() == Code::kNotFound) {
-      return Status::NotFound(
-          Tr("{} は kura のリポジトリではありません。パスを確認するか、kura init で作成してください",
-             "{} is not a kura repository; check the path or create one with kura init", store->Location()));
+      return Status::NotFound(Tr("{} は kura のリポジトリではありません。パスを確認してください",
+                                 "{} is not a kura repository; check the path", store->Location()))
+          .WithAdvice(Advice::kCreateRepository);
     }
     return config_bytes.status();
   }
@@ -251,9 +251,8 @@ Result<Snapshot> Repository::FindSnapshot(const std::string& ref, const Clock& c
     }
   }
   if (!found) {
-    return Status::NotFound(
-        Tr("スナップショット {} が見つかりません。kura snapshots で一覧を確認してください",
-           "snapshot {} not found; see kura snapshots", ref));
+    return Status::NotFound(Tr("スナップショット {} が見つかりません", "snapshot {} not found", ref))
+        .WithAdvice(Advice::kListSnapshots);
   }
   return *found;
 }

@@ -23,7 +23,7 @@ bool IsMysql(const std::string& kind) {
 
 SqlServerOptions SqlServerOf(const SourceConfig& c) {
   SqlServerOptions s;
-  s.conn = ConnectionOf(c);
+  s.conn = c.conn;
   s.server_backup_dir = c.server_backup_dir;
   s.local_backup_dir = c.local_backup_dir;
   s.trust_server_certificate = c.trust_server_certificate;
@@ -64,7 +64,7 @@ Result<std::unique_ptr<Source>> Make(const SourceConfig& c) {
   if (c.kind == "postgresql") {
     if (c.database.empty() && !c.cluster) return Missing(c.kind, "database");
     PostgresSourceOptions o;
-    o.conn = ConnectionOf(c);
+    o.conn = c.conn;
     o.database = c.database;
     o.cluster = c.cluster;
     o.maintenance_db = c.maintenance_db;
@@ -72,7 +72,7 @@ Result<std::unique_ptr<Source>> Make(const SourceConfig& c) {
   }
   if (IsMysql(c.kind)) {
     if (c.database.empty()) return Missing(c.kind, "database");
-    return NewMysqlSource({ConnectionOf(c), c.database, c.temp_dir});
+    return NewMysqlSource({c.conn, c.database, c.temp_dir});
   }
   if (c.kind == "sqlite") {
     if (c.path.empty()) return Missing(c.kind, "path");
@@ -94,21 +94,6 @@ Result<std::unique_ptr<Source>> Make(const SourceConfig& c) {
 
 }  // namespace
 
-DbConnection ConnectionOf(const SourceConfig& c) {
-  DbConnection d;
-  d.host = c.host;
-  d.port = c.port;
-  d.user = c.user;
-  d.password = c.password;
-  d.password_file = c.password_file;
-  d.pgpassfile = c.pgpassfile;
-  d.sslmode = c.sslmode;
-  d.socket = c.socket;
-  d.client_dir = c.client_dir;
-  d.connect_timeout_seconds = c.connect_timeout_seconds;
-  return d;
-}
-
 Result<std::unique_ptr<Source>> MakeSource(const SourceConfig& config) {
   KURA_ASSIGN_OR_RETURN(std::unique_ptr<Source> s, Make(config));
   if (config.name.empty()) return s;
@@ -121,7 +106,7 @@ Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRest
   if (o.target.empty()) return Missing("restore", "target");
   if (c.kind == "postgresql") {
     PgRestoreTarget t;
-    t.conn = ConnectionOf(c);
+    t.conn = c.conn;
     t.database = o.target;
     t.stream = o.stream;
     t.clean = o.replace;
@@ -131,7 +116,7 @@ Status RestoreFromConfig(SnapshotReader& in, const SourceConfig& c, const DbRest
   }
   if (IsMysql(c.kind)) {
     MysqlRestoreTarget t;
-    t.conn = ConnectionOf(c);
+    t.conn = c.conn;
     t.database = o.target;
     t.stream = o.stream;
     t.clean = o.replace;

@@ -35,17 +35,13 @@ struct SourceConfig {
   std::string cwd;                                       // working directory. Default: kura's
   bool allow_empty = false;                              // accept an empty stdout (else the backup fails)
 
-  // --- postgresql, mysql, sqlserver: connection ---
-  std::string host;           // Default: local socket (postgresql, mysql) / "localhost" (sqlserver)
-  int port = 0;               // Default: the client's (5432 / 3306 / 1433)
-  std::string user;           // Default: the client's; sqlserver: empty = Windows auth (-E)
-  std::string password;       // prefer password_file; never passed on a command line
-  std::string password_file;  // a 0600 file whose first line is the password
-  std::string pgpassfile;     // postgresql: a libpq passfile (PGPASSFILE)
-  std::string sslmode;        // postgresql: libpq sslmode
-  std::string socket;         // mysql: Unix socket path
-  std::string client_dir;     // directory of pg_dump / mariadb-dump / sqlcmd. Default: PATH
-  int connect_timeout_seconds = 15;
+  // --- postgresql, mysql, sqlserver: connection (sources/db_common.h) ---
+  // host: Default local socket (postgresql, mysql) / "localhost" (sqlserver); port: Default
+  // the client's (5432 / 3306 / 1433); user: Default the client's, sqlserver empty = Windows
+  // authentication (-E); password: prefer password_file, never passed on a command line;
+  // pgpassfile, sslmode: postgresql; socket: mysql; client_dir: where pg_dump, mariadb-dump
+  // or sqlcmd are (Default: PATH).
+  DbConnection conn;
 
   // --- postgresql, mysql, sqlserver: what to dump ---
   std::string database;        // REQUIRED (postgresql unless cluster)
@@ -66,9 +62,6 @@ struct SourceConfig {
   // --- mysql, sqlite: private temporary files (option file, database copy) ---
   std::string temp_dir;  // Default: $TMPDIR or /tmp
 };
-
-// The connection fields of `config` as a DbConnection.
-DbConnection ConnectionOf(const SourceConfig& config);
 
 // Checks the fields the kind needs and builds the source. Errors: kInvalidArgument naming
 // the missing or contradictory field (or the unknown kind).

@@ -133,11 +133,13 @@ int StopSignal() {
 Status StoppedStatus() {
   const char* name = StopSignal() == SIGTERM ? "SIGTERM" : "SIGINT";
   return Status::Cancelled(
-      Tr("{} を受けたため中止しました。何も保存していません (途中のデータは次回のバックアップで使われるか、"
-         "kura prune で片付きます)",
-         "stopped by {}: nothing was saved (data written so far is reused by the next backup or "
-         "removed by kura prune)",
-         name));
+             Tr("{} を受けたため中止しました。何も保存していません "
+                "(途中のデータは次回のバックアップで使われるか、"
+                "不要データの削除で片付きます)",
+                "stopped by {}: nothing was saved (data written so far is reused by the next backup or "
+                "removed by the next prune)",
+                name))
+      .WithAdvice(Advice::kPrune);
 }
 
 Status CheckStop() {

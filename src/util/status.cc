@@ -40,7 +40,7 @@ const char* CodeName(Code code) {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  return Status(code_, context + ": " + message_).WithAdvice(advice_);
 }
 
 std::string Status::ToString() const {

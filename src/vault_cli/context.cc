@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli_common/program.h"
 #include "util/i18n.h"
 #include "util/text.h"
 #include "vault_cli/exit_codes.h"
@@ -56,30 +57,19 @@ vault::AuditActor ConsoleActor() {
   return a;
 }
 
-void PrintJson(const nlohmann::json& doc) {
-  std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::fwrite(text.data(), 1, text.size(), stdout);
-}
-
 void PrintLine(const std::string& text) {
   std::string line = EscapeText(text) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
 void PrintWarning(const std::string& text) {
-  std::string line = Tr("kura-vault: 警告: {}\n", "kura-vault: warning: {}\n", EscapeText(text));
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  cli_common::PrintWarningLine("kura-vault", text);
 }
 
 int Fail(const Context& ctx, const Status& status) {
   int code = ExitCodeFor(status);
-  if (ctx.opts.json) {
-    PrintJson({{"ok", false},
-               {"error", {{"code", CodeName(status.code())}, {"message", status.message()}}},
-               {"exit_code", code}});
-  }
-  std::string line = Tr("kura-vault: エラー: {}\n", "kura-vault: error: {}\n", EscapeText(status.message()));
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  if (ctx.opts.json) PrintJson(cli_common::FailureJson(status, code));
+  cli_common::PrintErrorLine("kura-vault", status.message());
   return code;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli_common/format.h"
 #include "kura/status.h"
 #include "util/clock.h"
 #include "vault/audit.h"
@@ -47,7 +48,7 @@ vault::AuditActor ConsoleActor();
 // Prints the error (and, with --json, {"ok": false, "error": ..., "exit_code": N} on
 // stdout) and returns the exit code for it.
 int Fail(const Context& ctx, const Status& status);
-void PrintJson(const nlohmann::json& doc);
+using cli_common::PrintJson;
 void PrintLine(const std::string& text);
 void PrintWarning(const std::string& text);
 

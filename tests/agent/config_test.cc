@@ -69,7 +69,7 @@ TEST(AgentConfigTest, ParsesAFullConfig) {
   const JobConfig& j = c->jobs[0];
   EXPECT_EQ(j.Label(), "ケアレンツ");
   EXPECT_EQ(j.source.kind, "postgresql");
-  EXPECT_EQ(j.source.port, 5433);
+  EXPECT_EQ(j.source.conn.port, 5433);
   ASSERT_TRUE(j.schedule.daily.has_value());
   EXPECT_EQ(j.schedule.daily->hour, 2);
   EXPECT_EQ(j.schedule.monthly_day, 0);

@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <fstream>
 
+#include "agent/status_file.h"
 #include "engine/backup.h"
 #include "engine/snapshot_copy.h"
-#include "agent/status_file.h"
 #include "objstore/object_store.h"
 #include "sources/db_common.h"
 #include "support/db_servers.h"

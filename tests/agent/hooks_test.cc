@@ -106,11 +106,11 @@ TEST_F(SqlHookTest, PostgreSQL) {
                   .ok());
   SqlHookConfig c;
   c.kind = "postgresql";
-  c.host = s.host;
-  c.port = s.port;
-  c.user = s.user;
+  c.conn.host = s.host;
+  c.conn.port = s.port;
+  c.conn.user = s.user;
   c.database = "hookdb";
-  c.password_file = PasswordFile(s.password);
+  c.conn.password_file = PasswordFile(s.password);
   c.statement =
       "INSERT INTO bulletin(title, body, job, since) VALUES (:message_ja, :error, :job, :since::timestamptz)";
   Status st = RunSqlHook(c, Params());
@@ -126,7 +126,7 @@ TEST_F(SqlHookTest, PostgreSQL) {
   c.statement = "DELETE FROM bulletin WHERE job = :job";
   ASSERT_TRUE(RunSqlHook(c, Params()).ok());
   EXPECT_EQ(*s.Psql("hookdb", "SELECT count(*) FROM bulletin"), "0\n");
-  c.password_file = PasswordFile("wrong-password");
+  c.conn.password_file = PasswordFile("wrong-password");
   st = RunSqlHook(c, Params());
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.message().find("wrong-password"), std::string::npos);
@@ -143,11 +143,11 @@ TEST_F(SqlHookTest, MariaDB) {
                   .ok());
   SqlHookConfig c;
   c.kind = "mysql";
-  c.host = s.host;
-  c.port = s.port;
-  c.user = s.user;
+  c.conn.host = s.host;
+  c.conn.port = s.port;
+  c.conn.user = s.user;
   c.database = "hookdb";
-  c.password_file = PasswordFile(s.password);
+  c.conn.password_file = PasswordFile(s.password);
   c.statement = kInsert;
   Status st = RunSqlHook(c, Params());
   ASSERT_TRUE(st.ok()) << st.ToString();

@@ -8,11 +8,11 @@
 #include <fstream>
 
 #include "agent/agent_loop.h"
-#include "engine/db_restore.h"
 #include "agent/job_lock.h"
 #include "agent/schedule.h"
-#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
+#include "engine/db_restore.h"
+#include "engine/snapshot_copy.h"
 #include "objstore/object_store.h"
 #include "support/db_servers.h"
 #include "util/fs.h"

@@ -199,19 +199,19 @@ TEST_F(PostQueueTest, PostgresBoardDownDuringFailedRunGetsOneRowWhenItIsBack) {
   std::ofstream(dir_ + "/board.pw") << s.password << "\n";
   SqlHookConfig sql;
   sql.kind = "postgresql";
-  sql.host = s.host;
-  sql.port = testing::FreeLoopbackPort();  // the server is "down"
-  sql.user = s.user;
+  sql.conn.host = s.host;
+  sql.conn.port = testing::FreeLoopbackPort();  // the server is "down"
+  sql.conn.user = s.user;
   sql.database = "boarddb";
-  sql.password_file = dir_ + "/board.pw";
-  sql.connect_timeout_seconds = 2;
+  sql.conn.password_file = dir_ + "/board.pw";
+  sql.conn.connect_timeout_seconds = 2;
   sql.statement = "INSERT INTO bulletin(job, target, body) VALUES (:job, :target, :message_ja)";
   PostTo(sql);
   FakeClock clock(1795237200);
   FailedRun(clock);
   EXPECT_EQ(Queued(), 1u);
   // The server is back (here: the configuration points at where it runs).
-  for (HookSet* set : {&config_.hooks, &config_.jobs[0].hooks}) set->on_failure.sql->port = s.port;
+  for (HookSet* set : {&config_.hooks, &config_.jobs[0].hooks}) set->on_failure.sql->conn.port = s.port;
   clock.Advance(3600);
   Tick(clock);
   Tick(clock);
