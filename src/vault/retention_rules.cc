@@ -139,9 +139,9 @@ Status ValidateRetentionPolicy(const RemoteRetentionPolicy& policy) {
              f.name, f.value, kMaxRetentionCount));
     }
   }
-  if (policy.min_keep_ms < 0) {
-    return Status::InvalidArgument(
-        Tr("最低保持期間は 0 以上で指定してください", "the minimum keeping period must be zero or more"));
+  if (policy.min_keep_ms < 0 || policy.settle_ms < 0) {
+    return Status::InvalidArgument(Tr("最低保持期間と落ち着くまでの時間は 0 以上で指定してください",
+                                      "the minimum keeping period and the settle time must be zero or more"));
   }
   return Status::Ok();
 }
@@ -158,6 +158,8 @@ std::string_view RetentionReasonCode(RetentionReason reason) {
       return "last_known_good";
     case RetentionReason::kMinAge:
       return "min_age";
+    case RetentionReason::kSettling:
+      return "settling";
     case RetentionReason::kPendingCheck:
       return "pending_check";
     case RetentionReason::kDamaged:
@@ -229,7 +231,11 @@ RetentionPlan PlanRemoteRetention(const std::vector<Generation>& generations,
         d.reason = guards.on_hold ? RetentionReason::kAnomalousHeld : RetentionReason::kAnomalousRejected;
         break;
       case GenerationState::kAccepted:
-        accepted[static_cast<int>(d.kind)].push_back(&d);
+        if (d.received_ms > now_ms - policy.settle_ms) {
+          d.reason = RetentionReason::kSettling;
+        } else {
+          accepted[static_cast<int>(d.kind)].push_back(&d);
+        }
         break;
     }
   }
@@ -267,6 +273,10 @@ std::string DescribeDecision(const GenerationDecision& d, const RemoteRetentionP
       break;
     case RetentionReason::kMinAge:
       text = TrIn(lang, "最低保持期間内", "within the minimum keeping period");
+      break;
+    case RetentionReason::kSettling:
+      text = TrIn(lang, "受け入れ直後: 落ち着くまで数えません",
+                  "just accepted: not counted until it has settled");
       break;
     case RetentionReason::kPendingCheck:
       text = TrIn(lang, "確認待ち: 数えず、他の世代を押し出しません",

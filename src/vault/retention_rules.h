@@ -11,6 +11,7 @@
 // Only accepted generations (passed the vault's checks) are counted, so a new generation
 // evicts older ones only once it passed them. Whatever the counts say:
 //   - the newest accepted generation of each kind (its "last known-good") is kept;
+//   - accepted generations younger than `settle_ms` are kept and not counted yet;
 //   - pending-check and damaged generations are kept and never counted;
 //   - anomalous generations are never counted; they are kept while the repository is on
 //     hold and evicted once an operator cleared the hold without accepting them;
@@ -38,6 +39,10 @@ struct RemoteRetentionPolicy {
   // Every accepted generation younger than this is kept (seed 004 第21条①: 1 year).
   // Default: 0 (off).
   int64_t min_keep_ms = 0;
+  // An accepted generation counts (and so can push an older one out) only once it is this
+  // old: until then a flood can still be found among its neighbours (anomaly.h's hourly
+  // window) and it is kept without being counted. Default: 1 h.
+  int64_t settle_ms = 3'600'000;
   FixedZone zone;  // Default: Asia/Tokyo
 };
 
@@ -47,7 +52,7 @@ inline constexpr int kMaxRetentionCount = 10000;
 inline constexpr int64_t kFutureReceiveToleranceMs = 5 * 60 * 1000;
 
 // Errors: kInvalidArgument naming the count that is negative or above kMaxRetentionCount,
-// or a negative min_keep_ms.
+// or a negative min_keep_ms or settle_ms.
 Status ValidateRetentionPolicy(const RemoteRetentionPolicy& policy);
 
 struct RetentionGuards {
@@ -62,6 +67,7 @@ enum class RetentionReason {
   kManualLast,     // one of the newest manual_last accepted manual generations
   kLastKnownGood,  // the newest accepted of its kind, kept outside the count
   kMinAge,         // younger than min_keep_ms
+  kSettling,       // accepted less than settle_ms ago: not counted yet
   kPendingCheck,   // the checks have not run yet
   kDamaged,        // scrub found damage: kept for the operator
   kAnomalousHeld,  // anomalous while the repository is on hold
