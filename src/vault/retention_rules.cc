@@ -348,12 +348,13 @@ std::string FormatRetentionPlan(const RetentionPlan& plan, const RemoteRetention
         "generations would be removed otherwise)\n",
         plan.held_back_count);
   }
-  out += TrIn(lang, "保持規則: 日次 {} 日・月次 {} か月・手動 {} 件 ({})。{} 世代中 {} 世代を削除\n",
-              "policy: daily {} days, monthly {} months, manual {} ({}); {} generations, {} to remove\n",
-              policy.daily_days, policy.monthly_months, policy.manual_last, policy.zone.label,
-              plan.decisions.size(), plan.evict_count);
+  out += TrIn(
+      lang, "保持規則: 日次 {} 日・月次 {} か月・手動 {} 件 ({})。{} 世代中 {} 世代を削除\n",
+      "policy: daily {} (days), monthly {} (months), manual {} (latest), {}; {} generations, {} to remove\n",
+      policy.daily_days, policy.monthly_months, policy.manual_last, policy.zone.label, plan.decisions.size(),
+      plan.evict_count);
   for (const GenerationDecision& d : plan.decisions) {
-    out += fmt::format("{}  {:<4}  {:<8}  {}  {}  {}\n", FormatLocalMinute(d.received_ms, policy.zone),
+    out += fmt::format("{}  {:<7}  {:<13}  {}  {:<12}  {}\n", FormatLocalMinute(d.received_ms, policy.zone),
                        KindText(d.kind, lang), StateText(d.state, lang),
                        d.keep ? TrIn(lang, "保持", "keep ") : TrIn(lang, "削除", "evict"), d.id.substr(0, 12),
                        DescribeDecision(d, policy, lang));
