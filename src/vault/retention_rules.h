@@ -49,7 +49,7 @@ struct RemoteRetentionPolicy {
 // The largest count accepted (about 27 years of dailies).
 inline constexpr int kMaxRetentionCount = 10000;
 // Receive times may differ this much between vault processes behind one load balancer.
-inline constexpr int64_t kFutureReceiveToleranceMs = 5 * 60 * 1000;
+inline constexpr int64_t kFutureReceiveToleranceMs = int64_t{5} * 60 * 1000;
 
 // Errors: kInvalidArgument naming the count that is negative or above kMaxRetentionCount,
 // or a negative min_keep_ms or settle_ms.
