@@ -21,6 +21,14 @@
 
 namespace kura::net::testing {
 
+// Several tests write into connections the server has just closed (that is their point):
+// the write must fail with EPIPE, as in kura and kura-vault (which ignore SIGPIPE), not
+// kill the test binary.
+[[maybe_unused]] const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 

@@ -63,7 +63,9 @@ TEST_F(RepositoryTest, EmptyStoreIsNotARepository) {
   auto repo = Open(Password());
   ASSERT_EQ(repo.status().code(), Code::kNotFound);
   EXPECT_NE(repo.status().message().find("/mnt/nas/kura"), std::string::npos);
-  EXPECT_NE(repo.status().message().find("kura init"), std::string::npos);
+  // The advice to create one is the program's to word (kura: "kura init").
+  EXPECT_EQ(repo.status().advice(), Advice::kCreateRepository);
+  EXPECT_EQ(repo.status().message().find("kura init"), std::string::npos);
 }
 
 TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
