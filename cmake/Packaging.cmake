@@ -8,20 +8,20 @@ include(GNUInstallDirs)
 install(TARGETS kura RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT kura)
 install(FILES packaging/systemd/kura-agent.service packaging/systemd/kura-agent-tick.service
               packaging/systemd/kura-agent-tick.timer
-        DESTINATION lib/systemd/system COMPONENT kura)
+        DESTINATION /lib/systemd/system COMPONENT kura)
 install(FILES packaging/etc/agent.toml.example DESTINATION /etc/kura COMPONENT kura)
 install(FILES docs/agent.md docs/exit-codes.md docs/status-file.md docs/sources.md docs/format.md
         DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/kura COMPONENT kura)
 
 install(TARGETS kura-vault RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT vault)
 if(EXISTS ${PROJECT_SOURCE_DIR}/packaging/systemd/kura-vault.service)
-  install(FILES packaging/systemd/kura-vault.service DESTINATION lib/systemd/system COMPONENT vault)
+  install(FILES packaging/systemd/kura-vault.service DESTINATION /lib/systemd/system COMPONENT vault)
 endif()
 file(GLOB vault_docs ${PROJECT_SOURCE_DIR}/docs/vault-*.md ${PROJECT_SOURCE_DIR}/docs/vault-*.yaml
      ${PROJECT_SOURCE_DIR}/docs/audit-trail.md ${PROJECT_SOURCE_DIR}/docs/retention.md)
 install(FILES ${vault_docs} DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/kura-vault COMPONENT vault)
 
-# Man pages from --help: kura.1 / kura-vault.1, English in man1 and Japanese in ja/man1.
+# Man pages from --help: kura.1.gz / kura-vault.1.gz, English in man1, Japanese in ja/man1.
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
   set(man_dir ${CMAKE_BINARY_DIR}/man)
@@ -36,17 +36,18 @@ if(HELP2MAN)
     endif()
     foreach(lang en ja)
       if(lang STREQUAL "en")
-        set(out ${man_dir}/man1/${prog}.1)
+        set(out ${man_dir}/man1/${prog}.1.gz)
         set(dest ${CMAKE_INSTALL_MANDIR}/man1)
       else()
-        set(out ${man_dir}/ja/man1/${prog}.1)
+        set(out ${man_dir}/ja/man1/${prog}.1.gz)
         set(dest ${CMAKE_INSTALL_MANDIR}/ja/man1)
       endif()
       add_custom_command(
         OUTPUT ${out}
         COMMAND ${CMAKE_COMMAND} -E make_directory ${man_dir}/man1 ${man_dir}/ja/man1
-        COMMAND ${CMAKE_COMMAND} -E env KURA_LANG=${lang} ${HELP2MAN} --no-info --no-discard-stderr
-                --name=${summary_en} --output=${out} $<TARGET_FILE:${prog}>
+        COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C.UTF-8 KURA_LANG=${lang} ${HELP2MAN} --no-info --no-discard-stderr --locale=C.UTF-8
+                --name=${summary_en} --output=${out}.tmp $<TARGET_FILE:${prog}>
+        COMMAND sh -c "gzip -9n < '${out}.tmp' > '${out}' && rm -f '${out}.tmp'"
         DEPENDS ${prog}
         COMMENT "man page ${prog}.1 (${lang})"
         VERBATIM)

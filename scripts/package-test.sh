@@ -19,12 +19,17 @@ cleanup
 
 echo "== packages: contents"
 for p in "${pkgs[@]}"; do dpkg-deb --info "$p" | sed -n 's/^ \(Package\|Version\|Depends\):/  \1:/p'; done
-dpkg-deb --contents build/packages/kura_*.deb | grep -q './usr/bin/kura$'
-dpkg-deb --contents build/packages/kura_*.deb | grep -q './usr/share/man/man1/kura.1'
-dpkg-deb --contents build/packages/kura_*.deb | grep -q './usr/share/man/ja/man1/kura.1'
-dpkg-deb --contents build/packages/kura_*.deb | grep -q './lib/systemd/system/kura-agent.service'
-dpkg-deb --contents build/packages/kura-vault_*.deb | grep -q './usr/bin/kura-vault$'
-dpkg-deb --contents build/packages/kura-vault_*.deb | grep -q './usr/share/man/man1/kura-vault.1'
+# The listings are read whole: `grep -q` on a pipe would cut dpkg-deb off (SIGPIPE).
+agent_files=$(dpkg-deb --contents build/packages/kura_*.deb)
+vault_files=$(dpkg-deb --contents build/packages/kura-vault_*.deb)
+for f in ./usr/bin/kura ./usr/share/man/man1/kura.1.gz ./usr/share/man/ja/man1/kura.1.gz \
+  ./lib/systemd/system/kura-agent.service ./etc/kura/agent.toml.example; do
+  grep -q -- " $f\$" <<<"$agent_files" || { echo "kura: the kura package lacks $f" >&2; exit 1; }
+done
+for f in ./usr/bin/kura-vault ./usr/share/man/man1/kura-vault.1.gz ./usr/share/man/ja/man1/kura-vault.1.gz \
+  ./lib/systemd/system/kura-vault.service; do
+  grep -q -- " $f\$" <<<"$vault_files" || { echo "kura: the kura-vault package lacks $f" >&2; exit 1; }
+done
 
 echo "== packages: install with dpkg"
 $SUDO dpkg -i "${pkgs[@]}"
