@@ -54,7 +54,8 @@ Result<std::vector<crypto::Hash>> MirrorSink::MissingBlobs(const std::vector<cry
 
 Status MirrorSink::PutPack(const std::string& name, ByteView pack) {
   if (ToHex(crypto::Sha256(pack)) != name) {
-    return Status::Corruption(Tr("パック {} の内容が名前と一致しません", "pack {} does not match its name", name));
+    return Status::Corruption(
+        Tr("パック {} の内容が名前と一致しません", "pack {} does not match its name", name));
   }
   if (pack.size() < format::kPackHeaderFixed) {
     return Status::Corruption(Tr("パック {} が短すぎます", "pack {} is too short", name));
@@ -62,11 +63,13 @@ Status MirrorSink::PutPack(const std::string& name, ByteView pack) {
   KURA_ASSIGN_OR_RETURN(uint32_t count, ParsePackPrefix(pack.subspan(0, format::kPackHeaderFixed), name));
   const uint64_t header_size = PackHeaderSize(count);
   if (pack.size() < header_size) {
-    return Status::Corruption(Tr("パック {} のヘッダーが途中で切れています", "pack {} has a truncated header", name));
+    return Status::Corruption(
+        Tr("パック {} のヘッダーが途中で切れています", "pack {} has a truncated header", name));
   }
   KURA_ASSIGN_OR_RETURN(PackHeader header, ParsePackHeader(pack.subspan(0, header_size), name));
   if (header.total_size != pack.size()) {
-    return Status::Corruption(Tr("パック {} の大きさがヘッダーと一致しません", "pack {} does not have the size its header gives", name));
+    return Status::Corruption(Tr("パック {} の大きさがヘッダーと一致しません",
+                                 "pack {} does not have the size its header gives", name));
   }
   KURA_ASSIGN_OR_RETURN(IndexCache * cache, Cache());
   KURA_RETURN_IF_ERROR(store_->Put(ObjectType::kPack, name, pack));
@@ -75,8 +78,8 @@ Status MirrorSink::PutPack(const std::string& name, ByteView pack) {
 
 Result<CommitAnswer> MirrorSink::CommitSnapshot(const std::string& id, ByteView snapshot) {
   if (ToHex(crypto::Sha256(snapshot)) != id) {
-    return Status::Corruption(
-        Tr("スナップショット {} の内容が名前と一致しません", "snapshot {} does not match its name", id.substr(0, 8)));
+    return Status::Corruption(Tr("スナップショット {} の内容が名前と一致しません",
+                                 "snapshot {} does not match its name", id.substr(0, 8)));
   }
   KURA_ASSIGN_OR_RETURN(Snapshot snap, ParseSnapshot(id, snapshot, /*with_blobs=*/false));
   KURA_ASSIGN_OR_RETURN(ByteView ids, SnapshotBlobIds(id, snapshot));
@@ -89,9 +92,10 @@ Result<CommitAnswer> MirrorSink::CommitSnapshot(const std::string& id, ByteView 
     if (!loc) ++missing;
   }
   if (missing != 0) {
-    return Status::NotFound(Tr("スナップショット {} が参照するデータ {} 個が {} にありません。送り直してください",
-                               "{1} blobs snapshot {0} refers to are not in {2}; send it again", id.substr(0, 8),
-                               missing, store_->Location()));
+    return Status::NotFound(
+        Tr("スナップショット {} が参照するデータ {} 個が {} にありません。送り直してください",
+           "{1} blobs snapshot {0} refers to are not in {2}; send it again", id.substr(0, 8), missing,
+           store_->Location()));
   }
   CommitAnswer answer;
   answer.received = clock_.NowUnix();

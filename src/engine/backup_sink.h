@@ -34,8 +34,8 @@ inline constexpr size_t kMaxMissingBatch = 10000;
 inline constexpr int64_t kClockWarningSeconds = 3600;
 
 struct CommitAnswer {
-  bool created = false;      // false: the snapshot was committed before (same answer)
-  int64_t received = 0;      // the sink's receive time, Unix seconds (the vault's clock)
+  bool created = false;        // false: the snapshot was committed before (same answer)
+  int64_t received = 0;        // the sink's receive time, Unix seconds (the vault's clock)
   bool clock_warning = false;  // the snapshot's client time is far from `received`
 };
 

@@ -16,7 +16,8 @@ Status SendConfigAndKeys(Repository& from, BackupSink& to) {
   KURA_ASSIGN_OR_RETURN(Bytes config, store.Get(ObjectType::kConfig, "config"));
   KURA_RETURN_IF_ERROR(to.PutConfig(config));
   KURA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> keys, store.List(ObjectType::kKey));
-  std::sort(keys.begin(), keys.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  std::sort(keys.begin(), keys.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
   for (const ObjectInfo& k : keys) {
     KURA_ASSIGN_OR_RETURN(Bytes slot, store.Get(ObjectType::kKey, k.name));
     // A slot damaged on disk is not sent: the vault would refuse its digest, and the
@@ -40,9 +41,10 @@ class Sender {
     for (const crypto::Hash& id : missing) {
       KURA_ASSIGN_OR_RETURN(std::optional<BlobLocation> loc, cache->Find(id));
       if (!loc) {
-        return Status::NotFound(Tr("送るデータ {} がこのリポジトリのどのパックにもありません。kura verify で確かめてください",
-                                   "blob {} to send is in no pack of this repository; check it with kura verify",
-                                   ToHex(id).substr(0, 16)));
+        return Status::NotFound(
+            Tr("送るデータ {} がこのリポジトリのどのパックにもありません。kura verify で確かめてください",
+               "blob {} to send is in no pack of this repository; check it with kura verify",
+               ToHex(id).substr(0, 16)));
       }
       if (!sent_.insert(loc->pack).second) continue;
       KURA_RETURN_IF_ERROR(UploadPack(loc->pack));
@@ -55,9 +57,9 @@ class Sender {
     // One pack in memory at a time: read, sent, released before the next is read.
     KURA_ASSIGN_OR_RETURN(Bytes pack, from_.store().Get(ObjectType::kPack, name));
     if (ToHex(crypto::Sha256(pack)) != name) {
-      return Status::Corruption(Tr("ローカルのパック {} が壊れているため送れません。kura verify で確かめてください",
-                                   "local pack {} is damaged and cannot be sent; check it with kura verify",
-                                   name.substr(0, 16)));
+      return Status::Corruption(
+          Tr("ローカルのパック {} が壊れているため送れません。kura verify で確かめてください",
+             "local pack {} is damaged and cannot be sent; check it with kura verify", name.substr(0, 16)));
     }
     result_.peak_pack_bytes = std::max<uint64_t>(result_.peak_pack_bytes, pack.size());
     KURA_RETURN_IF_ERROR(to_.PutPack(name, pack));

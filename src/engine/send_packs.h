@@ -17,10 +17,10 @@ namespace kura {
 
 struct SendResult {
   std::string snapshot_id;
-  uint64_t blobs = 0;           // blobs the snapshot refers to (entry pages included)
-  uint64_t blobs_missing = 0;   // of those, how many the sink lacked
-  uint64_t packs_uploaded = 0;  // packs sent (each once)
-  uint64_t bytes_uploaded = 0;  // their bytes
+  uint64_t blobs = 0;            // blobs the snapshot refers to (entry pages included)
+  uint64_t blobs_missing = 0;    // of those, how many the sink lacked
+  uint64_t packs_uploaded = 0;   // packs sent (each once)
+  uint64_t bytes_uploaded = 0;   // their bytes
   uint64_t peak_pack_bytes = 0;  // the largest pack held in memory at once
   CommitAnswer commit;
 };

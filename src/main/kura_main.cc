@@ -1,5 +1,7 @@
 #include <malloc.h>
 
+#include <csignal>
+
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
@@ -9,5 +11,8 @@ int main(int argc, char** argv) {
   // those threads' heaps: a million-file verify peaked 70 MiB above what it held
   // (ARCHITECTURE decision 8; bench/many_files.sh).
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  // A write to a connection the vault has cut must fail with EPIPE (and be retried), not
+  // end kura: libcurl is told not to touch signals (net/http_client.h).
+  std::signal(SIGPIPE, SIG_IGN);
   return kura::cli::Main(argc, argv);
 }

@@ -83,7 +83,8 @@ class SendPacksTest : public testing::EngineTest {
   // source's password, through its own index cache (the mirror has the same ID).
   std::unique_ptr<Repository> OpenMirror() {
     ::setenv("KURA_CACHE_DIR", mirror_cache_.path().c_str(), 1);
-    auto repo = Repository::Open(std::make_unique<testing::BorrowedStore>(mirror_base_.get()), testing::Password());
+    auto repo =
+        Repository::Open(std::make_unique<testing::BorrowedStore>(mirror_base_.get()), testing::Password());
     ::setenv("KURA_CACHE_DIR", cache_.path().c_str(), 1);
     EXPECT_TRUE(repo.ok()) << repo.status().ToString();
     return repo.ok() ? std::move(*repo) : nullptr;
