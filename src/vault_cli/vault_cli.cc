@@ -71,6 +71,8 @@ int Main(int argc, char** argv) {
   AddInitCommand(app, ctx, &exit_code);
   AddTenantCommands(app, ctx, &exit_code);
   AddAuditCommands(app, ctx, &exit_code);
+  AddSiteCommands(app, ctx, &exit_code);
+  AddServeCommand(app, ctx, &exit_code);
 
   try {
     app.parse(argc, argv);
