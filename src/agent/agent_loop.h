@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "agent/job_config.h"
-#include "engine/progress.h"
 #include "agent/run_log.h"
+#include "engine/progress.h"
 #include "kura/status.h"
 #include "util/clock.h"
 

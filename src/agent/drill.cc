@@ -2,10 +2,10 @@
 
 #include <ctime>
 
-#include "engine/backup.h"
 #include "agent/job_lock.h"
-#include "engine/snapshot_copy.h"
 #include "agent/status_file.h"
+#include "engine/backup.h"
+#include "engine/snapshot_copy.h"
 #include "engine/verify.h"
 #include "repo/integrity_record.h"
 #include "util/fs.h"

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/db_restore.h"
 #include "agent/job_config.h"
 #include "agent/job_runner.h"
 #include "agent/post_queue.h"
+#include "engine/db_restore.h"
 #include "kura/status.h"
 
 namespace kura {

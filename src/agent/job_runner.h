@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "agent/job_config.h"
-#include "engine/progress.h"
 #include "agent/run_log.h"
 #include "agent/send_queue.h"
+#include "engine/progress.h"
 #include "kura/status.h"
 #include "repo/repository.h"
 #include "util/clock.h"

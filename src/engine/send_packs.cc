@@ -9,9 +9,7 @@
 #include "util/i18n.h"
 
 namespace kura {
-namespace {
-
-Status SendConfigAndKeys(Repository& from, BackupSink& to) {
+Status RegisterRepository(Repository& from, BackupSink& to) {
   ObjectStore& store = from.store();
   KURA_ASSIGN_OR_RETURN(Bytes config, store.Get(ObjectType::kConfig, "config"));
   KURA_RETURN_IF_ERROR(to.PutConfig(config));
@@ -27,6 +25,8 @@ Status SendConfigAndKeys(Repository& from, BackupSink& to) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 class Sender {
  public:
@@ -90,7 +90,7 @@ Result<SendResult> SendSnapshot(Repository& from, const std::string& snapshot_re
   SendResult result;
   KURA_ASSIGN_OR_RETURN(Snapshot found, from.FindSnapshot(snapshot_ref));
   result.snapshot_id = found.id;
-  KURA_RETURN_IF_ERROR(SendConfigAndKeys(from, to));
+  KURA_RETURN_IF_ERROR(RegisterRepository(from, to));
   KURA_ASSIGN_OR_RETURN(Bytes object, from.store().Get(ObjectType::kSnapshot, found.id));
   if (ToHex(crypto::Sha256(object)) != found.id) {
     return Status::Corruption(Tr("ローカルのスナップショット {} が壊れているため送れません",

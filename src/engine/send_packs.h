@@ -25,6 +25,10 @@ struct SendResult {
   CommitAnswer commit;
 };
 
+// Sends `from`'s config and every intact key slot to `to` (both idempotent): what the
+// vault needs before it accepts packs and snapshots of this repository.
+Status RegisterRepository(Repository& from, BackupSink& to);
+
 // Sends snapshot `snapshot_ref` (full ID, unique prefix or "latest") of `from` to `to`:
 // the config and every key slot first (idempotent), then which of its blobs `to` lacks,
 // asked in batches of kMaxMissingBatch, then each pack (found through `from`'s index
