@@ -108,7 +108,7 @@ Result<std::unique_ptr<VaultClient>> OpenVault(const std::string& state_dir, con
 
 Result<EnrolResult> EnrolSite(const std::string& state_dir, const std::string& url, const EnrolmentCode& code,
                               const std::string& host, Repository& repo, const std::string& job,
-                              RetryOptions retry) {
+                              const RetryOptions& retry) {
   EnrolResult out;
   {
     VaultOptions o;

@@ -56,6 +56,6 @@ struct EnrolResult {
 // failure, it picks up where the last one stopped.
 Result<EnrolResult> EnrolSite(const std::string& state_dir, const std::string& url, const EnrolmentCode& code,
                               const std::string& host, Repository& repo, const std::string& job,
-                              RetryOptions retry = {});
+                              const RetryOptions& retry = {});
 
 }  // namespace kura

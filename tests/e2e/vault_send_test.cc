@@ -130,7 +130,9 @@ vault = "{2}"
 )T",
                                 sb_.dir(), sb_.password_file(), url_));
   }
+  // The agent config first: enrolment finds the state directory there (state_dir).
   KuraRun Enrol() {
+    WriteAgentConfig();
     return sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care", "-r",
                      sb_.Path("local")});
   }
