@@ -190,19 +190,38 @@ Status ParseRetention(const toml::value& t, TargetConfig* target) {
 }
 
 Status ParseTarget(const toml::value& t, TargetConfig* target) {
-  KURA_RETURN_IF_ERROR(
-      CheckKeys(t, {"name", "label", "repository", "password_file", "key_file", "send", "retention"}));
+  KURA_RETURN_IF_ERROR(CheckKeys(
+      t, {"name", "label", "repository", "vault", "password_file", "key_file", "send", "retention"}));
   target->name = Opt<std::string>(t, "name", "");
   target->label = Opt<std::string>(t, "label", "");
   target->repository = Opt<std::string>(t, "repository", "");
+  target->vault = Opt<std::string>(t, "vault", "");
   target->password_file = Opt<std::string>(t, "password_file", "");
   target->key_file = Opt<std::string>(t, "key_file", "");
   if (target->name.empty()) return Invalid(t, L("target.name がありません", "target.name is missing"));
-  if (target->repository.empty()) {
+  if (!target->vault.empty()) {
+    // The vault repository shares the first target's keys (docs/adr/0006): no repository,
+    // password or key file of its own; the credential and pin come from enrolment.
+    if (!target->repository.empty() || !target->password_file.empty() || !target->key_file.empty()) {
+      return Invalid(
+          t, Tr("保存先 {}: vault の保存先には repository、password_file、key_file を書きません "
+                "(鍵は最初の保存先と同じです)",
+                "target {}: a vault target takes no repository, password_file or key_file (it shares the "
+                "first target's keys)",
+                target->name));
+    }
+    if (target->vault.rfind("https://", 0) != 0) {
+      return Invalid(
+          t, Tr("保存先 {}: vault は https:// で始まる URL です (指定: \"{}\")",
+                "target {}: vault must be an https:// URL (got \"{}\")", target->name, target->vault));
+    }
+    // Retention is the vault's, on its own receive time (issue 7 §4).
+    target->apply_retention = false;
+  } else if (target->repository.empty()) {
     return Invalid(
         t, Tr("保存先 {} の repository がありません", "target {}: repository is missing", target->name));
   }
-  if (target->password_file.empty() == target->key_file.empty()) {
+  if (!target->is_vault() && target->password_file.empty() == target->key_file.empty()) {
     return Invalid(t, Tr("保存先 {} には password_file か key_file のどちらか一方を指定してください",
                          "target {}: give exactly one of password_file and key_file", target->name));
   }
@@ -352,6 +371,13 @@ Status ParseJob(const toml::value& t, JobConfig* job) {
   }
   if (job->targets.empty()) {
     return Invalid(t, Tr("ジョブ {} に [[job.target]] がありません", "job {}: no [[job.target]]", job->name));
+  }
+  if (job->targets.front().is_vault()) {
+    return Invalid(
+        t,
+        Tr("ジョブ {}: 最初の保存先はローカルのリポジトリにしてください (保管庫へはその後に送られます)",
+           "job {}: the first target must be a local repository (the vault receives the snapshot after it)",
+           job->name));
   }
   if (t.contains("hooks")) KURA_RETURN_IF_ERROR(ParseHooks(toml::find(t, "hooks"), &job->hooks));
   job->run_max_attempts = Opt<int>(t, "run_max_attempts", 3);

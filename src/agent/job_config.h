@@ -45,12 +45,17 @@ enum class SendMode { kImmediate, kNight };
 struct TargetConfig {
   std::string name;        // REQUIRED, unique within the job
   std::string label;       // for people. Default: name
-  std::string repository;  // REQUIRED: a local path or file:// URL (the vault later)
+  std::string repository;  // REQUIRED unless `vault`: a local path or file:// URL
+  // A kura-vault ("https://host:port"): the snapshot is sent with its packs unchanged
+  // (engine/send_packs.h); credential and pin from enrolment (agent/vault_site.h). Never
+  // the first target; takes no repository, password_file or key_file.
+  std::string vault;
   std::string password_file;
   std::string key_file;
   SendMode send = SendMode::kImmediate;  // ignored for the first target (it is written directly)
   RetentionPolicy retention = RetentionPolicy::LocalDefaults();
-  bool apply_retention = true;
+  bool apply_retention = true;  // false for a vault (its retention is the vault's)
+  bool is_vault() const { return !vault.empty(); }
 };
 
 // Where a SQL hook posts: connection settings and one statement with :named parameters.

@@ -8,6 +8,7 @@
 #include "agent/job_lock.h"
 #include "agent/post_queue.h"
 #include "agent/status_file.h"
+#include "agent/vault_send.h"
 #include "engine/backup.h"
 #include "engine/forget_rules.h"
 #include "engine/snapshot_copy.h"
@@ -31,6 +32,10 @@ bool JobRunReport::ok() const {
 }
 
 Result<std::unique_ptr<Repository>> OpenTarget(const TargetConfig& target) {
+  if (target.is_vault()) {
+    return Status::InvalidArgument(Tr("保存先 {} は保管庫です。保管庫の中身はこの拠点からは読めません",
+                                      "target {} is a vault; this site cannot read it", target.name));
+  }
   Credentials creds;
   if (!target.key_file.empty()) {
     WarnIfReadableByOthers(target.key_file, "鍵ファイル", "key file");
@@ -184,7 +189,13 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
       st = snap.status();
     }
   }
-  if (st.ok()) {
+  if (st.ok() && target.is_vault()) {
+    auto r = SendToVault(c, job, target, *source_repo, item.snapshot, item.kind, ctx.clk(), ctx.progress);
+    if (r.ok())
+      copy = *r;
+    else
+      st = r.status();
+  } else if (st.ok()) {
     auto to = OpenTarget(target);
     if (!to.ok()) {
       st = to.status();
@@ -367,6 +378,9 @@ static Result<JobRunReport> RunJobUnguarded(const RunContext& ctx, const JobConf
       events.push_back({&t, "backup", false, st, ""});
       report.targets.push_back({t.name, "failed", "", st});
     }
+    // The vault's missed-backup alarm learns of the failure now, not only at the next
+    // expected time.
+    ReportFailureToVaults(c, job, first.get(), kind, st.message(), run.started, ctx.clk());
   } else {
     events.push_back({&job.targets.front(), "backup", true, Status::Ok(), backup.snapshot_id});
     report.targets.push_back({job.targets.front().name, "written", backup.snapshot_id, Status::Ok()});

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/job_commands.h"
 #include "cli/output.h"
+#include "cli/vault_status.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/i18n.h"
@@ -174,10 +175,12 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     }
     j["overdue"] = late;
     j["warning_active"] = active;
+    if (*config) j["offsite"] = OffsiteStatus(**config);
     PrintJson(j);
     return active ? kExitWarningActive : kExitOk;
   }
   bool en = CurrentLanguage() == Language::kEnglish;
+  const std::string offsite = f.verbose && *config ? OffsiteLines(OffsiteStatus(**config)) : "";
   if (!active) {
     if (f.verbose) {
       int64_t last = 0;
@@ -189,6 +192,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
       else
         ctx.Say(Tr("バックアップは正常です (最後の成功: {})。", "backups are working (last success: {}).",
                    FormatLocal(last).substr(0, 16)));
+      if (!offsite.empty()) std::fputs(EscapeText(offsite).c_str(), stdout);
     }
     return kExitOk;
   }
@@ -207,6 +211,7 @@ int ShowStatus(Context& ctx, const StatusFlags& f) {
     if (f.verbose && t.error) out += Tr("  詳細: {}\n", "  details: {}\n", t.error->message);
   }
   for (const OverdueWarning& o : overdue) out += "・" + (en ? o.message_en : o.message_ja) + "\n";
+  out += offsite;
   std::fputs(EscapeText(out).c_str(), stdout);  // the file is read from disk: never raw
   return kExitWarningActive;
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/vault_commands.h"
 #include "engine/backup.h"
 #include "objstore/object_store.h"
 #include "util/clock.h"
@@ -337,7 +338,9 @@ static void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
 void AddRepositoryCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* init = app.add_subcommand("init", L("リポジトリを作成", "create a repository"));
-  OnRun(init, ctx, exit_code, [&ctx] { return Init(ctx); });
+  std::shared_ptr<VaultInitFlags> vault = AddVaultInitOptions(init);
+  OnRun(init, ctx, exit_code,
+        [&ctx, vault] { return vault->url.empty() ? Init(ctx) : VaultInit(ctx, *vault); });
 
   CLI::App* snapshots =
       app.add_subcommand("snapshots", L("スナップショット (世代) の一覧", "list snapshots (generations)"));

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "objstore/local_writer.h"
 #include "objstore/object_store.h"
 
 namespace kura {
@@ -65,7 +66,13 @@ class LocalStore : public ObjectStore {
   // need to look at or damage the file itself.
   std::string ObjectPath(ObjectType type, const std::string& name) const;
 
+  // Starts a streaming put of an immutable object (objstore/local_writer.h): its bytes go
+  // to a temporary file in the type's directory until LocalObjectWriter::Commit names them.
+  // REQUIRES: type != kConfig. Errors: kNoSpace, kPermissionDenied, kIOError.
+  Result<std::unique_ptr<LocalObjectWriter>> BeginPut(ObjectType type);
+
  private:
+  friend class LocalObjectWriter;
   explicit LocalStore(std::string root) : root_(std::move(root)) {}
 
   std::string TypeDir(ObjectType type) const;

@@ -65,7 +65,7 @@ void Catalog::AuditFailureLocked(const AuditActor& actor, std::string_view actio
 }
 
 static Tenant ReadTenant(const SqlStmt& q) {
-  return Tenant{q.Int(0), q.Text(1), q.Int(2)};
+  return Tenant{q.Int(0), q.Text(1), q.Int(2), q.Text(3)};
 }
 
 Result<Tenant> Catalog::AddTenant(std::string_view name, const AuditActor& actor) {
@@ -91,7 +91,8 @@ Result<Tenant> Catalog::AddTenant(std::string_view name, const AuditActor& actor
 
 Result<std::vector<Tenant>> Catalog::ListTenants() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, name, created_at FROM tenants ORDER BY id"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q, db_->Prepare("SELECT id, name, created_at, recovery_public_key FROM tenants ORDER BY id"));
   std::vector<Tenant> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -102,7 +103,9 @@ Result<std::vector<Tenant>> Catalog::ListTenants() {
 
 Result<Tenant> Catalog::FindTenant(std::string_view name) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, name, created_at FROM tenants WHERE name = ?1"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q,
+      db_->Prepare("SELECT id, name, created_at, recovery_public_key FROM tenants WHERE name = ?1"));
   q.Bind(1, name);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) {

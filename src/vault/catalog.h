@@ -45,6 +45,9 @@ struct Tenant {
   int64_t id = 0;
   std::string name;
   int64_t created_at = 0;
+  // X25519, 64 lowercase hex; empty until `kura-vault tenant set-recovery-key`. Every
+  // repository of the tenant must carry a recovery key slot for it (docs/vault-api.md §4.5).
+  std::string recovery_public_key;
 };
 
 struct Site {
@@ -88,7 +91,7 @@ struct NewOperator {
 struct EnrolmentCode {
   int64_t id = 0;
   int64_t site_id = 0;
-  std::string code;  // "kve1.<selector>.<secret>"
+  std::string code;  // the secret of "KURA1-<secret>-<fingerprint>" (vault/tokens.h)
   int64_t expires_at = 0;
 };
 
@@ -97,7 +100,60 @@ struct SiteCredential {
   int64_t id = 0;
   int64_t site_id = 0;
   int64_t tenant_id = 0;
-  std::string token;  // "kvs1.<selector>.<secret>"
+  std::string token;  // "kst1_<selector>_<secret>"
+};
+
+// A repository as the agent API knows it: the config's ID bound to a site and job by the
+// first `PUT config` (docs/vault-api.md §4.1).
+struct BoundRepository {
+  int64_t id = 0;  // catalog row
+  int64_t site_id = 0;
+  int64_t tenant_id = 0;
+  std::string job;
+  std::string repo_id;        // the config's id (lowercase hex)
+  std::string config_sha256;  // of the config object's bytes
+};
+
+struct KeySlotRecord {
+  std::string name;                 // SHA-256 of the slot object
+  std::string kind;                 // "password", "keyfile", "recovery"
+  std::string recovery_public_key;  // 64 hex for recovery slots, else empty
+  uint64_t size = 0;
+};
+
+struct SnapshotRecord {
+  std::string name;
+  std::string kind;            // "daily", "monthly", "manual"
+  int64_t client_time = 0;     // the client's label, Unix seconds
+  int64_t received_at_ms = 0;  // the vault's Clock when the commit was accepted
+  uint64_t bytes = 0;          // source bytes, as the snapshot states
+  uint64_t size = 0;           // the snapshot object's size
+  uint64_t blob_count = 0;
+  bool clock_warning = false;  // client time more than 1 h from receive time
+  std::string state = "kept";  // "kept", "held", "quarantined"
+};
+
+// POST runs (docs/vault-api.md §4.6), checked by the API before it gets here.
+struct RunReport {
+  std::string result;  // "success" or "failure"
+  std::string kind;
+  std::string snapshot;
+  std::string message;  // at most 2,000 characters, stored as text
+  std::string started;
+  std::string finished;
+  std::string schedule_time;
+  std::string schedule_timezone;
+  std::string schedule_days;
+};
+
+struct RepoStatus {
+  std::optional<int64_t> last_success_at;
+  std::string last_success_snapshot;
+  std::optional<int64_t> last_failure_at;
+  std::string last_failure_message;
+  bool warning_active = false;  // set by a failure, cleared by the next success
+  bool clock_warning = false;   // the last commit's client time was far from the vault's
+  std::string schedule_time, schedule_timezone, schedule_days;
 };
 
 // Who a presented site token belongs to.
@@ -136,6 +192,13 @@ class Catalog {
   Result<Site> AddSite(int64_t tenant_id, std::string_view name, const AuditActor& actor);
   Result<std::vector<Site>> ListSites(int64_t tenant_id);
   Result<Site> GetSite(int64_t site_id);
+  // Errors: kNotFound.
+  Result<Site> FindSite(int64_t tenant_id, std::string_view name);
+
+  // Sets the tenant's recovery public key (64 hex digits of an X25519 key; audited
+  // "tenant.set_recovery_key"). Errors: kNotFound, kInvalidArgument.
+  Status SetRecoveryKey(int64_t tenant_id, std::string_view public_key_hex, const AuditActor& actor);
+  Result<Tenant> GetTenant(int64_t tenant_id);
 
   // One repository per site and job (the agent's job name, rules as for tenant names).
   // Errors: kNotFound (no such site), kInvalidArgument, kAlreadyExists.
@@ -163,12 +226,46 @@ class Catalog {
   // Errors: kUnauthorized (unknown, malformed, expired or used code; the message says
   // which only once the code's secret matched).
   Result<SiteCredential> RedeemEnrolment(std::string_view code, const AuditActor& actor);
+  // The tenant a code would enrol into, without using it up or auditing (the redeem that
+  // follows does). Errors: kUnauthorized for a code RedeemEnrolment would refuse.
+  Result<int64_t> EnrolmentTenant(std::string_view code);
   // Who holds `token`. Refusals are audited ("credential.check"); successes are not (the
   // request they authorise is).
   // Errors: kUnauthorized (unknown, malformed or revoked token).
   Result<SiteIdentity> AuthenticateSite(std::string_view token, const AuditActor& actor);
   // Errors: kNotFound.
   Status RevokeCredential(int64_t credential_id, const AuditActor& actor);
+
+  // The agent API's records (docs/vault-api.md §4; catalog_repos.cc). `repo` is
+  // BoundRepository::id. Objects are recorded only after they are stored whole.
+  //
+  // Errors: kNotFound (no repository has this ID).
+  Result<BoundRepository> FindBoundRepository(std::string_view repo_id);
+  // Binds `repo_id` to the site and job (audited "repository.bind"). True when new, false
+  // when the same binding with the same config bytes exists.
+  // Errors: kPermissionDenied (the ID belongs to another site), kAlreadyExists (other
+  // config bytes for this ID, or the job is bound to another ID), kInvalidArgument (job).
+  Result<bool> BindRepository(int64_t site_id, std::string_view job, std::string_view repo_id,
+                              std::string_view config_sha256, const AuditActor& actor);
+  // True when new (audited "key.upload"), false when already recorded.
+  Result<bool> RecordKeySlot(int64_t repo, const KeySlotRecord& slot, const AuditActor& actor);
+  // Whether the repository has a recovery slot for `public_key_hex`.
+  Result<bool> HasRecoverySlot(int64_t repo, std::string_view public_key_hex);
+  Result<bool> PackStored(int64_t repo, std::string_view name);
+  // Records a stored pack and the blob IDs of its header (audited "pack.upload"). True
+  // when new, false when it was recorded already.
+  Result<bool> RecordPack(int64_t repo, std::string_view name, uint64_t size,
+                          const std::vector<crypto::Hash>& blob_ids, const AuditActor& actor);
+  // How many of `ids` (32 bytes each) no stored, not quarantined pack holds; the indices
+  // of the first `keep` of them go to `first`, in order.
+  Result<uint64_t> CountMissingBlobs(int64_t repo, ByteView ids, size_t keep, std::vector<size_t>* first);
+  Result<std::optional<SnapshotRecord>> FindSnapshotRecord(int64_t repo, std::string_view name);
+  // Audited "snapshot.commit". Errors: kAlreadyExists when it was committed meanwhile.
+  Status RecordSnapshot(int64_t repo, const SnapshotRecord& snapshot, const AuditActor& actor);
+  // Newest first by receive time.
+  Result<std::vector<SnapshotRecord>> ListSnapshotRecords(int64_t repo);
+  Status RecordRun(int64_t repo, const RunReport& run);
+  Result<RepoStatus> GetRepoStatus(int64_t repo);
 
   // Appends an event on its own (a read, a refusal, a verification).
   Result<AuditRecord> Audit(const AuditEvent& event);

@@ -5,7 +5,6 @@
 
 namespace kura::vault {
 
-static constexpr size_t kEnrolmentSecretBytes = 16;
 static constexpr size_t kCredentialSecretBytes = 32;
 
 static Status BadCode() {
@@ -36,7 +35,7 @@ Result<EnrolmentCode> Catalog::IssueEnrolment(int64_t site_id, int64_t ttl_secon
         s.Bind(1, site_id);
         KURA_ASSIGN_OR_RETURN(bool site, s.Step());
         if (!site) return Status::NotFound(Tr("サイト {} はありません", "there is no site {}", site_id));
-        SplitToken code = NewToken(kEnrolmentPrefix, kEnrolmentSecretBytes);
+        SplitToken code = NewEnrolmentSecret();
         crypto::Hash hash = TokenSecretHash(code, kEnrolmentPrefix);
         int64_t now = Now();
         KURA_ASSIGN_OR_RETURN(SqlStmt q,
@@ -51,9 +50,25 @@ Result<EnrolmentCode> Catalog::IssueEnrolment(int64_t site_id, int64_t ttl_secon
       });
 }
 
+Result<int64_t> Catalog::EnrolmentTenant(std::string_view text) {
+  std::lock_guard lock(mu_);
+  std::optional<SplitToken> code = ParseEnrolmentSecret(text);
+  if (!code) return BadCode();
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT e.secret_hash, e.expires_at, e.used_at, s.tenant_id"
+                                                " FROM enrolments e JOIN sites s ON s.id = e.site_id"
+                                                " WHERE e.selector = ?1"));
+  q.Bind(1, code->selector);
+  KURA_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || !HashMatches(q.Blob(0), TokenSecretHash(*code, kEnrolmentPrefix)) || !q.IsNull(2) ||
+      Now() >= q.Int(1)) {
+    return BadCode();
+  }
+  return q.Int(3);
+}
+
 Result<SiteCredential> Catalog::RedeemEnrolment(std::string_view text, const AuditActor& actor) {
   std::lock_guard lock(mu_);
-  std::optional<SplitToken> code = ParseToken(text, kEnrolmentPrefix, kEnrolmentSecretBytes);
+  std::optional<SplitToken> code = ParseEnrolmentSecret(text);
   if (!code) {
     AuditFailureLocked(actor, "enrolment.redeem", "enrolment:?", kAuditRefused,
                        Status::Unauthorized("malformed code"));

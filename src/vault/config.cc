@@ -9,8 +9,8 @@
 
 namespace kura::vault {
 
-std::string DefaultVaultToml() {
-  return R"toml(# kura-vault configuration (docs/vault-config.md).
+std::string DefaultVaultToml(const std::string& certificate, const std::string& key) {
+  std::string text = R"toml(# kura-vault configuration (docs/vault-config.md).
 # Relative paths are relative to the directory holding this file.
 version = 1
 
@@ -24,7 +24,33 @@ path = "catalog.db"
 [objects]
 kind = "local"
 path = "objects"
+
+# kura-vault serve: HTTPS only (TLS 1.2/1.3, AEAD suites). The sites' agents pin this
+# certificate by its SHA-256, which every enrolment code carries: replacing it means
+# enrolling the sites again.
+[server]
+listen = "0.0.0.0:8443"
+certificate = "tls/server.crt"
+key = "tls/server.key"
+
+# Limits against slow, idle or hostile clients (docs/vault-http.md).
+[limits]
+max_header_bytes = 16384
+max_pack_bytes = 1073741824
+max_connections = 2048
+worker_threads = 16
+header_timeout_seconds = 10
+body_timeout_seconds = 30
+idle_timeout_seconds = 60
+stop_grace_seconds = 30
 )toml";
+  auto replace = [&text](std::string_view from, const std::string& to) {
+    size_t at = text.find(from);
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+  };
+  replace("certificate = \"tls/server.crt\"", "certificate = \"" + certificate + "\"");
+  replace("key = \"tls/server.key\"", "key = \"" + key + "\"");
+  return text;
 }
 
 namespace {
@@ -68,7 +94,93 @@ Status ParseStore(const toml::value& doc, const char* table, const char* only_ki
   return Status::Ok();
 }
 
+template <typename T>
+Status ReadBounded(const toml::value& t, const char* key, T* out, int64_t lo, int64_t hi,
+                   const std::string& file, const char* table) {
+  if (!t.contains(key)) return Status::Ok();
+  auto v = toml::find<int64_t>(t, key);
+  if (v < lo || v > hi) {
+    return Invalid(file, Tr("[{}] {} = {} は範囲外です ({}〜{})", "[{}] {} = {} is out of range ({}-{})",
+                            table, key, v, lo, hi));
+  }
+  *out = static_cast<T>(v);
+  return Status::Ok();
+}
+
+Status ParseServer(const toml::value& doc, ServerConfig* s, const std::string& file,
+                   const std::string& data_dir) {
+  if (doc.contains("server")) {
+    const toml::value& t = toml::find(doc, "server");
+    KURA_RETURN_IF_ERROR(CheckKeys(t, {"listen", "certificate", "key"}, file, "[server] "));
+    if (t.contains("listen")) {
+      Status st = ParseListen(toml::find<std::string>(t, "listen"), &s->listen_host, &s->listen_port);
+      if (!st.ok()) return Invalid(file, "[server] listen: " + st.message());
+    }
+    if (t.contains("certificate"))
+      s->certificate = Absolute(data_dir, toml::find<std::string>(t, "certificate"));
+    if (t.contains("key")) s->key = Absolute(data_dir, toml::find<std::string>(t, "key"));
+  }
+  if (doc.contains("limits")) {
+    const toml::value& t = toml::find(doc, "limits");
+    KURA_RETURN_IF_ERROR(CheckKeys(
+        t,
+        {"max_header_bytes", "max_pack_bytes", "max_connections", "worker_threads", "header_timeout_seconds",
+         "body_timeout_seconds", "idle_timeout_seconds", "stop_grace_seconds"},
+        file, "[limits] "));
+    const char* l = "limits";
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "max_header_bytes", &s->max_header_bytes, 1024, 1 << 20, file, l));
+    KURA_RETURN_IF_ERROR(
+        ReadBounded(t, "max_pack_bytes", &s->max_pack_bytes, 1 << 20, int64_t{1} << 30, file, l));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "max_connections", &s->max_connections, 1, 1000000, file, l));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "worker_threads", &s->worker_threads, 1, 1024, file, l));
+    KURA_RETURN_IF_ERROR(
+        ReadBounded(t, "header_timeout_seconds", &s->header_timeout_seconds, 1, 3600, file, l));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "body_timeout_seconds", &s->body_timeout_seconds, 1, 3600, file, l));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "idle_timeout_seconds", &s->idle_timeout_seconds, 1, 3600, file, l));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "stop_grace_seconds", &s->stop_grace_seconds, 0, 3600, file, l));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status ParseListen(std::string_view text, std::string* host, uint16_t* port) {
+  std::string_view h;
+  std::string_view p;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Status::InvalidArgument(
+          Tr("\"{}\" は HOST:PORT の形ではありません", "\"{}\" is not of the form HOST:PORT", text));
+    }
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      return Status::InvalidArgument(Tr("\"{}\" は HOST:PORT の形ではありません (IPv6 は [::1]:8443)",
+                                        "\"{}\" is not of the form HOST:PORT (IPv6: [::1]:8443)", text));
+    }
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+  }
+  if (h.empty() || p.empty() || p.size() > 5) {
+    return Status::InvalidArgument(
+        Tr("\"{}\" は HOST:PORT の形ではありません", "\"{}\" is not of the form HOST:PORT", text));
+  }
+  uint32_t v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') {
+      return Status::InvalidArgument(
+          Tr("ポート \"{}\" は数字ではありません", "port \"{}\" is not a number", p));
+    }
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (v > 65535) return Status::InvalidArgument(Tr("ポート {} は範囲外です", "port {} is out of range", v));
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(v);
+  return Status::Ok();
+}
 
 Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string& file,
                                      const std::string& data_dir) {
@@ -76,11 +188,13 @@ Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string&
   c.data_dir = data_dir;
   c.catalog_path = data_dir + "/catalog.db";
   c.objects_dir = data_dir + "/objects";
+  c.server.certificate = data_dir + "/tls/server.crt";
+  c.server.key = data_dir + "/tls/server.key";
   KURA_RETURN_IF_ERROR(CheckTomlNesting(text, file));
   try {
     std::istringstream in(text);
     const toml::value doc = toml::parse(in, file);
-    KURA_RETURN_IF_ERROR(CheckKeys(doc, {"version", "catalog", "objects"}, file, ""));
+    KURA_RETURN_IF_ERROR(CheckKeys(doc, {"version", "catalog", "objects", "server", "limits"}, file, ""));
     if (!doc.contains("version")) return Invalid(file, L("version がありません", "version is missing"));
     auto version = toml::find<int64_t>(doc, "version");
     if (version > kVaultConfigVersion) {
@@ -94,6 +208,7 @@ Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string&
         ParseStore(doc, "catalog", "sqlite", &c.catalog_kind, &c.catalog_path, file, data_dir));
     KURA_RETURN_IF_ERROR(
         ParseStore(doc, "objects", "local", &c.objects_kind, &c.objects_dir, file, data_dir));
+    KURA_RETURN_IF_ERROR(ParseServer(doc, &c.server, file, data_dir));
   } catch (const std::exception& e) {
     return TomlErrorStatus(e, file);  // never toml11's own text: it quotes the file
   }

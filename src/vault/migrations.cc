@@ -100,9 +100,86 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// What the agent API stores (docs/vault-api.md §4): each repository's ID bound to a site and
+// job, its key slots, packs and the blob IDs their headers list, committed snapshots with
+// the vault's receive time, run reports and the per-repository status they update. A
+// tenant's recovery public key is what every repository of it must carry a slot for.
+constexpr std::string_view kRepositoryObjects = R"sql(
+ALTER TABLE tenants ADD COLUMN recovery_public_key TEXT;
+ALTER TABLE repositories ADD COLUMN repo_id TEXT;
+ALTER TABLE repositories ADD COLUMN config_sha256 TEXT;
+CREATE UNIQUE INDEX repositories_by_repo_id ON repositories (repo_id);
+CREATE TABLE repo_keys (
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  recovery_public_key TEXT,
+  size INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, name)
+);
+CREATE TABLE packs (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  blob_count INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('stored', 'quarantined')),
+  received_at INTEGER NOT NULL,
+  UNIQUE (repository_id, name)
+);
+CREATE TABLE blobs (
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  blob_id BLOB NOT NULL,
+  pack_id INTEGER NOT NULL REFERENCES packs (id),
+  PRIMARY KEY (repository_id, blob_id, pack_id)
+);
+CREATE TABLE snapshots (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  client_time INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  blob_count INTEGER NOT NULL,
+  clock_warning INTEGER NOT NULL CHECK (clock_warning IN (0, 1)),
+  state TEXT NOT NULL CHECK (state IN ('kept', 'held', 'quarantined')),
+  UNIQUE (repository_id, name)
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  result TEXT NOT NULL CHECK (result IN ('success', 'failure')),
+  kind TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  message TEXT NOT NULL,
+  started TEXT NOT NULL,
+  finished TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE TABLE repo_status (
+  repository_id INTEGER PRIMARY KEY REFERENCES repositories (id),
+  last_success_at INTEGER,
+  last_success_snapshot TEXT,
+  last_failure_at INTEGER,
+  last_failure_message TEXT,
+  warning_active INTEGER NOT NULL CHECK (warning_active IN (0, 1)),
+  schedule_time TEXT,
+  schedule_timezone TEXT,
+  schedule_days TEXT,
+  clock_warning INTEGER NOT NULL CHECK (clock_warning IN (0, 1)),
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX snapshots_by_repository ON snapshots (repository_id, received_at_ms);
+CREATE INDEX runs_by_repository ON runs (repository_id, received_at);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
+    {3, "repository objects", kRepositoryObjects},
 }};
 
 std::span<const Migration> Migrations() {

@@ -149,6 +149,12 @@ Status SqlStmt::Run() {
   }
 }
 
+void SqlStmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = Status::Ok();
+}
+
 bool SqlStmt::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

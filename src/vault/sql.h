@@ -53,6 +53,8 @@ class SqlStmt {
   Result<bool> Step();
   // Step() until done, for statements without rows.
   Status Run();
+  // Makes the statement ready to run again with new bindings (loops over many rows).
+  void Reset();
 
   bool IsNull(int column) const;
   int64_t Int(int column) const;

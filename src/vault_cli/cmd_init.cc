@@ -13,6 +13,7 @@
 #include "vault/password.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
+#include "vault_cli/server_setup.h"
 
 namespace kura::vault_cli {
 
@@ -58,7 +59,13 @@ static Result<std::string> AbsolutePath(const std::string& path) {
   return out;
 }
 
-static int Init(Context& ctx, const std::string& login) {
+struct InitTlsOptions {
+  std::vector<std::string> sans;
+  std::string cert;
+  std::string key;
+};
+
+static int Init(Context& ctx, const std::string& login, const InitTlsOptions& tls_opts) {
   vault::AuditActor actor = ConsoleActor();
   std::string given = DataDir(ctx);
   Status st = PrepareDataDir(given);
@@ -69,6 +76,8 @@ static int Init(Context& ctx, const std::string& login) {
   if (!config.ok()) return Fail(ctx, config.status());
   st = MakeDirs(config->objects_dir, 0700);
   if (!st.ok()) return Fail(ctx, st);
+  auto tls = SetUpTls(*dir, tls_opts.sans, tls_opts.cert, tls_opts.key, ctx.clock->NowUnix());
+  if (!tls.ok()) return Fail(ctx, tls.status());
   vault::CatalogOptions options;
   options.create = true;
   options.password_cost = PasswordCost();
@@ -76,7 +85,8 @@ static int Init(Context& ctx, const std::string& login) {
   if (!catalog.ok()) return Fail(ctx, catalog.status());
   auto rec = (*catalog)->Audit(
       {actor, "vault.init", "vault:" + *dir, std::string(vault::kAuditSuccess),
-       fmt::format("schema={} config_version={}", (*catalog)->schema_version(), vault::kVaultConfigVersion)});
+       fmt::format("schema={} config_version={} certificate={}", (*catalog)->schema_version(),
+                   vault::kVaultConfigVersion, tls->fingerprint.ToString())});
   if (!rec.ok()) return Fail(ctx, rec.status());
   std::string password = vault::RandomInitialPassword();
   vault::NewOperator first;
@@ -89,7 +99,7 @@ static int Init(Context& ctx, const std::string& login) {
     return Fail(ctx, account.status());
   }
   // vault.toml last: its presence marks a finished init.
-  std::string toml = vault::DefaultVaultToml();
+  std::string toml = vault::DefaultVaultToml(tls->certificate, tls->key);
   st = WriteFileAtomic(*dir + "/" + vault::kVaultConfigName, AsBytes(toml), 0600);
   if (!st.ok()) {
     SecureZero(password.data(), password.size());
@@ -101,17 +111,20 @@ static int Init(Context& ctx, const std::string& login) {
          {"data_dir", *dir},
          {"catalog", config->catalog_path},
          {"schema_version", (*catalog)->schema_version()},
+         {"certificate_fingerprint", tls->fingerprint.ToString()},
          {"operator", {{"login", account->login}, {"role", "operator"}, {"must_change_password", true}}},
          {"initial_password", password}});
   } else {
     PrintLine(
         Tr("kura-vault のデータディレクトリを作成しました: {}\n"
            "最初のオペレーター \"{}\" の初回パスワード (この一度だけ表示します):\n\n  {}\n\n"
-           "初回ログイン時に変更が必要です。安全な方法で本人に渡し、この画面の記録は残さないでください。",
+           "初回ログイン時に変更が必要です。安全な方法で本人に渡し、この画面の記録は残さないでください。\n\n"
+           "サーバー証明書の指紋 (サイトの登録コードに含まれます): {}",
            "Created the kura-vault data directory {}\n"
            "One-time password of the first operator \"{}\" (shown this once only):\n\n  {}\n\n"
-           "It must be changed at the first login. Hand it over safely and keep no record of this screen.",
-           *dir, account->login, password));
+           "It must be changed at the first login. Hand it over safely and keep no record of this screen.\n\n"
+           "Server certificate fingerprint (every enrolment code carries it): {}",
+           *dir, account->login, password, tls->fingerprint.ToString()));
   }
   SecureZero(password.data(), password.size());
   // The password exists nowhere else: if it could not be shown, say so.
@@ -133,7 +146,18 @@ void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code) {
                   L("最初のオペレーターのログイン名 (必須。admin・administrator・root は使えません)",
                     "login of the first operator (required; admin, administrator and root are refused)"))
       ->required();
-  cmd->callback([&ctx, exit_code, login] {
+  auto tls = std::make_shared<InitTlsOptions>();
+  cmd->add_option(
+      "--san", tls->sans,
+      L("自己署名証明書に加える名前または IP アドレス (繰り返し可。ホスト名、127.0.0.1、::1 は常に入ります)",
+        "a name or IP address to add to the self-signed certificate (repeatable; the host name, "
+        "127.0.0.1 and ::1 are always in it)"));
+  cmd->add_option("--tls-cert", tls->cert,
+                  L("自己署名の代わりに使う証明書 (PEM、絶対パス)",
+                    "a certificate to use instead of a self-signed one (PEM, absolute path)"));
+  cmd->add_option("--tls-key", tls->key,
+                  L("その秘密鍵 (PEM、0600、絶対パス)", "its private key (PEM, mode 0600, absolute path)"));
+  cmd->callback([&ctx, exit_code, login, tls] {
     std::string lower;
     for (char c : *login) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower == "admin" || lower == "administrator" || lower == "root") {
@@ -145,7 +169,7 @@ void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code) {
                                  *login)));
       return;
     }
-    *exit_code = Init(ctx, *login);
+    *exit_code = Init(ctx, *login, *tls);
   });
 }
 

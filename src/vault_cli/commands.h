@@ -11,5 +11,8 @@ namespace kura::vault_cli {
 void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddTenantCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code);
+// After AddTenantCommands: adds `tenant set-recovery-key` to its group.
+void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace kura::vault_cli

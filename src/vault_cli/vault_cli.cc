@@ -28,6 +28,8 @@ int Main(int argc, char** argv) {
   AddInitCommand(app, ctx, &exit_code);
   AddTenantCommands(app, ctx, &exit_code);
   AddAuditCommands(app, ctx, &exit_code);
+  AddSiteCommands(app, ctx, &exit_code);
+  AddServeCommand(app, ctx, &exit_code);
 
   if (auto done = cli_common::ParseArguments(app, argc, argv, "kura-vault", kExitUsage)) return *done;
   return exit_code;

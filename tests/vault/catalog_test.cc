@@ -222,7 +222,7 @@ TEST_F(EnrolmentTest, CodeIsRedeemedOnceForAnAppendCredential) {
   auto code = catalog_->IssueEnrolment(site_, 3600, TestActor());
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(code->expires_at, kStart + 3600);
-  EXPECT_EQ(code->code.rfind("kve1.", 0), 0u);
+  EXPECT_EQ(code->code.size(), 32u);
   auto cred = catalog_->RedeemEnrolment(code->code, AuditActor{"site", "", "198.51.100.4", "", ""});
   ASSERT_TRUE(cred.ok()) << cred.status().ToString();
   EXPECT_EQ(cred->site_id, site_);
@@ -240,8 +240,8 @@ TEST_F(EnrolmentTest, CodeIsRedeemedOnceForAnAppendCredential) {
 
   // Neither the code's nor the token's secret is in the file or the audit trail.
   catalog_.reset();
-  std::string secret = cred->token.substr(cred->token.rfind('.') + 1);
-  std::string code_secret = code->code.substr(code->code.rfind('.') + 1);
+  std::string secret = cred->token.substr(cred->token.rfind('_') + 1);
+  std::string code_secret = code->code;
   for (const std::string& f : {path_, path_ + "-wal"}) {
     if (!kura::testing::Exists(f)) continue;
     std::string bytes = kura::testing::ReadFileString(f);

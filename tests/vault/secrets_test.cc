@@ -51,7 +51,7 @@ TEST(TokenTest, RoundTripsAndRejectsAnythingElse) {
   EXPECT_FALSE(ParseToken(t.text + " ", kSiteTokenPrefix, 32));
   EXPECT_FALSE(ParseToken(t.text.substr(1), kSiteTokenPrefix, 32));
   std::string dots = t.text;
-  dots[4] = '-';
+  dots[4] = '.';
   EXPECT_FALSE(ParseToken(dots, kSiteTokenPrefix, 32));
   std::string upper = t.text;
   upper.back() = 'G';

@@ -1,0 +1,138 @@
+// PUT /v1/repos/{repo}/packs/{id} (docs/vault-api.md §4.4): a pack streams to a temporary
+// file in the repository's area while its SHA-256 is computed and its plaintext header
+// collected; it is published under its name only when the digest, the header and the size
+// all check out, so an abandoned, truncated or forged upload never becomes an object.
+#include "repo/format.h"
+#include "repo/pack.h"
+#include "util/hex.h"
+#include "vault/api.h"
+#include "vault/log.h"
+
+namespace kura::vault {
+
+// A header larger than this is refused as bad_pack: 349,525 blobs, far more than a 1 GiB
+// pack of kura's smallest chunks holds, and the most the vault keeps in memory per upload.
+static constexpr uint64_t kMaxPackHeaderBytes = uint64_t{16} << 20;
+
+static const Msg kInternal{"保管庫の内部エラーです。時間をおいて再試行してください",
+                           "internal error of the vault; retry later"};
+
+// Collects the first bytes of a pack: the fixed prefix, then as much as it says the
+// header holds (bounded).
+class HeaderCollector {
+ public:
+  void Feed(ByteView piece) {
+    while (!piece.empty() && head_.size() < needed_) {
+      size_t take = std::min<size_t>(piece.size(), needed_ - head_.size());
+      head_.insert(head_.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take));
+      piece = piece.subspan(take);
+      if (head_.size() == format::kPackHeaderFixed && needed_ == format::kPackHeaderFixed) {
+        Result<uint32_t> count = ParsePackPrefix(head_, "upload");
+        if (!count.ok()) {
+          error_ = count.status().message();
+          return;
+        }
+        uint64_t size = PackHeaderSize(*count);
+        if (size > kMaxPackHeaderBytes) {
+          error_ = "header of " + std::to_string(size) + " bytes";
+          return;
+        }
+        needed_ = static_cast<size_t>(size);
+      }
+    }
+  }
+  // The parsed header, or the reason it is bad.
+  Result<PackHeader> Finish() const {
+    if (!error_.empty()) return Status::Corruption(error_);
+    if (head_.size() < needed_ || needed_ == format::kPackHeaderFixed) {
+      return Status::Corruption("the body ends inside the header");
+    }
+    return ParsePackHeader(head_, "upload");
+  }
+
+ private:
+  Bytes head_;
+  size_t needed_ = format::kPackHeaderFixed;
+  std::string error_;
+};
+
+static net::Response PutPack(SiteCall& call) {
+  const std::string& id = call.req.params["id"];
+  if (!IsHexId(id, 64)) {
+    return call.Refuse(400, "bad_request", {"パックの名前が正しくありません", "the pack name is not valid"},
+                       "bad name");
+  }
+  if (!call.req.body->content_length()) {
+    return call.Refuse(411, "length_required",
+                       {"パックは Content-Length を付けて送ってください", "send packs with a Content-Length"},
+                       "no Content-Length");
+  }
+  Result<bool> stored = call.deps.catalog->PackStored(call.repo.id, id);
+  if (!stored.ok()) return call.Refuse(500, "internal", kInternal, stored.status().ToString());
+  if (*stored) {
+    // Idempotent, never a replacement: the body is read and only compared.
+    Result<BodyDigest> digest = StreamBody(*call.req.body, nullptr, {});
+    if (!digest.ok())
+      return call.Refuse(400, "bad_request", {"本文が途中で終わりました", "the body ended early"},
+                         digest.status().ToString());
+    if (ToHex(ByteView(digest->sha256.data(), 32)) != id) {
+      return call.Refuse(403, "forbidden",
+                         {"保存済みのパックは置き換えられません", "a stored pack can never be replaced"},
+                         "overwrite attempt with other bytes");
+    }
+    return ApiJson(200, {{"stored", false}});
+  }
+  Result<std::unique_ptr<LocalStore>> area = call.Area(false);
+  if (!area.ok()) return call.Refuse(500, "internal", kInternal, area.status().ToString());
+  Result<std::unique_ptr<LocalObjectWriter>> writer = (*area)->BeginPut(ObjectType::kPack);
+  if (!writer.ok()) {
+    int status = writer.status().code() == Code::kNoSpace ? 507 : 500;
+    return call.Refuse(status, status == 507 ? "insufficient_storage" : "internal", kInternal,
+                       writer.status().ToString());
+  }
+  HeaderCollector header;
+  Result<BodyDigest> digest =
+      StreamBody(*call.req.body, writer->get(), [&header](ByteView piece) { header.Feed(piece); });
+  if (!digest.ok()) {
+    // The writer's file goes with it; the server answers the transport error itself.
+    return call.Refuse(400, "bad_request", {"本文を受け取れませんでした", "the body could not be received"},
+                       digest.status().ToString());
+  }
+  if (ToHex(ByteView(digest->sha256.data(), 32)) != id) {
+    return call.Refuse(400, "digest_mismatch",
+                       {"パックの SHA-256 が名前と一致しません。もう一度送ってください",
+                        "the pack's SHA-256 is not its name; send it again"},
+                       fmt::format("sha256 mismatch after {} bytes", digest->size));
+  }
+  Result<PackHeader> parsed = header.Finish();
+  if (!parsed.ok() || parsed->total_size != digest->size) {
+    return call.Refuse(
+        400, "bad_pack",
+        {"パックのヘッダーが読めないか、大きさがヘッダーと合いません",
+         "the pack header does not parse or the size does not match it"},
+        parsed.ok() ? fmt::format("header says {} bytes, body has {}", parsed->total_size, digest->size)
+                    : parsed.status().message());
+  }
+  Result<LocalObjectWriter::Committed> committed = (*writer)->Commit(id);
+  if (!committed.ok()) {
+    int status = committed.status().code() == Code::kNoSpace ? 507 : 500;
+    return call.Refuse(status, status == 507 ? "insufficient_storage" : "internal", kInternal,
+                       committed.status().ToString());
+  }
+  std::vector<crypto::Hash> blobs;
+  blobs.reserve(parsed->entries.size());
+  for (const PackEntry& e : parsed->entries) blobs.push_back(e.id);
+  // Recorded after the file is in place: a crash in between leaves an unrecorded pack,
+  // which the agent uploads again (blobs/missing does not know it) and which is kept.
+  Result<bool> recorded = call.deps.catalog->RecordPack(call.repo.id, id, digest->size, blobs, call.actor);
+  if (!recorded.ok()) return call.Refuse(500, "internal", kInternal, recorded.status().ToString());
+  if (!*recorded) return ApiJson(200, {{"stored", false}});
+  return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}});
+}
+
+void AddPackRoutes(net::Router& router, ApiDeps& deps) {
+  router.Add("PUT", "/v1/repos/{repo}/packs/{id}", SiteRoute(deps, "pack.upload", RepoCheck::kBound, PutPack),
+             net::RouteOptions{deps.max_pack_bytes});
+}
+
+}  // namespace kura::vault

@@ -1,0 +1,85 @@
+// kura-vault serve: the HTTPS agent API until SIGTERM or SIGINT (docs/vault-cli.md).
+//
+// The signals are blocked before any thread starts and taken by sigwait on the main
+// thread, so no handler runs in a random thread and the stop is an ordinary call:
+// HttpServer::Stop lets uploads in flight finish within stop_grace, then cuts the rest
+// (a cut upload leaves only a temporary file, which is no object and is removed).
+#include <pthread.h>
+
+#include <csignal>
+
+#include "util/i18n.h"
+#include "vault/log.h"
+#include "vault/server.h"
+#include "vault_cli/commands.h"
+#include "vault_cli/exit_codes.h"
+
+namespace kura::vault_cli {
+
+using nlohmann::json;
+
+static std::string HostPort(const std::string& host, uint16_t port) {
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
+}
+
+static int Serve(Context& ctx, const std::string& listen) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread started below
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto v = Open(ctx);
+  if (!v.ok()) return Fail(ctx, v.status());
+  if (!listen.empty()) {
+    Status st = vault::ParseListen(listen, &v->config.server.listen_host, &v->config.server.listen_port);
+    if (!st.ok()) return Fail(ctx, st);
+  }
+  auto server = vault::VaultServer::Start(v->config, *v->catalog, *ctx.clock);
+  if (!server.ok()) return Fail(ctx, server.status());
+  std::string address = HostPort(v->config.server.listen_host, (*server)->port());
+  std::string fingerprint = (*server)->fingerprint().ToString();
+  vault::AuditActor actor = ConsoleActor();
+  (void)v->catalog->Audit({actor, "vault.serve", "listen:" + address, std::string(vault::kAuditSuccess),
+                           "certificate=" + fingerprint});
+  vault::LogInfo("kura-vault listening on https://{} (certificate {})", address, fingerprint);
+  // One line on stdout, so a supervisor or a test can read where the vault listens.
+  if (ctx.opts.json) {
+    PrintLine(json{{"ok", true},
+                   {"listen", address},
+                   {"host", v->config.server.listen_host},
+                   {"port", (*server)->port()},
+                   {"certificate_fingerprint", fingerprint}}
+                  .dump());
+  } else {
+    PrintLine(Tr("https://{} で待ち受けています (証明書 {})", "listening on https://{} (certificate {})",
+                 address, fingerprint));
+  }
+  std::fflush(stdout);
+
+  int sig = 0;
+  while (sigwait(&stop_signals, &sig) != 0) {
+  }
+  vault::LogInfo("stopping on {}: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Stop();
+  (void)v->catalog->Audit({actor, "vault.stop", "listen:" + address, std::string(vault::kAuditSuccess),
+                           sig == SIGTERM ? "SIGTERM" : "SIGINT"});
+  vault::LogInfo("stopped");
+  return kExitOk;
+}
+
+void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code) {
+  auto* cmd =
+      app.add_subcommand("serve", L("HTTPS でサイトのエージェントからの受け付けを始める (SIGTERM で停止)",
+                                    "serve the agent API over HTTPS (stop with SIGTERM)"));
+  auto listen = std::make_shared<std::string>();
+  cmd->add_option("--listen", *listen,
+                  L("待ち受けるアドレス HOST:PORT (vault.toml の listen より優先。ポート 0 は空きポート)",
+                    "address to listen on, HOST:PORT (overrides vault.toml; port 0 picks a free port)"));
+  cmd->add_flag("--json", ctx.opts.json, L("待ち受けアドレスを JSON で出力", "print the address as JSON"));
+  cmd->callback([&ctx, exit_code, listen] { *exit_code = Serve(ctx, *listen); });
+}
+
+}  // namespace kura::vault_cli

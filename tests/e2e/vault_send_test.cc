@@ -1,0 +1,275 @@
+// The agent and the real kura-vault over real HTTPS on 127.0.0.1: enrolment with a code
+// (pinned certificate, credential 0600, recovery slot added), a job whose second target
+// is the vault, a re-send that uploads nothing, the vault killed (SIGKILL) in the middle
+// of a send and started again while the agent's retries finish it, and the vendor
+// restoring the vault's copy with the recovery key alone.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "agent/vault_site.h"
+#include "crypto/crypto.h"
+#include "engine/send_packs.h"
+#include "objstore/local_store.h"
+#include "repo/repository.h"
+#include "support/job_harness.h"
+#include "support/repo_testing.h"
+#include "util/hex.h"
+#include "util/i18n.h"
+#include "util/process.h"
+
+namespace kura::testing {
+namespace {
+
+std::string VaultBin() {
+  if (const char* v = std::getenv("KURA_VAULT_BIN"); v != nullptr && *v != '\0') return v;
+  std::string kura = std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura";
+  return kura.substr(0, kura.rfind('/') + 1) + "kura-vault";
+}
+
+int Mode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+}
+
+class VaultSendE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = sb_.Path("vault");
+    ASSERT_EQ(Vault({"init", "--operator", "sato.hanako"}).exit_code, 0);
+    ASSERT_EQ(Vault({"tenant", "add", "sakura-clinic"}).exit_code, 0);
+    crypto::BoxKeyPair pair = crypto::GenerateBoxKeyPair();
+    sb_.WriteFile("recovery.pub", ToHex(pair.public_key) + "\n");
+    sb_.WriteFile("recovery.key", ToHex(pair.secret_key) + "\n");
+    ASSERT_EQ(
+        Vault({"tenant", "set-recovery-key", "sakura-clinic", "--public-key-file", sb_.Path("recovery.pub")})
+            .exit_code,
+        0);
+    ASSERT_EQ(Vault({"site", "add", "sakura-clinic", "honin"}).exit_code, 0);
+    ProcessOutput enrol = Vault({"--json", "site", "enroll", "sakura-clinic", "honin"});
+    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+    code_ = nlohmann::json::parse(enrol.out)["code"].get<std::string>();
+    StartServe("127.0.0.1:0");
+    sb_.WriteFile("enrol.txt", code_ + "\n");
+    ::mkdir(sb_.Path("data").c_str(), 0755);
+    sb_.WriteFile("data/karte.pdf", std::string(AsString(SeededBytes(1, 3000000))), 0644);
+    sb_.WriteFile("data/notes.txt", std::string(AsString(TextBytes(200000))), 0644);
+  }
+  void TearDown() override { StopServe(); }
+
+  static std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+  ProcessOutput Vault(const std::vector<std::string>& args) {
+    ProcessOptions o;
+    o.argv = {VaultBin(), "--data-dir", data_};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env = {{"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"}, {"KURA_LANG", "en"}};
+    auto r = RunProcess(o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->exit_code, 0) << fmt::format("kura-vault {}: {}", fmt::join(args, " "), r->err);
+    return r.ok() ? *r : ProcessOutput{};
+  }
+  // Starts `kura-vault serve` and reads the address it prints.
+  void StartServe(const std::string& listen) {
+    ProcessOptions o;
+    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", listen};
+    o.env = {{"KURA_LANG", "en"}};
+    auto p = Process::Start(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    serve_ = std::move(*p);
+    std::string line;
+    uint8_t c = 0;
+    for (;;) {
+      auto n = serve_->Stdout().Read(&c, 1);
+      ASSERT_TRUE(n.ok() && *n == 1) << "kura-vault serve printed no address";
+      if (c == '\n') break;
+      line.push_back(static_cast<char>(c));
+    }
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    port_ = j["port"].get<int>();
+    url_ = "https://127.0.0.1:" + std::to_string(port_);
+  }
+  void KillServe() {
+    if (!serve_) return;
+    serve_->Kill();
+    (void)serve_->Wait();
+    serve_.reset();
+  }
+  void StopServe() {
+    if (!serve_) return;
+    serve_->Signal(SIGTERM);
+    (void)serve_->Wait();
+    serve_.reset();
+  }
+
+  void WriteAgentConfig() {
+    sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
+log_file = "{0}/kura.log"
+[[job]]
+name = "care"
+[job.source]
+kind = "files"
+paths = ["{0}/data"]
+[job.schedule]
+daily = "02:00"
+[[job.target]]
+name = "local"
+repository = "{0}/local"
+password_file = "{1}"
+[[job.target]]
+name = "vault"
+label = "保管庫"
+vault = "{2}"
+)T",
+                                sb_.dir(), sb_.password_file(), url_));
+  }
+  // The agent config first: enrolment finds the state directory there (state_dir).
+  KuraRun Enrol() {
+    WriteAgentConfig();
+    return sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care", "-r",
+                     sb_.Path("local")});
+  }
+  std::string RepoId() {
+    auto store = LocalStore::Open(sb_.Path("local"), false);
+    auto cfg = (*store)->Get(ObjectType::kConfig, "config");
+    return nlohmann::json::parse(std::string(cfg->begin(), cfg->end()))["id"].get<std::string>();
+  }
+  size_t VaultCount(ObjectType type) {
+    auto store = LocalStore::Open(data_ + "/objects/" + RepoId(), false);
+    if (!store.ok()) return 0;
+    auto l = (*store)->List(type);
+    return l.ok() ? l->size() : 0;
+  }
+  std::unique_ptr<Repository> OpenLocal() {
+    ::setenv("KURA_ARGON2_MEM_KIB", "8192", 1);
+    ::setenv("KURA_CACHE_DIR", sb_.Path("cache").c_str(), 1);
+    Credentials c;
+    c.password = "e2e-password-1234";
+    auto store = OpenObjectStore(sb_.Path("local"), false);
+    auto repo = Repository::Open(std::move(*store), c);
+    EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+    return repo.ok() ? std::move(*repo) : nullptr;
+  }
+
+  JobSandbox sb_;
+  std::string data_, code_, url_;
+  int port_ = 0;
+  std::unique_ptr<Process> serve_;
+};
+
+// G-ENC-01, G-BAK-08, G-BAK-07: enrol, back up locally, the job sends to the vault; the
+// vendor restores the vault's copy with the recovery key only; the code works once and
+// never goes on the command line.
+TEST_F(VaultSendE2ETest, EnrolBackUpSendAndTheVendorRestores) {
+  KuraRun inline_code = sb_.Kura({"init", "--vault", url_, "--enroll", code_, "-r", sb_.Path("local")});
+  EXPECT_EQ(inline_code.exit_code, 2) << inline_code.err;
+  EXPECT_NE(inline_code.err.find("コマンド行に書かないでください"), std::string::npos) << inline_code.err;
+
+  KuraRun init = Enrol();
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+  EXPECT_NE(init.out.find("保管庫 " + url_ + " に登録しました"), std::string::npos) << init.out;
+  EXPECT_EQ(Mode(sb_.Path("state/vault/credential")), 0600);
+  EXPECT_EQ(Mode(sb_.Path("state/vault/enrolment.json")), 0600);
+  EXPECT_EQ(init.out.find("kst1_"), std::string::npos);
+  EXPECT_EQ(init.err.find("kst1_"), std::string::npos);
+  KuraRun again = Enrol();
+  EXPECT_EQ(again.exit_code, 4) << again.err;  // the code is used
+  EXPECT_NE(again.err.find("enrolment_invalid"), std::string::npos) << again.err;
+
+  WriteAgentConfig();
+  KuraRun run = sb_.Kura({"run", "care", "--kind", "daily"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  auto local = sb_.Snapshots("local");
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(VaultCount(ObjectType::kSnapshot), 1u);
+  EXPECT_GE(VaultCount(ObjectType::kPack), 1u);
+
+  // The vendor: the vault's copy, the recovery secret key and nothing else.
+  ProcessOptions o;
+  o.argv = {std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura",
+            "restore",
+            "-r",
+            data_ + "/objects/" + RepoId(),
+            "--recovery-key-file",
+            sb_.Path("recovery.key"),
+            "latest",
+            "--target",
+            sb_.Path("restored")};
+  o.env = {{"KURA_CACHE_DIR", sb_.Path("vendor-cache")}};
+  o.unset_env = {"KURA_PASSWORD", "KURA_PASSWORD_FILE", "KURA_REPOSITORY"};
+  auto restore = RunProcess(o);
+  ASSERT_TRUE(restore.ok());
+  ASSERT_EQ(restore->exit_code, 0) << restore->err;
+  std::map<std::string, std::string> back = ReadTree(sb_.Path("restored"));
+  std::map<std::string, std::string> orig = ReadTree(sb_.Path("data"));
+  size_t same = 0;
+  for (const auto& [path, content] : orig) {
+    for (const auto& [rpath, rcontent] : back) {
+      if (rpath.size() >= path.size() && rpath.compare(rpath.size() - path.size(), path.size(), path) == 0 &&
+          rcontent == content)
+        ++same;
+    }
+  }
+  EXPECT_EQ(same, orig.size()) << "the vendor's restore differs";
+}
+
+// A second send of the same snapshot uploads nothing; the vault killed in the middle of a
+// send and started again on the same port: the agent's retries finish it.
+TEST_F(VaultSendE2ETest, ResendUploadsNothingAndAKilledVaultIsRetriedToTheEnd) {
+  ASSERT_EQ(Enrol().exit_code, 0);
+  WriteAgentConfig();
+  ASSERT_EQ(sb_.Kura({"run", "care", "--kind", "daily"}).exit_code, 0);
+  auto repo = OpenLocal();
+  ASSERT_NE(repo, nullptr);
+  SetLanguage(Language::kEnglish);
+  auto vault = OpenVault(sb_.Path("state"), url_, repo->id(), "care");
+  ASSERT_TRUE(vault.ok()) << vault.status().ToString();
+  auto resend = SendSnapshot(*repo, "latest", **vault);
+  ASSERT_TRUE(resend.ok()) << resend.status().ToString();
+  EXPECT_EQ(resend->packs_uploaded, 0u);
+  EXPECT_EQ(resend->blobs_missing, 0u);
+  EXPECT_FALSE(resend->commit.created);
+
+  // New data: 24 MB that the vault lacks, in many packs.
+  sb_.WriteFile("data/scan.tif", std::string(AsString(SeededBytes(7, 24000000))), 0644);
+  KuraRun local_only = sb_.Kura({"backup", "-r", sb_.Path("local"), "--kind", "manual", sb_.Path("data")});
+  ASSERT_EQ(local_only.exit_code, 0) << local_only.err;
+  repo = OpenLocal();
+  const size_t packs_before = VaultCount(ObjectType::kPack);
+  std::atomic<bool> killed{false};
+  std::thread killer([&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (VaultCount(ObjectType::kPack) < packs_before + 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    KillServe();
+    killed = true;
+  });
+  int restarts = 0;
+  RetryOptions retry;
+  retry.first_delay = std::chrono::milliseconds(100);
+  retry.sleep = [&](std::chrono::milliseconds d) {
+    std::this_thread::sleep_for(d);
+    if (killed && !serve_ && restarts++ == 0) StartServe("127.0.0.1:" + std::to_string(port_));
+  };
+  auto client = OpenVault(sb_.Path("state"), url_, repo->id(), "care", retry);
+  ASSERT_TRUE(client.ok());
+  auto sent = SendSnapshot(*repo, "latest", **client);
+  killer.join();
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_TRUE(killed);
+  EXPECT_EQ(restarts, 1) << "the vault was not killed mid-send; use more data";
+  EXPECT_TRUE(sent->commit.created);
+  EXPECT_EQ(VaultCount(ObjectType::kSnapshot), 2u);
+  SetLanguage(Language::kJapanese);
+}
+
+}  // namespace
+}  // namespace kura::testing
