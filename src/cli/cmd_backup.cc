@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/vault_commands.h"
 #include "engine/backup.h"
 #include "sources/command.h"
 #include "sources/files.h"
@@ -25,6 +26,7 @@ using nlohmann::json;
 namespace {
 
 struct BackupFlags {
+  BackupVaultFlags vault;
   std::vector<std::string> paths;
   std::vector<std::string> excludes;
   std::vector<std::string> tags;
@@ -164,7 +166,13 @@ int Run(Context& ctx, const BackupFlags& f) {
   }
   if (auto all = (*repo)->ListSnapshots(nullptr, /*with_blobs=*/false); all.ok())
     WarnIfClockBehind(*all, SystemClock());
-  if (ctx.opts.json) PrintJson(ResultJson(*result));
+  json doc = ResultJson(*result);
+  if (!f.vault.url.empty()) {
+    // The local repository stays the first target; the vault gets the snapshot after it.
+    Status sent = SendBackupToVault(ctx, **repo, result->snapshot_id, *kind, f.vault, &doc);
+    if (!sent.ok()) return Fail(ctx, sent);
+  }
+  if (ctx.opts.json) PrintJson(doc);
   const BackupStats& s = result->stats;
   ctx.Say(Tr("スナップショット {} を作成しました ({}): {} 件、読込 {}、新規データ {} (保存 {})、{:.1f} 秒",
              "snapshot {} saved ({}): {} files, read {}, new data {} (stored {}), {:.1f} s",
@@ -217,6 +225,7 @@ void AddBackupCommand(CLI::App& app, Context& ctx, int* exit_code) {
   b->add_flag("--skip-unreadable", f.skip_unreadable,
               L("読めないファイルを飛ばして警告として記録 (終了コード 11)",
                 "skip unreadable files, recording warnings (exit 11)"));
+  AddBackupVaultOptions(b, &f.vault);
   OnRun(b, ctx, exit_code, [&ctx, &f] { return Run(ctx, f); });
 }
 

@@ -12,6 +12,7 @@
 #include "cli/output.h"
 #include "cli/vault_commands.h"
 #include "engine/backup.h"
+#include "engine/send_packs.h"
 #include "util/i18n.h"
 #include "util/secret_file.h"
 
@@ -45,6 +46,52 @@ std::string ResolveStateDir(const std::string& flag, const std::string& agent_co
   auto config = LoadAgentConfig(AgentConfigPath(agent_config_flag));
   if (config.ok()) return config->state_dir;
   return AgentConfig{}.state_dir;
+}
+
+void AddBackupVaultOptions(CLI::App* backup, BackupVaultFlags* f) {
+  backup->add_option("--vault", f->url,
+                     L("保存後にスナップショットを送る保管庫 (登録済みの URL)",
+                       "after saving, send the snapshot to this vault (the enrolled URL)"));
+  backup->add_option("--job", f->job,
+                     L("保管庫でのジョブ名 (kura init --vault の --job、既定 default)",
+                       "job name at the vault (kura init --vault's --job, default: default)"));
+  backup->add_option("--state-dir", f->state_dir,
+                     L("状態ディレクトリ (登録情報の場所)", "state directory (where the enrolment is)"));
+}
+
+Status SendBackupToVault(const Context& ctx, Repository& repo, const std::string& snapshot_id,
+                         SnapshotKind kind, const BackupVaultFlags& f, nlohmann::json* json_out) {
+  const int64_t started = SystemClock().NowUnix();
+  KURA_ASSIGN_OR_RETURN(auto vault, OpenVault(ResolveStateDir(f.state_dir, ""), f.url, repo.id(), f.job));
+  auto sent = SendSnapshot(repo, snapshot_id, *vault);
+  RunReport run;
+  run.kind = kind;
+  run.started = started;
+  run.finished = SystemClock().NowUnix();
+  run.success = sent.ok();
+  run.snapshot = sent.ok() ? sent->snapshot_id : "";
+  run.message = sent.ok() ? "" : sent.status().message();
+  (void)vault->ReportRun(run);  // best effort: the snapshot is what matters
+  if (!sent.ok()) {
+    return sent.status().WithContext(
+        L("スナップショットはローカルに保存しましたが、保管庫への送信に失敗しました",
+          "the snapshot was saved locally, but sending it to the vault failed"));
+  }
+  if (json_out != nullptr) {
+    (*json_out)["vault"] = {{"url", vault->Location()},
+                            {"packs_uploaded", sent->packs_uploaded},
+                            {"bytes_uploaded", sent->bytes_uploaded},
+                            {"already_present", !sent->commit.created},
+                            {"received", FormatUtc(sent->commit.received)},
+                            {"clock_warning", sent->commit.clock_warning}};
+  }
+  ctx.Say(Tr("保管庫 {} に送りました: パック {} 個 ({})", "sent to the vault {}: {} packs ({})",
+             vault->Location(), sent->packs_uploaded, FormatBytes(sent->bytes_uploaded)));
+  if (sent->commit.clock_warning) {
+    PrintWarning(L("この PC の時計が保管庫の時刻と 1 時間以上ずれています。時刻を合わせてください",
+                   "this computer's clock is more than an hour off the vault's; set the clock right"));
+  }
+  return Status::Ok();
 }
 
 namespace {

@@ -191,6 +191,16 @@ TEST_F(VaultSendE2ETest, EnrolBackUpSendAndTheVendorRestores) {
   EXPECT_EQ(VaultCount(ObjectType::kSnapshot), 1u);
   EXPECT_GE(VaultCount(ObjectType::kPack), 1u);
 
+  // `kura backup --vault`: saved locally first, then sent.
+  sb_.WriteFile("data/new.txt", "追加の記録\n", 0644);
+  KuraRun manual = sb_.Kura(
+      {"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care", sb_.Path("data")});
+  ASSERT_EQ(manual.exit_code, 0) << manual.out << manual.err;
+  auto doc = nlohmann::json::parse(manual.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << manual.out;
+  EXPECT_GE(doc["vault"]["packs_uploaded"].get<int>(), 1);
+  EXPECT_EQ(VaultCount(ObjectType::kSnapshot), 2u);
+
   // The vendor: the vault's copy, the recovery secret key and nothing else.
   ProcessOptions o;
   o.argv = {std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura",
