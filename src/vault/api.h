@@ -121,5 +121,6 @@ void AddPackRoutes(net::Router& router, ApiDeps& deps);
 void AddSnapshotRoutes(net::Router& router, ApiDeps& deps);
 void AddStatusRoutes(net::Router& router, ApiDeps& deps);  // blobs/missing, runs, generations, health
 void AddForbiddenRoutes(net::Router& router, ApiDeps& deps);
+void AddRestoreRoutes(net::Router& router, ApiDeps& deps);  // grants/redeem and the session's reads
 
 }  // namespace kura::vault

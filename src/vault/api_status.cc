@@ -88,16 +88,11 @@ void AddStatusRoutes(net::Router& router, ApiDeps& deps) {
              SiteRoute(deps, "generations.list", RepoCheck::kBound, Generations));
 }
 
-// Reads, lists and deletes: the restore grant's calls (§5) and calls nobody may make.
-// Registered so that a site credential gets 403 (audited), not 404 or 405.
+// Deletes, locks and listings nobody may make, registered so that a site credential gets
+// 403 (audited), not 404 or 405. The reads are api_restore.cc's: a restore session's.
 void AddForbiddenRoutes(net::Router& router, ApiDeps& deps) {
-  for (const char* path : {"/v1/repos/{repo}/config", "/v1/repos/{repo}/keys", "/v1/repos/{repo}/snapshots",
-                           "/v1/repos/{repo}/packs"}) {
-    router.Add("GET", path, ForbiddenRoute(deps, "object.read"));
-  }
   for (const char* path :
        {"/v1/repos/{repo}/keys/{id}", "/v1/repos/{repo}/snapshots/{id}", "/v1/repos/{repo}/packs/{id}"}) {
-    router.Add("GET", path, ForbiddenRoute(deps, "object.read"));
     router.Add("DELETE", path, ForbiddenRoute(deps, "object.delete"));
   }
   router.Add("DELETE", "/v1/repos/{repo}/config", ForbiddenRoute(deps, "object.delete"));

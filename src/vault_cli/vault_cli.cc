@@ -73,6 +73,7 @@ int Main(int argc, char** argv) {
   AddAuditCommands(app, ctx, &exit_code);
   AddSiteCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
+  AddGrantCommands(app, ctx, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -97,7 +97,7 @@ TEST_F(MigrationTest, FromSchemaTwoKeepsTheDataAndAddsRepositoryObjects) {
   }
   auto c = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ((*c)->schema_version(), 3);
+  EXPECT_EQ((*c)->schema_version(), LatestSchemaVersion());
   auto tenant = (*c)->FindTenant("さくら診療所");
   ASSERT_TRUE(tenant.ok());
   EXPECT_TRUE(tenant->recovery_public_key.empty());

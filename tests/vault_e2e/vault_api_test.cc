@@ -543,6 +543,80 @@ TEST_F(VaultApiTest, MalformedRequestsAreAnsweredAndTheServerGoesOn) {
   EXPECT_EQ(Body(r)["status"], "ok");
 }
 
+// §5, G-ACL-06: an operator's grant redeems once for a session that reads exactly the
+// granted repository and snapshot (packs with Range), every read audited with the grant.
+TEST_F(VaultApiTest, RestoreGrantRedeemsOnceForReadsOfItsSnapshotOnly) {
+  std::string token = Enrol(code_);
+  SiteRepo repo = MakeSiteRepo(site_dir_.Sub("repo"), vault_.recovery_public_key(), 8);
+  UploadObjects(repo, token);
+  std::string base = "/v1/repos/" + repo.id;
+  const auto& [snap_id, snap_bytes] = repo.snapshots[0];
+  ASSERT_EQ(Call("PUT", base + "/snapshots/" + snap_id, Bin(snap_bytes), token).status, 201);
+
+  VaultRun issued = vault_.Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snap_id.substr(0, 12),
+                                  "--purpose", "本院からの依頼 #42: カルテ復元", "--expires", "2"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  std::string grant = issued.Json()["grant"];
+  EXPECT_TRUE(grant.starts_with("kgr1_"));
+  EXPECT_EQ(issued.Json()["snapshot"], snap_id);
+
+  auto r = Call("POST", "/v1/grants/redeem", json{{"grant", grant}}.dump(), "");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string session = Body(r)["session"];
+  EXPECT_TRUE(session.starts_with("krs1_"));
+  EXPECT_EQ(Body(r)["repository"], repo.id);
+  r = Call("POST", "/v1/grants/redeem", json{{"grant", grant}}.dump(), "");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(CodeOf(r), "grant_used");
+
+  EXPECT_EQ(Call("GET", base + "/config", "", session).body, Bin(repo.config));
+  r = Call("GET", base + "/keys", "", session);
+  EXPECT_EQ(Body(r)["keys"].size(), repo.keys.size());
+  EXPECT_EQ(Call("GET", base + "/keys/" + repo.keys[0].first, "", session).body, Bin(repo.keys[0].second));
+  r = Call("GET", base + "/snapshots", "", session);
+  ASSERT_EQ(Body(r)["snapshots"].size(), 1u);
+  EXPECT_EQ(Body(r)["snapshots"][0]["id"], snap_id);
+  EXPECT_EQ(Call("GET", base + "/snapshots/" + snap_id, "", session).body, Bin(snap_bytes));
+  EXPECT_EQ(Call("GET", base + "/snapshots/" + std::string(64, '9'), "", session).status, 403);
+  r = Call("GET", base + "/packs", "", session);
+  EXPECT_EQ(Body(r)["packs"].size(), repo.packs.size());
+  const auto& [pack_id, pack_bytes] = repo.packs[0];
+  EXPECT_EQ(Call("GET", base + "/packs/" + pack_id, "", session).body, Bin(pack_bytes));
+  r = Call("GET", base + "/packs/" + pack_id, "", session, {{"Range", "bytes=10-1009"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, Bin(pack_bytes).substr(10, 1000));
+  EXPECT_EQ(r.headers.Get("Content-Range").value_or(""),
+            "bytes 10-1009/" + std::to_string(pack_bytes.size()));
+  r = Call("GET", base + "/packs/" + pack_id, "", session, {{"Range", "bytes=-16"}});
+  EXPECT_EQ(r.body, Bin(pack_bytes).substr(pack_bytes.size() - 16));
+  r = Call("GET", base + "/packs/" + pack_id, "", session, {{"Range", "bytes=999999999-"}});
+  EXPECT_EQ(r.status, 416);
+  // A session writes nothing; the site credential still reads nothing.
+  // (A small body: a refusal before the body is read closes the connection, and a client
+  // still sending a large one may see its pipe break before it reads the answer.)
+  EXPECT_EQ(Call("PUT", base + "/keys/" + std::string(64, '1'), "{}", session).status, 401);
+  EXPECT_EQ(Call("GET", base + "/packs/" + pack_id, "", token).status, 403);
+
+  // An expired grant and an expired session.
+  VaultRun second = vault_.Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snap_id, "--purpose",
+                                  "drill", "--expires", "1"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  RawSql("UPDATE grants SET expires_at = 0");
+  r = Call("POST", "/v1/grants/redeem", json{{"grant", second.Json()["grant"]}}.dump(), "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Call("GET", base + "/config", "", session).status, 401);
+
+  size_t reads = 0;
+  for (const AuditRecord& rec : Audit()) {
+    if (rec.event.action == "restore.read") {
+      ++reads;
+      EXPECT_TRUE(rec.event.actor.id.starts_with("grant:"));
+    }
+  }
+  EXPECT_EQ(reads, 11u);
+  EXPECT_EQ(Refusals("grant.redeem", "refused", "unauthorized"), 1u);
+}
+
 // Starts a pack upload that stalls after `sent` bytes; returns the raw client.
 std::unique_ptr<net::testing::RawTlsClient> StallingUpload(uint16_t port, const std::string& path,
                                                            const std::string& token, const Bytes& body,
