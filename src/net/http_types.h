@@ -82,6 +82,10 @@ struct Response {
   Headers headers;        // Content-Length and Strict-Transport-Security are set by the server
   std::string body;       // sent when file_path is empty
   std::string file_path;  // when set, this file is streamed as the body (never read whole)
+  // With file_path: only `file_length` bytes from `file_offset` are sent (a 206 answer to
+  // a Range request; the handler sets the status and Content-Range). Default: the whole file.
+  uint64_t file_offset = 0;
+  std::optional<uint64_t> file_length;
 
   static Response Json(int status, std::string json);
   static Response Text(int status, std::string text);

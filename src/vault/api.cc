@@ -181,24 +181,4 @@ Result<BodyDigest> StreamBody(net::BodyReader& body, LocalObjectWriter* writer,
   return out;
 }
 
-std::optional<json> ReadJsonBody(SiteCall& call, size_t max_bytes, net::Response* error) {
-  Result<std::string> text = net::ReadAll(*call.req.body, max_bytes);
-  if (!text.ok()) {
-    *error = call.Refuse(text.status().code() == Code::kNoSpace ? 413 : 400,
-                         text.status().code() == Code::kNoSpace ? "body_too_large" : "bad_request",
-                         {"リクエストの本文を読めませんでした", "the request body could not be read"},
-                         text.status().ToString());
-    return std::nullopt;
-  }
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    *error = call.Refuse(
-        400, "bad_request",
-        {"リクエストの本文が JSON のオブジェクトではありません", "the request body is not a JSON object"},
-        "malformed JSON");
-    return std::nullopt;
-  }
-  return j;
-}
-
 }  // namespace kura::vault

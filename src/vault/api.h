@@ -98,10 +98,6 @@ net::Handler SiteRoute(ApiDeps& deps, std::string action, RepoCheck check, SiteH
 // token, else 403 `forbidden`; both audited.
 net::Handler ForbiddenRoute(ApiDeps& deps, std::string action);
 
-// Reads a JSON body of at most `max_bytes`. nullopt after answering 400 bad_request in
-// `*error` (or when the transport failed: the server answers then).
-std::optional<nlohmann::json> ReadJsonBody(SiteCall& call, size_t max_bytes, net::Response* error);
-
 // A body streamed to its end: its SHA-256 and size.
 struct BodyDigest {
   crypto::Hash sha256{};
@@ -125,5 +121,6 @@ void AddPackRoutes(net::Router& router, ApiDeps& deps);
 void AddSnapshotRoutes(net::Router& router, ApiDeps& deps);
 void AddStatusRoutes(net::Router& router, ApiDeps& deps);  // blobs/missing, runs, generations, health
 void AddForbiddenRoutes(net::Router& router, ApiDeps& deps);
+void AddRestoreRoutes(net::Router& router, ApiDeps& deps);  // grants/redeem and the session's reads
 
 }  // namespace kura::vault

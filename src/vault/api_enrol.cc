@@ -2,6 +2,7 @@
 #include "kura/version.h"
 #include "util/hex.h"
 #include "vault/api.h"
+#include "vault/api_bodies.h"
 #include "vault/log.h"
 #include "vault/tokens.h"
 
@@ -28,19 +29,17 @@ static net::Response Enrol(ApiDeps& deps, net::Request& req) {
                   {"リクエストの本文を読めませんでした", "the request body could not be read"}, "enrolment:?",
                   text.status().ToString());
   }
-  json body = json::parse(*text, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("code") || !body["code"].is_string() ||
-      (body.contains("host") && !body["host"].is_string()) ||
-      (body.contains("kura_version") && !body["kura_version"].is_string())) {
+  Result<EnrolRequest> body = ParseEnrolRequest(*text);
+  if (!body.ok()) {
     return refuse(400, "bad_request",
                   {"本文は {\"code\": \"KURA1-…\", \"host\": …} の JSON にしてください",
                    "the body must be JSON {\"code\": \"KURA1-…\", \"host\": …}"},
-                  "enrolment:?", "malformed request");
+                  "enrolment:?", "malformed request: " + body.status().message());
   }
-  std::string host = body.value("host", "");
-  std::string version = body.value("kura_version", "");
+  const std::string& host = body->host;
+  const std::string& version = body->kura_version;
   actor.terminal = host.substr(0, 128);
-  std::optional<EnrolmentCodeParts> code = ParseEnrolmentCode(body["code"].get<std::string>());
+  std::optional<EnrolmentCodeParts> code = ParseEnrolmentCode(body->code);
   if (!code) return refuse(401, "enrolment_invalid", kInvalid, "enrolment:?", "malformed code");
   // The agent pinned the fingerprint of the code before it connected; a code naming
   // another certificate was made for another vault (or forged).

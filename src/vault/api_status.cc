@@ -1,9 +1,8 @@
 // POST blobs/missing, POST runs, GET generations (docs/vault-api.md §4.3, §4.6, §4.7) and
 // the calls no site credential may make (§1).
-#include "repo/snapshot_kind.h"
 #include "util/hex.h"
-#include "util/text.h"
 #include "vault/api.h"
+#include "vault/api_bodies.h"
 #include "vault/log.h"
 
 namespace kura::vault {
@@ -14,77 +13,49 @@ static const Msg kInternal{"保管庫の内部エラーです。時間をおい�
                            "internal error of the vault; retry later"};
 
 static net::Response BadMember(SiteCall& call, std::string_view member) {
+  if (member.empty()) {
+    return call.Refuse(
+        400, "bad_request",
+        {"リクエストの本文が JSON のオブジェクトではありません", "the request body is not a JSON object"},
+        "malformed JSON");
+  }
   return call.Refuse(400, "bad_request",
                      {fmt::format("本文の \"{}\" がないか、型が正しくありません", member),
                       fmt::format("the body's \"{}\" is missing or of the wrong type", member)},
                      "bad member " + std::string(member));
 }
 
+// The body, whole (bounded by the route); nullopt after answering.
+static std::optional<std::string> SmallBody(SiteCall& call, net::Response* error) {
+  Result<std::string> text = net::ReadAll(*call.req.body, kMaxJsonBytes);
+  if (text.ok()) return *text;
+  *error = call.Refuse(400, "bad_request",
+                       {"リクエストの本文を読めませんでした", "the request body could not be read"},
+                       text.status().ToString());
+  return std::nullopt;
+}
+
 static net::Response MissingBlobs(SiteCall& call) {
   net::Response error;
-  std::optional<json> body = ReadJsonBody(call, kMaxJsonBytes, &error);
-  if (!body) return error;
-  const json& ids = (*body)["ids"];
-  if (!ids.is_array() || ids.size() > kMaxMissingIds) return BadMember(call, "ids");
-  Bytes raw;
-  raw.reserve(ids.size() * 32);
-  for (const json& id : ids) {
-    if (!id.is_string() || !IsHexId(id.get<std::string>(), 64)) return BadMember(call, "ids");
-    std::optional<Bytes> b = FromHex(id.get<std::string>());
-    if (!b) return BadMember(call, "ids");
-    raw.insert(raw.end(), b->begin(), b->end());
-  }
+  std::optional<std::string> text = SmallBody(call, &error);
+  if (!text) return error;
+  Result<Bytes> raw = ParseMissingRequest(*text, kMaxMissingIds);
+  if (!raw.ok()) return BadMember(call, raw.status().message());
   std::vector<size_t> missing;
-  Result<uint64_t> n = call.deps.catalog->CountMissingBlobs(call.repo.id, raw, ids.size(), &missing);
+  Result<uint64_t> n = call.deps.catalog->CountMissingBlobs(call.repo.id, *raw, raw->size() / 32, &missing);
   if (!n.ok()) return call.Refuse(500, "internal", kInternal, n.status().ToString());
   json out = json::array();
-  for (size_t i : missing) out.push_back(ids[i]);
+  for (size_t i : missing) out.push_back(ToHex(ByteView(*raw).subspan(i * 32, 32)));
   return ApiJson(200, {{"missing", out}});
-}
-
-// A short text member; absent is "".
-static bool TextMember(const json& j, const char* key, size_t max_bytes, std::string* out) {
-  if (!j.contains(key)) return true;
-  if (!j[key].is_string()) return false;
-  *out = j[key].get<std::string>();
-  return out->size() <= max_bytes && IsValidUtf8(*out);
-}
-
-static size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
-  return n;
 }
 
 static net::Response ReportRun(SiteCall& call) {
   net::Response error;
-  std::optional<json> body = ReadJsonBody(call, kMaxJsonBytes, &error);
-  if (!body) return error;
-  RunReport run;
-  if (!TextMember(*body, "result", 16, &run.result) || (run.result != "success" && run.result != "failure")) {
-    return BadMember(call, "result");
-  }
-  if (!TextMember(*body, "kind", 16, &run.kind) || (!run.kind.empty() && !ParseKind(run.kind))) {
-    return BadMember(call, "kind");
-  }
-  if (!TextMember(*body, "snapshot", 64, &run.snapshot) ||
-      (!run.snapshot.empty() && !IsHexId(run.snapshot, 64))) {
-    return BadMember(call, "snapshot");
-  }
-  if (!TextMember(*body, "message", 8000, &run.message) || CodePoints(run.message) > 2000) {
-    return BadMember(call, "message");
-  }
-  if (!TextMember(*body, "started", 64, &run.started)) return BadMember(call, "started");
-  if (!TextMember(*body, "finished", 64, &run.finished)) return BadMember(call, "finished");
-  if (body->contains("schedule")) {
-    const json& s = (*body)["schedule"];
-    if (!s.is_object() || !TextMember(s, "time", 64, &run.schedule_time) ||
-        !TextMember(s, "timezone", 64, &run.schedule_timezone) ||
-        !TextMember(s, "days", 64, &run.schedule_days)) {
-      return BadMember(call, "schedule");
-    }
-  }
-  Status st = call.deps.catalog->RecordRun(call.repo.id, run);
+  std::optional<std::string> text = SmallBody(call, &error);
+  if (!text) return error;
+  Result<RunReport> run = ParseRunReport(*text);
+  if (!run.ok()) return BadMember(call, run.status().message());
+  Status st = call.deps.catalog->RecordRun(call.repo.id, *run);
   if (!st.ok()) return call.Refuse(500, "internal", kInternal, st.ToString());
   net::Response r;
   r.status = 204;
@@ -117,16 +88,11 @@ void AddStatusRoutes(net::Router& router, ApiDeps& deps) {
              SiteRoute(deps, "generations.list", RepoCheck::kBound, Generations));
 }
 
-// Reads, lists and deletes: the restore grant's calls (§5) and calls nobody may make.
-// Registered so that a site credential gets 403 (audited), not 404 or 405.
+// Deletes, locks and listings nobody may make, registered so that a site credential gets
+// 403 (audited), not 404 or 405. The reads are api_restore.cc's: a restore session's.
 void AddForbiddenRoutes(net::Router& router, ApiDeps& deps) {
-  for (const char* path : {"/v1/repos/{repo}/config", "/v1/repos/{repo}/keys", "/v1/repos/{repo}/snapshots",
-                           "/v1/repos/{repo}/packs"}) {
-    router.Add("GET", path, ForbiddenRoute(deps, "object.read"));
-  }
   for (const char* path :
        {"/v1/repos/{repo}/keys/{id}", "/v1/repos/{repo}/snapshots/{id}", "/v1/repos/{repo}/packs/{id}"}) {
-    router.Add("GET", path, ForbiddenRoute(deps, "object.read"));
     router.Add("DELETE", path, ForbiddenRoute(deps, "object.delete"));
   }
   router.Add("DELETE", "/v1/repos/{repo}/config", ForbiddenRoute(deps, "object.delete"));

@@ -156,6 +156,25 @@ struct RepoStatus {
   std::string schedule_time, schedule_timezone, schedule_days;
 };
 
+// A restore grant (docs/vault-api.md §5), shown once.
+struct IssuedGrant {
+  int64_t id = 0;
+  std::string token;  // "kgr1_<selector>_<secret>"
+  std::string repo_id;
+  std::string snapshot;
+  int64_t expires_at = 0;
+};
+
+// What a restore session may read.
+struct RestoreSession {
+  int64_t grant_id = 0;
+  int64_t repository = 0;  // BoundRepository::id
+  std::string repo_id;
+  std::string snapshot;
+  int64_t expires_at = 0;
+  std::string token;  // "krs1_…", set only by RedeemGrant
+};
+
 // Who a presented site token belongs to.
 struct SiteIdentity {
   int64_t credential_id = 0;
@@ -266,6 +285,18 @@ class Catalog {
   Result<std::vector<SnapshotRecord>> ListSnapshotRecords(int64_t repo);
   Status RecordRun(int64_t repo, const RunReport& run);
   Result<RepoStatus> GetRepoStatus(int64_t repo);
+
+  // Restore grants (catalog_grants.cc). Issues a grant for the committed snapshot
+  // `snapshot` (64 hex, or a unique prefix of at least 8) of one of `site_id`'s
+  // repositories, valid for `ttl_seconds` (at most 7 days). Audited "grant.issue".
+  // Errors: kNotFound (no such snapshot), kInvalidArgument (ttl, purpose, ambiguous prefix).
+  Result<IssuedGrant> IssueGrant(int64_t site_id, std::string_view snapshot, std::string_view purpose,
+                                 int64_t ttl_seconds, const AuditActor& actor);
+  // Redeems a grant once for a session (audited "grant.redeem" both ways).
+  // Errors: kUnauthorized (unknown, malformed or expired), kPermissionDenied (used before).
+  Result<RestoreSession> RedeemGrant(std::string_view token, const AuditActor& actor);
+  // The session a "krs1_" token opens. Errors: kUnauthorized (unknown, expired; audited).
+  Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);
 
   // Appends an event on its own (a read, a refusal, a verification).
   Result<AuditRecord> Audit(const AuditEvent& event);

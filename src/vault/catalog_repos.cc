@@ -318,7 +318,8 @@ Status Catalog::RecordRun(int64_t repo, const RunReport& run) {
                            .Bind(8, Now())
                            .Run());
   bool success = run.result == "success";
-  // A success clears the warning a failure raised; a failure keeps the last success.
+  // A success clears the warning a failure raised; a failure keeps the last success; a
+  // report without a schedule keeps the one known.
   KURA_ASSIGN_OR_RETURN(
       SqlStmt up,
       db_->Prepare(success
@@ -326,14 +327,18 @@ Status Catalog::RecordRun(int64_t repo, const RunReport& run) {
                          " warning_active, schedule_time, schedule_timezone, schedule_days, clock_warning,"
                          " updated_at) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, 0, ?2)"
                          " ON CONFLICT (repository_id) DO UPDATE SET last_success_at = ?2,"
-                         " last_success_snapshot = ?3, warning_active = 0, schedule_time = ?4,"
-                         " schedule_timezone = ?5, schedule_days = ?6, updated_at = ?2"
+                         " last_success_snapshot = ?3, warning_active = 0,"
+                         " schedule_time = COALESCE(NULLIF(?4, ''), schedule_time),"
+                         " schedule_timezone = COALESCE(NULLIF(?5, ''), schedule_timezone),"
+                         " schedule_days = COALESCE(NULLIF(?6, ''), schedule_days), updated_at = ?2"
                        : "INSERT INTO repo_status (repository_id, last_failure_at, last_failure_message,"
                          " warning_active, schedule_time, schedule_timezone, schedule_days, clock_warning,"
                          " updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, 0, ?2)"
                          " ON CONFLICT (repository_id) DO UPDATE SET last_failure_at = ?2,"
-                         " last_failure_message = ?3, warning_active = 1, schedule_time = ?4,"
-                         " schedule_timezone = ?5, schedule_days = ?6, updated_at = ?2"));
+                         " last_failure_message = ?3, warning_active = 1,"
+                         " schedule_time = COALESCE(NULLIF(?4, ''), schedule_time),"
+                         " schedule_timezone = COALESCE(NULLIF(?5, ''), schedule_timezone),"
+                         " schedule_days = COALESCE(NULLIF(?6, ''), schedule_days), updated_at = ?2"));
   KURA_RETURN_IF_ERROR(up.Bind(1, repo)
                            .Bind(2, Now())
                            .Bind(3, success ? run.snapshot : run.message)

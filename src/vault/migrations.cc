@@ -176,10 +176,31 @@ CREATE INDEX snapshots_by_repository ON snapshots (repository_id, received_at_ms
 CREATE INDEX runs_by_repository ON runs (repository_id, received_at);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Restore grants (docs/vault-api.md §5): issued by an operator for one repository and
+// snapshot, redeemed once for a read-only session that lasts until the grant's expiry.
+constexpr std::string_view kRestoreGrants = R"sql(
+CREATE TABLE grants (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  snapshot TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  selector TEXT NOT NULL UNIQUE,
+  secret_hash BLOB NOT NULL,
+  issued_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  redeemed_at INTEGER,
+  session_selector TEXT UNIQUE,
+  session_hash BLOB
+);
+CREATE INDEX grants_by_repository ON grants (repository_id);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
+    {4, "restore grants", kRestoreGrants},
 }};
 
 std::span<const Migration> Migrations() {

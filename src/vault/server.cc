@@ -48,6 +48,7 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Start(const VaultConfig& confi
   AddPackRoutes(router, s->deps_);
   AddSnapshotRoutes(router, s->deps_);
   AddStatusRoutes(router, s->deps_);
+  AddRestoreRoutes(router, s->deps_);
   AddForbiddenRoutes(router, s->deps_);
 
   net::ServerOptions options;

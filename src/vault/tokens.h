@@ -16,6 +16,8 @@
 namespace kura::vault {
 
 inline constexpr std::string_view kSiteTokenPrefix = "kst1";  // site credential, 32-byte secret
+inline constexpr std::string_view kGrantPrefix = "kgr1";      // restore grant, 32-byte secret
+inline constexpr std::string_view kSessionPrefix = "krs1";    // restore session, 32-byte secret
 // Enrolment codes have their own shape (below); this prefix only separates their hashes.
 inline constexpr std::string_view kEnrolmentPrefix = "kve1";
 

@@ -73,7 +73,7 @@ static int ListSites(Context& ctx, const std::string& tenant_name) {
 
 static int Enroll(Context& ctx, const std::string& tenant_name, const std::string& site_name,
                   int64_t ttl_hours) {
-  if (ttl_hours <= 0 || ttl_hours > 24 * 30) {
+  if (ttl_hours <= 0 || ttl_hours > int64_t{24} * 30) {
     return Fail(
         ctx, Status::InvalidArgument(Tr("--ttl は 1〜720 時間にしてください", "--ttl must be 1-720 hours")));
   }

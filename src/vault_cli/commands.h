@@ -12,6 +12,7 @@ void AddInitCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddTenantCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code);
+void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code);
 // After AddTenantCommands: adds `tenant set-recovery-key` to its group.
 void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
 

@@ -30,6 +30,7 @@ int Main(int argc, char** argv) {
   AddAuditCommands(app, ctx, &exit_code);
   AddSiteCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
+  AddGrantCommands(app, ctx, &exit_code);
 
   if (auto done = cli_common::ParseArguments(app, argc, argv, "kura-vault", kExitUsage)) return *done;
   return exit_code;

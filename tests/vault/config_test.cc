@@ -44,6 +44,32 @@ TEST(VaultConfigTest, MistakesAreErrorsThatDoNotQuoteTheFile) {
   }
 }
 
+TEST(VaultConfigTest, ServerAndLimitsHaveSafeDefaultsAndRanges) {
+  auto c = ParseVaultConfig(DefaultVaultToml(), "vault.toml", "/srv/vault");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.listen_host, "0.0.0.0");
+  EXPECT_EQ(c->server.listen_port, 8443);
+  EXPECT_EQ(c->server.certificate, "/srv/vault/tls/server.crt");
+  EXPECT_EQ(c->server.key, "/srv/vault/tls/server.key");
+  EXPECT_EQ(c->server.max_pack_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(c->server.stop_grace_seconds, 30);
+  auto given = ParseVaultConfig(DefaultVaultToml("/etc/ssl/v.crt", "/etc/ssl/v.key"), "vault.toml", "/srv");
+  ASSERT_TRUE(given.ok());
+  EXPECT_EQ(given->server.certificate, "/etc/ssl/v.crt");
+  EXPECT_EQ(given->server.key, "/etc/ssl/v.key");
+  auto v6 = ParseVaultConfig("version = 1\n[server]\nlisten = \"[::1]:9443\"\n", "vault.toml", "/srv");
+  ASSERT_TRUE(v6.ok()) << v6.status().ToString();
+  EXPECT_EQ(v6->server.listen_host, "::1");
+  EXPECT_EQ(v6->server.listen_port, 9443);
+  for (const char* bad :
+       {"version = 1\n[server]\nlisten = \"8443\"\n", "version = 1\n[server]\nlisten = \"::1:8443\"\n",
+        "version = 1\n[server]\nlisten = \"h:70000\"\n", "version = 1\n[limits]\nworker_threads = 0\n",
+        "version = 1\n[limits]\nmax_pack_bytes = 99999999999\n", "version = 1\n[limits]\nstop_grace = 3\n"}) {
+    auto c2 = ParseVaultConfig(bad, "vault.toml", "/srv");
+    EXPECT_EQ(c2.status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
 TEST(VaultConfigTest, MissingFileSaysToRunInit) {
   auto c = LoadVaultConfig("/nonexistent/kura-vault");
   ASSERT_FALSE(c.ok());

@@ -81,6 +81,39 @@ TEST_F(MigrationTest, FromSchemaOneKeepsTheDataAndAddsTheAuditTrail) {
   EXPECT_EQ(q->Int(0), kStart + 3600);
 }
 
+// Schema 2 with a tenant, a site and a repository an operator registered, then opened by
+// this binary: the agent API's tables appear, the data is kept, and the old repository
+// row can be bound by the agent's first PUT config.
+TEST_F(MigrationTest, FromSchemaTwoKeepsTheDataAndAddsRepositoryObjects) {
+  {
+    auto db = Db();
+    ASSERT_TRUE(Migrate(*db, kStart, /*target=*/2).ok());
+    ASSERT_TRUE(
+        db->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
+                 "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
+                 "INSERT INTO repositories (id, site_id, job, created_at) VALUES (1, 1, 'nightly', 0)")
+            .ok());
+    EXPECT_FALSE(db->TableExists("packs").value());
+  }
+  auto c = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), LatestSchemaVersion());
+  auto tenant = (*c)->FindTenant("さくら診療所");
+  ASSERT_TRUE(tenant.ok());
+  EXPECT_TRUE(tenant->recovery_public_key.empty());
+  std::string repo_id(32, 'a');
+  auto bound = (*c)->BindRepository(1, "nightly", repo_id, std::string(64, 'b'), TestActor());
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  EXPECT_TRUE(*bound);
+  auto found = (*c)->FindBoundRepository(repo_id);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, 1);  // the operator's row, now bound
+  EXPECT_EQ(found->tenant_id, 1);
+  auto repos = (*c)->ListRepositories(1);
+  ASSERT_TRUE(repos.ok());
+  EXPECT_EQ(repos->size(), 1u);
+}
+
 TEST_F(MigrationTest, NewerCatalogIsRefusedAndLeftAlone) {
   ASSERT_TRUE(Catalog::Open(path_, clock_, TestOptions()).ok());
   {

@@ -60,6 +60,32 @@ TEST(TokenTest, RoundTripsAndRejectsAnythingElse) {
   EXPECT_NE(NewToken(kSiteTokenPrefix, 32).text, t.text);
 }
 
+// docs/vault-api.md §3: KURA1-<32 base32>-<64 hex>; the secret is read as people type it.
+TEST(TokenTest, EnrolmentCodesHaveTheContractsShape) {
+  SplitToken secret = NewEnrolmentSecret();
+  EXPECT_EQ(secret.text.size(), 32u);
+  EXPECT_EQ(secret.selector.size(), 16u);
+  EXPECT_NE(NewEnrolmentSecret().text, secret.text);
+  std::string fp(64, 'c');
+  std::string code = FormatEnrolmentCode(secret.text, fp);
+  auto parts = ParseEnrolmentCode("  " + code + "\n");
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->secret, secret.text);
+  EXPECT_EQ(parts->fingerprint, fp);
+  std::string lower = secret.text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto typed = ParseEnrolmentSecret(lower);
+  ASSERT_TRUE(typed.has_value());
+  EXPECT_EQ(typed->selector, secret.selector);  // same row
+  EXPECT_EQ(TokenSecretHash(*typed, kEnrolmentPrefix), TokenSecretHash(secret, kEnrolmentPrefix));
+  EXPECT_FALSE(ParseEnrolmentCode("KURA2-" + code.substr(6)));
+  EXPECT_FALSE(ParseEnrolmentCode(code.substr(0, code.size() - 1)));
+  EXPECT_FALSE(ParseEnrolmentCode(FormatEnrolmentCode(secret.text, std::string(64, 'C'))));
+  EXPECT_FALSE(
+      ParseEnrolmentCode(FormatEnrolmentCode(secret.text.substr(0, 31) + "1", fp)));  // 1 is no base32
+  EXPECT_FALSE(ParseEnrolmentSecret(secret.text + "A"));
+}
+
 // Random bytes as tokens never crash the parser and never parse unless well-formed.
 TEST(TokenTest, RandomInputNeverParsesByAccident) {
   for (int i = 0; i < 2000; ++i) {

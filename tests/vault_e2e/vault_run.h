@@ -29,6 +29,9 @@ using Env = std::map<std::string, std::string>;
 VaultRun RunVault(const std::vector<std::string>& args, const Env& env);
 // Starts kura-vault with output to files under `scratch`; returns its pid.
 pid_t StartVault(const std::vector<std::string>& args, const Env& env, const std::string& scratch);
+// Starts kura-vault with stdout and stderr to the given files; returns its pid.
+pid_t StartVaultTo(const std::vector<std::string>& args, const Env& env, const std::string& out_path,
+                   const std::string& err_path);
 // waitpid; the exit code or 128 + signal.
 int WaitVault(pid_t pid);
 

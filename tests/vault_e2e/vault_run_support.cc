@@ -100,4 +100,9 @@ pid_t StartVault(const std::vector<std::string>& args, const Env& env, const std
   return Spawn(args, env, base + ".out", base + ".err");
 }
 
+pid_t StartVaultTo(const std::vector<std::string>& args, const Env& env, const std::string& out_path,
+                   const std::string& err_path) {
+  return Spawn(args, env, out_path, err_path);
+}
+
 }  // namespace kura::vault::testing
