@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "objstore/local_store.h"
+#include "util/hex.h"
 #include "util/i18n.h"
 #include "vault/log.h"
 
@@ -39,6 +40,19 @@ net::Response ApiError(const net::Request& req, int status, std::string_view cod
 AuditActor AnonymousActor(const net::Request& req) {
   std::string agent(req.headers.Get("User-Agent").value_or(""));
   return AuditActor{"site", "anonymous", req.peer_ip, "", agent.substr(0, 128)};
+}
+
+std::optional<net::Response> RefuseOtherBytes(SiteCall& call, const std::string& id,
+                                              const Msg& never_replaced) {
+  Result<BodyDigest> digest = StreamBody(*call.req.body, nullptr, {});
+  if (!digest.ok()) {
+    return call.Refuse(400, "bad_request", {"本文が途中で終わりました", "the body ended early"},
+                       digest.status().ToString());
+  }
+  if (ToHex(ByteView(digest->sha256.data(), 32)) != id) {
+    return call.Refuse(403, "forbidden", never_replaced, "overwrite attempt with other bytes");
+  }
+  return std::nullopt;
 }
 
 bool IsHexId(std::string_view s, size_t digits) {

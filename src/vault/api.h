@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -108,6 +109,13 @@ struct BodyDigest {
 // then answers with its own error: 400 truncated, 408, 413) and the writer's.
 Result<BodyDigest> StreamBody(net::BodyReader& body, LocalObjectWriter* writer,
                               const std::function<void(ByteView)>& observe);
+
+// A re-send under the name of an object already stored: reads the body to its end and
+// compares its SHA-256 with `id`. nullopt when the bytes are the same (the caller answers
+// 200); else the refusal: 400 for a body that ended early, 403 `never_replaced` for other
+// bytes (an overwrite attempt), audited.
+std::optional<net::Response> RefuseOtherBytes(SiteCall& call, const std::string& id,
+                                              const Msg& never_replaced);
 
 // Lowercase hex of exactly `digits` digits.
 bool IsHexId(std::string_view s, size_t digits);

@@ -71,15 +71,9 @@ static net::Response PutPack(SiteCall& call) {
   if (!stored.ok()) return call.Refuse(500, "internal", kInternal, stored.status().ToString());
   if (*stored) {
     // Idempotent, never a replacement: the body is read and only compared.
-    Result<BodyDigest> digest = StreamBody(*call.req.body, nullptr, {});
-    if (!digest.ok())
-      return call.Refuse(400, "bad_request", {"本文が途中で終わりました", "the body ended early"},
-                         digest.status().ToString());
-    if (ToHex(ByteView(digest->sha256.data(), 32)) != id) {
-      return call.Refuse(403, "forbidden",
-                         {"保存済みのパックは置き換えられません", "a stored pack can never be replaced"},
-                         "overwrite attempt with other bytes");
-    }
+    if (auto refused = RefuseOtherBytes(
+            call, id, {"保存済みのパックは置き換えられません", "a stored pack can never be replaced"}))
+      return std::move(*refused);
     return ApiJson(200, {{"stored", false}});
   }
   Result<std::unique_ptr<LocalStore>> area = call.Area(false);

@@ -68,16 +68,10 @@ static net::Response PutSnapshot(SiteCall& call) {
   Result<std::optional<SnapshotRecord>> known = call.deps.catalog->FindSnapshotRecord(call.repo.id, id);
   if (!known.ok()) return call.Refuse(500, "internal", kInternal, known.status().ToString());
   if (*known) {
-    Result<BodyDigest> digest = StreamBody(*call.req.body, nullptr, {});
-    if (!digest.ok())
-      return call.Refuse(400, "bad_request", {"本文が途中で終わりました", "the body ended early"},
-                         digest.status().ToString());
-    if (ToHex(ByteView(digest->sha256.data(), 32)) != id) {
-      return call.Refuse(403, "forbidden",
-                         {"コミット済みのスナップショットは置き換えられません",
-                          "a committed snapshot can never be replaced"},
-                         "overwrite attempt with other bytes");
-    }
+    if (auto refused = RefuseOtherBytes(call, id,
+                                        {"コミット済みのスナップショットは置き換えられません",
+                                         "a committed snapshot can never be replaced"}))
+      return std::move(*refused);
     return ApiJson(200, CommitAnswer(**known));
   }
   Result<std::unique_ptr<LocalStore>> area = call.Area(false);

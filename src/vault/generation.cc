@@ -24,16 +24,4 @@ std::optional<GenerationState> ParseGenerationState(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view GenerationKindName(SnapshotKind kind) {
-  switch (kind) {
-    case SnapshotKind::kDaily:
-      return "daily";
-    case SnapshotKind::kMonthly:
-      return "monthly";
-    case SnapshotKind::kManual:
-      return "manual";
-  }
-  return "daily";
-}
-
 }  // namespace kura::vault

@@ -22,9 +22,7 @@ enum class GenerationState {
 // "pending_check" | "accepted" | "anomalous" | "damaged" (catalog and --json).
 std::string_view GenerationStateName(GenerationState state);
 std::optional<GenerationState> ParseGenerationState(std::string_view name);
-// "daily" | "monthly" | "manual" (the names of repo/snapshot_kind.h; kura_vault does not
-// link kura_repo, so the vault keeps its own copy of the three names).
-std::string_view GenerationKindName(SnapshotKind kind);
+// A generation's kind is named as in the repository (repo/snapshot_kind.h KindName).
 
 struct Generation {
   std::string id;  // snapshot ID (64 hex)

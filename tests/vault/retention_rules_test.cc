@@ -150,7 +150,7 @@ TEST(RetentionRulesTest, ReasonCodesAreStableAndDistinct) {
     EXPECT_EQ(ParseGenerationState(GenerationStateName(s)), s);
   }
   EXPECT_FALSE(ParseGenerationState("kept").has_value());
-  EXPECT_EQ(GenerationKindName(SnapshotKind::kMonthly), "monthly");
+  EXPECT_EQ(KindName(SnapshotKind::kMonthly), "monthly");
 }
 
 }  // namespace
