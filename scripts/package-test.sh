@@ -51,7 +51,8 @@ if [ "$rc" != 0 ] && [ "$rc" != 10 ]; then cat /tmp/kura-pkg-status.txt >&2; exi
 echo "== packages: kura-vault init as the kura-vault user"
 data=/var/lib/kura-vault-pkgtest
 $SUDO install -d -m 0750 -o kura-vault -g kura-vault "$data"
-as_vault=(runuser -u kura-vault --)
+# setpriv execs the command itself (no session wrapper), so a signal reaches kura-vault.
+as_vault=(setpriv --reuid=kura-vault --regid=kura-vault --init-groups --)
 [ -n "$SUDO" ] && as_vault=(sudo -u kura-vault)
 "${as_vault[@]}" env KURA_VAULT_DATA_DIR="$data" KURA_ARGON2_MEM_KIB=8192 KURA_ARGON2_OPS=1 \
   /usr/bin/kura-vault --json init --operator pkgtest.operator >/tmp/kura-pkg-init.json
@@ -69,7 +70,10 @@ if /usr/bin/kura-vault serve --help >/dev/null 2>&1; then
   [ -n "$addr" ] || { cat /tmp/kura-pkg-serve.err >&2; kill "$pid"; exit 1; }
   curl -sk "https://$addr/v1/health" | grep -q '"ok"'
   kill -TERM "$pid"
-  wait "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" = 0 ] || { echo "kura: kura-vault serve ended with $rc after SIGTERM" >&2; cat /tmp/kura-pkg-serve.err >&2; exit 1; }
+  grep -q "stopped" /tmp/kura-pkg-serve.err
 fi
 
 echo "== packages: remove keeps the vault's data"

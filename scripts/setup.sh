@@ -10,7 +10,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy python3
   # Debian packages of kura and kura-vault (CPack): man pages from --help, the vault user
-  help2man dpkg-dev adduser
+  help2man dpkg-dev adduser curl
   # libraries (see docs/adr/0001-dependencies.md)
   libssl-dev libsodium-dev libzstd-dev libsqlite3-dev libpq-dev libmariadb-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtoml11-dev libcurl4-openssl-dev
