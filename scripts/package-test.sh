@@ -38,7 +38,10 @@ getent passwd kura-vault >/dev/null
 test "$(stat -c %U /var/lib/kura-vault)" = kura-vault
 /usr/bin/kura --version
 /usr/bin/kura-vault --version
-KURA_LANG=en man -P cat kura 2>/dev/null | grep -q -i "kura" || { echo "kura: man kura shows nothing" >&2; exit 1; }
+if command -v man >/dev/null; then
+  page=$(KURA_LANG=en man -P cat kura 2>/dev/null || true)
+  grep -q "tamper-resistant" <<<"$page" || { echo "kura: man kura does not show the installed page" >&2; exit 1; }
+fi
 
 echo "== packages: kura reads the installed agent.toml template"
 set +e
