@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kura {
 
@@ -31,10 +32,17 @@ inline std::string L(std::string_view ja, std::string_view en) {
   return std::string(CurrentLanguage() == Language::kEnglish ? en : ja);
 }
 
+// Formats the text of `lang`: for a server, which answers each client in its own language
+// rather than the process's.
+template <typename... Args>
+std::string TrIn(Language lang, std::string_view ja, std::string_view en, Args&&... args) {
+  return fmt::vformat(lang == Language::kEnglish ? en : ja, fmt::make_format_args(args...));
+}
+
 // Picks the format string for the current language and formats it.
 template <typename... Args>
 std::string Tr(std::string_view ja, std::string_view en, Args&&... args) {
-  return fmt::vformat(CurrentLanguage() == Language::kEnglish ? en : ja, fmt::make_format_args(args...));
+  return TrIn(CurrentLanguage(), ja, en, std::forward<Args>(args)...);
 }
 
 }  // namespace kura

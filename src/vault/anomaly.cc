@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "vault/bilingual.h"
+#include "util/i18n.h"
 #include "vault/calendar.h"
 
 namespace kura::vault {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "vault/bilingual.h"
+#include "util/i18n.h"
 
 namespace kura::vault {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "vault/bilingual.h"
+#include "util/i18n.h"
 
 namespace kura::vault {
 namespace {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "util/i18n.h"
 #include "util/text.h"
-#include "vault/bilingual.h"
 
 namespace kura::vault {
 namespace {
