@@ -37,4 +37,12 @@ void SecureZero(void* p, size_t n) {
   OPENSSL_cleanse(p, n);
 }
 
+bool IsLowerHex(std::string_view s, size_t digits) {
+  if (s.size() != digits) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace kura

@@ -55,16 +55,8 @@ std::optional<net::Response> RefuseOtherBytes(SiteCall& call, const std::string&
   return std::nullopt;
 }
 
-bool IsHexId(std::string_view s, size_t digits) {
-  if (s.size() != digits) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 bool IsRepoId(std::string_view s) {
-  return IsHexId(s, 32) || IsHexId(s, 64);
+  return IsLowerHex(s, 32) || IsLowerHex(s, 64);
 }
 
 net::Response SiteCall::Refuse(int status, std::string_view code, const Msg& msg, const std::string& detail,

@@ -117,8 +117,6 @@ Result<BodyDigest> StreamBody(net::BodyReader& body, LocalObjectWriter* writer,
 std::optional<net::Response> RefuseOtherBytes(SiteCall& call, const std::string& id,
                                               const Msg& never_replaced);
 
-// Lowercase hex of exactly `digits` digits.
-bool IsHexId(std::string_view s, size_t digits);
 // A repository ID: the config's `id`, 32 (format 1-3) or 64 lowercase hex digits.
 bool IsRepoId(std::string_view s);
 

@@ -84,7 +84,7 @@ static net::Response PutConfig(SiteCall& call) {
 
 static net::Response PutKey(SiteCall& call) {
   const std::string& id = call.req.params["id"];
-  if (!IsHexId(id, 64)) {
+  if (!IsLowerHex(id, 64)) {
     return call.Refuse(400, "bad_request",
                        {"鍵スロットの名前が正しくありません", "the key slot name is not valid"}, "bad name");
   }
@@ -113,7 +113,7 @@ static net::Response PutKey(SiteCall& call) {
   KeySlotRecord rec{id, std::string(KeySlotKindName(slot->kind)), "", bytes.size()};
   if (slot->kind == KeySlotKind::kRecovery) {
     const json& pub = slot->doc["recovery_public_key"];
-    if (!pub.is_string() || !IsHexId(pub.get<std::string>(), 64)) {
+    if (!pub.is_string() || !IsLowerHex(pub.get<std::string>(), 64)) {
       return call.Refuse(400, "bad_object",
                          {"復旧用スロットに公開鍵がありません", "the recovery slot has no valid public key"},
                          "recovery slot without public key");

@@ -58,7 +58,7 @@ class HeaderCollector {
 
 static net::Response PutPack(SiteCall& call) {
   const std::string& id = call.req.params["id"];
-  if (!IsHexId(id, 64)) {
+  if (!IsLowerHex(id, 64)) {
     return call.Refuse(400, "bad_request", {"パックの名前が正しくありません", "the pack name is not valid"},
                        "bad name");
   }

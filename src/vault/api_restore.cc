@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "objstore/local_store.h"
+#include "util/hex.h"
 #include "vault/api.h"
 #include "vault/api_bodies.h"
 #include "vault/log.h"
@@ -169,7 +170,7 @@ static net::Response SessionRead(ApiDeps& deps, net::Request& req, const Restore
     audit(kAuditRefused, "forbidden: outside the grant");
     return ApiError(req, 403, "forbidden", kForbidden);
   }
-  if (!id.empty() && !IsHexId(id, 64)) {
+  if (!id.empty() && !IsLowerHex(id, 64)) {
     audit(kAuditFailure, "not_found");
     return ApiError(req, 404, "not_found", kNotFound);
   }

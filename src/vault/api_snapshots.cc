@@ -60,7 +60,7 @@ json CommitAnswer(const SnapshotRecord& s) {
 
 static net::Response PutSnapshot(SiteCall& call) {
   const std::string& id = call.req.params["id"];
-  if (!IsHexId(id, 64)) {
+  if (!IsLowerHex(id, 64)) {
     return call.Refuse(400, "bad_request",
                        {"スナップショットの名前が正しくありません", "the snapshot name is not valid"},
                        "bad name");

@@ -7,14 +7,6 @@
 
 namespace kura::vault {
 
-static bool IsLowerHex(std::string_view s, size_t len) {
-  if (s.size() != len) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 Result<Site> Catalog::FindSite(int64_t tenant_id, std::string_view name) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, tenant_id, name, created_at FROM sites"
