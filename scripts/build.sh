@@ -4,6 +4,9 @@
 # KURA_SANITIZE=ON builds with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: paths relative to the clone and no working directory in the hash, so a fresh clone
+# anywhere on this machine reuses what an earlier build compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
 dir=build
 flags=()
 if command -v ccache >/dev/null; then flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

@@ -9,6 +9,9 @@
 #   KURA_TEST_LABELS=...  run only the ctest labels given (e.g. "unit|agent"; see cmake/KuraHelpers.cmake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: paths relative to the clone and no working directory in the hash, so a fresh clone
+# anywhere on this machine reuses what an earlier build compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
 
 bash scripts/setup.sh
 bash scripts/build.sh
