@@ -196,11 +196,20 @@ CREATE TABLE grants (
 CREATE INDEX grants_by_repository ON grants (repository_id);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// When retention evicted a snapshot and when garbage collection found a pack unreferenced
+// (docs/vault-catalog.md "Quarantine"): state 'quarantined' with the vault's time, so the
+// object is deleted only after the configured grace. NULL while the row is live.
+constexpr std::string_view kQuarantineTimes = R"sql(
+ALTER TABLE snapshots ADD COLUMN quarantined_at_ms INTEGER;
+ALTER TABLE packs ADD COLUMN quarantined_at_ms INTEGER;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
     {4, "restore grants", kRestoreGrants},
+    {5, "quarantine times", kQuarantineTimes},
 }};
 
 std::span<const Migration> Migrations() {
