@@ -13,6 +13,7 @@
 #include "agent/send_queue.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 
 namespace kura {
 
@@ -22,8 +23,10 @@ const Clock& ClockOf(const AgentOptions& o) {
   return o.clock ? *o.clock : SystemClock();
 }
 
+// SIGTERM/SIGINT (util/signals.h, which also stops a running job's children and makes the
+// pipelines return at their next safe point), or the caller's flag.
 bool Stopping(const AgentOptions& o) {
-  return o.stop != nullptr && o.stop->load();
+  return StopRequested() || (o.stop != nullptr && o.stop->load());
 }
 
 // A damaged schedule file (a wrong-typed field, not JSON) must never stop the backups: it
@@ -76,6 +79,13 @@ Result<TickReport> AgentTick(const AgentConfig& config, const AgentOptions& opti
     if (job == nullptr) continue;
     if (a.type == AgentAction::Type::kRun) {
       auto r = RunJob(ctx, *job, a.kind, /*defer_send=*/false);
+      if (!r.ok() && Stopping(options)) {
+        // Stopped mid-run: nothing was committed. The slot stays started but not done (as
+        // for an agent killed mid-run), so the next start makes the backup; no failure is
+        // counted and no retry delay applies.
+        report.lines.push_back(fmt::format("run {} {}: {}", a.job, KindName(a.kind), r.status().message()));
+        break;
+      }
       RunOutcome outcome = RunOutcome::kFailed;
       if (!r.ok() && r.status().code() == Code::kLocked)
         outcome = RunOutcome::kLocked;

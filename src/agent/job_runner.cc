@@ -220,6 +220,22 @@ SendReport AttemptSend(const RunContext& ctx, const JobConfig& job, const Target
   }
   double seconds = std::chrono::duration<double>(ctx.clk().NowSteady() - start).count();
   int64_t now = ctx.clk().NowUnix();
+  if (!st.ok() && StopRequested()) {
+    // kura was asked to stop mid-send: the item stays queued as it was (no attempt counted,
+    // no retry delay, no warning); the target got no snapshot, only packs the next send
+    // skips.
+    if (ctx.log) {
+      ctx.log->Write(ctx.clk(), "send",
+                     {{"job", job.name},
+                      {"target", target.name},
+                      {"snapshot", ShortId(item.snapshot)},
+                      {"result", "interrupted"},
+                      {"error", StoppedStatus().message()}});
+    }
+    report.status = StoppedStatus();
+    report.item = item;
+    return report;
+  }
   report.status = st;
   report.target_snapshot = copy.snapshot_id;
   report.already_present = copy.already_present;

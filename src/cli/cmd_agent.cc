@@ -1,9 +1,7 @@
 // kura agent (the scheduling service) and kura schedule install (its service units).
 #include <unistd.h>
 
-#include <atomic>
 #include <climits>
-#include <csignal>
 
 #include "agent/agent_loop.h"
 #include "agent/unit_files.h"
@@ -13,16 +11,11 @@
 #include "cli/output.h"
 #include "util/fs.h"
 #include "util/i18n.h"
+#include "util/signals.h"
 
 namespace kura::cli {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnStopSignal(int) {
-  g_stop.store(true);
-}
 
 struct AgentFlags {
   std::string agent_config;
@@ -32,15 +25,13 @@ struct AgentFlags {
 int Agent(Context& ctx, const AgentFlags& f) {
   auto config = LoadAgentConfigFor(f.agent_config);
   if (!config.ok()) return Fail(ctx, config.status());
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGINT, &sa, nullptr);
+  // SIGTERM (systemd) and SIGINT stop a running job or send at its next safe point (its
+  // children too, util/signals.h): nothing half-written is committed, queued sends stay
+  // queued, and the agent exits 0 as a service asked to stop.
+  StopOnSignals stop_on_signals;
   // Under systemd stderr is the journal: every log line goes there too.
   auto log = OpenRunLog(*config, !ctx.opts.quiet && !ctx.opts.json);
   AgentOptions options;
-  options.stop = &g_stop;
   options.once = f.once;
   options.log = log.get();
   TickReport last;

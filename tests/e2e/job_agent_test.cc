@@ -128,6 +128,54 @@ TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
   EXPECT_EQ(sb.Snapshots("offsite").size(), 1u);
 }
 
+// Regression (review of issue 7): `kura agent` caught SIGTERM itself, so a running send or
+// backup went on until it finished and systemd killed it after its stop timeout. Now the
+// stop reaches the pipeline: the agent stops mid-send within seconds, exits 0 as a service
+// asked to stop, logs it, commits nothing half-sent, keeps the send queued, and the next
+// start finishes it. (G-BAK-01: the nightly job survives a service stop; G-BAK-08: the offsite copy still arrives.)
+TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
+  JobSandbox sb;
+  sb.InitRepo("local");
+  sb.InitRepo("offsite");
+  std::string data = sb.Path("export.bin");
+  ASSERT_EQ(std::system(fmt::format("head -c 300000000 /dev/urandom > {}", data).c_str()), 0);
+  sb.WriteConfig(Config(sb, "cat " + data));
+  KuraRun r = sb.Kura({"run", "big", "--kind", "monthly", "--defer-send"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  size_t offsite_before = CountFiles(sb.Path("offsite/data"));
+  sb.WriteConfig(Config(sb, "cat " + data, "", "00:00-00:00"));  // night has come
+
+  auto agent = sb.StartKura({"agent"});
+  ASSERT_NE(agent, nullptr);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (CountFiles(sb.Path("offsite/data")) <= offsite_before + 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(::kill(agent->pid(), SIGTERM), 0);
+  auto sent = std::chrono::steady_clock::now();
+  Result<int> code = agent->Wait();
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << "a service asked to stop exits 0";
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20)) << "the stop waited for the send";
+  ASSERT_TRUE(sb.Snapshots("offsite").empty()) << "the send finished before the stop; use more data";
+  EXPECT_EQ(CountFiles(sb.Path("state/queue")), 1u) << "the send stays queued";
+  auto log = ReadFile(sb.Path("kura.log"));
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  std::string text(log->begin(), log->end());
+  EXPECT_NE(text.find("event=stop"), std::string::npos) << text;
+  EXPECT_NE(text.find("result=interrupted"), std::string::npos) << text;
+  nlohmann::json st = nlohmann::json::parse(sb.Kura({"status", "--json"}).out);
+  EXPECT_NE(st["jobs"]["big"]["targets"]["offsite"]["last_result"], "failed") << "an interrupted send is no failure";
+
+  r = sb.Kura({"agent", "--once", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(CountFiles(sb.Path("state/queue")), 0u) << r.out;
+  ASSERT_EQ(sb.Snapshots("offsite").size(), 1u);
+  KuraRun v = sb.Kura({"verify", "-r", sb.Path("offsite"), "--read-data"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 TEST(JobAgentTest, BusyJobAndConfigErrors) {
   JobSandbox sb;
   sb.InitRepo("local");
