@@ -222,6 +222,48 @@ TEST_F(PostQueueTest, PostgresBoardDownDuringFailedRunGetsOneRowWhenItIsBack) {
   EXPECT_EQ(*rows, "care|local|true\n");
 }
 
+// The same with a real MariaDB bulletin board (the host applications of seed 000 also run
+// on MySQL/MariaDB): down when the run fails, one row with the Japanese message when it is
+// back — bound parameters, so a quote in the error cannot break the statement.
+// (G-INC-01: the failure reaches the people who must act; seed 000 §2.3.)
+TEST_F(PostQueueTest, MariaDbBoardDownDuringFailedRunGetsOneRowWhenItIsBack) {
+  auto my = testing::TestMariaDb();
+  ASSERT_TRUE(my.ok()) << my.status().ToString();
+  const testing::MariaDbServer& s = **my;
+  ASSERT_TRUE(
+      s.Sql("", "DROP DATABASE IF EXISTS boarddb; CREATE DATABASE boarddb CHARACTER SET utf8mb4").ok());
+  ASSERT_TRUE(
+      s.Sql("boarddb",
+            "CREATE TABLE bulletin(id INT AUTO_INCREMENT PRIMARY KEY, job TEXT, target TEXT, body TEXT)")
+          .ok());
+  std::ofstream(dir_ + "/board.pw") << s.password << "\n";
+  config_.jobs[0].source.command = {"sh", "-c", "echo \"mysqldump: can't connect; it's down\" >&2; exit 1"};
+  SqlHookConfig sql;
+  sql.kind = "mysql";
+  sql.conn.host = s.host;
+  sql.conn.port = testing::FreeLoopbackPort();  // the server is "down"
+  sql.conn.user = s.user;
+  sql.database = "boarddb";
+  sql.conn.password_file = dir_ + "/board.pw";
+  sql.conn.connect_timeout_seconds = 2;
+  sql.statement = "INSERT INTO bulletin(job, target, body) VALUES (:job, :target, :message_ja)";
+  PostTo(sql);
+  FakeClock clock(1795237200);
+  FailedRun(clock);
+  EXPECT_EQ(Queued(), 1u);
+  auto none = s.Sql("boarddb", "SELECT COUNT(*) FROM bulletin");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, "0\n");
+  for (HookSet* set : {&config_.hooks, &config_.jobs[0].hooks}) set->on_failure.sql->conn.port = s.port;
+  clock.Advance(3600);
+  Tick(clock);
+  Tick(clock);
+  EXPECT_EQ(Queued(), 0u);
+  auto rows = s.Sql("boarddb", "SELECT CONCAT(job, '|', target, '|', body LIKE '%ケア記録%') FROM bulletin");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows, "care|local|1\n");
+}
+
 // A statement the database refuses (a wrong table name) is not retried forever.
 TEST_F(PostQueueTest, StatementRefusedByTheDatabaseIsNotQueued) {
   CreateBoard();

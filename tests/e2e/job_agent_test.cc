@@ -132,7 +132,8 @@ TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
 // backup went on until it finished and systemd killed it after its stop timeout. Now the
 // stop reaches the pipeline: the agent stops mid-send within seconds, exits 0 as a service
 // asked to stop, logs it, commits nothing half-sent, keeps the send queued, and the next
-// start finishes it. (G-BAK-01: the nightly job survives a service stop; G-BAK-08: the offsite copy still arrives.)
+// start finishes it. (G-BAK-01: the nightly job survives a service stop; G-BAK-08: the offsite copy still
+// arrives.)
 TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
   JobSandbox sb;
   sb.InitRepo("local");
@@ -157,7 +158,8 @@ TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
   Result<int> code = agent->Wait();
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0) << "a service asked to stop exits 0";
-  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20)) << "the stop waited for the send";
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(20))
+      << "the stop waited for the send";
   ASSERT_TRUE(sb.Snapshots("offsite").empty()) << "the send finished before the stop; use more data";
   EXPECT_EQ(CountFiles(sb.Path("state/queue")), 1u) << "the send stays queued";
   auto log = ReadFile(sb.Path("kura.log"));
@@ -166,7 +168,8 @@ TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
   EXPECT_NE(text.find("event=stop"), std::string::npos) << text;
   EXPECT_NE(text.find("result=interrupted"), std::string::npos) << text;
   nlohmann::json st = nlohmann::json::parse(sb.Kura({"status", "--json"}).out);
-  EXPECT_NE(st["jobs"]["big"]["targets"]["offsite"]["last_result"], "failed") << "an interrupted send is no failure";
+  EXPECT_NE(st["jobs"]["big"]["targets"]["offsite"]["last_result"], "failed")
+      << "an interrupted send is no failure";
 
   r = sb.Kura({"agent", "--once", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
