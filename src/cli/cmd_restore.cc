@@ -10,6 +10,7 @@
 #include "engine/db_restore.h"
 #include "engine/restore.h"
 #include "util/i18n.h"
+#include "util/text.h"
 
 namespace kura::cli {
 
@@ -110,8 +111,10 @@ int Run(Context& ctx, const RestoreFlags& f) {
       if (!more.ok()) return Fail(ctx, more.status());
       if (!*more) break;
       if (e.meta.type != EntryType::kFile) continue;
-      if (f.include.empty() ||
-          std::find(f.include.begin(), f.include.end(), e.meta.path) != f.include.end()) {
+      // A path as given or as `kura ls` shows it (EscapeName: legacy-encoded names).
+      if (f.include.empty() || std::any_of(f.include.begin(), f.include.end(), [&](const std::string& p) {
+            return p == e.meta.path || p == EscapeName(e.meta.path);
+          })) {
         if (++matches == 1) files.push_back(std::move(e));
       }
     }

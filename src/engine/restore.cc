@@ -17,6 +17,7 @@
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/sparse.h"
+#include "util/text.h"
 #include "util/thread_pool.h"
 
 namespace kura {
@@ -164,23 +165,36 @@ std::unique_ptr<EntryReader> ReadEntries(Repository& repo, const Snapshot& snaps
 
 // Every include must name an entry or a directory with entries: a --path that matches
 // nothing is a mistake (a typo, the wrong snapshot), not "0 files restored".
-Status CheckIncludes(EntryReader& entries, const std::vector<std::string>& include) {
-  std::vector<bool> found(include.size(), false);
+// A path may be given as `kura ls` shows it (util/text.h EscapeName: `\xNN` for bytes of a
+// legacy encoding or control characters, `\\` for a backslash): when the literal path
+// matches nothing and its unescaped form matches, the include becomes that form.
+Status CheckIncludes(EntryReader& entries, std::vector<std::string>& include) {
+  std::vector<bool> found(include.size(), false), found_unescaped(include.size(), false);
+  std::vector<std::optional<std::string>> unescaped(include.size());
+  for (size_t i = 0; i < include.size(); ++i) {
+    unescaped[i] = UnescapeName(include[i]);
+    if (unescaped[i] && *unescaped[i] == include[i]) unescaped[i].reset();
+  }
+  auto matches = [](const std::string& path, const std::string& p) { return path == p || Beneath(path, p); };
   SnapshotEntry e;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool more, entries.Next(&e));
     if (!more) break;
     for (size_t i = 0; i < include.size(); ++i) {
-      if (!found[i] && (e.meta.path == include[i] || Beneath(e.meta.path, include[i]))) found[i] = true;
+      if (!found[i] && matches(e.meta.path, include[i])) found[i] = true;
+      if (!found_unescaped[i] && unescaped[i] && matches(e.meta.path, *unescaped[i]))
+        found_unescaped[i] = true;
     }
   }
   for (size_t i = 0; i < include.size(); ++i) {
-    if (!found[i]) {
+    if (!found[i] && found_unescaped[i]) {
+      include[i] = *unescaped[i];
+    } else if (!found[i]) {
       return Status::NotFound(
                  Tr("--path {} に一致するものがスナップショットにありません "
                     "(パスはバックアップ時の絶対パスです)",
                     "--path {} matches nothing in the snapshot (paths are the absolute paths at backup time)",
-                    "/" + include[i]))
+                    "/" + EscapeName(include[i])))
           .WithAdvice(Advice::kListPaths);
     }
   }
