@@ -3,6 +3,7 @@
 # (.clang-tidy) reports nothing for the library sources. Needs a configured build/ for
 # compile_commands.json (scripts/build.sh makes one).
 #   KURA_CHECK_TIDY=0  skip clang-tidy (it takes a few minutes on two cores)
+#   KURA_TIDY_CACHE=off  check every file again (default: files clean before are skipped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,14 +19,9 @@ if [ "${KURA_CHECK_TIDY:-1}" = "1" ]; then
   # the time on two cores; run it by hand with `clang-tidy -p build <file>`. The GCC-only
   # warning flags of the build are unknown to clang and are not errors here.
   echo "== kura: clang-tidy of src/ (.clang-tidy without clang-analyzer-*)"
-  run-clang-tidy -quiet -p build -j "$(nproc)" -checks='-clang-analyzer-*' \
-    -extra-arg=-Wno-unknown-warning-option "$PWD/src/.*\\.cc\$" >build/clang-tidy.log 2>&1 || true
-  # run-clang-tidy 14 has no -warnings-as-errors: any diagnostic in kura's own files fails
-  # (its output is coloured even into a file: the escapes are removed first).
-  problems=$(sed -E 's/\x1b\[[0-9;]*m//g' build/clang-tidy.log |
-    grep -E "^$PWD/(src|include)/.*: (warning|error):" | sort -u || true)
-  if [ -n "$problems" ]; then
-    echo "$problems" >&2
+  # scripts/tidy-cached.py: parallel, and a file found clean with the same inputs before
+  # (its bytes, every header, .clang-tidy, the compile command) is not checked again.
+  if ! python3 scripts/tidy-cached.py build build/clang-tidy.log; then
     echo "kura: clang-tidy found problems (full log: build/clang-tidy.log)" >&2
     exit 1
   fi
