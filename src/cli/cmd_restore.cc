@@ -112,9 +112,13 @@ int Run(Context& ctx, const RestoreFlags& f) {
       if (!*more) break;
       if (e.meta.type != EntryType::kFile) continue;
       // A path as given or as `kura ls` shows it (EscapeName: legacy-encoded names).
-      if (f.include.empty() || std::any_of(f.include.begin(), f.include.end(), [&](const std::string& p) {
-            return p == e.meta.path || p == EscapeName(e.meta.path);
-          })) {
+      bool wanted = f.include.empty();
+      if (!wanted) {
+        const std::string shown = EscapeName(e.meta.path);
+        wanted = std::any_of(f.include.begin(), f.include.end(),
+                             [&](const std::string& p) { return p == e.meta.path || p == shown; });
+      }
+      if (wanted) {
         if (++matches == 1) files.push_back(std::move(e));
       }
     }

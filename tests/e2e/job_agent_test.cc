@@ -73,38 +73,45 @@ send = "night"
                      sb.dir(), command, sb.Path("local"), sb.password_file(), extra, window);
 }
 
-TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
-  JobSandbox sb;
+// A 300 MB monthly closing made in the daytime and queued for the night, then night has
+// come and `kura agent` runs: returns once the send has stored some packs in the target
+// (nullptr when the agent did not start). Incompressible data, so both backups read the
+// same bytes and the send takes long enough to be caught mid-way.
+std::unique_ptr<Process> StartAgentMidSend(JobSandbox& sb) {
   sb.InitRepo("local");
   sb.InitRepo("offsite");
-  // 300 MB of incompressible data in a file, so both backups read the same bytes.
   std::string data = sb.Path("export.bin");
-  ASSERT_EQ(std::system(fmt::format("head -c 300000000 /dev/urandom > {}", data).c_str()), 0);
+  EXPECT_EQ(std::system(fmt::format("head -c 300000000 /dev/urandom > {}", data).c_str()), 0);
   sb.WriteConfig(Config(sb, "cat " + data));
-  // The monthly closing made in the daytime, queued for the night.
   KuraRun r = sb.Kura({"run", "big", "--kind", "monthly", "--defer-send"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  ASSERT_NE(r.out.find("夜間に送信予定"), std::string::npos) << r.out;
-  ASSERT_EQ(CountFiles(sb.Path("state/queue")), 1u);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("夜間に送信予定"), std::string::npos) << r.out;
+  EXPECT_EQ(CountFiles(sb.Path("state/queue")), 1u);
   size_t offsite_before = CountFiles(sb.Path("offsite/data"));
   sb.WriteConfig(Config(sb, "cat " + data, "", "00:00-00:00"));  // night has come
-
   auto agent = sb.StartKura({"agent"});
-  ASSERT_NE(agent, nullptr);
-  // Wait until the send has stored some packs in the target, then kill the agent.
+  if (agent == nullptr) return nullptr;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (CountFiles(sb.Path("offsite/data")) <= offsite_before + 1 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  EXPECT_GT(CountFiles(sb.Path("offsite/data")), offsite_before + 1) << "the send never started";
+  return agent;
+}
+
+TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
+  JobSandbox sb;
+  auto agent = StartAgentMidSend(sb);
+  ASSERT_NE(agent, nullptr);
+  std::string data = sb.Path("export.bin");
   ::kill(agent->pid(), SIGKILL);
   (void)agent->Wait();
-  ASSERT_GT(CountFiles(sb.Path("offsite/data")), offsite_before + 1) << "the send never started";
   ASSERT_TRUE(sb.Snapshots("offsite").empty()) << "the send finished before the kill; use more data";
   EXPECT_EQ(CountFiles(sb.Path("state/queue")), 1u);  // still queued
 
   // The restarted agent completes the send.
-  r = sb.Kura({"agent", "--once", "--json"});
+  KuraRun r = sb.Kura({"agent", "--once", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(CountFiles(sb.Path("state/queue")), 0u);
   auto snaps = sb.Snapshots("offsite");
@@ -136,23 +143,8 @@ TEST(JobAgentTest, SendQueueSurvivesSigkillMidSend) {
 // arrives.)
 TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
   JobSandbox sb;
-  sb.InitRepo("local");
-  sb.InitRepo("offsite");
-  std::string data = sb.Path("export.bin");
-  ASSERT_EQ(std::system(fmt::format("head -c 300000000 /dev/urandom > {}", data).c_str()), 0);
-  sb.WriteConfig(Config(sb, "cat " + data));
-  KuraRun r = sb.Kura({"run", "big", "--kind", "monthly", "--defer-send"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  size_t offsite_before = CountFiles(sb.Path("offsite/data"));
-  sb.WriteConfig(Config(sb, "cat " + data, "", "00:00-00:00"));  // night has come
-
-  auto agent = sb.StartKura({"agent"});
+  auto agent = StartAgentMidSend(sb);
   ASSERT_NE(agent, nullptr);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (CountFiles(sb.Path("offsite/data")) <= offsite_before + 1 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
   ASSERT_EQ(::kill(agent->pid(), SIGTERM), 0);
   auto sent = std::chrono::steady_clock::now();
   Result<int> code = agent->Wait();
@@ -171,7 +163,7 @@ TEST(JobAgentTest, SigtermStopsTheAgentMidSendAndTheQueueSurvives) {
   EXPECT_NE(st["jobs"]["big"]["targets"]["offsite"]["last_result"], "failed")
       << "an interrupted send is no failure";
 
-  r = sb.Kura({"agent", "--once", "--json"});
+  KuraRun r = sb.Kura({"agent", "--once", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(CountFiles(sb.Path("state/queue")), 0u) << r.out;
   ASSERT_EQ(sb.Snapshots("offsite").size(), 1u);

@@ -19,6 +19,34 @@ namespace {
 
 class ByteNamesTest : public testing::EngineTest {
  protected:
+  // A random tree of odd names under src<seed>, backed up into repo<seed> (its store in
+  // *store): the repository, or nullptr after a failed expectation.
+  std::unique_ptr<Repository> BackUpRandomTree(uint64_t seed, int count, std::unique_ptr<ObjectStore>* store,
+                                               std::string* snapshot_id) {
+    std::string src = root_.Sub("src" + std::to_string(seed));
+    EXPECT_EQ(::mkdir(src.c_str(), 0755), 0);
+    auto made = testing::MakeRandomByteTree(src, seed, count);
+    EXPECT_GT(made.size(), static_cast<size_t>(count / 2));
+    EXPECT_EQ(testing::ReadByteTree(src).size(), made.size());
+    auto local = LocalStore::Open(root_.Sub("repo" + std::to_string(seed)), /*create=*/true);
+    EXPECT_TRUE(local.ok());
+    if (!local.ok()) return nullptr;
+    *store = std::move(*local);
+    auto repo = Init(store->get());
+    if (repo == nullptr) return nullptr;
+    FilesSourceOptions fo;
+    fo.paths = {src};
+    auto source = NewFilesSource(fo);
+    BackupOptions bo;
+    bo.host = "test-host";
+    auto backup = RunBackup(*repo, *source, bo);
+    EXPECT_TRUE(backup.ok()) << backup.status().ToString();
+    if (!backup.ok()) return nullptr;
+    EXPECT_TRUE(backup->warnings.empty());
+    *snapshot_id = backup->snapshot_id;
+    return repo;
+  }
+
   testing::TempDir root_{"kura-names"};
 };
 
@@ -32,27 +60,12 @@ TEST_F(ByteNamesTest, RandomByteNamesAndLinkTargetsRestoreByteForByte) {
   for (uint64_t seed : {1, 2, 3, 4, 5}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::string src = root_.Sub("src" + std::to_string(seed));
-    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
-    auto made = testing::MakeRandomByteTree(src, seed, 120);
-    ASSERT_GT(made.size(), 60u);
-    auto before = testing::ReadByteTree(src);
-    ASSERT_EQ(before.size(), made.size());
-
-    auto local = LocalStore::Open(root_.Sub("repo" + std::to_string(seed)), /*create=*/true);
-    ASSERT_TRUE(local.ok());
-    std::unique_ptr<ObjectStore> store = std::move(*local);
-    auto repo = Init(store.get());
+    std::unique_ptr<ObjectStore> store;
+    std::string snapshot_id;
+    auto repo = BackUpRandomTree(seed, 120, &store, &snapshot_id);
     ASSERT_NE(repo, nullptr);
-    FilesSourceOptions fo;
-    fo.paths = {src};
-    auto source = NewFilesSource(fo);
-    BackupOptions bo;
-    bo.host = "test-host";
-    auto backup = RunBackup(*repo, *source, bo);
-    ASSERT_TRUE(backup.ok()) << backup.status().ToString();
-    EXPECT_TRUE(backup->warnings.empty());
-
-    auto snap = repo->FindSnapshot(backup->snapshot_id);
+    auto before = testing::ReadByteTree(src);
+    auto snap = repo->FindSnapshot(snapshot_id);
     ASSERT_TRUE(snap.ok());
     auto meta = repo->LoadMeta(snap->id);
     ASSERT_TRUE(meta.ok()) << meta.status().ToString();
@@ -80,20 +93,12 @@ TEST_F(ByteNamesTest, RestorePathTakesTheEscapedFormKuraLsShows) {
   for (uint64_t seed : {11, 12, 13}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::string src = root_.Sub("src" + std::to_string(seed));
-    ASSERT_EQ(::mkdir(src.c_str(), 0755), 0);
-    auto made = testing::MakeRandomByteTree(src, seed, 80);
-    auto before = testing::ReadByteTree(src);
-    auto local = LocalStore::Open(root_.Sub("repo" + std::to_string(seed)), /*create=*/true);
-    ASSERT_TRUE(local.ok());
-    std::unique_ptr<ObjectStore> store = std::move(*local);
-    auto repo = Init(store.get());
+    std::unique_ptr<ObjectStore> store;
+    std::string snapshot_id;
+    auto repo = BackUpRandomTree(seed, 80, &store, &snapshot_id);
     ASSERT_NE(repo, nullptr);
-    FilesSourceOptions fo;
-    fo.paths = {src};
-    auto source = NewFilesSource(fo);
-    auto backup = RunBackup(*repo, *source, BackupOptions{});
-    ASSERT_TRUE(backup.ok()) << backup.status().ToString();
-    auto snap = repo->FindSnapshot(backup->snapshot_id);
+    auto before = testing::ReadByteTree(src);
+    auto snap = repo->FindSnapshot(snapshot_id);
     ASSERT_TRUE(snap.ok());
     auto meta = repo->LoadMeta(snap->id);
     ASSERT_TRUE(meta.ok());
