@@ -39,6 +39,13 @@ bool BodyEndedEarly(const error_code& ec) {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
+std::string RoutePattern(const Router::Route* route) {
+  if (route == nullptr) return "-";
+  std::string out;
+  for (const std::string& segment : route->pattern) out += "/" + segment;
+  return out.empty() ? "/" : out;
+}
+
 }  // namespace
 
 ServerCore::ServerCore(ServerOptions opts, Router r, asio::ssl::context ssl_ctx)
@@ -491,6 +498,7 @@ void Connection::AfterResponse(bool keep_alive) {
     AccessRecord rec;
     rec.method = head_.method;
     rec.path = admission_.target.path.empty() ? std::string("-") : admission_.target.path;
+    rec.route = RoutePattern(admission_.route);
     rec.peer_ip = peer_ip_;
     rec.status = status_;
     rec.body_bytes_in = body_read_;

@@ -61,6 +61,9 @@ struct ServerLimits {
 struct AccessRecord {
   std::string method;
   std::string path;  // decoded path, without the query (it may carry tokens)
+  // The matched route's pattern ("/v1/repos/{repo}/packs/{id}"), "-" when none matched:
+  // a label of bounded cardinality for metrics (the path carries IDs).
+  std::string route;
   std::string peer_ip;
   int status = 0;
   uint64_t body_bytes_in = 0;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/crypto.h"
 #include "net/http_types.h"
@@ -23,6 +24,7 @@
 #include "objstore/local_store.h"
 #include "util/clock.h"
 #include "vault/catalog.h"
+#include "vault/metrics.h"
 
 namespace kura::vault {
 
@@ -46,6 +48,11 @@ struct ApiDeps {
   std::string objects_dir;  // objects/<repository ID>/ is each repository's area
   net::Fingerprint fingerprint;
   uint64_t max_pack_bytes = kMaxPackBytes;
+  // /metrics (api_metrics.cc): nullptr disables it; who may read it; what each scrape
+  // adds to the catalog's gauges (the HTTP server's connections, GC, scrub, alarms).
+  MetricsRegistry* metrics = nullptr;
+  std::vector<std::string> metrics_allow;
+  std::vector<std::function<void(MetricsRegistry&)>> metric_collectors;
 };
 
 // A bilingual message.
@@ -128,5 +135,6 @@ void AddSnapshotRoutes(net::Router& router, ApiDeps& deps);
 void AddStatusRoutes(net::Router& router, ApiDeps& deps);  // blobs/missing, runs, generations, health
 void AddForbiddenRoutes(net::Router& router, ApiDeps& deps);
 void AddRestoreRoutes(net::Router& router, ApiDeps& deps);  // grants/redeem and the session's reads
+void AddMetricsRoutes(net::Router& router, ApiDeps& deps);  // GET /metrics
 
 }  // namespace kura::vault

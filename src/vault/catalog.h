@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -154,6 +155,21 @@ struct RepoStatus {
   bool warning_active = false;  // set by a failure, cleared by the next success
   bool clock_warning = false;   // the last commit's client time was far from the vault's
   std::string schedule_time, schedule_timezone, schedule_days;
+};
+
+// What a /metrics scrape shows of one tenant (Catalog::Counts).
+struct TenantCounts {
+  int64_t tenant_id = 0;
+  std::string name;
+  uint64_t packs = 0;
+  uint64_t stored_bytes = 0;                  // every stored pack, quarantined included
+  uint64_t quarantined_bytes = 0;             // what garbage collection will reclaim
+  std::map<std::string, uint64_t> snapshots;  // by state
+};
+
+struct CatalogCounts {
+  std::vector<TenantCounts> tenants;
+  std::map<std::string, uint64_t> sites_by_state;  // "ok", "failed", "never"
 };
 
 // A restore grant (docs/vault-api.md §5), shown once.
@@ -297,6 +313,9 @@ class Catalog {
   Result<RestoreSession> RedeemGrant(std::string_view token, const AuditActor& actor);
   // The session a "krs1_" token opens. Errors: kUnauthorized (unknown, expired; audited).
   Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);
+
+  // Storage and state counts for /metrics (catalog_metrics.cc), one read transaction.
+  Result<CatalogCounts> Counts();
 
   // Appends an event on its own (a read, a refusal, a verification).
   Result<AuditRecord> Audit(const AuditEvent& event);

@@ -6,6 +6,7 @@
 #include "util/fs.h"
 #include "util/i18n.h"
 #include "util/toml_text.h"
+#include "vault/metrics.h"
 
 namespace kura::vault {
 
@@ -32,6 +33,8 @@ path = "objects"
 listen = "0.0.0.0:8443"
 certificate = "tls/server.crt"
 key = "tls/server.key"
+# Who may read GET /metrics (Prometheus): IP addresses or CIDR ranges. Default: loopback.
+metrics_allow = ["127.0.0.1", "::1"]
 
 # Limits against slow, idle or hostile clients (docs/vault-http.md).
 [limits]
@@ -111,7 +114,24 @@ Status ParseServer(const toml::value& doc, ServerConfig* s, const std::string& f
                    const std::string& data_dir) {
   if (doc.contains("server")) {
     const toml::value& t = toml::find(doc, "server");
-    KURA_RETURN_IF_ERROR(CheckKeys(t, {"listen", "certificate", "key"}, file, "[server] "));
+    KURA_RETURN_IF_ERROR(CheckKeys(t, {"listen", "certificate", "key", "metrics_allow"}, file, "[server] "));
+    if (t.contains("metrics_allow")) {
+      const toml::value& allow = toml::find(t, "metrics_allow");
+      if (!allow.is_array())
+        return Invalid(
+            file, "[server] metrics_allow: " + std::string(Tr("配列で指定してください", "must be an array")));
+      s->metrics_allow.clear();
+      for (const toml::value& v : allow.as_array()) {
+        if (!v.is_string() || !MetricsRangeValid(v.as_string().str)) {
+          return Invalid(
+              file,
+              "[server] metrics_allow: " +
+                  std::string(Tr("IP アドレスか CIDR 範囲 (例: \"10.0.0.0/8\") の文字列を並べてください",
+                                 "each entry must be an IP address or CIDR range such as \"10.0.0.0/8\"")));
+        }
+        s->metrics_allow.emplace_back(v.as_string().str);
+      }
+    }
     if (t.contains("listen")) {
       Status st = ParseListen(toml::find<std::string>(t, "listen"), &s->listen_host, &s->listen_port);
       if (!st.ok()) return Invalid(file, "[server] listen: " + st.message());

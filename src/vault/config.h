@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kura/status.h"
 
@@ -21,6 +22,8 @@ struct ServerConfig {
   uint16_t listen_port = 8443;
   std::string certificate;  // absolute; Default: <data_dir>/tls/server.crt
   std::string key;          // absolute, mode 0600; Default: <data_dir>/tls/server.key
+  // GET /metrics peers: IP literals or CIDR ranges. Default: loopback only.
+  std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};
   uint64_t max_header_bytes = uint64_t{16} << 10;
   uint64_t max_pack_bytes = uint64_t{1} << 30;
   uint64_t max_connections = 2048;

@@ -40,6 +40,18 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Start(const VaultConfig& confi
   s->deps_.objects_dir = config.objects_dir;
   s->deps_.fingerprint = tls->fingerprint();
   s->deps_.max_pack_bytes = config.server.max_pack_bytes;
+  s->deps_.metrics = &s->metrics_;
+  s->deps_.metrics_allow = config.server.metrics_allow;
+  VaultServer* self = s.get();
+  s->deps_.metric_collectors.emplace_back([self](MetricsRegistry& m) {
+    net::HttpServer* http = self->http_ready_.load();
+    if (http == nullptr) return;
+    net::ServerStats st = http->stats();
+    m.SetGauge("kura_vault_open_connections", {}, static_cast<double>(st.open_connections));
+    m.SetCounter("kura_vault_connections_accepted_total", {}, static_cast<double>(st.accepted));
+    m.SetCounter("kura_vault_connections_refused_total", {}, static_cast<double>(st.refused_at_accept));
+    m.SetCounter("kura_vault_connection_timeouts_total", {}, static_cast<double>(st.timeouts));
+  });
   SweepUploadLeftovers(config.objects_dir, clock.NowUnix() + 1);
 
   net::Router router;
@@ -49,6 +61,7 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Start(const VaultConfig& confi
   AddSnapshotRoutes(router, s->deps_);
   AddStatusRoutes(router, s->deps_);
   AddRestoreRoutes(router, s->deps_);
+  AddMetricsRoutes(router, s->deps_);
   AddForbiddenRoutes(router, s->deps_);
 
   net::ServerOptions options;
@@ -63,11 +76,13 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Start(const VaultConfig& confi
   options.limits.body_timeout = std::chrono::seconds(c.body_timeout_seconds);
   options.limits.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
   options.limits.stop_grace = std::chrono::seconds(c.stop_grace_seconds);
-  options.on_request = [](const net::AccessRecord& r) {
+  options.on_request = [self](const net::AccessRecord& r) {
+    self->metrics_.ObserveRequest(r);
     LogInfo("{} {} {} {} in={} {}ms", r.peer_ip, r.method, r.path, r.status, r.body_bytes_in,
             r.duration.count());
   };
   KURA_ASSIGN_OR_RETURN(s->http_, net::HttpServer::Start(std::move(options), std::move(router)));
+  s->http_ready_.store(s->http_.get());
   return s;
 }
 

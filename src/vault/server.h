@@ -10,6 +10,7 @@
 // the request handlers and must outlive the server.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "vault/api.h"
 #include "vault/catalog.h"
 #include "vault/config.h"
+#include "vault/metrics.h"
 
 namespace kura::vault {
 
@@ -34,12 +36,17 @@ class VaultServer {
   VaultServer& operator=(const VaultServer&) = delete;
 
   uint16_t port() const { return http_->port(); }
+  // What /metrics shows; also for tests and the periodic tasks (GC, scrub) to report into.
+  MetricsRegistry& metrics() { return metrics_; }
   const net::Fingerprint& fingerprint() const { return deps_.fingerprint; }
   void Stop();
 
  private:
   VaultServer() = default;
   ApiDeps deps_;
+  MetricsRegistry metrics_;
+  // Set once Start has the server; read by the /metrics collector on worker threads.
+  std::atomic<net::HttpServer*> http_ready_{nullptr};
   std::unique_ptr<net::HttpServer> http_;
 };
 

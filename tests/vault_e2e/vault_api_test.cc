@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "net/net_support.h"
@@ -731,6 +732,63 @@ TEST_F(VaultApiTest, SigkillDuringUploadThenRestartLeavesNoPartialObject) {
   UploadObjects(repo, token);
   r = Call("PUT", base + "/snapshots/" + repo.snapshots[0].first, Bin(repo.snapshots[0].second), token);
   EXPECT_EQ(r.status, 201) << r.body;
+}
+
+// Issue 7 §5: the vendor's monitoring scrapes /metrics in the Prometheus text format —
+// uploads and bytes received, request counts and latencies by route (never by path: the
+// path carries repository IDs), bytes per tenant and sites by state; a peer outside
+// [server] metrics_allow is refused 403 and the refusal is audited (G-AUD-01).
+TEST_F(VaultApiTest, MetricsCountARealUploadAndRefuseAPeerOutsideTheAllowlist) {
+  std::string token = Enrol(code_);
+  SiteRepo repo = MakeSiteRepo(site_dir_.Sub("repo"), vault_.recovery_public_key(), 7);
+  UploadObjects(repo, token);
+  auto r = Call("PUT", "/v1/repos/" + repo.id + "/snapshots/" + repo.snapshots[0].first,
+                Bin(repo.snapshots[0].second), token);
+  ASSERT_EQ(r.status, 201) << r.body;
+
+  r = Call("GET", "/metrics", "", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string& text = r.body;
+  auto line_with = [&text](const std::string& prefix) -> std::string {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with(prefix)) return line;
+    }
+    return "";
+  };
+  EXPECT_EQ(line_with("kura_vault_pack_uploads_total{result=\"stored\"}"),
+            "kura_vault_pack_uploads_total{result=\"stored\"} " + std::to_string(repo.packs.size()))
+      << text;
+  uint64_t pack_bytes = 0;
+  for (const auto& [name, bytes] : repo.packs) pack_bytes += bytes.size();
+  EXPECT_EQ(line_with("kura_vault_tenant_stored_bytes{tenant=\"sakura-clinic\"}"),
+            "kura_vault_tenant_stored_bytes{tenant=\"sakura-clinic\"} " + std::to_string(pack_bytes))
+      << text;
+  EXPECT_EQ(line_with("kura_vault_tenant_snapshots{tenant=\"sakura-clinic\",state=\"kept\"}"),
+            "kura_vault_tenant_snapshots{tenant=\"sakura-clinic\",state=\"kept\"} 1")
+      << text;
+  EXPECT_FALSE(line_with("kura_vault_http_request_duration_seconds_bucket{route=\"/v1/repos/{repo}/packs/"
+                         "{id}\",le=\"+Inf\"}")
+                   .empty())
+      << text;
+  EXPECT_FALSE(line_with("kura_vault_open_connections ").empty()) << text;
+  EXPECT_FALSE(line_with("kura_vault_sites{state=").empty()) << text;
+  EXPECT_EQ(text.find(repo.id), std::string::npos) << "a repository ID leaked into the metrics";
+  EXPECT_EQ(text.find(token), std::string::npos);
+  EXPECT_EQ(Refusals("metrics.read", "refused", ""), 0u);
+
+  // Only 10.0.0.0/8 may read: this test's 127.0.0.1 is refused and audited.
+  client_.reset();
+  ASSERT_EQ(vault_.Stop(SIGTERM), 0) << vault_.stderr_text();
+  ReplaceInFile(vault_.data_dir() + "/vault.toml", R"(metrics_allow = ["127.0.0.1", "::1"])",
+                R"(metrics_allow = ["10.0.0.0/8"])");
+  ASSERT_TRUE(vault_.Start()) << vault_.stderr_text();
+  client_ = vault_.Client();
+  r = Call("GET", "/metrics", "", "");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(CodeOf(r), "forbidden");
+  EXPECT_EQ(r.body.find("kura_vault_"), std::string::npos);
+  EXPECT_EQ(Refusals("metrics.read", "refused", "peer not in"), 1u);
 }
 
 }  // namespace

@@ -18,6 +18,9 @@
 
 namespace kura::vault::testing {
 
+// Replaces the first `from` in the file with `to` (a gtest failure when there is none).
+void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to);
+
 class VaultServerEnv {
  public:
   // Runs init (fast Argon2), tenant add "sakura-clinic", site add "honin" and

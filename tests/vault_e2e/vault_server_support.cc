@@ -21,7 +21,7 @@ static std::string ReadAllText(const std::string& path) {
   return ss.str();
 }
 
-static void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to) {
+void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to) {
   std::string text = ReadAllText(path);
   size_t at = text.find(from);
   ASSERT_NE(at, std::string::npos) << from;
