@@ -157,7 +157,7 @@ timed local "$MB" "$KURA_BIN" backup -r "$work/local" --password-file "$work/pas
 log "2. backup of the same $MB MiB to a new local repository and sent to the vault"
 enrol_site honin "$work/site" "$work/site-state"
 t0=$(vault_ticks)
-timed vault "$MB" "$KURA_BIN" --json backup -r "$work/site" --password-file "$work/password" --kind daily \
+timed vault "$MB" "$KURA_BIN" backup -r "$work/site" --password-file "$work/password" --kind daily \
   --vault "$url" --job nightly --state-dir "$work/site-state" "$work/data" || die "backup to the vault failed"
 t1=$(vault_ticks)
 
@@ -172,6 +172,7 @@ s1=$(vault_ticks)
 received_mib=$(python3 -c "import sys; print(int(sys.argv[1]) / 1048576)" "$(size_bytes "$work/vault/objects")")
 
 log "4. $AGENTS agents at once"
+mkdir -p "$work/fleet" "$work/fleet-state"
 for i in $(seq 1 "$AGENTS"); do enrol_site "fleet-$i" "$work/fleet/$i" "$work/fleet-state/$i"; done
 f0=$(vault_ticks)
 start=$(date +%s.%N)

@@ -78,6 +78,9 @@ if [ "${KURA_TEST_BENCH:-1}" = "1" ] && [ -f bench/run.sh ]; then
   BENCH_SCALE=small BENCH_SMOKE=1 KURA_BIN="$PWD/build/bin/kura" bash bench/run.sh
   echo "== kura: many-files memory smoke run (20,000 files; fails above 150 MiB peak RSS)"
   BENCH_FILES=20000 BENCH_TOOLS=kura KURA_BIN="$PWD/build/bin/kura" bash bench/many_files.sh
+  echo "== kura: agent → kura-vault smoke run (64 MiB, 4 agents; a smoke test, not a timing test)"
+  BENCH_VAULT_MB=64 BENCH_AGENTS=4 BENCH_AGENT_MB=4 KURA_BIN="$PWD/build/bin/kura" \
+    KURA_VAULT_BIN="$PWD/build/bin/kura-vault" bash bench/vault.sh
 fi
 
 if [ "${KURA_TEST_PACKAGES:-1}" = "1" ]; then

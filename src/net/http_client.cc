@@ -103,7 +103,14 @@ CURLcode OnSslContext(CURL*, void* ssl_ctx, void* arg) {
   return CURLE_OK;
 }
 
-bool IsRetryable(CURLcode code) {
+// A failure that may pass: the connection could not be made, was cut or timed out. A TLS
+// handshake that failed because the socket was reset or closed (a vault restarting) is
+// one too; a handshake the server refused by its protocol (versions, suites) is not.
+bool IsRetryable(CURLcode code, long os_errno) {  // NOLINT(google-runtime-int): curl's type
+  if (code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SEND_FAIL_REWIND) {
+    return os_errno == ECONNRESET || os_errno == ECONNREFUSED || os_errno == EPIPE || os_errno == ETIMEDOUT ||
+           os_errno == ECONNABORTED;
+  }
   switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -248,7 +255,9 @@ Result<ClientResponse> HttpClient::Send(const ClientRequest& request) {
   if (code != CURLE_OK) {
     const std::string detail = im.error_buffer[0] != '\0' ? im.error_buffer : curl_easy_strerror(code);
     if (im.pin.checked && !im.pin.matched) return Status::Unauthorized(PinMismatchMessage(im.pin));
-    if (IsRetryable(code)) {
+    long os_errno = 0;  // NOLINT(google-runtime-int): curl's type
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+    if (IsRetryable(code, os_errno)) {
       return Status::Retryable(Tr("保管庫 {} と通信できません: {}。回線を確認してください",
                                   "cannot reach the vault {}: {}; check the network", im.options.base_url,
                                   detail));

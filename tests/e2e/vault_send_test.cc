@@ -20,18 +20,13 @@
 #include "repo/repository.h"
 #include "support/job_harness.h"
 #include "support/repo_testing.h"
+#include "support/vault_process.h"
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/process.h"
 
 namespace kura::testing {
 namespace {
-
-std::string VaultBin() {
-  if (const char* v = std::getenv("KURA_VAULT_BIN"); v != nullptr && *v != '\0') return v;
-  std::string kura = std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura";
-  return kura.substr(0, kura.rfind('/') + 1) + "kura-vault";
-}
 
 int Mode(const std::string& path) {
   struct stat st {};
@@ -41,73 +36,18 @@ int Mode(const std::string& path) {
 class VaultSendE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    data_ = sb_.Path("vault");
-    ASSERT_EQ(Vault({"init", "--operator", "sato.hanako"}).exit_code, 0);
-    ASSERT_EQ(Vault({"tenant", "add", "sakura-clinic"}).exit_code, 0);
-    crypto::BoxKeyPair pair = crypto::GenerateBoxKeyPair();
-    sb_.WriteFile("recovery.pub", ToHex(pair.public_key) + "\n");
-    sb_.WriteFile("recovery.key", ToHex(pair.secret_key) + "\n");
-    ASSERT_EQ(
-        Vault({"tenant", "set-recovery-key", "sakura-clinic", "--public-key-file", sb_.Path("recovery.pub")})
-            .exit_code,
-        0);
-    ASSERT_EQ(Vault({"site", "add", "sakura-clinic", "honin"}).exit_code, 0);
-    ProcessOutput enrol = Vault({"--json", "site", "enroll", "sakura-clinic", "honin"});
-    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
-    code_ = nlohmann::json::parse(enrol.out)["code"].get<std::string>();
-    StartServe("127.0.0.1:0");
+    vault_ = std::make_unique<VaultProcess>(sb_.dir());
+    code_ = vault_->EnrolSite("honin");
+    vault_->Start();
+    url_ = vault_->url();
     sb_.WriteFile("enrol.txt", code_ + "\n");
     ::mkdir(sb_.Path("data").c_str(), 0755);
     sb_.WriteFile("data/karte.pdf", std::string(AsString(SeededBytes(1, 3000000))), 0644);
     sb_.WriteFile("data/notes.txt", std::string(AsString(TextBytes(200000))), 0644);
   }
-  void TearDown() override { StopServe(); }
+  void TearDown() override { vault_->Stop(); }
 
   static std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
-  ProcessOutput Vault(const std::vector<std::string>& args) {
-    ProcessOptions o;
-    o.argv = {VaultBin(), "--data-dir", data_};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env = {{"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"}, {"KURA_LANG", "en"}};
-    auto r = RunProcess(o);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(r->exit_code, 0) << fmt::format("kura-vault {}: {}", fmt::join(args, " "), r->err);
-    return r.ok() ? *r : ProcessOutput{};
-  }
-  // Starts `kura-vault serve` and reads the address it prints.
-  void StartServe(const std::string& listen) {
-    ProcessOptions o;
-    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", listen};
-    o.env = {{"KURA_LANG", "en"}};
-    auto p = Process::Start(o);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    serve_ = std::move(*p);
-    std::string line;
-    uint8_t c = 0;
-    for (;;) {
-      auto n = serve_->Stdout().Read(&c, 1);
-      ASSERT_TRUE(n.ok() && *n == 1) << "kura-vault serve printed no address";
-      if (c == '\n') break;
-      line.push_back(static_cast<char>(c));
-    }
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    ASSERT_TRUE(j.is_object()) << line;
-    port_ = j["port"].get<int>();
-    url_ = "https://127.0.0.1:" + std::to_string(port_);
-  }
-  void KillServe() {
-    if (!serve_) return;
-    serve_->Kill();
-    (void)serve_->Wait();
-    serve_.reset();
-  }
-  void StopServe() {
-    if (!serve_) return;
-    serve_->Signal(SIGTERM);
-    (void)serve_->Wait();
-    serve_.reset();
-  }
 
   void WriteAgentConfig() {
     sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
@@ -142,7 +82,7 @@ vault = "{2}"
     return nlohmann::json::parse(std::string(cfg->begin(), cfg->end()))["id"].get<std::string>();
   }
   size_t VaultCount(ObjectType type) {
-    auto store = LocalStore::Open(data_ + "/objects/" + RepoId(), false);
+    auto store = LocalStore::Open(vault_->data_dir() + "/objects/" + RepoId(), false);
     if (!store.ok()) return 0;
     auto l = (*store)->List(type);
     return l.ok() ? l->size() : 0;
@@ -159,9 +99,8 @@ vault = "{2}"
   }
 
   JobSandbox sb_;
-  std::string data_, code_, url_;
-  int port_ = 0;
-  std::unique_ptr<Process> serve_;
+  std::unique_ptr<VaultProcess> vault_;
+  std::string code_, url_;
 };
 
 // G-ENC-01, G-BAK-08, G-BAK-07: enrol, back up locally, the job sends to the vault; the
@@ -206,7 +145,7 @@ TEST_F(VaultSendE2ETest, EnrolBackUpSendAndTheVendorRestores) {
   o.argv = {std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura",
             "restore",
             "-r",
-            data_ + "/objects/" + RepoId(),
+            vault_->data_dir() + "/objects/" + RepoId(),
             "--recovery-key-file",
             sb_.Path("recovery.key"),
             "latest",
@@ -259,7 +198,7 @@ TEST_F(VaultSendE2ETest, ResendUploadsNothingAndAKilledVaultIsRetriedToTheEnd) {
     while (VaultCount(ObjectType::kPack) < packs_before + 1 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    KillServe();
+    vault_->Kill();
     killed = true;
   });
   int restarts = 0;
@@ -267,7 +206,7 @@ TEST_F(VaultSendE2ETest, ResendUploadsNothingAndAKilledVaultIsRetriedToTheEnd) {
   retry.first_delay = std::chrono::milliseconds(100);
   retry.sleep = [&](std::chrono::milliseconds d) {
     std::this_thread::sleep_for(d);
-    if (killed && !serve_ && restarts++ == 0) StartServe("127.0.0.1:" + std::to_string(port_));
+    if (killed && !vault_->running() && restarts++ == 0) vault_->Start();
   };
   auto client = OpenVault(sb_.Path("state"), url_, repo->id(), "care", retry);
   ASSERT_TRUE(client.ok());

@@ -103,6 +103,8 @@ TEST_F(NetClientProfileTest, RefusesATls11OnlyServer) {
   server.Join();
   SSL_CTX_free(ctx);
   EXPECT_FALSE(resp.ok());
+  // A refusal by protocol is final: retrying it would only delay the error.
+  EXPECT_NE(resp.status().code(), Code::kRetryable) << resp.status().ToString();
   EXPECT_FALSE(server.handshake_ok());
   EXPECT_FALSE(server.got_request());
 }
@@ -118,6 +120,34 @@ TEST_F(NetClientProfileTest, RefusesACbcOnlyServer) {
   EXPECT_FALSE(resp.ok());
   EXPECT_FALSE(server.handshake_ok());
   EXPECT_FALSE(server.got_request());
+}
+
+// A vault killed or restarting resets connections in the middle of the TLS handshake: that
+// may pass, so it is kRetryable (the agent's retries then finish the send), unlike the
+// profile refusals above. Found by VaultLoadTest's SIGKILL churn.
+TEST_F(NetClientProfileTest, AResetDuringTheHandshakeIsRetryable) {
+  int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listen_fd, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread server([listen_fd] {
+    int fd = ::accept(listen_fd, nullptr, nullptr);
+    if (fd < 0) return;
+    char hello[512];
+    (void)::read(fd, hello, sizeof hello);  // the ClientHello, then a reset instead of an answer
+    linger hard{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    ::close(fd);
+  });
+  auto resp = Send(ntohs(addr.sin_port));
+  server.join();
+  ::close(listen_fd);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), Code::kRetryable) << resp.status().ToString();
 }
 
 // The control: the same raw server with an AEAD suite is accepted, so the refusals above
