@@ -164,17 +164,20 @@ Result<std::optional<Catalog::GcIntent>> Catalog::BeginDeletion(int64_t repo, st
   if (live) return std::optional<GcIntent>();
   KURA_ASSIGN_OR_RETURN(std::optional<uint64_t> size, QuarantinedSize(*db_, repo, kind, name, cutoff_ms));
   if (!size) return std::optional<GcIntent>();
-  KURA_ASSIGN_OR_RETURN(SqlStmt ins, db_->Prepare("INSERT INTO gc_deletions (repository_id, kind, name, size,"
-                                                  " created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
-  ins.Bind(1, repo).Bind(2, kind).Bind(3, name).Bind(4, static_cast<int64_t>(*size)).Bind(5, NowMs());
-  Result<bool> row = ins.Step();
-  if (!row.ok() && row.status().code() == Code::kAlreadyExists) return std::optional<GcIntent>();
-  KURA_RETURN_IF_ERROR(row.status());
-  GcIntent intent{ins.Int(0), repo, "", std::string(kind), std::string(name), *size};
-  KURA_ASSIGN_OR_RETURN(SqlStmt rid, db_->Prepare("SELECT repo_id FROM repositories WHERE id = ?1"));
-  rid.Bind(1, repo);
-  KURA_ASSIGN_OR_RETURN(bool found, rid.Step());
-  if (found) intent.repo_id = rid.Text(0);
+  GcIntent intent{0, repo, "", std::string(kind), std::string(name), *size};
+  {  // statements end before the commit (a RETURNING statement in progress blocks it)
+    KURA_ASSIGN_OR_RETURN(SqlStmt ins, db_->Prepare("INSERT INTO gc_deletions (repository_id, kind, name, size,"
+                                                    " created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
+    ins.Bind(1, repo).Bind(2, kind).Bind(3, name).Bind(4, static_cast<int64_t>(*size)).Bind(5, NowMs());
+    Result<bool> row = ins.Step();
+    if (!row.ok() && row.status().code() == Code::kAlreadyExists) return std::optional<GcIntent>();
+    KURA_RETURN_IF_ERROR(row.status());
+    intent.id = ins.Int(0);
+    KURA_ASSIGN_OR_RETURN(SqlStmt rid, db_->Prepare("SELECT repo_id FROM repositories WHERE id = ?1"));
+    rid.Bind(1, repo);
+    KURA_ASSIGN_OR_RETURN(bool found, rid.Step());
+    if (found) intent.repo_id = rid.Text(0);
+  }
   KURA_RETURN_IF_ERROR(txn.Commit());
   return std::optional<GcIntent>(intent);
 }
