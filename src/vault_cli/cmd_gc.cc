@@ -2,6 +2,7 @@
 // collection"): one run of garbage collection over every repository of the vault.
 #include "cli_common/format.h"
 #include "util/i18n.h"
+#include "util/text.h"
 #include "vault/gc.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
