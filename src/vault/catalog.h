@@ -299,7 +299,7 @@ class Catalog {
   Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);
 
   // Garbage collection and scrub (catalog_gc.cc, catalog_scrub.cc; the runs are vault/gc.h
-  // and vault/scrub.h, docs/vault-catalog.md "Garbage collection and scrub").
+  // and vault/scrub.h, docs/vault-catalog.md "Garbage collection and scrub (schema 6)").
   struct GcRepository {
     int64_t id = 0;  // BoundRepository::id
     int64_t tenant_id = 0;

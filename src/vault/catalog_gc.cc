@@ -1,4 +1,4 @@
-// Garbage collection's records (docs/vault-catalog.md "Garbage collection and scrub"):
+// Garbage collection's records (docs/vault-catalog.md "Garbage collection and scrub (schema 6)"):
 // upload leases, the mark's results, deletion intents, revival of re-uploaded packs.
 //
 // Safety rests on two rules checked inside the write transaction that acts, never on a

@@ -1,4 +1,4 @@
-// Scrub's records (docs/vault-catalog.md "Garbage collection and scrub"): what there is to
+// Scrub's records (docs/vault-catalog.md "Garbage collection and scrub (schema 6)"): what there is to
 // re-hash, where the rotating sample goes on, and the damage found.
 #include "vault/catalog.h"
 #include "vault/catalog_internal.h"

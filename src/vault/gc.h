@@ -1,4 +1,4 @@
-// Garbage collection in kura-vault (docs/retention.md "Garbage collection"): mark and sweep
+// Garbage collection in kura-vault (docs/vault-gc-scrub.md §1): mark and sweep
 // by reference, never by file times, so the same code works on an object store without
 // them (S3 next).
 //

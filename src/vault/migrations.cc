@@ -204,7 +204,7 @@ ALTER TABLE snapshots ADD COLUMN quarantined_at_ms INTEGER;
 ALTER TABLE packs ADD COLUMN quarantined_at_ms INTEGER;
 )sql";
 
-// Garbage collection and scrub (docs/vault-catalog.md "Garbage collection and scrub"):
+// Garbage collection and scrub (docs/vault-catalog.md "Garbage collection and scrub (schema 6)"):
 // upload_leases holds one row per repository, renewed by every pack upload and commit, so
 // GC leaves a repository with an upload in progress alone (a lease, not file times: the
 // same rule works on S3). gc_deletions is the intent written before an object's file is

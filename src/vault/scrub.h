@@ -1,4 +1,4 @@
-// Scrub in kura-vault (docs/retention.md "Scrub"): every stored object (packs, snapshots,
+// Scrub in kura-vault (docs/vault-gc-scrub.md §2): every stored object (packs, snapshots,
 // key slots, the config) re-hashed against its SHA-256 name, no key needed. Each run
 // checks a rotating sample, going on where the last one stopped (the catalog's
 // scrub_cursor), sized so that everything is covered once per period, and stops at its

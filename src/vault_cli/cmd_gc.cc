@@ -1,5 +1,4 @@
-// kura-vault gc [--dry-run] [--json] (docs/vault-cli.md, docs/retention.md "Garbage
-// collection"): one run of garbage collection over every repository of the vault.
+// kura-vault gc [--dry-run] [--json] (docs/vault-cli.md, docs/vault-gc-scrub.md): one run of garbage collection over every repository of the vault.
 #include "cli_common/format.h"
 #include "util/i18n.h"
 #include "util/text.h"

@@ -1,5 +1,5 @@
 // kura-vault scrub [--budget SECONDS] [--all] [--json] (docs/vault-cli.md,
-// docs/retention.md "Scrub"): re-hashes a rotating share of the stored objects.
+// docs/vault-gc-scrub.md): re-hashes a rotating share of the stored objects.
 // Exit 8 when damage is found (docs/vault-exit-codes.md).
 #include "util/i18n.h"
 #include "util/text.h"
