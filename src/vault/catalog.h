@@ -314,7 +314,7 @@ class Catalog {
     bool quarantined = false;
     int64_t quarantined_at_ms = 0;
   };
-  struct GcObject {  // a quarantined snapshot, or an object to scrub
+  struct GcObject {    // a quarantined snapshot, or an object to scrub
     std::string kind;  // "pack", "snapshot", "key", "config"
     std::string name;
     uint64_t size = 0;

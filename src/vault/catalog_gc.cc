@@ -12,7 +12,8 @@ namespace kura::vault {
 
 // Reads the lease inside the caller's transaction. REQUIRES: mu_ held.
 static Result<bool> LeaseLiveIn(SqlDb& db, int64_t repo, int64_t lease_seconds, int64_t now_ms) {
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("SELECT renewed_at_ms FROM upload_leases WHERE repository_id = ?1"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db.Prepare("SELECT renewed_at_ms FROM upload_leases WHERE repository_id = ?1"));
   q.Bind(1, repo);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return false;
@@ -76,7 +77,8 @@ Result<std::vector<Catalog::GcPack>> Catalog::ListGcPacks(int64_t repo) {
 Status Catalog::ForEachPackBlob(int64_t repo, const std::function<void(int64_t, ByteView)>& fn) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT pack_id, blob_id FROM blobs WHERE repository_id = ?1"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT pack_id, blob_id FROM blobs WHERE repository_id = ?1"));
   q.Bind(1, repo);
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -95,9 +97,9 @@ Status Catalog::ApplyGcMarks(int64_t repo, int64_t lease_seconds, const std::vec
              [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
                KURA_ASSIGN_OR_RETURN(bool live, LeaseLiveIn(db, repo, lease_seconds, NowMs()));
                if (live) {
-                 return Status::Retryable(Tr("リポジトリ {} はアップロード中です (アップロードのリース中)",
-                                             "repository {} has an upload in progress (its upload lease is live)",
-                                             repo));
+                 return Status::Retryable(
+                     Tr("リポジトリ {} はアップロード中です (アップロードのリース中)",
+                        "repository {} has an upload in progress (its upload lease is live)", repo));
                }
                KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("UPDATE packs SET state = 'quarantined',"
                                                            " quarantined_at_ms = ?1 WHERE id = ?2"
@@ -110,10 +112,11 @@ Status Catalog::ApplyGcMarks(int64_t repo, int64_t lease_seconds, const std::vec
                }
                // A pack being deleted stays on its way out: its intent is the decision.
                KURA_ASSIGN_OR_RETURN(
-                   SqlStmt r, db.Prepare("UPDATE packs SET state = 'stored', quarantined_at_ms = NULL"
-                                         " WHERE id = ?1 AND repository_id = ?2 AND state = 'quarantined'"
-                                         " AND NOT EXISTS (SELECT 1 FROM gc_deletions g WHERE"
-                                         " g.repository_id = ?2 AND g.kind = 'pack' AND g.name = packs.name)"));
+                   SqlStmt r,
+                   db.Prepare("UPDATE packs SET state = 'stored', quarantined_at_ms = NULL"
+                              " WHERE id = ?1 AND repository_id = ?2 AND state = 'quarantined'"
+                              " AND NOT EXISTS (SELECT 1 FROM gc_deletions g WHERE"
+                              " g.repository_id = ?2 AND g.kind = 'pack' AND g.name = packs.name)"));
                int64_t revived = 0;
                for (int64_t id : revive) {
                  r.Reset();
@@ -143,12 +146,12 @@ Result<std::vector<Catalog::GcObject>> Catalog::ListQuarantinedSnapshots(int64_t
 // The object's size when it is quarantined at or before `cutoff_ms`. REQUIRES: mu_ held.
 static Result<std::optional<uint64_t>> QuarantinedSize(SqlDb& db, int64_t repo, std::string_view kind,
                                                        std::string_view name, int64_t cutoff_ms) {
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare(kind == "pack"
-                                                  ? "SELECT size FROM packs WHERE repository_id = ?1 AND name = ?2"
-                                                    " AND state = 'quarantined' AND quarantined_at_ms <= ?3"
-                                                  : "SELECT size FROM snapshots WHERE repository_id = ?1"
-                                                    " AND name = ?2 AND state = 'quarantined'"
-                                                    " AND quarantined_at_ms <= ?3"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q, db.Prepare(kind == "pack" ? "SELECT size FROM packs WHERE repository_id = ?1 AND name = ?2"
+                                             " AND state = 'quarantined' AND quarantined_at_ms <= ?3"
+                                           : "SELECT size FROM snapshots WHERE repository_id = ?1"
+                                             " AND name = ?2 AND state = 'quarantined'"
+                                             " AND quarantined_at_ms <= ?3"));
   q.Bind(1, repo).Bind(2, name).Bind(3, cutoff_ms);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<uint64_t>();
@@ -166,8 +169,9 @@ Result<std::optional<Catalog::GcIntent>> Catalog::BeginDeletion(int64_t repo, st
   if (!size) return std::optional<GcIntent>();
   GcIntent intent{0, repo, "", std::string(kind), std::string(name), *size};
   {  // statements end before the commit (a RETURNING statement in progress blocks it)
-    KURA_ASSIGN_OR_RETURN(SqlStmt ins, db_->Prepare("INSERT INTO gc_deletions (repository_id, kind, name, size,"
-                                                    " created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
+    KURA_ASSIGN_OR_RETURN(SqlStmt ins,
+                          db_->Prepare("INSERT INTO gc_deletions (repository_id, kind, name, size,"
+                                       " created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
     ins.Bind(1, repo).Bind(2, kind).Bind(3, name).Bind(4, static_cast<int64_t>(*size)).Bind(5, NowMs());
     Result<bool> row = ins.Step();
     if (!row.ok() && row.status().code() == Code::kAlreadyExists) return std::optional<GcIntent>();
@@ -213,14 +217,16 @@ Status Catalog::FinishDeletion(const GcIntent& intent, const AuditActor& actor) 
 
 Result<std::vector<Catalog::GcIntent>> Catalog::ListDeletionIntents() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT g.id, g.repository_id, r.repo_id, g.kind, g.name, g.size"
-                                                " FROM gc_deletions g JOIN repositories r"
-                                                " ON r.id = g.repository_id ORDER BY g.id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT g.id, g.repository_id, r.repo_id, g.kind, g.name, g.size"
+                                     " FROM gc_deletions g JOIN repositories r"
+                                     " ON r.id = g.repository_id ORDER BY g.id"));
   std::vector<GcIntent> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return out;
-    out.push_back(GcIntent{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), static_cast<uint64_t>(q.Int(5))});
+    out.push_back(
+        GcIntent{q.Int(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4), static_cast<uint64_t>(q.Int(5))});
   }
 }
 
@@ -252,9 +258,10 @@ Result<bool> Catalog::RevivePack(int64_t repo, std::string_view name, const Audi
           return Status::Retryable(Tr("パック {} は削除中です。しばらくしてから送り直してください",
                                       "pack {} is being deleted; send it again in a moment", name));
         }
-        KURA_ASSIGN_OR_RETURN(SqlStmt u, db.Prepare("UPDATE packs SET state = 'stored', quarantined_at_ms = NULL"
-                                                    " WHERE repository_id = ?1 AND name = ?2"
-                                                    " AND state = 'quarantined'"));
+        KURA_ASSIGN_OR_RETURN(SqlStmt u,
+                              db.Prepare("UPDATE packs SET state = 'stored', quarantined_at_ms = NULL"
+                                         " WHERE repository_id = ?1 AND name = ?2"
+                                         " AND state = 'quarantined'"));
         KURA_RETURN_IF_ERROR(u.Bind(1, repo).Bind(2, name).Run());
         event.detail = "re-uploaded";
         return db.Changes() > 0;
@@ -263,13 +270,13 @@ Result<bool> Catalog::RevivePack(int64_t repo, std::string_view name, const Audi
 
 Result<std::vector<std::pair<int64_t, uint64_t>>> Catalog::PendingReclaimBytes() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q,
-                        db_->Prepare("SELECT s.tenant_id, SUM(x.size) FROM ("
-                                     " SELECT repository_id, size FROM packs WHERE state = 'quarantined'"
-                                     " UNION ALL"
-                                     " SELECT repository_id, size FROM snapshots WHERE state = 'quarantined'"
-                                     ") x JOIN repositories r ON r.id = x.repository_id"
-                                     " JOIN sites s ON s.id = r.site_id GROUP BY s.tenant_id ORDER BY s.tenant_id"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q, db_->Prepare("SELECT s.tenant_id, SUM(x.size) FROM ("
+                              " SELECT repository_id, size FROM packs WHERE state = 'quarantined'"
+                              " UNION ALL"
+                              " SELECT repository_id, size FROM snapshots WHERE state = 'quarantined'"
+                              ") x JOIN repositories r ON r.id = x.repository_id"
+                              " JOIN sites s ON s.id = r.site_id GROUP BY s.tenant_id ORDER BY s.tenant_id"));
   std::vector<std::pair<int64_t, uint64_t>> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -280,8 +287,9 @@ Result<std::vector<std::pair<int64_t, uint64_t>>> Catalog::PendingReclaimBytes()
 
 Result<std::vector<crypto::Hash>> Catalog::PackBlobIds(int64_t repo, std::string_view pack_name) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT b.blob_id FROM blobs b JOIN packs p ON p.id = b.pack_id"
-                                                " WHERE p.repository_id = ?1 AND p.name = ?2"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT b.blob_id FROM blobs b JOIN packs p ON p.id = b.pack_id"
+                                     " WHERE p.repository_id = ?1 AND p.name = ?2"));
   q.Bind(1, repo).Bind(2, pack_name);
   std::vector<crypto::Hash> out;
   for (;;) {

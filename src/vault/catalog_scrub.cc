@@ -8,16 +8,17 @@ namespace kura::vault {
 Result<std::vector<Catalog::GcObject>> Catalog::ListScrubObjects(int64_t repo) {
   std::lock_guard lock(mu_);
   // The order is the cursor's: kind, then name (config < key < pack < snapshot).
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT kind, name, size FROM ("
-                                                " SELECT 'config' AS kind, 'config' AS name, 0 AS size"
-                                                "  FROM repositories WHERE id = ?1 AND config_sha256 IS NOT NULL"
-                                                " UNION ALL SELECT 'key', name, size FROM repo_keys"
-                                                "  WHERE repository_id = ?1"
-                                                " UNION ALL SELECT 'pack', name, size FROM packs"
-                                                "  WHERE repository_id = ?1"
-                                                " UNION ALL SELECT 'snapshot', name, size FROM snapshots"
-                                                "  WHERE repository_id = ?1"
-                                                ") x ORDER BY kind, name"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT kind, name, size FROM ("
+                                     " SELECT 'config' AS kind, 'config' AS name, 0 AS size"
+                                     "  FROM repositories WHERE id = ?1 AND config_sha256 IS NOT NULL"
+                                     " UNION ALL SELECT 'key', name, size FROM repo_keys"
+                                     "  WHERE repository_id = ?1"
+                                     " UNION ALL SELECT 'pack', name, size FROM packs"
+                                     "  WHERE repository_id = ?1"
+                                     " UNION ALL SELECT 'snapshot', name, size FROM snapshots"
+                                     "  WHERE repository_id = ?1"
+                                     ") x ORDER BY kind, name"));
   q.Bind(1, repo);
   std::vector<GcObject> out;
   for (;;) {
@@ -29,8 +30,9 @@ Result<std::vector<Catalog::GcObject>> Catalog::ListScrubObjects(int64_t repo) {
 
 Result<std::optional<Catalog::ScrubCursor>> Catalog::GetScrubCursor() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q,
-                        db_->Prepare("SELECT repository_id, kind, name, last_run_ms FROM scrub_cursor WHERE id = 1"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q,
+      db_->Prepare("SELECT repository_id, kind, name, last_run_ms FROM scrub_cursor WHERE id = 1"));
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<ScrubCursor>();
   return std::optional<ScrubCursor>(ScrubCursor{q.Int(0), q.Text(1), q.Text(2), q.Int(3)});
@@ -96,9 +98,10 @@ Result<bool> Catalog::RecordScrubDamage(const ScrubDamageRecord& d, const AuditA
 
 Result<std::vector<Catalog::ScrubDamageRecord>> Catalog::ListScrubDamage() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT d.repository_id, r.repo_id, d.kind, d.name, d.detail,"
-                                                " d.found_at_ms, d.affected_snapshots FROM scrub_damage d"
-                                                " JOIN repositories r ON r.id = d.repository_id ORDER BY d.id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT d.repository_id, r.repo_id, d.kind, d.name, d.detail,"
+                                     " d.found_at_ms, d.affected_snapshots FROM scrub_damage d"
+                                     " JOIN repositories r ON r.id = d.repository_id ORDER BY d.id"));
   std::vector<ScrubDamageRecord> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -223,7 +223,8 @@ Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string&
   try {
     std::istringstream in(text);
     const toml::value doc = toml::parse(in, file);
-    KURA_RETURN_IF_ERROR(CheckKeys(doc, {"version", "catalog", "objects", "server", "limits", "gc", "scrub"}, file, ""));
+    KURA_RETURN_IF_ERROR(
+        CheckKeys(doc, {"version", "catalog", "objects", "server", "limits", "gc", "scrub"}, file, ""));
     if (!doc.contains("version")) return Invalid(file, L("version がありません", "version is missing"));
     auto version = toml::find<int64_t>(doc, "version");
     if (version > kVaultConfigVersion) {

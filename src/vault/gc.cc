@@ -7,7 +7,6 @@
 #include "objstore/local_store.h"
 #include "repo/snapshot.h"
 #include "util/i18n.h"
-#include "vault/log.h"
 
 namespace kura::vault {
 
@@ -18,7 +17,8 @@ constexpr int64_t kDayMs = int64_t{86400} * 1000;
 // The repository's area as an ObjectStore: what GC reads and deletes through, so an S3
 // store can stand in for it.
 Result<std::unique_ptr<ObjectStore>> OpenArea(const std::string& objects_dir, const std::string& repo_id) {
-  KURA_ASSIGN_OR_RETURN(std::unique_ptr<LocalStore> store, LocalStore::Open(objects_dir + "/" + repo_id, false));
+  KURA_ASSIGN_OR_RETURN(std::unique_ptr<LocalStore> store,
+                        LocalStore::Open(objects_dir + "/" + repo_id, false));
   return std::unique_ptr<ObjectStore>(std::move(store));
 }
 
@@ -99,8 +99,9 @@ struct Run {
     Result<std::unique_ptr<ObjectStore>> area = OpenArea(objects_dir, repo.repo_id);
     if (!area.ok()) {
       ++report.repositories_unreadable;
-      report.problems.push_back(Tr("リポジトリ {}: 保管領域を開けません: {}", "repository {}: cannot open its area: {}",
-                                   repo.repo_id, area.status().message()));
+      report.problems.push_back(Tr("リポジトリ {}: 保管領域を開けません: {}",
+                                   "repository {}: cannot open its area: {}", repo.repo_id,
+                                   area.status().message()));
       return Status::Ok();
     }
     // Packs before the mark: a pack recorded later is not judged this run, and a snapshot
@@ -154,8 +155,9 @@ struct Run {
         continue;
       }
       // Checked again inside the intent's transaction: the lease, the state, the time.
-      KURA_ASSIGN_OR_RETURN(std::optional<Catalog::GcIntent> intent,
-                            catalog.BeginDeletion(repo.id, obj.kind, obj.name, cutoff_ms, o.upload_lease_seconds));
+      KURA_ASSIGN_OR_RETURN(
+          std::optional<Catalog::GcIntent> intent,
+          catalog.BeginDeletion(repo.id, obj.kind, obj.name, cutoff_ms, o.upload_lease_seconds));
       if (!intent) continue;
       intent->repo_id = repo.repo_id;
       KURA_RETURN_IF_ERROR(Delete(**area, *intent));
@@ -177,8 +179,8 @@ Result<GcReport> RunGc(Catalog& catalog, const std::string& objects_dir, const C
     ++run.report.repositories;
     Status st = run.Sweep(repo);
     if (!st.ok()) {
-      // One repository's storage failing must not stop the others' collection.
-      LogError("gc: repository {}: {}", repo.repo_id, st.ToString());
+      // One repository's storage failing must not stop the others' collection. The
+      // caller prints or logs the report (the CLI, serve's periodic run): once.
       run.report.problems.push_back(Tr("リポジトリ {}: {}", "repository {}: {}", repo.repo_id, st.message()));
     }
   }
@@ -187,20 +189,17 @@ Result<GcReport> RunGc(Catalog& catalog, const std::string& objects_dir, const C
     run.report.pending.push_back(GcTenantReclaim{tenant_id, tenants[tenant_id], bytes});
   }
   const GcReport& r = run.report;
-  KURA_RETURN_IF_ERROR(catalog
-                           .Audit({actor, "gc.sweep", "vault", std::string(kAuditSuccess),
-                                   fmt::format("dry_run={} repositories={} leased={} blocked={} unreadable={}"
-                                               " packs_quarantined={} packs_revived={} packs_deleted={}"
-                                               " snapshots_deleted={} bytes_reclaimed={} interrupted_finished={}",
-                                               options.dry_run, r.repositories, r.repositories_leased,
-                                               r.repositories_blocked, r.repositories_unreadable,
-                                               r.packs_quarantined, r.packs_revived, r.packs_deleted,
-                                               r.snapshots_deleted, r.bytes_reclaimed,
-                                               r.interrupted_deletions_finished)})
-                           .status());
-  LogInfo("gc: {} packs quarantined, {} revived, {} packs and {} snapshots deleted, {} bytes reclaimed{}",
-          run.report.packs_quarantined, run.report.packs_revived, run.report.packs_deleted,
-          run.report.snapshots_deleted, run.report.bytes_reclaimed, options.dry_run ? " (dry run)" : "");
+  KURA_RETURN_IF_ERROR(
+      catalog
+          .Audit(
+              {actor, "gc.sweep", "vault", std::string(kAuditSuccess),
+               fmt::format("dry_run={} repositories={} leased={} blocked={} unreadable={}"
+                           " packs_quarantined={} packs_revived={} packs_deleted={}"
+                           " snapshots_deleted={} bytes_reclaimed={} interrupted_finished={}",
+                           options.dry_run, r.repositories, r.repositories_leased, r.repositories_blocked,
+                           r.repositories_unreadable, r.packs_quarantined, r.packs_revived, r.packs_deleted,
+                           r.snapshots_deleted, r.bytes_reclaimed, r.interrupted_deletions_finished)})
+          .status());
   return run.report;
 }
 

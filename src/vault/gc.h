@@ -49,8 +49,8 @@ struct GcTenantReclaim {
 
 struct GcReport {
   uint64_t repositories = 0;
-  uint64_t repositories_leased = 0;   // skipped: upload in progress
-  uint64_t repositories_blocked = 0;  // skipped: deletion_blocked
+  uint64_t repositories_leased = 0;      // skipped: upload in progress
+  uint64_t repositories_blocked = 0;     // skipped: deletion_blocked
   uint64_t repositories_unreadable = 0;  // skipped: a live snapshot could not be read
   uint64_t packs_quarantined = 0;
   uint64_t packs_revived = 0;
@@ -58,8 +58,8 @@ struct GcReport {
   uint64_t snapshots_deleted = 0;
   uint64_t bytes_reclaimed = 0;
   uint64_t interrupted_deletions_finished = 0;  // intents a killed run left
-  std::vector<GcTenantReclaim> pending;          // after this run (dry run: as it is now)
-  std::vector<std::string> problems;             // one line each, for the operator
+  std::vector<GcTenantReclaim> pending;         // after this run (dry run: as it is now)
+  std::vector<std::string> problems;            // one line each, for the operator
 };
 
 // One full run over every bound repository of the vault. `objects_dir` holds each

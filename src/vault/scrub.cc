@@ -8,7 +8,6 @@
 #include "repo/snapshot.h"
 #include "util/hex.h"
 #include "util/i18n.h"
-#include "vault/log.h"
 
 namespace kura::vault {
 
@@ -29,7 +28,9 @@ ObjectType TypeOf(const std::string& kind) {
   return ObjectType::kConfig;
 }
 
-std::string Hex(const crypto::Hash& h) { return ToHex(ByteView(h.data(), h.size())); }
+std::string Hex(const crypto::Hash& h) {
+  return ToHex(ByteView(h.data(), h.size()));
+}
 
 // "" when the object's bytes hash to what its name (or, for the config, the catalog)
 // says; else what is wrong.
@@ -93,8 +94,22 @@ std::vector<std::string> Affected(Catalog& catalog, ObjectStore& area, const Ite
   return out;
 }
 
-std::tuple<int64_t, std::string, std::string> Key(int64_t repo, const std::string& kind, const std::string& name) {
+std::tuple<int64_t, std::string, std::string> Key(int64_t repo, const std::string& kind,
+                                                  const std::string& name) {
   return {repo, kind, name};
+}
+
+// Whether the catalog still records the object: GC may have deleted it (intent, file,
+// rows) after the list was made, which is not damage.
+bool GoneByGc(Catalog& catalog, const Item& item) {
+  if (item.obj.kind != "pack" && item.obj.kind != "snapshot") return false;
+  Result<bool> deleting = catalog.DeletionPending(item.repo->id, item.obj.kind, item.obj.name);
+  if (deleting.ok() && *deleting) return true;
+  Result<std::vector<Catalog::GcObject>> now = catalog.ListScrubObjects(item.repo->id);
+  if (!now.ok()) return false;
+  return std::none_of(now->begin(), now->end(), [&](const Catalog::GcObject& o) {
+    return o.kind == item.obj.kind && o.name == item.obj.name;
+  });
 }
 
 }  // namespace
@@ -121,7 +136,8 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
     if (cursor) {
       for (; start < items.size(); ++start) {
         const Item& i = items[start];
-        if (Key(i.repo->id, i.obj.kind, i.obj.name) > Key(cursor->repository, cursor->kind, cursor->name)) break;
+        if (Key(i.repo->id, i.obj.kind, i.obj.name) > Key(cursor->repository, cursor->kind, cursor->name))
+          break;
       }
       if (start == items.size()) start = 0;
     }
@@ -147,7 +163,8 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
     std::unique_ptr<ObjectStore>& area = areas[item.repo->repo_id];
     std::string detail;
     if (!area) {
-      Result<std::unique_ptr<LocalStore>> opened = LocalStore::Open(objects_dir + "/" + item.repo->repo_id, false);
+      Result<std::unique_ptr<LocalStore>> opened =
+          LocalStore::Open(objects_dir + "/" + item.repo->repo_id, false);
       if (opened.ok()) area = std::move(*opened);
     }
     uint64_t read = 0;
@@ -156,27 +173,26 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
     report.bytes_checked += read;
     done += item.obj.size + 1;
     if (detail.empty()) continue;
+    if (detail == "missing" && GoneByGc(catalog, item)) continue;
     ScrubFinding f{item.repo->tenant, item.repo->repo_id, item.obj.kind, item.obj.name, detail, {}, false};
     if (area) f.affected_snapshots = Affected(catalog, *area, item);
-    Catalog::ScrubDamageRecord rec{item.repo->id, item.repo->repo_id, f.kind, f.name, detail, now_ms,
-                                   f.affected_snapshots};
+    Catalog::ScrubDamageRecord rec{item.repo->id, item.repo->repo_id,  f.kind, f.name, detail,
+                                   now_ms,        f.affected_snapshots};
     KURA_ASSIGN_OR_RETURN(f.new_damage, catalog.RecordScrubDamage(rec, actor));
-    LogError("scrub: {} {} of repository {} is damaged ({}); {} snapshots affected", f.kind, f.name, f.repo_id,
-             detail, f.affected_snapshots.size());
     report.damage.push_back(std::move(f));
   }
   if (!options.all && last != nullptr) {
     KURA_RETURN_IF_ERROR(catalog.SetScrubCursor({last->repo->id, last->obj.kind, last->obj.name, now_ms}));
   }
-  KURA_RETURN_IF_ERROR(catalog
-                           .Audit({actor, "scrub.run", "vault",
-                                   std::string(report.damage.empty() ? kAuditSuccess : kAuditFailure),
-                                   fmt::format("all={} objects_checked={} of {} bytes_checked={} damaged={}"
-                                               " budget_exhausted={}",
-                                               options.all, report.objects_checked, report.objects_total,
-                                               report.bytes_checked, report.damage.size(),
-                                               report.budget_exhausted)})
-                           .status());
+  KURA_RETURN_IF_ERROR(
+      catalog
+          .Audit({actor, "scrub.run", "vault",
+                  std::string(report.damage.empty() ? kAuditSuccess : kAuditFailure),
+                  fmt::format("all={} objects_checked={} of {} bytes_checked={} damaged={}"
+                              " budget_exhausted={}",
+                              options.all, report.objects_checked, report.objects_total, report.bytes_checked,
+                              report.damage.size(), report.budget_exhausted)})
+          .status());
   return report;
 }
 

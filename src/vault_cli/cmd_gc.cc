@@ -1,4 +1,5 @@
-// kura-vault gc [--dry-run] [--json] (docs/vault-cli.md, docs/vault-gc-scrub.md): one run of garbage collection over every repository of the vault.
+// kura-vault gc [--dry-run] [--json] (docs/vault-cli.md, docs/vault-gc-scrub.md): one run of garbage
+// collection over every repository of the vault.
 #include "cli_common/format.h"
 #include "util/i18n.h"
 #include "util/text.h"
@@ -48,21 +49,25 @@ static int Gc(Context& ctx, bool dry_run) {
     PrintJson(GcJson(*report, dry_run));
   } else {
     const vault::GcReport& r = *report;
-    PrintLine(Tr("{}リポジトリ {} 件: パック {} 個を隔離、{} 個を復帰、パック {} 個とスナップショット {} 個を削除 ({} を回収)",
-                 "{}{} repositories: {} packs quarantined, {} revived, {} packs and {} snapshots deleted ({} reclaimed)",
-                 dry_run ? L("(試行のみ、変更なし) ", "(dry run, nothing changed) ") : "", r.repositories,
-                 r.packs_quarantined, r.packs_revived, r.packs_deleted, r.snapshots_deleted,
-                 cli_common::FormatBytes(r.bytes_reclaimed)));
+    PrintLine(
+        Tr("{}リポジトリ {} 件: パック {} 個を隔離、{} 個を復帰、パック {} 個とスナップショット {} 個を削除 "
+           "({} を回収)",
+           "{}{} repositories: {} packs quarantined, {} revived, {} packs and {} snapshots deleted ({} "
+           "reclaimed)",
+           dry_run ? L("(試行のみ、変更なし) ", "(dry run, nothing changed) ") : "", r.repositories,
+           r.packs_quarantined, r.packs_revived, r.packs_deleted, r.snapshots_deleted,
+           cli_common::FormatBytes(r.bytes_reclaimed)));
     if (r.repositories_leased > 0) {
-      PrintLine(Tr("アップロード中のため対象外: {} 件", "skipped, upload in progress: {}", r.repositories_leased));
+      PrintLine(
+          Tr("アップロード中のため対象外: {} 件", "skipped, upload in progress: {}", r.repositories_leased));
     }
     if (r.repositories_blocked > 0) {
       PrintLine(Tr("保留または時計停止のため対象外: {} 件", "skipped, on hold or clock frozen: {}",
                    r.repositories_blocked));
     }
     for (const vault::GcTenantReclaim& t : r.pending) {
-      PrintLine(Tr("  テナント {}: 回収待ち {}", "  tenant {}: pending reclaim {}", EscapeText(t.tenant, false),
-                   cli_common::FormatBytes(t.pending_reclaim_bytes)));
+      PrintLine(Tr("  テナント {}: 回収待ち {}", "  tenant {}: pending reclaim {}",
+                   EscapeText(t.tenant, false), cli_common::FormatBytes(t.pending_reclaim_bytes)));
     }
     for (const std::string& p : r.problems) PrintWarning(p);
   }
@@ -74,7 +79,8 @@ void AddGcCommand(CLI::App& app, Context& ctx, int* exit_code) {
       "gc", L("ガベージコレクション: 参照されないパックを隔離し、猶予を過ぎたものを削除",
               "garbage collection: quarantine unreferenced packs, delete what is past its grace"));
   auto dry_run = std::make_shared<bool>(false);
-  gc->add_flag("--dry-run", *dry_run, L("何も変えずに結果だけを表示", "show what would happen, change nothing"));
+  gc->add_flag("--dry-run", *dry_run,
+               L("何も変えずに結果だけを表示", "show what would happen, change nothing"));
   gc->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   gc->callback([&ctx, exit_code, dry_run] { *exit_code = Gc(ctx, *dry_run); });
 }

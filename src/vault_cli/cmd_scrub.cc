@@ -24,9 +24,8 @@ static int Scrub(Context& ctx, int64_t budget, bool all) {
   if (ctx.opts.json) {
     json damage = json::array();
     for (const vault::ScrubFinding& f : r.damage) {
-      json j{{"repository", f.repo_id},  {"kind", f.kind},
-             {"object", f.name},         {"detail", f.detail},
-             {"new", f.new_damage},      {"affected_snapshots", f.affected_snapshots}};
+      json j{{"repository", f.repo_id}, {"kind", f.kind},      {"object", f.name},
+             {"detail", f.detail},      {"new", f.new_damage}, {"affected_snapshots", f.affected_snapshots}};
       cli_common::PutNameJson(j, "tenant", f.tenant);
       damage.push_back(std::move(j));
     }
@@ -49,16 +48,18 @@ static int Scrub(Context& ctx, int64_t budget, bool all) {
       PrintWarning(Tr("損傷: テナント {} リポジトリ {} の {} {} ({})。影響するスナップショット: {}",
                       "damaged: {2} {3} of repository {1} of tenant {0} ({4}); affected snapshots: {5}",
                       EscapeText(f.tenant, false), f.repo_id, f.kind, f.name, f.detail,
-                      f.affected_snapshots.empty() ? std::string("-") : fmt::format("{}", fmt::join(f.affected_snapshots, ", "))));
+                      f.affected_snapshots.empty()
+                          ? std::string("-")
+                          : fmt::format("{}", fmt::join(f.affected_snapshots, ", "))));
     }
   }
   return r.damage.empty() ? kExitOk : kExitDamaged;
 }
 
 void AddScrubCommand(CLI::App& app, Context& ctx, int* exit_code) {
-  auto* scrub = app.add_subcommand(
-      "scrub", L("保管しているオブジェクトを SHA-256 で再検査 (鍵は不要)",
-                 "re-hash stored objects against their SHA-256 names (no key needed)"));
+  auto* scrub =
+      app.add_subcommand("scrub", L("保管しているオブジェクトを SHA-256 で再検査 (鍵は不要)",
+                                    "re-hash stored objects against their SHA-256 names (no key needed)"));
   struct Args {
     int64_t budget = 0;
     bool all = false;

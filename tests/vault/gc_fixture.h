@@ -19,7 +19,9 @@
 
 namespace kura::vault::testing {
 
-inline std::string HexOf(const crypto::Hash& h) { return ToHex(ByteView(h.data(), h.size())); }
+inline std::string HexOf(const crypto::Hash& h) {
+  return ToHex(ByteView(h.data(), h.size()));
+}
 
 class GcFixture : public CatalogTest {
  protected:
@@ -38,7 +40,8 @@ class GcFixture : public CatalogTest {
     std::string text = "{\"id\": \"" + repo_id_ + "\"}";
     Bytes config(text.begin(), text.end());
     ASSERT_TRUE(area_->Put(ObjectType::kConfig, "config", config).ok());
-    auto bound = catalog_->BindRepository(s->id, "nightly", repo_id_, HexOf(crypto::Sha256(config)), TestActor());
+    auto bound =
+        catalog_->BindRepository(s->id, "nightly", repo_id_, HexOf(crypto::Sha256(config)), TestActor());
     ASSERT_TRUE(bound.ok()) << bound.status().ToString();
     repo_ = catalog_->FindBoundRepository(repo_id_)->id;
   }

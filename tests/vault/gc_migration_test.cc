@@ -25,13 +25,14 @@ TEST(GcMigrationTest, FromThePreviousSchemaKeepsPacksAndAddsLeasesIntentsAndScru
     auto db = SqlDb::OpenSqlite(path, 10000);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(Migrate(**db, kStart, version - 1).ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
-                            "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
-                            "INSERT INTO repositories (id, site_id, job, created_at, repo_id, config_sha256)"
-                            " VALUES (1, 1, 'nightly', 0, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'cc');"
-                            "INSERT INTO packs (id, repository_id, name, size, blob_count, state, received_at,"
-                            " quarantined_at_ms) VALUES (1, 1, 'p1', 10, 0, 'stored', 0, NULL),"
-                            " (2, 1, 'p2', 20, 0, 'quarantined', 0, 5)")
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
+                           "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
+                           "INSERT INTO repositories (id, site_id, job, created_at, repo_id, config_sha256)"
+                           " VALUES (1, 1, 'nightly', 0, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'cc');"
+                           "INSERT INTO packs (id, repository_id, name, size, blob_count, state, received_at,"
+                           " quarantined_at_ms) VALUES (1, 1, 'p1', 10, 0, 'stored', 0, NULL),"
+                           " (2, 1, 'p2', 20, 0, 'quarantined', 0, 5)")
                     .ok());
     EXPECT_FALSE((*db)->TableExists("upload_leases").value());
   }

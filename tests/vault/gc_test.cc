@@ -2,9 +2,10 @@
 // (vault/gc.h): mark and sweep by reference, quarantine then deletion after the grace,
 // and what must never be collected: referenced packs, a repository with a live upload
 // lease, one whose deletion is blocked (hold, frozen clock).
+#include "vault/gc.h"
+
 #include <gtest/gtest.h>
 
-#include "vault/gc.h"
 #include "vault/gc_fixture.h"
 
 namespace kura::vault::testing {
@@ -132,7 +133,8 @@ TEST_F(GcTest, KilledBetweenIntentAndDeleteFinishesOnTheNextRun) {
   Gc();
   clock_.Advance(8 * kDay);
   for (const std::string& name : {orphan, gone_file}) {
-    auto intent = catalog_->BeginDeletion(repo_, "pack", name, clock_.NowUnixMillis() - 7 * kDay * 1000, 21600);
+    auto intent =
+        catalog_->BeginDeletion(repo_, "pack", name, clock_.NowUnixMillis() - 7 * kDay * 1000, 21600);
     ASSERT_TRUE(intent.ok() && intent->has_value());
   }
   ASSERT_TRUE(area_->Delete(ObjectType::kPack, gone_file).ok());  // killed after the file

@@ -2,6 +2,8 @@
 // flipped byte, a missing file and a damaged key slot are found without a key, recorded
 // with the snapshots they affect and audited; the rotating sample covers everything
 // within the period.
+#include "vault/scrub.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,7 +11,6 @@
 #include <set>
 
 #include "vault/gc_fixture.h"
-#include "vault/scrub.h"
 
 namespace kura::vault::testing {
 namespace {
@@ -95,6 +96,18 @@ TEST_F(ScrubTest, MissingSnapshotAndDamagedKeyAndConfigAreFound) {
   EXPECT_EQ(by_kind["snapshot"].affected_snapshots, std::vector<std::string>{s1});
   EXPECT_EQ(by_kind["key"].affected_snapshots, std::vector<std::string>{s1});
   EXPECT_EQ(by_kind["config"].detail, "sha256 mismatch");
+}
+
+// A pack GC is deleting right now (intent written, file gone, rows not yet) is no damage.
+TEST_F(ScrubTest, PackBeingDeletedByGcIsNoDamage) {
+  std::string pack = AddPack(1);
+  RawSql("UPDATE packs SET state = 'quarantined', quarantined_at_ms = 0 WHERE name = '" + pack + "'");
+  auto intent = catalog_->BeginDeletion(repo_, "pack", pack, clock_.NowUnixMillis(), 60);
+  ASSERT_TRUE(intent.ok() && intent->has_value());
+  ASSERT_TRUE(area_->Delete(ObjectType::kPack, pack).ok());
+  ScrubOptions all;
+  all.all = true;
+  EXPECT_TRUE(Scrub(all).damage.empty());
 }
 
 // The rotating sample: daily runs with a 10-day period check about a tenth each and

@@ -38,7 +38,9 @@ void Replace(const std::string& path, const std::string& from, const std::string
   std::ofstream(path, std::ios::trunc) << text;
 }
 
-std::string Bin(const Bytes& b) { return std::string(b.begin(), b.end()); }
+std::string Bin(const Bytes& b) {
+  return std::string(b.begin(), b.end());
+}
 
 class GcScrubE2ETest : public ::testing::Test {
  protected:
@@ -68,8 +70,8 @@ name = "vault"
 vault = "{2}"
 )T",
                                 sb_.dir(), sb_.password_file(), url_));
-    kura::testing::KuraRun init = sb_.Kura(
-        {"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care", "-r", sb_.Path("local")});
+    kura::testing::KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"),
+                                            "--job", "care", "-r", sb_.Path("local")});
     ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
   }
   void TearDown() override {
@@ -79,7 +81,8 @@ vault = "{2}"
   }
 
   kura::testing::KuraRun Backup() {
-    return sb_.Kura({"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care", sb_.Path("data")});
+    return sb_.Kura(
+        {"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care", sb_.Path("data")});
   }
   std::string RepoId() {
     auto store = LocalStore::Open(sb_.Path("local"), false);
@@ -168,9 +171,10 @@ TEST_F(GcScrubE2ETest, GcRacingUploadsLeavesNoCommittedSnapshotWithAMissingPack)
     // Retention's part, played here: every snapshot but the newest leaves, and every
     // other round all of them, so gc takes packs the next backup dedups against and the
     // agent must send them again (blobs/missing answers them missing).
-    RawSql(round % 2 == 1 ? "UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = 0 WHERE state = 'kept'"
-                          : "UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = 0 WHERE state = 'kept'"
-                            " AND id NOT IN (SELECT id FROM snapshots ORDER BY received_at_ms DESC LIMIT 1)");
+    RawSql(round % 2 == 1
+               ? "UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = 0 WHERE state = 'kept'"
+               : "UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = 0 WHERE state = 'kept'"
+                 " AND id NOT IN (SELECT id FROM snapshots ORDER BY received_at_ms DESC LIMIT 1)");
     std::this_thread::sleep_for(std::chrono::milliseconds(round % 2 == 1 ? 1500 : 0));  // past the lease
   }
   done = true;
