@@ -199,6 +199,63 @@ TEST_F(GcScrubE2ETest, GcRacingUploadsLeavesNoCommittedSnapshotWithAMissingPack)
   EXPECT_GE(CheckNothingCommittedIsMissing(), 1u);
 }
 
+// Over the real API: a pack GC is deleting right now answers 503 retry_later (with
+// Retry-After) and is left as it was; a quarantined pack sent again is stored again
+// (201 revived) and its blobs are no longer missing.
+TEST_F(GcScrubE2ETest, PackBeingDeletedAnswersRetryLaterAndAQuarantinedOneIsRevived) {
+  kura::testing::KuraRun r = Backup();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  sb_.WriteFile("data/round.bin", Bin(kura::testing::SeededBytes(7, 700000)), 0644);
+  r = Backup();  // a second pack
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::ifstream cred_in(sb_.Path("state/vault/credential"));
+  std::string token((std::istreambuf_iterator<char>(cred_in)), {});
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  ASSERT_TRUE(token.starts_with("kst1_"));
+  std::vector<std::pair<std::string, std::string>> packs;  // name, bytes
+  for (const auto& e : fs::recursive_directory_iterator(sb_.Path("local") + "/data")) {
+    if (!e.is_regular_file() || e.path().filename().string().starts_with(".")) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    packs.emplace_back(e.path().filename().string(), std::string((std::istreambuf_iterator<char>(in)), {}));
+  }
+  ASSERT_GE(packs.size(), 2u);
+  const auto& [deleting, deleting_bytes] = packs[0];
+  const auto& [quarantined, quarantined_bytes] = packs[1];
+  RawSql("UPDATE packs SET state = 'quarantined', quarantined_at_ms = 0 WHERE name IN ('" + deleting +
+         "', '" + quarantined + "')");
+  RawSql(
+      "INSERT INTO gc_deletions (repository_id, kind, name, size, created_at_ms) SELECT repository_id,"
+      " 'pack', name, size, 0 FROM packs WHERE name = '" +
+      deleting + "'");
+  auto client = vault_.Client();
+  ASSERT_NE(client, nullptr);
+  auto put = [&](const std::string& name, const std::string& body) {
+    net::ClientRequest req;
+    req.method = "PUT";
+    req.path = "/v1/repos/" + RepoId() + "/packs/" + name;
+    req.body = body;
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    auto resp = client->Send(req);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : net::ClientResponse{};
+  };
+  net::ClientResponse busy = put(deleting, deleting_bytes);
+  EXPECT_EQ(busy.status, 503) << busy.body;
+  EXPECT_EQ(json::parse(busy.body, nullptr, false)["code"], "retry_later") << busy.body;
+  EXPECT_TRUE(busy.headers.Has("Retry-After"));
+  net::ClientResponse back = put(quarantined, quarantined_bytes);
+  EXPECT_EQ(back.status, 201) << back.body;
+  EXPECT_TRUE(json::parse(back.body, nullptr, false)["revived"].get<bool>()) << back.body;
+  FakeClock clock(0);
+  auto c = Catalog::Open(vault_.data_dir() + "/catalog.db", clock);
+  ASSERT_TRUE(c.ok());
+  auto bound = (*c)->FindBoundRepository(RepoId());
+  ASSERT_TRUE(bound.ok());
+  EXPECT_TRUE((*c)->PackStored(bound->id, quarantined).value());
+  EXPECT_FALSE((*c)->PackStored(bound->id, deleting).value());
+  EXPECT_TRUE((*c)->DeletionPending(bound->id, "pack", deleting).value());
+}
+
 // G-INT-02, G-INT-01: a byte flipped on disk in a stored pack is found by
 // `kura-vault scrub --all` (exit 8), which names the pack and the snapshot it affects.
 TEST_F(GcScrubE2ETest, FlippedByteInAStoredPackIsReportedWithTheAffectedSnapshot) {
