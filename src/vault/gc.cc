@@ -78,8 +78,14 @@ struct Run {
     KURA_ASSIGN_OR_RETURN(std::vector<Catalog::GcIntent> intents, catalog.ListDeletionIntents());
     for (const Catalog::GcIntent& intent : intents) {
       if (Blocked(intent.repository) || options.dry_run) continue;
-      KURA_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> area, OpenArea(objects_dir, intent.repo_id));
-      KURA_RETURN_IF_ERROR(Delete(*area, intent));
+      Result<std::unique_ptr<ObjectStore>> area = OpenArea(objects_dir, intent.repo_id);
+      Status st = area.ok() ? Delete(**area, intent) : area.status();
+      if (!st.ok()) {  // left for the next run; the others go on
+        report.problems.push_back(Tr("リポジトリ {}: 中断された削除 ({} {}) を完了できません: {}",
+                                     "repository {}: cannot finish the interrupted deletion of {} {}: {}",
+                                     intent.repo_id, intent.kind, intent.name, st.message()));
+        continue;
+      }
       ++report.interrupted_deletions_finished;
     }
     return Status::Ok();
