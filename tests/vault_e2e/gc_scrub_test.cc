@@ -297,6 +297,25 @@ TEST_F(GcScrubE2ETest, FlippedByteInAStoredPackIsReportedWithTheAffectedSnapshot
   EXPECT_NE(human.err.find(snapshot), std::string::npos) << human.err;
   VaultRun verify = vault_.Vault({"audit", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  // On record: every run, the damage once, with the snapshot it affects.
+  FakeClock clock(0);
+  auto c = Catalog::Open(vault_.data_dir() + "/catalog.db", clock);
+  ASSERT_TRUE(c.ok());
+  size_t runs = 0, damage = 0;
+  ASSERT_TRUE((*c)->ForEachAudit(0, INT64_MAX,
+                                 [&](const AuditRecord& rec) {
+                                   if (rec.event.action == "scrub.run") ++runs;
+                                   if (rec.event.action == "scrub.damage") {
+                                     ++damage;
+                                     EXPECT_EQ(rec.event.result, "failure");
+                                     EXPECT_NE(rec.event.target.find(pack_name), std::string::npos);
+                                     EXPECT_NE(rec.event.detail.find(snapshot), std::string::npos);
+                                   }
+                                   return Status::Ok();
+                                 })
+                  .ok());
+  EXPECT_EQ(runs, 3u);
+  EXPECT_EQ(damage, 1u);
 }
 
 }  // namespace
