@@ -124,8 +124,8 @@ Status ParseGcScrub(const toml::value& doc, GcScrubConfig* g, const std::string&
     const toml::value& t = toml::find(doc, "gc");
     KURA_RETURN_IF_ERROR(CheckKeys(t, {"grace_days", "upload_lease_seconds"}, file, "[gc] "));
     KURA_RETURN_IF_ERROR(ReadBounded(t, "grace_days", &g->gc_grace_days, 0, 3650, file, "gc"));
-    KURA_RETURN_IF_ERROR(
-        ReadBounded(t, "upload_lease_seconds", &g->gc_upload_lease_seconds, 1, 30 * 86400, file, "gc"));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "upload_lease_seconds", &g->gc_upload_lease_seconds, 1,
+                                     int64_t{30} * 86400, file, "gc"));
   }
   if (doc.contains("scrub")) {
     const toml::value& t = toml::find(doc, "scrub");

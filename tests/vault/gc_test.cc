@@ -15,7 +15,7 @@ constexpr int64_t kDay = 86400;
 
 class GcTest : public GcFixture {
  protected:
-  GcReport Gc(GcOptions o = {}) {
+  GcReport Gc(const GcOptions& o = {}) {
     auto r = RunGc(*catalog_, objects_, clock_, o, TestActor("gc"));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : GcReport{};
