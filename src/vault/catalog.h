@@ -380,8 +380,8 @@ class Catalog {
   // Records a damaged object (audited "scrub.damage"); false when it was known already.
   Result<bool> RecordScrubDamage(const ScrubDamageRecord& damage, const AuditActor& actor);
   Result<std::vector<ScrubDamageRecord>> ListScrubDamage();
-  // Names of the live snapshots listing one of `pack_id`'s blobs is done by the caller
-  // (snapshot blob lists are files); this gives the pack's blob IDs.
+  // The blob IDs the pack's header listed (with them scrub finds the snapshots a damaged
+  // pack affects: snapshot blob lists are files, not rows).
   Result<std::vector<crypto::Hash>> PackBlobIds(int64_t repo, std::string_view pack_name);
 
   // Appends an event on its own (a read, a refusal, a verification).
