@@ -81,9 +81,6 @@ static net::Response PutPack(SiteCall& call) {
   // The lease keeps GC off this repository while its upload goes on (vault/gc.h).
   if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
     return call.Refuse(500, "internal", kInternal, lease.ToString());
-  Result<bool> deleting = call.deps.catalog->DeletionPending(call.repo.id, "pack", id);
-  if (!deleting.ok()) return call.Refuse(500, "internal", kInternal, deleting.status().ToString());
-  if (*deleting) return RetryLater(call);
   Result<bool> stored = call.deps.catalog->PackStored(call.repo.id, id);
   if (!stored.ok()) return call.Refuse(500, "internal", kInternal, stored.status().ToString());
   if (*stored) {
@@ -124,6 +121,14 @@ static net::Response PutPack(SiteCall& call) {
         parsed.ok() ? fmt::format("header says {} bytes, body has {}", parsed->total_size, digest->size)
                     : parsed.status().message());
   }
+  // Asked after the body is read, so the agent gets the answer and not a broken pipe. The
+  // lease is renewed again first (a long upload may have outlived it): GC checks the lease
+  // before it writes an intent, so none can appear between this check and the record.
+  if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
+    return call.Refuse(500, "internal", kInternal, lease.ToString());
+  Result<bool> deleting = call.deps.catalog->DeletionPending(call.repo.id, "pack", id);
+  if (!deleting.ok()) return call.Refuse(500, "internal", kInternal, deleting.status().ToString());
+  if (*deleting) return RetryLater(call);
   Result<LocalObjectWriter::Committed> committed = (*writer)->Commit(id);
   if (!committed.ok()) {
     int status = committed.status().code() == Code::kNoSpace ? 507 : 500;
