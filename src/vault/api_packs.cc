@@ -56,6 +56,17 @@ class HeaderCollector {
   std::string error_;
 };
 
+// Garbage collection is deleting this pack right now (vault/gc.h): once it is gone, the
+// same upload stores it anew.
+static net::Response RetryLater(SiteCall& call) {
+  net::Response r = call.Refuse(503, "retry_later",
+                                {"このパックは保管庫で整理中です。しばらくしてから送り直してください",
+                                 "the vault is removing this pack right now; send it again shortly"},
+                                "pack being deleted by gc");
+  r.headers.Set("Retry-After", "5");
+  return r;
+}
+
 static net::Response PutPack(SiteCall& call) {
   const std::string& id = call.req.params["id"];
   if (!IsLowerHex(id, 64)) {
@@ -67,6 +78,9 @@ static net::Response PutPack(SiteCall& call) {
                        {"パックは Content-Length を付けて送ってください", "send packs with a Content-Length"},
                        "no Content-Length");
   }
+  // The lease keeps GC off this repository while its upload goes on (vault/gc.h).
+  if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
+    return call.Refuse(500, "internal", kInternal, lease.ToString());
   Result<bool> stored = call.deps.catalog->PackStored(call.repo.id, id);
   if (!stored.ok()) return call.Refuse(500, "internal", kInternal, stored.status().ToString());
   if (*stored) {
@@ -107,6 +121,14 @@ static net::Response PutPack(SiteCall& call) {
         parsed.ok() ? fmt::format("header says {} bytes, body has {}", parsed->total_size, digest->size)
                     : parsed.status().message());
   }
+  // Asked after the body is read, so the agent gets the answer and not a broken pipe. The
+  // lease is renewed again first (a long upload may have outlived it): GC checks the lease
+  // before it writes an intent, so none can appear between this check and the record.
+  if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
+    return call.Refuse(500, "internal", kInternal, lease.ToString());
+  Result<bool> deleting = call.deps.catalog->DeletionPending(call.repo.id, "pack", id);
+  if (!deleting.ok()) return call.Refuse(500, "internal", kInternal, deleting.status().ToString());
+  if (*deleting) return RetryLater(call);
   Result<LocalObjectWriter::Committed> committed = (*writer)->Commit(id);
   if (!committed.ok()) {
     int status = committed.status().code() == Code::kNoSpace ? 507 : 500;
@@ -120,7 +142,15 @@ static net::Response PutPack(SiteCall& call) {
   // which the agent uploads again (blobs/missing does not know it) and which is kept.
   Result<bool> recorded = call.deps.catalog->RecordPack(call.repo.id, id, digest->size, blobs, call.actor);
   if (!recorded.ok()) return call.Refuse(500, "internal", kInternal, recorded.status().ToString());
-  if (!*recorded) return ApiJson(200, {{"stored", false}});
+  if (!*recorded) {
+    // Known already: a quarantined pack sent again is stored again (GC found it
+    // unreferenced, and blobs/missing told the agent so).
+    Result<bool> revived = call.deps.catalog->RevivePack(call.repo.id, id, call.actor);
+    if (!revived.ok() && revived.status().code() == Code::kRetryable) return RetryLater(call);
+    if (!revived.ok()) return call.Refuse(500, "internal", kInternal, revived.status().ToString());
+    if (*revived) return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}, {"revived", true}});
+    return ApiJson(200, {{"stored", false}});
+  }
   return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}});
 }
 

@@ -65,6 +65,9 @@ static net::Response PutSnapshot(SiteCall& call) {
                        {"スナップショットの名前が正しくありません", "the snapshot name is not valid"},
                        "bad name");
   }
+  // Renewed before the blobs are checked: GC then leaves the packs this commit relies on.
+  if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
+    return call.Refuse(500, "internal", kInternal, lease.ToString());
   Result<std::optional<SnapshotRecord>> known = call.deps.catalog->FindSnapshotRecord(call.repo.id, id);
   if (!known.ok()) return call.Refuse(500, "internal", kInternal, known.status().ToString());
   if (*known) {

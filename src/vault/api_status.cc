@@ -36,6 +36,10 @@ static std::optional<std::string> SmallBody(SiteCall& call, net::Response* error
 }
 
 static net::Response MissingBlobs(SiteCall& call) {
+  // An upload session starts with this question: the lease keeps GC off the repository
+  // until its commit (vault/gc.h), so the blobs answered present stay present.
+  if (Status lease = call.deps.catalog->RenewUploadLease(call.repo.id); !lease.ok())
+    return call.Refuse(500, "internal", kInternal, lease.ToString());
   net::Response error;
   std::optional<std::string> text = SmallBody(call, &error);
   if (!text) return error;

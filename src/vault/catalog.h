@@ -317,6 +317,92 @@ class Catalog {
   // Storage and state counts for /metrics (catalog_metrics.cc), one read transaction.
   Result<CatalogCounts> Counts();
 
+  // Garbage collection and scrub (catalog_gc.cc, catalog_scrub.cc; the runs are vault/gc.h
+  // and vault/scrub.h, docs/vault-catalog.md "Garbage collection and scrub (schema 6)").
+  struct GcRepository {
+    int64_t id = 0;  // BoundRepository::id
+    int64_t tenant_id = 0;
+    std::string tenant;
+    std::string repo_id;  // the area objects/<repo_id>/
+    std::string config_sha256;
+  };
+  struct GcPack {
+    int64_t id = 0;
+    std::string name;
+    uint64_t size = 0;
+    bool quarantined = false;
+    int64_t quarantined_at_ms = 0;
+  };
+  struct GcObject {    // a quarantined snapshot, or an object to scrub
+    std::string kind;  // "pack", "snapshot", "key", "config"
+    std::string name;
+    uint64_t size = 0;
+    int64_t quarantined_at_ms = 0;
+  };
+  struct GcIntent {
+    int64_t id = 0;
+    int64_t repository = 0;
+    std::string repo_id;
+    std::string kind;  // "pack", "snapshot"
+    std::string name;
+    uint64_t size = 0;
+  };
+  struct ScrubDamageRecord {
+    int64_t repository = 0;
+    std::string repo_id;
+    std::string kind, name, detail;
+    int64_t found_at_ms = 0;
+    std::vector<std::string> affected_snapshots;
+  };
+  // Bound repositories, by id.
+  Result<std::vector<GcRepository>> ListGcRepositories();
+  // Renews the repository's upload lease to now (not audited: the upload it covers is).
+  Status RenewUploadLease(int64_t repo);
+  // Whether the lease was renewed less than `lease_seconds` ago.
+  Result<bool> UploadLeaseLive(int64_t repo, int64_t lease_seconds);
+  // Names of the snapshots that are not quarantined (what GC marks from).
+  Result<std::vector<std::string>> LiveSnapshotNames(int64_t repo);
+  Result<std::vector<GcPack>> ListGcPacks(int64_t repo);
+  // Calls `fn(pack_id, blob_id)` for every blob row of the repository, in one read.
+  Status ForEachPackBlob(int64_t repo, const std::function<void(int64_t, ByteView)>& fn);
+  // In one write transaction, unless the upload lease is live (then kRetryable, nothing
+  // changed): `quarantine` (stored packs) become quarantined now, `revive` (quarantined
+  // packs, none being deleted) stored again. Audited "gc.sweep".
+  Status ApplyGcMarks(int64_t repo, int64_t lease_seconds, const std::vector<int64_t>& quarantine,
+                      const std::vector<int64_t>& revive, const AuditActor& actor);
+  Result<std::vector<GcObject>> ListQuarantinedSnapshots(int64_t repo);
+  // Writes the intent to delete a quarantined pack or snapshot quarantined at or before
+  // `cutoff_ms`, unless the lease is live or the object is no longer so (then nullopt).
+  Result<std::optional<GcIntent>> BeginDeletion(int64_t repo, std::string_view kind, std::string_view name,
+                                                int64_t cutoff_ms, int64_t lease_seconds);
+  // After the file is gone: removes the object's rows and the intent, audited
+  // "object.delete". An intent whose object was revived meanwhile is only dropped.
+  Status FinishDeletion(const GcIntent& intent, const AuditActor& actor);
+  Result<std::vector<GcIntent>> ListDeletionIntents();
+  // Whether GC is deleting that object right now (its upload answers 503 retry_later).
+  Result<bool> DeletionPending(int64_t repo, std::string_view kind, std::string_view name);
+  // A re-uploaded quarantined pack is stored again (audited "pack.revive"). False when it
+  // was not quarantined. Errors: kRetryable while it is being deleted.
+  Result<bool> RevivePack(int64_t repo, std::string_view name, const AuditActor& actor);
+  // Quarantined bytes (packs and snapshots) per tenant id.
+  Result<std::vector<std::pair<int64_t, uint64_t>>> PendingReclaimBytes();
+  // Scrub: every object of a repository in scrub order (kind, then name).
+  Result<std::vector<GcObject>> ListScrubObjects(int64_t repo);
+  // Where the rotating sample goes on; nullopt before the first run.
+  struct ScrubCursor {
+    int64_t repository = 0;
+    std::string kind, name;
+    int64_t last_run_ms = 0;
+  };
+  Result<std::optional<ScrubCursor>> GetScrubCursor();
+  Status SetScrubCursor(const ScrubCursor& cursor);
+  // Records a damaged object (audited "scrub.damage"); false when it was known already.
+  Result<bool> RecordScrubDamage(const ScrubDamageRecord& damage, const AuditActor& actor);
+  Result<std::vector<ScrubDamageRecord>> ListScrubDamage();
+  // The blob IDs the pack's header listed (with them scrub finds the snapshots a damaged
+  // pack affects: snapshot blob lists are files, not rows).
+  Result<std::vector<crypto::Hash>> PackBlobIds(int64_t repo, std::string_view pack_name);
+
   // Appends an event on its own (a read, a refusal, a verification).
   Result<AuditRecord> Audit(const AuditEvent& event);
   // Checks the whole trail against its chain and anchor (one read transaction), and

@@ -46,6 +46,18 @@ header_timeout_seconds = 10
 body_timeout_seconds = 30
 idle_timeout_seconds = 60
 stop_grace_seconds = 30
+
+# Garbage collection: unreferenced packs and evicted snapshots wait this long in
+# quarantine; an upload or commit keeps its repository out of collection this long.
+[gc]
+grace_days = 7
+upload_lease_seconds = 21600
+
+# Scrub: each run re-hashes a share of the objects within its budget, all of them
+# within the period.
+[scrub]
+budget_seconds = 600
+period_days = 30
 )toml";
   auto replace = [&text](std::string_view from, const std::string& to) {
     size_t at = text.find(from);
@@ -107,6 +119,23 @@ Status ReadBounded(const toml::value& t, const char* key, T* out, int64_t lo, in
                             table, key, v, lo, hi));
   }
   *out = static_cast<T>(v);
+  return Status::Ok();
+}
+
+Status ParseGcScrub(const toml::value& doc, GcScrubConfig* g, const std::string& file) {
+  if (doc.contains("gc")) {
+    const toml::value& t = toml::find(doc, "gc");
+    KURA_RETURN_IF_ERROR(CheckKeys(t, {"grace_days", "upload_lease_seconds"}, file, "[gc] "));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "grace_days", &g->gc_grace_days, 0, 3650, file, "gc"));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "upload_lease_seconds", &g->gc_upload_lease_seconds, 1,
+                                     int64_t{30} * 86400, file, "gc"));
+  }
+  if (doc.contains("scrub")) {
+    const toml::value& t = toml::find(doc, "scrub");
+    KURA_RETURN_IF_ERROR(CheckKeys(t, {"budget_seconds", "period_days"}, file, "[scrub] "));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "budget_seconds", &g->scrub_budget_seconds, 1, 86400, file, "scrub"));
+    KURA_RETURN_IF_ERROR(ReadBounded(t, "period_days", &g->scrub_period_days, 1, 3650, file, "scrub"));
+  }
   return Status::Ok();
 }
 
@@ -214,7 +243,8 @@ Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string&
   try {
     std::istringstream in(text);
     const toml::value doc = toml::parse(in, file);
-    KURA_RETURN_IF_ERROR(CheckKeys(doc, {"version", "catalog", "objects", "server", "limits"}, file, ""));
+    KURA_RETURN_IF_ERROR(
+        CheckKeys(doc, {"version", "catalog", "objects", "server", "limits", "gc", "scrub"}, file, ""));
     if (!doc.contains("version")) return Invalid(file, L("version がありません", "version is missing"));
     auto version = toml::find<int64_t>(doc, "version");
     if (version > kVaultConfigVersion) {
@@ -229,6 +259,7 @@ Result<VaultConfig> ParseVaultConfig(const std::string& text, const std::string&
     KURA_RETURN_IF_ERROR(
         ParseStore(doc, "objects", "local", &c.objects_kind, &c.objects_dir, file, data_dir));
     KURA_RETURN_IF_ERROR(ParseServer(doc, &c.server, file, data_dir));
+    KURA_RETURN_IF_ERROR(ParseGcScrub(doc, &c.gc_scrub, file));
   } catch (const std::exception& e) {
     return TomlErrorStatus(e, file);  // never toml11's own text: it quotes the file
   }

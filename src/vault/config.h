@@ -37,6 +37,15 @@ struct ServerConfig {
 // "HOST:PORT" or "[v6]:PORT". kInvalidArgument otherwise.
 Status ParseListen(std::string_view text, std::string* host, uint16_t* port);
 
+// [gc] and [scrub] (docs/vault-config.md): garbage collection's grace and upload lease,
+// scrub's budget per run and the period in which it covers everything.
+struct GcScrubConfig {
+  int64_t gc_grace_days = 7;
+  int64_t gc_upload_lease_seconds = 21600;
+  int64_t scrub_budget_seconds = 600;
+  int64_t scrub_period_days = 30;
+};
+
 struct VaultConfig {
   std::string data_dir;  // the directory holding vault.toml
   std::string catalog_kind = "sqlite";
@@ -44,6 +53,7 @@ struct VaultConfig {
   std::string objects_kind = "local";
   std::string objects_dir;  // absolute, likewise
   ServerConfig server;
+  GcScrubConfig gc_scrub;
 };
 
 // The text `kura-vault init` writes: the embedded defaults, with comments. `certificate`

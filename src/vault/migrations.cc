@@ -204,12 +204,52 @@ ALTER TABLE snapshots ADD COLUMN quarantined_at_ms INTEGER;
 ALTER TABLE packs ADD COLUMN quarantined_at_ms INTEGER;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Garbage collection and scrub (docs/vault-catalog.md "Garbage collection and scrub (schema 6)"):
+// upload_leases holds one row per repository, renewed by every pack upload and commit, so
+// GC leaves a repository with an upload in progress alone (a lease, not file times: the
+// same rule works on S3). gc_deletions is the intent written before an object's file is
+// deleted, so a GC killed half-way finishes (or undoes) it on the next run. scrub_cursor
+// is where the rotating sample goes on; scrub_damage the objects found damaged.
+constexpr std::string_view kGcAndScrub = R"sql(
+CREATE TABLE upload_leases (
+  repository_id INTEGER PRIMARY KEY REFERENCES repositories (id),
+  renewed_at_ms INTEGER NOT NULL
+);
+CREATE TABLE gc_deletions (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  kind TEXT NOT NULL CHECK (kind IN ('pack', 'snapshot')),
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE (repository_id, kind, name)
+);
+CREATE TABLE scrub_cursor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  repository_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  last_run_ms INTEGER NOT NULL
+);
+CREATE TABLE scrub_damage (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES repositories (id),
+  kind TEXT NOT NULL CHECK (kind IN ('pack', 'snapshot', 'key', 'config')),
+  name TEXT NOT NULL,
+  found_at_ms INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  affected_snapshots TEXT NOT NULL,
+  UNIQUE (repository_id, kind, name)
+);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
     {4, "restore grants", kRestoreGrants},
     {5, "quarantine times", kQuarantineTimes},
+    {6, "garbage collection and scrub", kGcAndScrub},
 }};
 
 std::span<const Migration> Migrations() {

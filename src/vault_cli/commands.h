@@ -13,6 +13,8 @@ void AddTenantCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddGcCommand(CLI::App& app, Context& ctx, int* exit_code);     // gc
+void AddScrubCommand(CLI::App& app, Context& ctx, int* exit_code);  // scrub
 // After AddTenantCommands: adds `tenant set-recovery-key` to its group.
 void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
 

@@ -31,6 +31,8 @@ int Main(int argc, char** argv) {
   AddSiteCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
   AddGrantCommands(app, ctx, &exit_code);
+  AddGcCommand(app, ctx, &exit_code);
+  AddScrubCommand(app, ctx, &exit_code);
 
   if (auto done = cli_common::ParseArguments(app, argc, argv, "kura-vault", kExitUsage)) return *done;
   return exit_code;
