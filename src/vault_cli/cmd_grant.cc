@@ -1,25 +1,109 @@
 // kura-vault grant issue TENANT SITE SNAPSHOT --purpose TEXT --expires HOURS
-// (docs/vault-cli.md): a one-time restore grant, printed once.
+// [--output FILE [--vault-url URL]] (docs/vault-cli.md): a one-time restore grant, printed
+// once or written to a grant file (docs/vault-api.md §5.1) that also pins the vault's
+// certificate for `kura restore --grant FILE`.
+#include <nlohmann/json.hpp>
+
+#include "net/tls.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/hex.h"
 #include "util/i18n.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
 
 namespace kura::vault_cli {
 
-static int Issue(Context& ctx, const std::string& tenant_name, const std::string& site_name,
-                 const std::string& snapshot, const std::string& purpose, int64_t hours) {
-  if (hours <= 0 || hours > int64_t{7} * 24) {
+struct IssueArgs {
+  std::string tenant, site, snapshot, purpose;
+  int64_t hours = 24;
+  std::string output;     // the grant file to write (mode 0600); "" prints the token
+  std::string vault_url;  // recorded in the grant file for kura restore --grant
+};
+
+// Version 1 of the grant file (docs/vault-api.md §5.1). Written exclusively: an existing
+// file (perhaps another grant) is never replaced.
+static Status WriteGrantFile(const std::string& path, const vault::IssuedGrant& grant, const std::string& url,
+                      const net::Fingerprint& fp) {
+  nlohmann::json doc = {{"version", 1},
+                        {"kind", "kura-restore-grant"},
+                        {"fingerprint", ToHex(ByteView(fp.bytes.data(), fp.bytes.size()))},
+                        {"grant", grant.token},
+                        {"grant_id", grant.id},
+                        {"repository", grant.repo_id},
+                        {"snapshot", grant.snapshot},
+                        {"expires", FormatUtc(grant.expires_at)}};
+  if (!url.empty()) doc["vault"] = url;
+  std::string text = doc.dump(2) + "\n";
+  Status st = PathExists(path) ? Status::AlreadyExists(Tr("{} はすでにあります。別のファイル名を指定してください",
+                                                          "{} already exists; give another file name", path))
+                               : WriteFileAtomic(path, AsBytes(text), 0600);
+  SecureZero(text.data(), text.size());
+  return st;
+}
+
+static int Issue(Context& ctx, const IssueArgs& a) {
+  if (a.hours <= 0 || a.hours > int64_t{7} * 24) {
     return Fail(ctx, Status::InvalidArgument(
                          Tr("--expires は 1〜168 時間にしてください", "--expires must be 1-168 hours")));
   }
+  if (!a.vault_url.empty() && !a.vault_url.starts_with("https://")) {
+    return Fail(ctx, Status::InvalidArgument(Tr("--vault-url \"{}\" は https:// で始めてください",
+                                                "--vault-url \"{}\" must start with https://", a.vault_url)));
+  }
+  if (!a.vault_url.empty() && a.output.empty()) {
+    return Fail(ctx, Status::InvalidArgument(L("--vault-url は --output と一緒に指定してください",
+                                               "--vault-url goes with --output")));
+  }
+  if (!a.output.empty() && PathExists(a.output)) {
+    return Fail(ctx, Status::AlreadyExists(Tr("{} はすでにあります。別のファイル名を指定してください",
+                                              "{} already exists; give another file name", a.output)));
+  }
+  const std::string& tenant_name = a.tenant;
+  const std::string& site_name = a.site;
+  const std::string& snapshot = a.snapshot;
+  const std::string& purpose = a.purpose;
+  const int64_t hours = a.hours;
   auto v = Open(ctx);
   if (!v.ok()) return Fail(ctx, v.status());
+  net::Fingerprint fp;
+  if (!a.output.empty()) {
+    auto got = net::FingerprintOfPemFile(v->config.server.certificate);
+    if (!got.ok()) return Fail(ctx, got.status());
+    fp = *got;
+  }
   auto tenant = v->catalog->FindTenant(tenant_name);
   if (!tenant.ok()) return Fail(ctx, tenant.status());
   auto site = v->catalog->FindSite(tenant->id, site_name);
   if (!site.ok()) return Fail(ctx, site.status());
   auto grant = v->catalog->IssueGrant(site->id, snapshot, purpose, hours * 3600, ConsoleActor());
   if (!grant.ok()) return Fail(ctx, grant.status());
+  if (!a.output.empty()) {
+    Status written = WriteGrantFile(a.output, *grant, a.vault_url, fp);
+    SecureZero(grant->token.data(), grant->token.size());
+    if (!written.ok()) {
+      return Fail(ctx, written.WithContext(Tr("復元の許可 {} は発行されましたが、ファイルに書けませんでした。"
+                                              "この許可は使わず、もう一度発行してください",
+                                              "restore grant {} was issued but could not be written; do not "
+                                              "use it, issue another",
+                                              grant->id)));
+    }
+    if (ctx.opts.json) {
+      PrintJson({{"ok", true},
+                 {"grant_id", grant->id},
+                 {"output", a.output},
+                 {"repository", grant->repo_id},
+                 {"snapshot", grant->snapshot},
+                 {"expires", FormatUtc(grant->expires_at)}});
+    } else {
+      PrintLine(Tr("スナップショット {} の復元の許可を {} に書きました ({} まで、1 回だけ使えます)。\n"
+                   "復元する人に安全な方法で渡してください: kura restore --grant {} --recovery-key-file ...",
+                   "Wrote the restore grant for snapshot {} to {} (valid until {}, usable once).\n"
+                   "Hand it safely to whoever restores: kura restore --grant {} --recovery-key-file ...",
+                   grant->snapshot, a.output, FormatLocal(grant->expires_at), a.output));
+    }
+    return kExitOk;
+  }
   if (ctx.opts.json) {
     PrintJson({{"ok", true},
                {"grant", grant->token},
@@ -43,11 +127,7 @@ void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* grant = app.add_subcommand("grant", L("復元の許可 (1 回だけ使える読み取り権限) の管理",
                                               "manage restore grants (single-use read access)"));
   grant->require_subcommand(1);
-  struct Args {
-    std::string tenant, site, snapshot, purpose;
-    int64_t hours = 24;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<IssueArgs>();
   auto* issue = grant->add_subcommand("issue", L("サイトのスナップショット 1 つの復元の許可を発行",
                                                  "issue a restore grant for one snapshot of a site"));
   issue->add_option("TENANT", a->tenant, L("テナント名", "tenant name"))->required();
@@ -62,9 +142,16 @@ void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code) {
       ->required();
   issue->add_option("--expires", a->hours,
                     L("有効期間 (時間、既定 24、最大 168)", "validity in hours (default 24, at most 168)"));
+  issue->add_option("--output", a->output,
+                    L("許可をこのファイルに書く (JSON、モード 0600、保管庫の証明書の指紋つき)。表示はしません",
+                      "write the grant to this file (JSON, mode 0600, with the vault certificate's "
+                      "fingerprint) instead of printing it"));
+  issue->add_option("--vault-url", a->vault_url,
+                    L("許可のファイルに書く保管庫の URL (https://ホスト:ポート)",
+                      "the vault's URL to write into the grant file (https://host:port)"));
   issue->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   issue->callback([&ctx, exit_code, a] {
-    *exit_code = Issue(ctx, a->tenant, a->site, a->snapshot, a->purpose, a->hours);
+    *exit_code = Issue(ctx, *a);
   });
 }
 

@@ -1,0 +1,365 @@
+// The vendor restores through a restore grant (issue 7 §3 "Restore", docs/vault-api.md §5):
+// the real kura and kura-vault over real HTTPS on 127.0.0.1. A site backs up a tree with
+// Japanese and odd names and sends it to the vault; an operator writes a grant file; on
+// another "machine" (a fresh home and cache, nothing of the site's) kura restores the
+// vault's copy with the recovery key alone, and verifies it; used, expired and forged
+// grants are refused and audited; the grant token never shows in argv, output or logs.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "crypto/crypto.h"
+#include "objstore/local_store.h"
+#include "support/e2e_kura.h"
+#include "support/job_harness.h"
+#include "support/repo_testing.h"
+#include "util/hex.h"
+#include "util/process.h"
+
+namespace kura::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kExitPermission = 12;
+
+std::string VaultBin() {
+  if (const char* v = std::getenv("KURA_VAULT_BIN"); v != nullptr && *v != '\0') return v;
+  std::string kura = KuraBinary();
+  return kura.substr(0, kura.rfind('/') + 1) + "kura-vault";
+}
+
+int Mode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Names people and old systems make: Japanese, spaces, a tab, a backslash, a leading
+// dash, Shift_JIS bytes that are not UTF-8, a newline.
+const std::vector<std::pair<std::string, std::string>>& OddFiles() {
+  static const std::vector<std::pair<std::string, std::string>> files = {
+      {"カルテ/山田 太郎 (2026年度).txt", "主訴: 頭痛\n処方: なし\n"},
+      {"カルテ/スキャン/紹介状.pdf", std::string(300000, '\x25')},
+      {"odd/tab\there", "tab"},
+      {"odd/back\\slash", "backslash"},
+      {"odd/-leading dash", "dash"},
+      {"odd/\x83\x65\x83\x58\x83\x67.txt", "Shift_JIS name"},
+      {"odd/new\nline", "newline"},
+      {"odd/ trailing space ", "space"},
+  };
+  return files;
+}
+
+class VaultRestoreE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = sb_.Path("vault");
+    ASSERT_EQ(Vault({"init", "--operator", "sato.hanako"}).exit_code, 0);
+    ASSERT_EQ(Vault({"tenant", "add", "sakura-clinic"}).exit_code, 0);
+    crypto::BoxKeyPair pair = crypto::GenerateBoxKeyPair();
+    ::mkdir(sb_.Path("vendor").c_str(), 0700);
+    sb_.WriteFile("vendor/recovery.pub", ToHex(pair.public_key) + "\n");
+    sb_.WriteFile("vendor/recovery.key", ToHex(pair.secret_key) + "\n");
+    ASSERT_EQ(Vault({"tenant", "set-recovery-key", "sakura-clinic", "--public-key-file",
+                     sb_.Path("vendor/recovery.pub")})
+                  .exit_code,
+              0);
+    ASSERT_EQ(Vault({"site", "add", "sakura-clinic", "honin"}).exit_code, 0);
+    ProcessOutput enrol = Vault({"--json", "site", "enroll", "sakura-clinic", "honin"});
+    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+    sb_.WriteFile("enrol.txt", json::parse(enrol.out)["code"].get<std::string>() + "\n");
+    StartServe();
+
+    for (const auto& [name, content] : OddFiles()) {
+      std::string path = sb_.Path("data/" + name);
+      for (size_t at = sb_.Path("data/").size(); (at = path.find('/', at)) != std::string::npos; ++at) {
+        ::mkdir(path.substr(0, at).c_str(), 0755);
+      }
+      sb_.WriteFile("data/" + name, content, 0644);
+    }
+    sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
+log_file = "{0}/kura.log"
+[[job]]
+name = "care"
+[job.source]
+kind = "files"
+paths = ["{0}/data"]
+[[job.target]]
+name = "local"
+repository = "{0}/local"
+password_file = "{1}"
+[[job.target]]
+name = "vault"
+vault = "{2}"
+)T",
+                                sb_.dir(), sb_.password_file(), url_));
+    KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care", "-r",
+                             sb_.Path("local")});
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    KuraRun backup = sb_.Kura({"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care",
+                               sb_.Path("data")});
+    ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+    snapshot_ = backup.Json()["snapshot"].get<std::string>();
+    ASSERT_EQ(snapshot_.size(), 64u) << backup.out;
+  }
+  void TearDown() override {
+    if (serve_) {
+      serve_->Signal(SIGTERM);
+      (void)serve_->Wait();
+    }
+  }
+
+  ProcessOutput Vault(const std::vector<std::string>& args) {
+    ProcessOptions o;
+    o.argv = {VaultBin(), "--data-dir", data_};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env = {{"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"}, {"KURA_LANG", "en"}};
+    auto r = RunProcess(o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ProcessOutput{};
+  }
+  void StartServe() {
+    ProcessOptions o;
+    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", "127.0.0.1:0"};
+    o.env = {{"KURA_LANG", "en"}};
+    auto p = Process::Start(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    serve_ = std::move(*p);
+    std::string line;
+    uint8_t c = 0;
+    for (;;) {
+      auto n = serve_->Stdout().Read(&c, 1);
+      ASSERT_TRUE(n.ok() && *n == 1) << "kura-vault serve printed no address";
+      if (c == '\n') break;
+      line.push_back(static_cast<char>(c));
+    }
+    auto j = json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    url_ = "https://127.0.0.1:" + std::to_string(j["port"].get<int>());
+  }
+
+  // `grant issue --output vendor/NAME`; the grant's ID.
+  int64_t IssueGrant(const std::string& name, int hours = 2) {
+    ProcessOutput issued = Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12),
+                                  "--purpose", "本院からの依頼 #42: カルテ復元", "--expires",
+                                  std::to_string(hours), "--output", sb_.Path("vendor/" + name), "--vault-url",
+                                  url_});
+    EXPECT_EQ(issued.exit_code, 0) << issued.err;
+    seen_ += issued.out + issued.err;
+    auto j = json::parse(issued.out, nullptr, false);
+    return j.is_object() && j.contains("grant_id") ? j["grant_id"].get<int64_t>() : -1;
+  }
+  std::string Token(const std::string& name) {
+    auto j = json::parse(Slurp(sb_.Path("vendor/" + name)), nullptr, false);
+    return j.is_object() ? j.value("grant", "") : "";
+  }
+
+  // kura on the vendor's machine: its own home and cache, none of the site's settings.
+  KuraRun Vendor(const std::vector<std::string>& args, const std::string& stdin_data = "") {
+    std::vector<std::string> full = {"--lang", "en"};
+    full.insert(full.end(), args.begin(), args.end());
+    ::mkdir(sb_.Path("vendor/home").c_str(), 0700);
+    Env env = {{"HOME", sb_.Path("vendor/home")}, {"KURA_CACHE_DIR", sb_.Path("vendor/cache")}};
+    KuraRun r = RunKura(full, env, stdin_data);
+    seen_ += r.out + r.err;
+    return r;
+  }
+  std::vector<std::string> RecoveryKey() { return {"--recovery-key-file", sb_.Path("vendor/recovery.key")}; }
+
+  std::string RepoId() {
+    auto store = LocalStore::Open(sb_.Path("local"), false);
+    auto cfg = (*store)->Get(ObjectType::kConfig, "config");
+    return json::parse(std::string(cfg->begin(), cfg->end()))["id"].get<std::string>();
+  }
+  // The audit trail as JSON lines.
+  std::vector<json> Audit() {
+    ProcessOutput out = Vault({"audit", "export", "--format", "json"});
+    EXPECT_EQ(out.exit_code, 0) << out.err;
+    seen_ += out.out;
+    std::vector<json> records;
+    std::istringstream in(out.out);
+    for (std::string line; std::getline(in, line);) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object()) records.push_back(std::move(j));
+    }
+    return records;
+  }
+  size_t Count(const std::string& action, const std::string& result) {
+    size_t n = 0;
+    for (const json& r : Audit()) {
+      if (r.value("action", "") == action && r.value("result", "") == result) ++n;
+    }
+    return n;
+  }
+  void RawSql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((data_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  // Every grant token issued so far is absent from everything kura and kura-vault showed.
+  void ExpectNoTokenShown(const std::vector<std::string>& tokens) {
+    std::string logs = seen_ + (serve_ ? serve_->StderrTail() : "") + Slurp(sb_.Path("kura.log"));
+    EXPECT_EQ(logs.find("kgr1_"), std::string::npos);
+    EXPECT_EQ(logs.find("krs1_"), std::string::npos);
+    for (const std::string& t : tokens) {
+      ASSERT_GT(t.size(), 20u);
+      EXPECT_EQ(logs.find(t.substr(5)), std::string::npos) << "a grant token was shown";
+    }
+  }
+
+  JobSandbox sb_;
+  std::string data_, url_, snapshot_, seen_;
+  std::unique_ptr<Process> serve_;
+};
+
+// G-BAK-10, G-ACL-06, G-AUD-01, G-ENC-07: the vendor restores the vault's copy through a
+// grant file with the recovery key alone, on a machine with nothing of the site's; every
+// byte and odd name comes back; the grant works once (a second use exits 12 with
+// grant_used) and every redeem and read is audited with the grant.
+TEST_F(VaultRestoreE2ETest, TheVendorRestoresThroughAGrantOnAnotherMachine) {
+  const int64_t grant_id = IssueGrant("grant.json");
+  ASSERT_GT(grant_id, 0);
+  EXPECT_EQ(Mode(sb_.Path("vendor/grant.json")), 0600);
+  json file = json::parse(Slurp(sb_.Path("vendor/grant.json")));
+  EXPECT_EQ(file["version"], 1);
+  EXPECT_EQ(file["vault"], url_);
+  EXPECT_EQ(file["snapshot"], snapshot_);
+  EXPECT_EQ(file["repository"], RepoId());
+  EXPECT_EQ(file["fingerprint"].get<std::string>().size(), 64u);
+
+  KuraRun restore = Vendor({"restore", "--grant", sb_.Path("vendor/grant.json"), RecoveryKey()[0],
+                            RecoveryKey()[1], "latest", "--target", sb_.Path("vendor/restored")});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_NE(restore.out.find("every file matched its SHA-256"), std::string::npos) << restore.out;
+  std::map<std::string, std::string> orig = ReadTree(sb_.Path("data"));
+  std::map<std::string, std::string> back = ReadTree(sb_.Path("vendor/restored") + sb_.Path("data"));
+  EXPECT_EQ(orig.size(), OddFiles().size());
+  EXPECT_EQ(back, orig) << "the vendor's restore differs from the site's tree";
+
+  KuraRun again = Vendor({"restore", "--grant", sb_.Path("vendor/grant.json"), RecoveryKey()[0],
+                          RecoveryKey()[1], "latest", "--target", sb_.Path("vendor/again")});
+  EXPECT_EQ(again.exit_code, kExitPermission) << again.err;
+  EXPECT_NE(again.err.find("grant_used"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("already redeemed"), std::string::npos) << again.err;
+
+  EXPECT_EQ(Count("grant.redeem", "success"), 1u);
+  EXPECT_EQ(Count("grant.redeem", "refused") + Count("grant.redeem", "failure"), 1u);
+  size_t reads = 0;
+  for (const json& r : Audit()) {
+    if (r.value("action", "") == "restore.read") {
+      ++reads;
+      EXPECT_EQ(r.value("actor_id", ""), "grant:" + std::to_string(grant_id));
+    }
+  }
+  EXPECT_GE(reads, 4u);  // config, keys, a key slot, the snapshot list, the snapshot, packs
+  ExpectNoTokenShown({Token("grant.json")});
+}
+
+// G-BAK-07, G-INT-08: `kura verify --read-data` through a grant (given on standard input)
+// passes; after one pack is corrupted on the vault's disk a second grant's verify exits 8
+// and names the damaged pack.
+TEST_F(VaultRestoreE2ETest, VerifyReadDataThroughAGrantFindsACorruptedPack) {
+  IssueGrant("verify.json");
+  KuraRun ok = Vendor({"verify", "--read-data", "--grant", "-", RecoveryKey()[0], RecoveryKey()[1]},
+                      Slurp(sb_.Path("vendor/verify.json")));
+  ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("No problems found."), std::string::npos) << ok.out;
+
+  auto area = LocalStore::Open(data_ + "/objects/" + RepoId(), false);
+  ASSERT_TRUE(area.ok());
+  auto packs = (*area)->List(ObjectType::kPack);
+  ASSERT_TRUE(packs.ok() && !packs->empty());
+  const ObjectInfo& victim = packs->front();
+  std::string path = (*area)->ObjectPath(ObjectType::kPack, victim.name);
+  std::string bytes = Slurp(path);
+  ASSERT_EQ(bytes.size(), victim.size);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  ::chmod(path.c_str(), 0644);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+
+  IssueGrant("verify2.json");
+  KuraRun bad = Vendor({"verify", "--read-data", "--grant", sb_.Path("vendor/verify2.json"), RecoveryKey()[0],
+                        RecoveryKey()[1]});
+  EXPECT_EQ(bad.exit_code, kExitDamaged) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("damaged pack " + victim.name.substr(0, 16)), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("DAMAGED  " + snapshot_.substr(0, 8)), std::string::npos) << bad.out;
+  ExpectNoTokenShown({Token("verify.json"), Token("verify2.json")});
+}
+
+// G-ACL-06, G-AUD-01: a grant on the command line (exit 2), a grant file others may read
+// (exit 12), a forged token and an expired grant (exit 4, unauthorized) are refused with a
+// clear message; the vault audits each refused redeem; nothing is restored.
+TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
+  IssueGrant("real.json");
+  const std::string real = Token("real.json");
+  ASSERT_TRUE(real.starts_with("kgr1_"));
+
+  KuraRun argv = Vendor({"restore", "--vault", url_, "--grant", real, RecoveryKey()[0], RecoveryKey()[1], "latest",
+                         "--target", sb_.Path("vendor/x")});
+  EXPECT_EQ(argv.exit_code, kExitUsage) << argv.err;
+  EXPECT_NE(argv.err.find("do not put the restore grant on the command line"), std::string::npos) << argv.err;
+  seen_.clear();  // that output quoted nothing, but the argv held the token on purpose
+
+  ::chmod(sb_.Path("vendor/real.json").c_str(), 0644);
+  KuraRun open = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0], RecoveryKey()[1],
+                         "latest", "--target", sb_.Path("vendor/x")});
+  EXPECT_EQ(open.exit_code, kExitPermission) << open.err;
+  EXPECT_NE(open.err.find("chmod 600"), std::string::npos) << open.err;
+
+  KuraRun nokey = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), "latest", "--target",
+                          sb_.Path("vendor/x")});
+  EXPECT_EQ(nokey.exit_code, kExitUsage) << nokey.err;
+  ::chmod(sb_.Path("vendor/real.json").c_str(), 0600);
+  KuraRun still = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), "latest", "--target",
+                          sb_.Path("vendor/x")});
+  EXPECT_EQ(still.exit_code, kExitUsage) << still.err;
+  EXPECT_NE(still.err.find("--recovery-key-file"), std::string::npos) << still.err;
+
+  // Forged: the real grant's selector with another secret.
+  json forged = json::parse(Slurp(sb_.Path("vendor/real.json")));
+  std::string token = real;
+  token.back() = token.back() == 'a' ? 'b' : 'a';
+  forged["grant"] = token;
+  sb_.WriteFile("vendor/forged.json", forged.dump());
+  KuraRun f = Vendor({"restore", "--grant", sb_.Path("vendor/forged.json"), RecoveryKey()[0], RecoveryKey()[1],
+                      "latest", "--target", sb_.Path("vendor/x")});
+  EXPECT_EQ(f.exit_code, kExitUnauthorized) << f.err;
+  EXPECT_NE(f.err.find("unauthorized"), std::string::npos) << f.err;
+  EXPECT_NE(f.err.find("ask the vault's operator for a new grant"), std::string::npos) << f.err;
+
+  // Expired: its time has passed on the vault's clock.
+  const int64_t expiring = IssueGrant("expired.json", 1);
+  RawSql("UPDATE grants SET expires_at = 0 WHERE id = " + std::to_string(expiring));
+  KuraRun e = Vendor({"verify", "--read-data", "--grant", sb_.Path("vendor/expired.json"), RecoveryKey()[0],
+                      RecoveryKey()[1]});
+  EXPECT_EQ(e.exit_code, kExitUnauthorized) << e.err;
+  EXPECT_NE(e.err.find("expired"), std::string::npos) << e.err;
+
+  EXPECT_FALSE(PathExists(sb_.Path("vendor/x")));
+  EXPECT_EQ(Count("grant.redeem", "success"), 0u);
+  EXPECT_GE(Count("grant.redeem", "refused"), 2u);
+  // The real grant is still unused: the refusals before the vault was asked cost nothing.
+  KuraRun real_use = Vendor({"verify", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0],
+                             RecoveryKey()[1]});
+  EXPECT_EQ(real_use.exit_code, 0) << real_use.out << real_use.err;
+  ExpectNoTokenShown({real, Token("expired.json")});
+}
+
+}  // namespace
+}  // namespace kura::testing
