@@ -1,5 +1,6 @@
 #include "cli/vault_grant.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -78,8 +79,17 @@ Result<std::string> ReadGrantText(const std::string& source) {
     }
     return text;
   }
-  // Like the site credential: a grant others could read is refused, not only warned about.
-  KURA_RETURN_IF_ERROR(net::CheckKeyFileMode(path));
+  // Like the site credential: a grant others could read is refused, not only warned about
+  // (it may have been read already: ask for a new one).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    return Status::PermissionDenied(
+        Tr("復元の許可のファイル {} がほかの利用者から読めます (モード {:o})。chmod 600 {} としてから"
+           "やり直してください。ほかの人が読んだおそれがあれば、新しい許可を発行してもらってください",
+           "the restore grant file {} can be read by other users (mode {:o}); run chmod 600 {} and try "
+           "again, or ask for a new grant if someone else may have read it",
+           path, st.st_mode & 0777, path));
+  }
   return ReadTextFile(path);
 }
 
