@@ -13,10 +13,13 @@
 #include <linux/limits.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "agent/vault_read_store.h"
 #include "crypto/crypto.h"
 #include "objstore/local_store.h"
 #include "support/job_harness.h"
@@ -61,7 +64,10 @@ std::string Slurp(const std::string& path) {
 const std::vector<std::pair<std::string, std::string>>& OddFiles() {
   static const std::vector<std::pair<std::string, std::string>> files = {
       {"カルテ/山田 太郎 (2026年度).txt", "主訴: 頭痛\n処方: なし\n"},
-      {"カルテ/スキャン/紹介状.pdf", std::string(300000, '\x25')},
+      {"カルテ/スキャン/紹介状.pdf", [] {
+         Bytes b = SeededBytes(3, 300000);  // incompressible: a pack of about 300 KB
+         return std::string(b.begin(), b.end());
+       }()},
       {"odd/tab\there", "tab"},
       {"odd/back\\slash", "backslash"},
       {"odd/-leading dash", "dash"},
@@ -143,9 +149,9 @@ vault = "{2}"
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : ProcessOutput{};
   }
-  void StartServe() {
+  void StartServe(const std::string& listen = "127.0.0.1:0") {
     ProcessOptions o;
-    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", "127.0.0.1:0"};
+    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", listen};
     o.env = {{"KURA_LANG", "en"}};
     auto p = Process::Start(o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -160,7 +166,14 @@ vault = "{2}"
     }
     auto j = json::parse(line, nullptr, false);
     ASSERT_TRUE(j.is_object()) << line;
-    url_ = "https://127.0.0.1:" + std::to_string(j["port"].get<int>());
+    port_ = j["port"].get<int>();
+    url_ = "https://127.0.0.1:" + std::to_string(port_);
+  }
+  void KillServe() {
+    if (!serve_) return;
+    serve_->Kill();
+    (void)serve_->Wait();
+    serve_.reset();
   }
 
   // `grant issue --output vendor/NAME`; the grant's ID.
@@ -252,6 +265,7 @@ vault = "{2}"
 
   JobSandbox sb_;
   std::string data_, url_, snapshot_, seen_;
+  int port_ = 0;
   std::unique_ptr<Process> serve_;
 };
 
@@ -387,6 +401,102 @@ TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
                              RecoveryKey()[1]});
   EXPECT_EQ(real_use.exit_code, 0) << real_use.out << real_use.err;
   ExpectNoTokenShown({real, Token("expired.json")});
+}
+
+// The read-only store itself over a real session: objects come in Range requests of at
+// most max_request_bytes, equal to the vault's files; a range past the end is corruption;
+// every write, delete and exclusive lock is refused without a request; four threads share
+// the pool; a vault killed mid-restore is retried with backoff until it is back.
+TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAKilledVault) {
+  ::signal(SIGPIPE, SIG_IGN);  // net/http_client.h REQUIRES
+  IssueGrant("store.json");
+  json file = json::parse(Slurp(sb_.Path("vendor/store.json")));
+  auto pin = net::Fingerprint::Parse(file["fingerprint"].get<std::string>());
+  ASSERT_TRUE(pin.ok());
+  VaultOptions vo;
+  vo.url = url_;
+  vo.pin = *pin;
+  auto client = VaultClient::Create(vo);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto session = (*client)->RedeemGrant(file["grant"].get<std::string>());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  EXPECT_EQ(session->snapshot, snapshot_);
+
+  std::atomic<int> restarts{0};
+  std::atomic<bool> killed{false};
+  VaultReadOptions ro;
+  ro.url = url_;
+  ro.pin = *pin;
+  ro.session = session->session;
+  ro.repository = session->repository;
+  ro.max_request_bytes = 64 * 1024;
+  ro.retry.first_delay = std::chrono::milliseconds(50);
+  ro.retry.sleep = [&](std::chrono::milliseconds d) {
+    std::this_thread::sleep_for(d);
+    if (killed.exchange(false)) {
+      StartServe("127.0.0.1:" + std::to_string(port_));
+      ++restarts;
+    }
+  };
+  auto store = VaultReadStore::Open(ro);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  VaultReadStore& s = **store;
+
+  auto area = LocalStore::Open(data_ + "/objects/" + session->repository, false);
+  ASSERT_TRUE(area.ok());
+  auto packs = s.List(ObjectType::kPack);
+  ASSERT_TRUE(packs.ok()) << packs.status().ToString();
+  ASSERT_FALSE(packs->empty());
+  ObjectInfo big = *std::max_element(packs->begin(), packs->end(),
+                                     [](const ObjectInfo& a, const ObjectInfo& b) { return a.size < b.size; });
+  ASSERT_GT(big.size, 3 * ro.max_request_bytes) << "the test tree makes a pack of about 300 KB";
+  std::string on_disk = Slurp((*area)->ObjectPath(ObjectType::kPack, big.name));
+  const uint64_t before = s.requests();
+  auto whole = s.Get(ObjectType::kPack, big.name);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(std::string(whole->begin(), whole->end()), on_disk);
+  EXPECT_EQ(s.requests() - before, (big.size + ro.max_request_bytes - 1) / ro.max_request_bytes);
+  auto part = s.GetRange(ObjectType::kPack, big.name, 10, 100000);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  EXPECT_EQ(std::string(part->begin(), part->end()), on_disk.substr(10, 100000));
+  EXPECT_EQ(s.GetRange(ObjectType::kPack, big.name, big.size - 5, 10).status().code(), Code::kCorruption);
+  EXPECT_EQ(s.GetRange(ObjectType::kPack, big.name, big.size + 5, 10).status().code(), Code::kCorruption);
+  EXPECT_EQ(s.Get(ObjectType::kPack, std::string(64, '0')).status().code(), Code::kNotFound);
+  EXPECT_EQ(s.Get(ObjectType::kSnapshot, std::string(64, '9')).status().code(), Code::kPermissionDenied);
+  auto snaps = s.List(ObjectType::kSnapshot);
+  ASSERT_TRUE(snaps.ok());
+  ASSERT_EQ(snaps->size(), 1u);
+  EXPECT_EQ(snaps->front().name, snapshot_);
+
+  const uint64_t no_writes = s.requests();
+  const Bytes junk = {1, 2, 3};
+  EXPECT_EQ(s.Put(ObjectType::kPack, std::string(64, 'a'), junk).code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.PutIfAbsent(ObjectType::kConfig, "config", junk).code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.Delete(ObjectType::kPack, big.name).code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.MoveAside(ObjectType::kPack, big.name).code(), Code::kPermissionDenied);
+  EXPECT_EQ(s.Lock(LockMode::kExclusive, 0).status().code(), Code::kPermissionDenied);
+  EXPECT_NE(s.Put(ObjectType::kPack, std::string(64, 'a'), junk).message().find("読み取り専用"), std::string::npos);
+  EXPECT_TRUE(s.Lock(LockMode::kShared, 0).ok());
+  EXPECT_EQ(s.requests(), no_writes);
+  EXPECT_EQ(Slurp((*area)->ObjectPath(ObjectType::kPack, big.name)), on_disk);
+
+  std::vector<std::thread> readers;
+  std::atomic<int> same{0};
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      auto got = s.Get(ObjectType::kPack, big.name);
+      if (got.ok() && std::string(got->begin(), got->end()) == on_disk) ++same;
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(same, 4);
+
+  KillServe();
+  killed = true;
+  auto after = s.Get(ObjectType::kPack, big.name);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(std::string(after->begin(), after->end()), on_disk);
+  EXPECT_EQ(restarts, 1);
 }
 
 }  // namespace
