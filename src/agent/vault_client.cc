@@ -93,9 +93,11 @@ std::string JsonBody(const json& j) {
 // would send a vendor's engineer the wrong way.
 std::string RestoreAdvice(const std::string& code) {
   if (code == "unauthorized") {
-    return L("復元の許可かそのセッションが無効か期限切れです。保管庫の運用者に新しい許可を発行してもらってください",
-             "the restore grant or its session is not valid or has expired; ask the vault's operator for a new "
-             "grant");
+    return L(
+        "復元の許可かそのセッションが無効か期限切れです。保管庫の運用者に新しい許可を発行してもらってくださ"
+        "い",
+        "the restore grant or its session is not valid or has expired; ask the vault's operator for a new "
+        "grant");
   }
   if (code == "forbidden") {
     return L("復元の許可はこのリポジトリとスナップショットにしか使えません",
@@ -132,7 +134,8 @@ Status VaultStatus(const std::string& url, int status, const std::string& code, 
   std::string text = Tr("保管庫 {} が要求を断りました ({}, HTTP {}): {}",
                         "the vault {} refused the request ({}, HTTP {}): {}", url, code.empty() ? "?" : code,
                         status, message);
-  if (std::string advice = SiteAdvice(code, restore); !advice.empty() && message.find(advice) == std::string::npos) {
+  if (std::string advice = SiteAdvice(code, restore);
+      !advice.empty() && message.find(advice) == std::string::npos) {
     text += CurrentLanguage() == Language::kEnglish ? "; " + advice : "。" + advice;
   }
   if (code == "quota_exceeded" || status == 507) return Status::NoSpace(text);
@@ -461,10 +464,11 @@ Result<RestoreSessionInfo> VaultClient::RedeemGrant(const std::string& grant) {
   out.snapshot = JsonString(j, "snapshot");
   out.expires = JsonTime(j, "expires");
   if (out.session.rfind("krs1_", 0) != 0 || out.repository.empty() || !IsLowerHex(out.snapshot, 64)) {
-    return Status::IOError(Tr("保管庫 {} の復元の許可の応答にセッションがありません。販売店に連絡してください",
-                              "the answer of the vault {} to the restore grant lacks a session; contact the "
-                              "vendor",
-                              options_.url));
+    return Status::IOError(
+        Tr("保管庫 {} の復元の許可の応答にセッションがありません。販売店に連絡してください",
+           "the answer of the vault {} to the restore grant lacks a session; contact the "
+           "vendor",
+           options_.url));
   }
   return out;
 }
@@ -493,7 +497,8 @@ std::optional<uint64_t> ContentRangeTotal(const net::Headers& headers) {
   auto v = headers.Get("Content-Range");
   if (!v) return std::nullopt;
   size_t slash = v->rfind('/');
-  if (slash == std::string_view::npos || slash + 1 >= v->size() || v->size() - slash > 20) return std::nullopt;
+  if (slash == std::string_view::npos || slash + 1 >= v->size() || v->size() - slash > 20)
+    return std::nullopt;
   uint64_t n = 0;
   for (char c : v->substr(slash + 1)) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -504,8 +509,8 @@ std::optional<uint64_t> ContentRangeTotal(const net::Headers& headers) {
 
 }  // namespace
 
-Result<Bytes> VaultClient::ReadObject(ObjectType type, const std::string& name, std::optional<ByteRange> range,
-                                      uint64_t* total) {
+Result<Bytes> VaultClient::ReadObject(ObjectType type, const std::string& name,
+                                      std::optional<ByteRange> range, uint64_t* total) {
   std::string rest = ObjectPath(type, name);
   if (rest.empty()) {
     return Status::NotFound(Tr("保管庫 {} にオブジェクト {} はありません", "the vault {} has no object {}",
@@ -531,7 +536,8 @@ Result<Bytes> VaultClient::ReadObject(ObjectType type, const std::string& name, 
     // The vault ignored the range (an object it serves whole): cut it here.
     if (range->offset >= out.size()) return Bytes{};
     Bytes part(out.begin() + static_cast<std::ptrdiff_t>(range->offset),
-               out.begin() + static_cast<std::ptrdiff_t>(std::min<uint64_t>(out.size(), range->offset + range->length)));
+               out.begin() + static_cast<std::ptrdiff_t>(
+                                 std::min<uint64_t>(out.size(), range->offset + range->length)));
     return part;
   }
   return out;
@@ -553,8 +559,8 @@ Result<std::vector<ObjectInfo>> VaultClient::ListObjects(ObjectType type) {
   KURA_ASSIGN_OR_RETURN(json j, ParseJsonBody(options_.url, resp.body));
   auto it = j.find(member);
   if (it == j.end() || !it->is_array()) {
-    return Status::IOError(Tr("保管庫 {} の応答に {} がありません", "the answer of the vault {} has no \"{}\"",
-                              options_.url, member));
+    return Status::IOError(Tr("保管庫 {} の応答に {} がありません",
+                              "the answer of the vault {} has no \"{}\"", options_.url, member));
   }
   std::vector<ObjectInfo> out;
   for (const json& o : *it) {

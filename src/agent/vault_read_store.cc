@@ -104,8 +104,8 @@ Result<Bytes> VaultReadStore::ReadPart(ObjectType type, const std::string& name,
   Release(std::move(client), before);
   if (past_end) {
     return Status::Corruption(Tr("保管庫 {} の {} {} が途中で切れています (位置 {} より短い)",
-                                 "{1} {2} in the vault {0} is cut short (shorter than offset {3})", options_.url,
-                                 ObjectTypeName(type), name, range.offset));
+                                 "{1} {2} in the vault {0} is cut short (shorter than offset {3})",
+                                 options_.url, ObjectTypeName(type), name, range.offset));
   }
   return part;
 }
@@ -122,15 +122,14 @@ Result<Bytes> VaultReadStore::Get(ObjectType type, const std::string& name) {
   Bytes out;
   uint64_t total = 0;
   do {
-    KURA_ASSIGN_OR_RETURN(Bytes part,
-                          ReadPart(type, name, {out.size(), options_.max_request_bytes}, &total));
+    KURA_ASSIGN_OR_RETURN(Bytes part, ReadPart(type, name, {out.size(), options_.max_request_bytes}, &total));
     if (part.empty()) break;
     out.insert(out.end(), part.begin(), part.end());
   } while (out.size() < total);
   if (out.size() != total) {
     return Status::Corruption(Tr("保管庫 {} の {} {} の長さが読むうちに変わりました",
-                                 "{1} {2} in the vault {0} changed its length while it was read", options_.url,
-                                 ObjectTypeName(type), name));
+                                 "{1} {2} in the vault {0} changed its length while it was read",
+                                 options_.url, ObjectTypeName(type), name));
   }
   return out;
 }

@@ -30,11 +30,11 @@
 namespace kura {
 
 struct VaultReadOptions {
-  std::string url;         // "https://vault.example.jp:8443". REQUIRED
-  net::Fingerprint pin;    // the vault certificate's SHA-256. REQUIRED
-  std::string session;     // krs1_… from VaultClient::RedeemGrant. REQUIRED, secret
-  std::string repository;  // the session's repository. REQUIRED
-  size_t connections = 4;  // Default 4
+  std::string url;                                 // "https://vault.example.jp:8443". REQUIRED
+  net::Fingerprint pin;                            // the vault certificate's SHA-256. REQUIRED
+  std::string session;                             // krs1_… from VaultClient::RedeemGrant. REQUIRED, secret
+  std::string repository;                          // the session's repository. REQUIRED
+  size_t connections = 4;                          // Default 4
   uint64_t max_request_bytes = uint64_t{8} << 20;  // Default 8 MiB
   RetryOptions retry;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};

@@ -45,8 +45,8 @@ struct RestoreFlags {
 Result<std::unique_ptr<Repository>> OpenSource(Context& ctx, const RestoreFlags& f) {
   if (!f.grant.requested()) return ctx.OpenRepository();
   if (!ctx.opts.repo.empty()) {
-    return Status::InvalidArgument(L("--vault/--grant と --repo は同時に使えません",
-                                     "--vault/--grant cannot be combined with --repo"));
+    return Status::InvalidArgument(
+        L("--vault/--grant と --repo は同時に使えません", "--vault/--grant cannot be combined with --repo"));
   }
   KURA_ASSIGN_OR_RETURN(GrantedRepository granted, OpenGrantedRepository(ctx, f.grant));
   return std::move(granted.repo);

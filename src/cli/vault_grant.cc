@@ -27,7 +27,8 @@ constexpr size_t kMaxGrantFileBytes = 16 * 1024;
 
 Status BadGrantFile(std::string_view why_ja, std::string_view why_en) {
   return Status::InvalidArgument(
-      Tr("復元の許可のファイルが読めません ({})。kura-vault grant issue --output で作ったファイルを渡してください",
+      Tr("復元の許可のファイルが読めません ({})。kura-vault grant issue --output "
+         "で作ったファイルを渡してください",
          "the restore grant file does not parse ({}); give the file kura-vault grant issue --output made",
          CurrentLanguage() == Language::kEnglish ? why_en : why_ja));
 }
@@ -61,10 +62,10 @@ Result<std::string> ReadGrantText(const std::string& source) {
     if (const char* env = std::getenv("KURA_GRANT_FILE"); env != nullptr && *env != '\0') path = env;
   }
   if (path.empty()) {
-    return Status::InvalidArgument(
-        L("復元の許可が指定されていません。--grant ファイル名、--grant - (標準入力) か環境変数 KURA_GRANT_FILE "
-          "で渡してください",
-          "no restore grant given; use --grant FILE, --grant - (standard input) or env KURA_GRANT_FILE"));
+    return Status::InvalidArgument(L(
+        "復元の許可が指定されていません。--grant ファイル名、--grant - (標準入力) か環境変数 KURA_GRANT_FILE "
+        "で渡してください",
+        "no restore grant given; use --grant FILE, --grant - (standard input) or env KURA_GRANT_FILE"));
   }
   if (path == "-") {
     std::string text;
@@ -75,7 +76,8 @@ Result<std::string> ReadGrantText(const std::string& source) {
       text.append(buf, static_cast<size_t>(std::cin.gcount()));
     }
     if (Trimmed(text).empty()) {
-      return Status::InvalidArgument(L("標準入力に復元の許可がありません", "no restore grant on standard input"));
+      return Status::InvalidArgument(
+          L("標準入力に復元の許可がありません", "no restore grant on standard input"));
     }
     return text;
   }
@@ -101,7 +103,8 @@ Result<GrantFile> ParseGrantFile(std::string_view raw) {
   if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
   GrantFile g;
   if (!text.starts_with("{")) {
-    if (!ValidToken(text)) return BadGrantFile("JSON でも kgr1_ の許可でもありません", "neither JSON nor a kgr1_ grant");
+    if (!ValidToken(text))
+      return BadGrantFile("JSON でも kgr1_ の許可でもありません", "neither JSON nor a kgr1_ grant");
     g.token = text;
     return g;
   }
@@ -112,15 +115,17 @@ Result<GrantFile> ParseGrantFile(std::string_view raw) {
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   auto version = j.find("version");
-  if (version == j.end() || !version->is_number_integer()) return BadGrantFile("version がありません", "no version");
+  if (version == j.end() || !version->is_number_integer())
+    return BadGrantFile("version がありません", "no version");
   if (version->get<int64_t>() != 1) {
-    return Status::Unsupported(Tr("復元の許可のファイルの版 {} はこの kura では読めません。kura を更新してください",
-                                  "this kura cannot read version {} of the restore grant file; update kura",
-                                  version->get<int64_t>()));
+    return Status::Unsupported(Tr(
+        "復元の許可のファイルの版 {} はこの kura では読めません。kura を更新してください",
+        "this kura cannot read version {} of the restore grant file; update kura", version->get<int64_t>()));
   }
   if (str("kind") != kGrantFileKind) return BadGrantFile("kind が違います", "wrong kind");
   g.token = str("grant");
-  if (!ValidToken(g.token)) return BadGrantFile("grant がないか正しくありません", "grant missing or malformed");
+  if (!ValidToken(g.token))
+    return BadGrantFile("grant がないか正しくありません", "grant missing or malformed");
   g.vault = str("vault");
   if (std::string fp = str("fingerprint"); !fp.empty()) {
     auto parsed = net::Fingerprint::Parse(fp);
@@ -140,11 +145,12 @@ void AddGrantOptions(CLI::App* command, GrantFlags* f) {
                       L("復元の許可で読む保管庫の URL (https://ホスト:ポート、既定は許可のファイルのもの)",
                         "the vault to read through a restore grant (https://host:port; default: the grant "
                         "file's)"));
-  command->add_option("--grant", f->grant,
-                      L("復元の許可のファイル (- で標準入力、環境変数 KURA_GRANT_FILE)。許可自体はコマンド行に"
-                        "書かないでください",
-                        "the restore grant file (- for standard input, env KURA_GRANT_FILE); never the grant "
-                        "itself"));
+  command->add_option(
+      "--grant", f->grant,
+      L("復元の許可のファイル (- で標準入力、環境変数 KURA_GRANT_FILE)。許可自体はコマンド行に"
+        "書かないでください",
+        "the restore grant file (- for standard input, env KURA_GRANT_FILE); never the grant "
+        "itself"));
   command->add_option("--vault-fingerprint", f->fingerprint,
                       L("保管庫の証明書の SHA-256 (既定は許可のファイルのもの)",
                         "the vault certificate's SHA-256 (default: the grant file's)"));
@@ -165,8 +171,9 @@ Result<GrantedRepository> OpenGrantedRepository(const Context& ctx, const GrantF
   out.url = !f.vault.empty() ? f.vault : grant.vault;
   while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
   if (out.url.empty()) {
-    return Status::InvalidArgument(L("保管庫の URL がありません。--vault https://ホスト:ポート を指定してください",
-                                     "no vault URL; give --vault https://host:port"));
+    return Status::InvalidArgument(
+        L("保管庫の URL がありません。--vault https://ホスト:ポート を指定してください",
+          "no vault URL; give --vault https://host:port"));
   }
   if (!out.url.starts_with("https://")) {
     return Status::InvalidArgument(Tr("保管庫の URL \"{}\" は https:// で始めてください",
@@ -183,11 +190,11 @@ Result<GrantedRepository> OpenGrantedRepository(const Context& ctx, const GrantF
   } else if (grant.fingerprint) {
     pin = *grant.fingerprint;
   } else {
-    return Status::InvalidArgument(
-        L("保管庫の証明書の指紋がありません。kura-vault grant issue --output のファイルを使うか "
-          "--vault-fingerprint を指定してください",
-          "no fingerprint of the vault's certificate; use the file of kura-vault grant issue --output or give "
-          "--vault-fingerprint"));
+    return Status::InvalidArgument(L(
+        "保管庫の証明書の指紋がありません。kura-vault grant issue --output のファイルを使うか "
+        "--vault-fingerprint を指定してください",
+        "no fingerprint of the vault's certificate; use the file of kura-vault grant issue --output or give "
+        "--vault-fingerprint"));
   }
 
   // The recovery key before the grant: a grant is used up by redeeming it.
@@ -196,9 +203,9 @@ Result<GrantedRepository> OpenGrantedRepository(const Context& ctx, const GrantF
     if (const char* env = std::getenv("KURA_RECOVERY_KEY_FILE"); env != nullptr) recovery = env;
   }
   if (recovery.empty()) {
-    return Status::InvalidArgument(
-        L("復元の許可で読むには販売元の復旧用秘密鍵が要ります。--recovery-key-file で指定してください",
-          "reading through a restore grant needs the vendor's recovery secret key; give --recovery-key-file"));
+    return Status::InvalidArgument(L(
+        "復元の許可で読むには販売元の復旧用秘密鍵が要ります。--recovery-key-file で指定してください",
+        "reading through a restore grant needs the vendor's recovery secret key; give --recovery-key-file"));
   }
   KURA_RETURN_IF_ERROR(ReadKeyFile(recovery).status());
   KURA_ASSIGN_OR_RETURN(Credentials creds, ctx.LoadCredentials(false));

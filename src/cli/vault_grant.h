@@ -22,12 +22,12 @@ namespace kura::cli {
 
 // Version 1 of the grant file (docs/vault-api.md §5.1).
 struct GrantFile {
-  std::string vault;                          // the vault's URL; "" when the issuer did not know it
+  std::string vault;                            // the vault's URL; "" when the issuer did not know it
   std::optional<net::Fingerprint> fingerprint;  // the vault certificate's SHA-256
-  std::string token;                          // kgr1_…: secret
-  std::string snapshot;                       // the granted snapshot's ID ("" when not given)
-  std::string repository;                     // the granted repository ("" when not given)
-  int64_t expires = 0;                        // Unix seconds; 0 when not given
+  std::string token;                            // kgr1_…: secret
+  std::string snapshot;                         // the granted snapshot's ID ("" when not given)
+  std::string repository;                       // the granted repository ("" when not given)
+  int64_t expires = 0;                          // Unix seconds; 0 when not given
 };
 
 // A grant file's text: the JSON of version 1, or a bare kgr1_… token on one line (what

@@ -24,7 +24,7 @@ struct IssueArgs {
 // Version 1 of the grant file (docs/vault-api.md §5.1). Written exclusively: an existing
 // file (perhaps another grant) is never replaced.
 static Status WriteGrantFile(const std::string& path, const vault::IssuedGrant& grant, const std::string& url,
-                      const net::Fingerprint& fp) {
+                             const net::Fingerprint& fp) {
   nlohmann::json doc = {{"version", 1},
                         {"kind", "kura-restore-grant"},
                         {"fingerprint", ToHex(ByteView(fp.bytes.data(), fp.bytes.size()))},
@@ -35,9 +35,10 @@ static Status WriteGrantFile(const std::string& path, const vault::IssuedGrant& 
                         {"expires", FormatUtc(grant.expires_at)}};
   if (!url.empty()) doc["vault"] = url;
   std::string text = doc.dump(2) + "\n";
-  Status st = PathExists(path) ? Status::AlreadyExists(Tr("{} はすでにあります。別のファイル名を指定してください",
-                                                          "{} already exists; give another file name", path))
-                               : WriteFileAtomic(path, AsBytes(text), 0600);
+  Status st = PathExists(path)
+                  ? Status::AlreadyExists(Tr("{} はすでにあります。別のファイル名を指定してください",
+                                             "{} already exists; give another file name", path))
+                  : WriteFileAtomic(path, AsBytes(text), 0600);
   SecureZero(text.data(), text.size());
   return st;
 }
@@ -96,11 +97,12 @@ static int Issue(Context& ctx, const IssueArgs& a) {
                  {"snapshot", grant->snapshot},
                  {"expires", FormatUtc(grant->expires_at)}});
     } else {
-      PrintLine(Tr("スナップショット {} の復元の許可を {} に書きました ({} まで、1 回だけ使えます)。\n"
-                   "復元する人に安全な方法で渡してください: kura restore --grant {} --recovery-key-file ...",
-                   "Wrote the restore grant for snapshot {} to {} (valid until {}, usable once).\n"
-                   "Hand it safely to whoever restores: kura restore --grant {} --recovery-key-file ...",
-                   grant->snapshot, a.output, FormatLocal(grant->expires_at), a.output));
+      PrintLine(
+          Tr("スナップショット {} の復元の許可を {} に書きました ({} まで、1 回だけ使えます)。\n"
+             "復元する人に安全な方法で渡してください: kura restore --grant {} --recovery-key-file ...",
+             "Wrote the restore grant for snapshot {} to {} (valid until {}, usable once).\n"
+             "Hand it safely to whoever restores: kura restore --grant {} --recovery-key-file ...",
+             grant->snapshot, a.output, FormatLocal(grant->expires_at), a.output));
     }
     return kExitOk;
   }
@@ -142,17 +144,16 @@ void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code) {
       ->required();
   issue->add_option("--expires", a->hours,
                     L("有効期間 (時間、既定 24、最大 168)", "validity in hours (default 24, at most 168)"));
-  issue->add_option("--output", a->output,
-                    L("許可をこのファイルに書く (JSON、モード 0600、保管庫の証明書の指紋つき)。表示はしません",
-                      "write the grant to this file (JSON, mode 0600, with the vault certificate's "
-                      "fingerprint) instead of printing it"));
+  issue->add_option(
+      "--output", a->output,
+      L("許可をこのファイルに書く (JSON、モード 0600、保管庫の証明書の指紋つき)。表示はしません",
+        "write the grant to this file (JSON, mode 0600, with the vault certificate's "
+        "fingerprint) instead of printing it"));
   issue->add_option("--vault-url", a->vault_url,
                     L("許可のファイルに書く保管庫の URL (https://ホスト:ポート)",
                       "the vault's URL to write into the grant file (https://host:port)"));
   issue->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
-  issue->callback([&ctx, exit_code, a] {
-    *exit_code = Issue(ctx, *a);
-  });
+  issue->callback([&ctx, exit_code, a] { *exit_code = Issue(ctx, *a); });
 }
 
 }  // namespace kura::vault_cli

@@ -6,18 +6,17 @@
 // grants are refused and audited; the grant token never shows in argv, output or logs.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <linux/limits.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-
-#include <linux/limits.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <fstream>
-#include <thread>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "agent/vault_read_store.h"
 #include "crypto/crypto.h"
@@ -64,7 +63,8 @@ std::string Slurp(const std::string& path) {
 const std::vector<std::pair<std::string, std::string>>& OddFiles() {
   static const std::vector<std::pair<std::string, std::string>> files = {
       {"カルテ/山田 太郎 (2026年度).txt", "主訴: 頭痛\n処方: なし\n"},
-      {"カルテ/スキャン/紹介状.pdf", [] {
+      {"カルテ/スキャン/紹介状.pdf",
+       [] {
          Bytes b = SeededBytes(3, 300000);  // incompressible: a pack of about 300 KB
          return std::string(b.begin(), b.end());
        }()},
@@ -122,11 +122,11 @@ name = "vault"
 vault = "{2}"
 )T",
                                 sb_.dir(), sb_.password_file(), url_));
-    KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care", "-r",
-                             sb_.Path("local")});
+    KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care",
+                             "-r", sb_.Path("local")});
     ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
-    KuraRun backup = sb_.Kura({"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care",
-                               sb_.Path("data")});
+    KuraRun backup = sb_.Kura(
+        {"--json", "backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care", sb_.Path("data")});
     ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
     auto doc = json::parse(backup.out, nullptr, false);
     ASSERT_TRUE(doc.is_object()) << backup.out;
@@ -178,10 +178,10 @@ vault = "{2}"
 
   // `grant issue --output vendor/NAME`; the grant's ID.
   int64_t IssueGrant(const std::string& name, int hours = 2) {
-    ProcessOutput issued = Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12),
-                                  "--purpose", "本院からの依頼 #42: カルテ復元", "--expires",
-                                  std::to_string(hours), "--output", sb_.Path("vendor/" + name), "--vault-url",
-                                  url_});
+    ProcessOutput issued =
+        Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12), "--purpose",
+               "本院からの依頼 #42: カルテ復元", "--expires", std::to_string(hours), "--output",
+               sb_.Path("vendor/" + name), "--vault-url", url_});
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
     seen_ += issued.out + issued.err;
     auto j = json::parse(issued.out, nullptr, false);
@@ -197,13 +197,13 @@ vault = "{2}"
   KuraRun Vendor(const std::vector<std::string>& args, const std::string& stdin_file = "") {
     ::mkdir(sb_.Path("vendor/home").c_str(), 0700);
     ProcessOptions o;
-    o.argv = {"sh", "-c", "exec \"$0\" \"$@\" <" + (stdin_file.empty() ? "/dev/null" : stdin_file), KuraBin(),
-              "--lang", "en"};
+    o.argv = {"sh",      "-c",     "exec \"$0\" \"$@\" <" + (stdin_file.empty() ? "/dev/null" : stdin_file),
+              KuraBin(), "--lang", "en"};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.env = {{"HOME", sb_.Path("vendor/home")}, {"KURA_CACHE_DIR", sb_.Path("vendor/cache")}};
-    o.unset_env = {"KURA_REPOSITORY",  "KURA_CONFIG",       "KURA_PASSWORD",         "KURA_PASSWORD_FILE",
-                   "KURA_KEY_FILE",    "KURA_AGENT_CONFIG", "KURA_STATE_DIR",        "KURA_GRANT_FILE",
-                   "KURA_LANG",        "XDG_CACHE_HOME",    "KURA_RECOVERY_KEY_FILE"};
+    o.unset_env = {"KURA_REPOSITORY", "KURA_CONFIG",       "KURA_PASSWORD",         "KURA_PASSWORD_FILE",
+                   "KURA_KEY_FILE",   "KURA_AGENT_CONFIG", "KURA_STATE_DIR",        "KURA_GRANT_FILE",
+                   "KURA_LANG",       "XDG_CACHE_HOME",    "KURA_RECOVERY_KEY_FILE"};
     o.stderr_tail_bytes = 1 << 16;
     KuraRun run;
     auto r = RunProcess(o, 16 << 20);
@@ -354,22 +354,22 @@ TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
   const std::string real = Token("real.json");
   ASSERT_TRUE(real.starts_with("kgr1_"));
 
-  KuraRun argv = Vendor({"restore", "--vault", url_, "--grant", real, RecoveryKey()[0], RecoveryKey()[1], "latest",
-                         "--target", sb_.Path("vendor/x")});
+  KuraRun argv = Vendor({"restore", "--vault", url_, "--grant", real, RecoveryKey()[0], RecoveryKey()[1],
+                         "latest", "--target", sb_.Path("vendor/x")});
   EXPECT_EQ(argv.exit_code, kExitUsage) << argv.err;
   EXPECT_NE(argv.err.find("do not put the restore grant on the command line"), std::string::npos) << argv.err;
   seen_.clear();  // that output quoted nothing, but the argv held the token on purpose
 
   ::chmod(sb_.Path("vendor/real.json").c_str(), 0644);
-  KuraRun open = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0], RecoveryKey()[1],
-                         "latest", "--target", sb_.Path("vendor/x")});
+  KuraRun open = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0],
+                         RecoveryKey()[1], "latest", "--target", sb_.Path("vendor/x")});
   EXPECT_EQ(open.exit_code, kExitPermission) << open.err;
   EXPECT_NE(open.err.find("chmod 600"), std::string::npos) << open.err;
 
   EXPECT_NE(open.err.find("restore grant file"), std::string::npos) << open.err;
   ::chmod(sb_.Path("vendor/real.json").c_str(), 0600);
-  KuraRun still = Vendor({"restore", "--grant", sb_.Path("vendor/real.json"), "latest", "--target",
-                          sb_.Path("vendor/x")});
+  KuraRun still = Vendor(
+      {"restore", "--grant", sb_.Path("vendor/real.json"), "latest", "--target", sb_.Path("vendor/x")});
   EXPECT_EQ(still.exit_code, kExitUsage) << still.err;
   EXPECT_NE(still.err.find("--recovery-key-file"), std::string::npos) << still.err;
 
@@ -379,8 +379,8 @@ TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
   token.back() = token.back() == 'a' ? 'b' : 'a';
   forged["grant"] = token;
   sb_.WriteFile("vendor/forged.json", forged.dump());
-  KuraRun f = Vendor({"restore", "--grant", sb_.Path("vendor/forged.json"), RecoveryKey()[0], RecoveryKey()[1],
-                      "latest", "--target", sb_.Path("vendor/x")});
+  KuraRun f = Vendor({"restore", "--grant", sb_.Path("vendor/forged.json"), RecoveryKey()[0],
+                      RecoveryKey()[1], "latest", "--target", sb_.Path("vendor/x")});
   EXPECT_EQ(f.exit_code, kExitUnauthorized) << f.err;
   EXPECT_NE(f.err.find("unauthorized"), std::string::npos) << f.err;
   EXPECT_NE(f.err.find("ask the vault's operator for a new grant"), std::string::npos) << f.err;
@@ -397,8 +397,8 @@ TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
   EXPECT_EQ(Count("grant.redeem", "success"), 0u);
   EXPECT_GE(Count("grant.redeem", "refused"), 2u);
   // The real grant is still unused: the refusals before the vault was asked cost nothing.
-  KuraRun real_use = Vendor({"verify", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0],
-                             RecoveryKey()[1]});
+  KuraRun real_use =
+      Vendor({"verify", "--grant", sb_.Path("vendor/real.json"), RecoveryKey()[0], RecoveryKey()[1]});
   EXPECT_EQ(real_use.exit_code, 0) << real_use.out << real_use.err;
   ExpectNoTokenShown({real, Token("expired.json")});
 }
@@ -447,8 +447,8 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   auto packs = s.List(ObjectType::kPack);
   ASSERT_TRUE(packs.ok()) << packs.status().ToString();
   ASSERT_FALSE(packs->empty());
-  ObjectInfo big = *std::max_element(packs->begin(), packs->end(),
-                                     [](const ObjectInfo& a, const ObjectInfo& b) { return a.size < b.size; });
+  ObjectInfo big = *std::max_element(
+      packs->begin(), packs->end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.size < b.size; });
   ASSERT_GT(big.size, 3 * ro.max_request_bytes) << "the test tree makes a pack of about 300 KB";
   std::string on_disk = Slurp((*area)->ObjectPath(ObjectType::kPack, big.name));
   const uint64_t before = s.requests();
@@ -475,7 +475,8 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   EXPECT_EQ(s.Delete(ObjectType::kPack, big.name).code(), Code::kPermissionDenied);
   EXPECT_EQ(s.MoveAside(ObjectType::kPack, big.name).code(), Code::kPermissionDenied);
   EXPECT_EQ(s.Lock(LockMode::kExclusive, 0).status().code(), Code::kPermissionDenied);
-  EXPECT_NE(s.Put(ObjectType::kPack, std::string(64, 'a'), junk).message().find("読み取り専用"), std::string::npos);
+  EXPECT_NE(s.Put(ObjectType::kPack, std::string(64, 'a'), junk).message().find("読み取り専用"),
+            std::string::npos);
   EXPECT_TRUE(s.Lock(LockMode::kShared, 0).ok());
   EXPECT_EQ(s.requests(), no_writes);
   EXPECT_EQ(Slurp((*area)->ObjectPath(ObjectType::kPack, big.name)), on_disk);
