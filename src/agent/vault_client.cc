@@ -103,6 +103,10 @@ std::string RestoreAdvice(const std::string& code) {
     return L("復元の許可はこのリポジトリとスナップショットにしか使えません",
              "a restore grant reads only its own repository and snapshot");
   }
+  if (code == "grant_not_approved") {
+    return L("サイトの管理者の承認が済むまでこの許可は使えません (使われずに残っています)",
+             "the grant cannot be used until the site's administrator approves it (it is not used up)");
+  }
   return "";
 }
 
@@ -141,7 +145,8 @@ Status VaultStatus(const std::string& url, int status, const std::string& code, 
   if (code == "quota_exceeded" || status == 507) return Status::NoSpace(text);
   if (code == "unauthorized" || code == "enrolment_invalid" || status == 401)
     return Status::Unauthorized(text);
-  if (code == "forbidden" || code == "grant_used" || status == 403) return Status::PermissionDenied(text);
+  if (code == "forbidden" || code == "grant_used" || code == "grant_not_approved" || status == 403)
+    return Status::PermissionDenied(text);
   if (code == "missing_blobs" || code == "not_found" || status == 404) return Status::NotFound(text);
   if (code == "conflict") return Status::AlreadyExists(text);
   if (code == "held" || status == 423) return Status::Locked(text);
