@@ -25,6 +25,7 @@
 #include "support/repo_testing.h"
 #include "util/hex.h"
 #include "util/process.h"
+#include "vault/catalog.h"
 
 namespace kura::testing {
 namespace {
@@ -177,11 +178,13 @@ vault = "{2}"
   }
 
   // `grant issue --output vendor/NAME`; the grant's ID.
-  int64_t IssueGrant(const std::string& name, int hours = 2) {
-    ProcessOutput issued =
-        Vault({"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12), "--purpose",
-               "本院からの依頼 #42: カルテ復元", "--expires", std::to_string(hours), "--output",
-               sb_.Path("vendor/" + name), "--vault-url", url_});
+  int64_t IssueGrant(const std::string& name, int hours = 2, bool require_approval = false) {
+    std::vector<std::string> args = {"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12),
+                                     "--purpose", "本院からの依頼 #42: カルテ復元", "--expires",
+                                     std::to_string(hours), "--output", sb_.Path("vendor/" + name), "--vault-url",
+                                     url_};
+    if (require_approval) args.push_back("--require-approval");
+    ProcessOutput issued = Vault(args);
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
     seen_ += issued.out + issued.err;
     auto j = json::parse(issued.out, nullptr, false);
@@ -498,6 +501,76 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(std::string(after->begin(), after->end()), on_disk);
   EXPECT_EQ(restarts, 1);
+}
+
+// G-ACL-07, G-AUD-01 (seed 001 §6.5(2)②): a grant issued with --require-approval is refused
+// (exit 12, grant_not_approved) and not used up until the site's tenant admin approves it
+// with `kura-vault grant approve`; then the vendor restores; `grant list` shows who
+// approved; the vendor's own operator cannot approve; a denied grant never works.
+TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdministratorApproves) {
+  {
+    // The site's administrator (no kura-vault command adds one yet).
+    FakeClock clock(::time(nullptr));
+    vault::CatalogOptions co;
+    co.password_cost.mem_limit = 8u << 20;
+    co.password_cost.ops_limit = 1;
+    auto catalog = vault::Catalog::Open(data_ + "/catalog.db", clock, co);
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    auto tenant = (*catalog)->FindTenant("sakura-clinic");
+    ASSERT_TRUE(tenant.ok());
+    vault::NewOperator admin;
+    admin.login = "yamada.admin";
+    admin.role = vault::OperatorRole::kTenantAdmin;
+    admin.tenant_id = tenant->id;
+    admin.must_change_password = false;
+    ASSERT_TRUE((*catalog)->AddOperator(admin, "山田さんの長いパスワード", {"os_user", "test", "local", "", ""}).ok());
+  }
+  sb_.WriteFile("admin.pw", "山田さんの長いパスワード\n");
+  const int64_t id = IssueGrant("approval.json", 2, /*require_approval=*/true);
+  ASSERT_GT(id, 0);
+  const std::vector<std::string> restore = {"restore",   "--grant", sb_.Path("vendor/approval.json"),
+                                            RecoveryKey()[0], RecoveryKey()[1], "latest",
+                                            "--target",  sb_.Path("vendor/approved")};
+  KuraRun pending = Vendor(restore);
+  EXPECT_EQ(pending.exit_code, kExitPermission) << pending.err;
+  EXPECT_NE(pending.err.find("grant_not_approved"), std::string::npos) << pending.err;
+  EXPECT_NE(pending.err.find("it is not used up"), std::string::npos) << pending.err;
+
+  ProcessOutput wrong = Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin",
+                               "--password-file", sb_.password_file()});
+  EXPECT_EQ(wrong.exit_code, kExitUnauthorized) << wrong.err;  // a wrong password
+  ProcessOutput approved = Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin",
+                                  "--password-file", sb_.Path("admin.pw"), "--reason", "電話で確認 (受付 #42)"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_NE(approved.out.find("approved restore grant"), std::string::npos) << approved.out;
+
+  KuraRun done = Vendor(restore);
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_EQ(ReadTree(sb_.Path("vendor/approved") + sb_.Path("data")), ReadTree(sb_.Path("data")));
+
+  const int64_t second = IssueGrant("denied.json", 2, true);
+  ProcessOutput denied = Vault({"grant", "deny", std::to_string(second), "--login", "yamada.admin",
+                                "--password-file", sb_.Path("admin.pw"), "--reason", "依頼の覚えがない"});
+  ASSERT_EQ(denied.exit_code, 0) << denied.err;
+  KuraRun refused = Vendor({"verify", "--grant", sb_.Path("vendor/denied.json"), RecoveryKey()[0],
+                            RecoveryKey()[1]});
+  EXPECT_EQ(refused.exit_code, kExitPermission) << refused.err;
+  EXPECT_NE(refused.err.find("grant_not_approved"), std::string::npos) << refused.err;
+
+  ProcessOutput list = Vault({"grant", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  seen_ += list.out;
+  json grants = json::parse(list.out)["grants"];
+  ASSERT_EQ(grants.size(), 2u);
+  EXPECT_EQ(grants[1]["id"], id);
+  EXPECT_EQ(grants[1]["state"], "redeemed");
+  EXPECT_EQ(grants[1]["decision"]["by"], "yamada.admin");
+  EXPECT_EQ(grants[0]["state"], "denied");
+  EXPECT_EQ(Count("grant.approve", "success"), 1u);
+  EXPECT_EQ(Count("grant.deny", "success"), 1u);
+  EXPECT_EQ(Count("grant.redeem", "success"), 1u);
+  EXPECT_EQ(Count("grant.redeem", "refused"), 2u);
+  ExpectNoTokenShown({Token("approval.json"), Token("denied.json")});
 }
 
 }  // namespace
