@@ -322,7 +322,7 @@ class Catalog {
   // needs no approval, is redeemed or expired; a reason over 1024 bytes or, to deny, none).
   Status DecideGrant(int64_t grant_id, bool approve, std::string_view reason, const OperatorAccount& by,
                      const AuditActor& actor);
-  // Grants, newest first; `tenant_id` limits them to one tenant. Not audited (a listing).
+  // Grants, newest first; `tenant_id` limits them to one tenant. Not audited here: the caller audits the listing (grant.list).
   Result<std::vector<GrantRecord>> ListGrants(std::optional<int64_t> tenant_id = std::nullopt);
   // The session a "krs1_" token opens. Errors: kUnauthorized (unknown, expired; audited).
   Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);

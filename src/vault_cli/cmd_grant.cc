@@ -171,7 +171,17 @@ static int List(Context& ctx, const std::string& tenant_name) {
     tenant_id = tenant->id;
   }
   auto grants = v->catalog->ListGrants(tenant_id);
-  if (!grants.ok()) return Fail(ctx, grants.status());
+  vault::AuditEvent event{ConsoleActor(), "grant.list", tenant_name.empty() ? "grants" : "tenant:" + tenant_name,
+                          std::string(vault::kAuditSuccess), ""};
+  if (!grants.ok()) {
+    event.result = vault::kAuditFailure;
+    event.detail = grants.status().ToString();
+    (void)v->catalog->Audit(event);
+    return Fail(ctx, grants.status());
+  }
+  event.detail = fmt::format("count={}", grants->size());
+  // No listing without its audit record.
+  if (auto rec = v->catalog->Audit(event); !rec.ok()) return Fail(ctx, rec.status());
   auto state = [&](const vault::GrantRecord& g) -> std::string {
     if (g.redeemed_at) return "redeemed";
     if (ctx.clock->NowUnix() >= g.expires_at) return "expired";
