@@ -174,7 +174,7 @@ struct GrantRecord {
   int64_t created_at = 0, expires_at = 0;
   std::optional<int64_t> redeemed_at;
   bool requires_approval = false;
-  std::string decision;  // "" (pending or not needed), "approved", "denied"
+  std::string decision;    // "" (pending or not needed), "approved", "denied"
   std::string decided_by;  // the tenant admin's login
   std::string reason;
   std::optional<int64_t> decided_at;
@@ -322,7 +322,8 @@ class Catalog {
   // needs no approval, is redeemed or expired; a reason over 1024 bytes or, to deny, none).
   Status DecideGrant(int64_t grant_id, bool approve, std::string_view reason, const OperatorAccount& by,
                      const AuditActor& actor);
-  // Grants, newest first; `tenant_id` limits them to one tenant. Not audited here: the caller audits the listing (grant.list).
+  // Grants, newest first; `tenant_id` limits them to one tenant. Not audited here: the caller audits the
+  // listing (grant.list).
   Result<std::vector<GrantRecord>> ListGrants(std::optional<int64_t> tenant_id = std::nullopt);
   // The session a "krs1_" token opens. Errors: kUnauthorized (unknown, expired; audited).
   Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);

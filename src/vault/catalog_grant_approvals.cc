@@ -6,8 +6,8 @@
 
 namespace kura::vault {
 
-Status Catalog::DecideGrant(int64_t grant_id, bool approve, std::string_view reason, const OperatorAccount& by,
-                            const AuditActor& actor) {
+Status Catalog::DecideGrant(int64_t grant_id, bool approve, std::string_view reason,
+                            const OperatorAccount& by, const AuditActor& actor) {
   std::lock_guard lock(mu_);
   return AuditedLocked<bool>(
              actor, approve ? "grant.approve" : "grant.deny", "grant:" + std::to_string(grant_id),
@@ -16,44 +16,47 @@ Status Catalog::DecideGrant(int64_t grant_id, bool approve, std::string_view rea
                  return Status::InvalidArgument(Tr("理由 (--reason) を 1〜1024 バイトで書いてください",
                                                    "give the reason (--reason) in 1-1024 bytes"));
                }
-               KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("SELECT s.tenant_id, g.requires_approval, g.redeemed_at,"
-                                                           " g.expires_at, a.decision, r.repo_id, g.snapshot"
-                                                           " FROM grants g"
-                                                           " JOIN repositories r ON r.id = g.repository_id"
-                                                           " JOIN sites s ON s.id = r.site_id"
-                                                           " LEFT JOIN grant_approvals a ON a.grant_id = g.id"
-                                                           " WHERE g.id = ?1"));
+               KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                                     db.Prepare("SELECT s.tenant_id, g.requires_approval, g.redeemed_at,"
+                                                " g.expires_at, a.decision, r.repo_id, g.snapshot"
+                                                " FROM grants g"
+                                                " JOIN repositories r ON r.id = g.repository_id"
+                                                " JOIN sites s ON s.id = r.site_id"
+                                                " LEFT JOIN grant_approvals a ON a.grant_id = g.id"
+                                                " WHERE g.id = ?1"));
                q.Bind(1, grant_id);
                KURA_ASSIGN_OR_RETURN(bool row, q.Step());
                if (!row) {
                  return Status::NotFound(
                      Tr("復元の許可 {} はありません", "there is no restore grant {}", grant_id));
                }
-               event.target = fmt::format("grant:{}/repository:{}/snapshot:{}", grant_id, q.Text(5), q.Text(6));
+               event.target =
+                   fmt::format("grant:{}/repository:{}/snapshot:{}", grant_id, q.Text(5), q.Text(6));
                // Only the site's side approves access to its data: never the vendor's operators,
                // nor another tenant's administrator.
                if (by.role != OperatorRole::kTenantAdmin || by.tenant_id != q.Int(0)) {
-                 return Status::PermissionDenied(
-                     Tr("{} はこの復元の許可を承認・却下できません (そのサイトのテナント管理者だけができます)",
-                        "{} may not decide on this restore grant (only a tenant admin of its site's tenant may)",
-                        by.login));
+                 return Status::PermissionDenied(Tr(
+                     "{} はこの復元の許可を承認・却下できません (そのサイトのテナント管理者だけができます)",
+                     "{} may not decide on this restore grant (only a tenant admin of its site's tenant may)",
+                     by.login));
                }
                if (q.Int(1) == 0) {
                  return Status::InvalidArgument(Tr("復元の許可 {} は承認を必要としません",
                                                    "restore grant {} needs no approval", grant_id));
                }
                if (!q.IsNull(4)) {
-                 return Status::AlreadyExists(Tr("復元の許可 {} はすでに{}されています", "restore grant {} was already {}",
-                                                 grant_id, q.Text(4) == "approved" ? L("承認", "approved")
-                                                                                   : L("却下", "denied")));
+                 return Status::AlreadyExists(
+                     Tr("復元の許可 {} はすでに{}されています", "restore grant {} was already {}", grant_id,
+                        q.Text(4) == "approved" ? L("承認", "approved") : L("却下", "denied")));
                }
                if (!q.IsNull(2) || Now() >= q.Int(3)) {
                  return Status::InvalidArgument(Tr("復元の許可 {} は使用済みか期限切れです",
                                                    "restore grant {} was redeemed or has expired", grant_id));
                }
-               KURA_ASSIGN_OR_RETURN(SqlStmt ins, db.Prepare("INSERT INTO grant_approvals (grant_id, decision,"
-                                                             " operator_id, reason, decided_at)"
-                                                             " VALUES (?1, ?2, ?3, ?4, ?5)"));
+               KURA_ASSIGN_OR_RETURN(SqlStmt ins,
+                                     db.Prepare("INSERT INTO grant_approvals (grant_id, decision,"
+                                                " operator_id, reason, decided_at)"
+                                                " VALUES (?1, ?2, ?3, ?4, ?5)"));
                KURA_RETURN_IF_ERROR(ins.Bind(1, grant_id)
                                         .Bind(2, approve ? "approved" : "denied")
                                         .Bind(3, by.id)
@@ -68,15 +71,15 @@ Status Catalog::DecideGrant(int64_t grant_id, bool approve, std::string_view rea
 
 Result<std::vector<GrantRecord>> Catalog::ListGrants(std::optional<int64_t> tenant_id) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q,
-                        db_->Prepare("SELECT g.id, t.name, s.name, r.job, t.id, r.repo_id, g.snapshot, g.purpose,"
-                                     " g.issued_by, g.created_at, g.expires_at, g.redeemed_at,"
-                                     " g.requires_approval, a.decision, o.login, a.reason, a.decided_at"
-                                     " FROM grants g JOIN repositories r ON r.id = g.repository_id"
-                                     " JOIN sites s ON s.id = r.site_id JOIN tenants t ON t.id = s.tenant_id"
-                                     " LEFT JOIN grant_approvals a ON a.grant_id = g.id"
-                                     " LEFT JOIN operators o ON o.id = a.operator_id"
-                                     " WHERE ?1 IS NULL OR t.id = ?1 ORDER BY g.id DESC"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt q, db_->Prepare("SELECT g.id, t.name, s.name, r.job, t.id, r.repo_id, g.snapshot, g.purpose,"
+                              " g.issued_by, g.created_at, g.expires_at, g.redeemed_at,"
+                              " g.requires_approval, a.decision, o.login, a.reason, a.decided_at"
+                              " FROM grants g JOIN repositories r ON r.id = g.repository_id"
+                              " JOIN sites s ON s.id = r.site_id JOIN tenants t ON t.id = s.tenant_id"
+                              " LEFT JOIN grant_approvals a ON a.grant_id = g.id"
+                              " LEFT JOIN operators o ON o.id = a.operator_id"
+                              " WHERE ?1 IS NULL OR t.id = ?1 ORDER BY g.id DESC"));
   if (tenant_id)
     q.Bind(1, *tenant_id);
   else

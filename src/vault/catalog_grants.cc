@@ -78,9 +78,9 @@ Result<IssuedGrant> Catalog::IssueGrant(int64_t site_id, std::string_view snapsh
         g.id = ins.Int(0);
         g.token = token.text;
         event.target = fmt::format("repository:{}/snapshot:{}", g.repo_id, g.snapshot);
-        event.detail = fmt::format("grant={} selector={} expires={} purpose={}{}", g.id, token.selector,
-                                   FormatUtc(g.expires_at), purpose,
-                                   require_approval ? " requires_approval=1" : "");
+        event.detail =
+            fmt::format("grant={} selector={} expires={} purpose={}{}", g.id, token.selector,
+                        FormatUtc(g.expires_at), purpose, require_approval ? " requires_approval=1" : "");
         return g;
       });
 }

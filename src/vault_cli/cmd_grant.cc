@@ -79,7 +79,8 @@ static int Issue(Context& ctx, const IssueArgs& a) {
   if (!tenant.ok()) return Fail(ctx, tenant.status());
   auto site = v->catalog->FindSite(tenant->id, site_name);
   if (!site.ok()) return Fail(ctx, site.status());
-  auto grant = v->catalog->IssueGrant(site->id, snapshot, purpose, hours * 3600, ConsoleActor(), a.require_approval);
+  auto grant =
+      v->catalog->IssueGrant(site->id, snapshot, purpose, hours * 3600, ConsoleActor(), a.require_approval);
   if (!grant.ok()) return Fail(ctx, grant.status());
   if (!a.output.empty()) {
     Status written = WriteGrantFile(a.output, *grant, a.vault_url, fp);
@@ -147,13 +148,15 @@ static int Decide(Context& ctx, const DecideArgs& a, bool approve) {
   SecureZero(password->data(), password->size());
   if (!account.ok()) return Fail(ctx, account.status());
   if (account->must_change_password) {
-    return Fail(ctx, Status::PermissionDenied(L("初期パスワードのままです。先にパスワードを変更してください",
-                                                "the account still has its initial password; change it first")));
+    return Fail(ctx,
+                Status::PermissionDenied(L("初期パスワードのままです。先にパスワードを変更してください",
+                                           "the account still has its initial password; change it first")));
   }
   Status st = v->catalog->DecideGrant(a.id, approve, a.reason, *account, ConsoleActor());
   if (!st.ok()) return Fail(ctx, st);
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"grant_id", a.id}, {"decision", approve ? "approved" : "denied"}, {"by", a.login}});
+    PrintJson(
+        {{"ok", true}, {"grant_id", a.id}, {"decision", approve ? "approved" : "denied"}, {"by", a.login}});
   } else {
     PrintLine(approve ? Tr("復元の許可 {} を承認しました。", "approved restore grant {}.", a.id)
                       : Tr("復元の許可 {} を却下しました。", "denied restore grant {}.", a.id));
@@ -171,7 +174,8 @@ static int List(Context& ctx, const std::string& tenant_name) {
     tenant_id = tenant->id;
   }
   auto grants = v->catalog->ListGrants(tenant_id);
-  vault::AuditEvent event{ConsoleActor(), "grant.list", tenant_name.empty() ? "grants" : "tenant:" + tenant_name,
+  vault::AuditEvent event{ConsoleActor(), "grant.list",
+                          tenant_name.empty() ? "grants" : "tenant:" + tenant_name,
                           std::string(vault::kAuditSuccess), ""};
   if (!grants.ok()) {
     event.result = vault::kAuditFailure;
@@ -258,13 +262,14 @@ void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   for (bool approve : {true, false}) {
     auto d = std::make_shared<DecideArgs>();
-    auto* cmd = grant->add_subcommand(approve ? "approve" : "deny",
-                                      approve ? L("サイトの管理者として復元の許可を承認",
-                                                  "approve a restore grant as the site's administrator")
-                                              : L("サイトの管理者として復元の許可を却下",
-                                                  "deny a restore grant as the site's administrator"));
+    auto* cmd = grant->add_subcommand(
+        approve ? "approve" : "deny",
+        approve
+            ? L("サイトの管理者として復元の許可を承認", "approve a restore grant as the site's administrator")
+            : L("サイトの管理者として復元の許可を却下", "deny a restore grant as the site's administrator"));
     cmd->add_option("ID", d->id, L("許可の ID (grant list)", "the grant's ID (grant list)"))->required();
-    cmd->add_option("--login", d->login, L("テナント管理者のログイン名", "the tenant admin's login"))->required();
+    cmd->add_option("--login", d->login, L("テナント管理者のログイン名", "the tenant admin's login"))
+        ->required();
     cmd->add_option("--password-file", d->password_file,
                     L("そのパスワードを書いたファイル", "file holding that account's password"))
         ->required();
@@ -276,8 +281,8 @@ void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code) {
   }
 
   auto tenant = std::make_shared<std::string>();
-  auto* list = grant->add_subcommand("list", L("復元の許可の一覧 (秘密は表示しません)",
-                                               "list restore grants (never their secrets)"));
+  auto* list = grant->add_subcommand(
+      "list", L("復元の許可の一覧 (秘密は表示しません)", "list restore grants (never their secrets)"));
   list->add_option("--tenant", *tenant, L("このテナントの許可だけ", "only this tenant's grants"));
   list->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   list->callback([&ctx, exit_code, tenant] { *exit_code = List(ctx, *tenant); });

@@ -179,10 +179,13 @@ vault = "{2}"
 
   // `grant issue --output vendor/NAME`; the grant's ID.
   int64_t IssueGrant(const std::string& name, int hours = 2, bool require_approval = false) {
-    std::vector<std::string> args = {"--json", "grant", "issue", "sakura-clinic", "honin", snapshot_.substr(0, 12),
-                                     "--purpose", "本院からの依頼 #42: カルテ復元", "--expires",
-                                     std::to_string(hours), "--output", sb_.Path("vendor/" + name), "--vault-url",
-                                     url_};
+    std::vector<std::string> args = {"--json",      "grant",
+                                     "issue",       "sakura-clinic",
+                                     "honin",       snapshot_.substr(0, 12),
+                                     "--purpose",   "本院からの依頼 #42: カルテ復元",
+                                     "--expires",   std::to_string(hours),
+                                     "--output",    sb_.Path("vendor/" + name),
+                                     "--vault-url", url_};
     if (require_approval) args.push_back("--require-approval");
     ProcessOutput issued = Vault(args);
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
@@ -523,14 +526,16 @@ TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdminist
     admin.role = vault::OperatorRole::kTenantAdmin;
     admin.tenant_id = tenant->id;
     admin.must_change_password = false;
-    ASSERT_TRUE((*catalog)->AddOperator(admin, "山田さんの長いパスワード", {"os_user", "test", "local", "", ""}).ok());
+    ASSERT_TRUE((*catalog)
+                    ->AddOperator(admin, "山田さんの長いパスワード", {"os_user", "test", "local", "", ""})
+                    .ok());
   }
   sb_.WriteFile("admin.pw", "山田さんの長いパスワード\n");
   const int64_t id = IssueGrant("approval.json", 2, /*require_approval=*/true);
   ASSERT_GT(id, 0);
-  const std::vector<std::string> restore = {"restore",   "--grant", sb_.Path("vendor/approval.json"),
-                                            RecoveryKey()[0], RecoveryKey()[1], "latest",
-                                            "--target",  sb_.Path("vendor/approved")};
+  const std::vector<std::string> restore = {
+      "restore", "--grant",  sb_.Path("vendor/approval.json"), RecoveryKey()[0], RecoveryKey()[1],
+      "latest",  "--target", sb_.Path("vendor/approved")};
   KuraRun pending = Vendor(restore);
   EXPECT_EQ(pending.exit_code, kExitPermission) << pending.err;
   EXPECT_NE(pending.err.find("grant_not_approved"), std::string::npos) << pending.err;
@@ -539,8 +544,9 @@ TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdminist
   ProcessOutput wrong = Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin",
                                "--password-file", sb_.password_file()});
   EXPECT_EQ(wrong.exit_code, kExitUnauthorized) << wrong.err;  // a wrong password
-  ProcessOutput approved = Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin",
-                                  "--password-file", sb_.Path("admin.pw"), "--reason", "電話で確認 (受付 #42)"});
+  ProcessOutput approved =
+      Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin", "--password-file",
+             sb_.Path("admin.pw"), "--reason", "電話で確認 (受付 #42)"});
   ASSERT_EQ(approved.exit_code, 0) << approved.err;
   EXPECT_NE(approved.out.find("approved restore grant"), std::string::npos) << approved.out;
 
@@ -552,8 +558,8 @@ TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdminist
   ProcessOutput denied = Vault({"grant", "deny", std::to_string(second), "--login", "yamada.admin",
                                 "--password-file", sb_.Path("admin.pw"), "--reason", "依頼の覚えがない"});
   ASSERT_EQ(denied.exit_code, 0) << denied.err;
-  KuraRun refused = Vendor({"verify", "--grant", sb_.Path("vendor/denied.json"), RecoveryKey()[0],
-                            RecoveryKey()[1]});
+  KuraRun refused =
+      Vendor({"verify", "--grant", sb_.Path("vendor/denied.json"), RecoveryKey()[0], RecoveryKey()[1]});
   EXPECT_EQ(refused.exit_code, kExitPermission) << refused.err;
   EXPECT_NE(refused.err.find("grant_not_approved"), std::string::npos) << refused.err;
 
@@ -571,6 +577,60 @@ TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdminist
   EXPECT_EQ(Count("grant.redeem", "success"), 1u);
   EXPECT_EQ(Count("grant.redeem", "refused"), 2u);
   ExpectNoTokenShown({Token("approval.json"), Token("denied.json")});
+}
+
+// G-BAK-10, G-INT-08: a SQLite database the site's job sent to the vault is restored by the
+// vendor through a grant with --to-database, checked by the database's own integrity check.
+TEST_F(VaultRestoreE2ETest, TheVendorRestoresADatabaseThroughAGrant) {
+  const std::string src = sb_.Path("care.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(src.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(
+                  db,
+                  "CREATE TABLE patients(id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);"
+                  "INSERT INTO patients VALUES (1, '山田 太郎', '要介護3「週2回」'), (2, 'O''Brien', NULL),"
+                  " (3, '佐藤 花子', '服薬: 朝夕');",
+                  nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
+log_file = "{0}/kura.log"
+[[job]]
+name = "care"
+[job.source]
+kind = "sqlite"
+path = "{3}"
+[[job.target]]
+name = "local"
+repository = "{0}/local"
+password_file = "{1}"
+[[job.target]]
+name = "vault"
+vault = "{2}"
+)T",
+                              sb_.dir(), sb_.password_file(), url_, src));
+  KuraRun run = sb_.Kura({"run", "care", "--kind", "manual"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  snapshot_ = sb_.Snapshots("local").back();
+  IssueGrant("db.json");
+  const std::string out = sb_.Path("vendor/restored.db");
+  KuraRun restore = Vendor({"restore", "--grant", sb_.Path("vendor/db.json"), RecoveryKey()[0],
+                            RecoveryKey()[1], "latest", "--to-database", "sqlite", "--db-name", out});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(out.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT group_concat(name, '|') FROM patients ORDER BY id", -1, &st, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))),
+            "山田 太郎|O'Brien|佐藤 花子");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  ExpectNoTokenShown({Token("db.json")});
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ class GrantApprovalTest : public CatalogTest {
     auto site = catalog_->AddSite(t->id, "本院", TestActor());
     ASSERT_TRUE(site.ok());
     site_ = site->id;
-    ASSERT_TRUE(catalog_->BindRepository(site_, "care", std::string(32, 'a'), std::string(64, 'c'), TestActor()).ok());
+    ASSERT_TRUE(
+        catalog_->BindRepository(site_, "care", std::string(32, 'a'), std::string(64, 'c'), TestActor())
+            .ok());
     auto repo = catalog_->FindBoundRepository(std::string(32, 'a'));
     ASSERT_TRUE(repo.ok());
     SnapshotRecord s;
@@ -134,12 +136,14 @@ TEST(GrantApprovalMigrationTest, GrantsFromBeforeNeedNoApproval) {
     auto db = SqlDb::OpenSqlite(path, 10000);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(Migrate(**db, kStart, LatestSchemaVersion() - 1).ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
-                            "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
-                            "INSERT INTO repositories (id, site_id, job, created_at) VALUES (1, 1, 'care', 0);"
-                            "INSERT INTO grants (repository_id, snapshot, purpose, selector, secret_hash,"
-                            " issued_by, created_at, expires_at) VALUES (1, 'ab', 'old', 's', x'00', 'x', 0, 9)")
-                    .ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
+                   "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
+                   "INSERT INTO repositories (id, site_id, job, created_at) VALUES (1, 1, 'care', 0);"
+                   "INSERT INTO grants (repository_id, snapshot, purpose, selector, secret_hash,"
+                   " issued_by, created_at, expires_at) VALUES (1, 'ab', 'old', 's', x'00', 'x', 0, 9)")
+            .ok());
   }
   FakeClock clock(kStart);
   auto c = Catalog::Open(path, clock, TestOptions(/*create=*/false));
