@@ -37,7 +37,8 @@ Result<GrantFile> ParseGrantFile(std::string_view text);
 
 struct GrantFlags {
   std::string vault;        // --vault URL (Default: the grant file's)
-  std::string grant;        // --grant FILE|- (Default: env KURA_GRANT_FILE)
+  std::string grant;        // --grant FILE|- (Default: env KURA_GRANT_FILE, read only when
+                            // --vault is given: a plain `kura restore` stays local)
   std::string fingerprint;  // --vault-fingerprint (Default: the grant file's)
   bool requested() const { return !vault.empty() || !grant.empty(); }
 };
