@@ -13,6 +13,7 @@
 #include "util/hex.h"
 #include "util/i18n.h"
 #include "util/json_read.h"
+#include "util/text.h"
 
 namespace kura {
 
@@ -88,8 +89,30 @@ std::string JsonBody(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The advice for the one who restores through a grant: the site's advice (enrol again)
+// would send a vendor's engineer the wrong way.
+std::string RestoreAdvice(const std::string& code) {
+  if (code == "unauthorized") {
+    return L(
+        "復元の許可かそのセッションが無効か期限切れです。保管庫の運用者に新しい許可を発行してもらってくださ"
+        "い",
+        "the restore grant or its session is not valid or has expired; ask the vault's operator for a new "
+        "grant");
+  }
+  if (code == "forbidden") {
+    return L("復元の許可はこのリポジトリとスナップショットにしか使えません",
+             "a restore grant reads only its own repository and snapshot");
+  }
+  if (code == "grant_not_approved") {
+    return L("サイトの管理者の承認が済むまでこの許可は使えません (使われずに残っています)",
+             "the grant cannot be used until the site's administrator approves it (it is not used up)");
+  }
+  return "";
+}
+
 // The advice kura adds to a code whose vault message may not say what to do on the site.
-std::string SiteAdvice(const std::string& code) {
+std::string SiteAdvice(const std::string& code, bool restore) {
+  if (restore) return RestoreAdvice(code);
   if (code == "quota_exceeded") {
     return L("保管庫の容量の上限に達しました。販売店に連絡してください",
              "the vault's storage quota is used up; contact the vendor");
@@ -110,17 +133,20 @@ std::string SiteAdvice(const std::string& code) {
 
 }  // namespace
 
-Status VaultStatus(const std::string& url, int status, const std::string& code, const std::string& message) {
+Status VaultStatus(const std::string& url, int status, const std::string& code, const std::string& message,
+                   bool restore) {
   std::string text = Tr("保管庫 {} が要求を断りました ({}, HTTP {}): {}",
                         "the vault {} refused the request ({}, HTTP {}): {}", url, code.empty() ? "?" : code,
                         status, message);
-  if (std::string advice = SiteAdvice(code); !advice.empty() && message.find(advice) == std::string::npos) {
+  if (std::string advice = SiteAdvice(code, restore);
+      !advice.empty() && message.find(advice) == std::string::npos) {
     text += CurrentLanguage() == Language::kEnglish ? "; " + advice : "。" + advice;
   }
   if (code == "quota_exceeded" || status == 507) return Status::NoSpace(text);
   if (code == "unauthorized" || code == "enrolment_invalid" || status == 401)
     return Status::Unauthorized(text);
-  if (code == "forbidden" || code == "grant_used" || status == 403) return Status::PermissionDenied(text);
+  if (code == "forbidden" || code == "grant_used" || code == "grant_not_approved" || status == 403)
+    return Status::PermissionDenied(text);
   if (code == "missing_blobs" || code == "not_found" || status == 404) return Status::NotFound(text);
   if (code == "conflict") return Status::AlreadyExists(text);
   if (code == "held" || status == 423) return Status::Locked(text);
@@ -192,7 +218,9 @@ VaultClient::~VaultClient() {
 
 Result<std::unique_ptr<VaultClient>> VaultClient::Create(VaultOptions options) {
   std::string credential;
-  if (!options.credential_file.empty()) {
+  if (!options.session.empty()) {
+    credential = options.session;
+  } else if (!options.credential_file.empty()) {
     KURA_ASSIGN_OR_RETURN(credential, LoadCredential(options.credential_file));
   }
   while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
@@ -205,8 +233,13 @@ Result<std::unique_ptr<VaultClient>> VaultClient::Create(VaultOptions options) {
   KURA_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> http, net::HttpClient::Create(std::move(co)));
   if (!options.retry.sleep)
     options.retry.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  return std::unique_ptr<VaultClient>(
+  const bool restore = !options.session.empty();
+  std::fill(options.session.begin(), options.session.end(), '\0');
+  options.session.clear();  // one copy of the secret: credential_
+  auto client = std::unique_ptr<VaultClient>(
       new VaultClient(std::move(options), std::move(credential), std::move(http)));
+  client->restore_ = restore;
+  return client;
 }
 
 std::string VaultClient::RepoPath(std::string_view rest) const {
@@ -227,7 +260,7 @@ Status VaultClient::MappedError(const net::ClientResponse& response) {
   }
   if (message.empty()) message = L("理由は示されませんでした", "no reason given");
   last_code_ = code;
-  return VaultStatus(options_.url, response.status, code, message);
+  return VaultStatus(options_.url, response.status, code, message, restore_);
 }
 
 Result<net::ClientResponse> VaultClient::Call(net::ClientRequest request, bool authorised, bool retry) {
@@ -416,6 +449,130 @@ Result<VaultGenerations> VaultClient::Generations() {
     out.soft = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "soft")));
     out.hard = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "hard")));
     out.remaining = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "remaining")));
+  }
+  return out;
+}
+
+Result<RestoreSessionInfo> VaultClient::RedeemGrant(const std::string& grant) {
+  restore_ = true;
+  net::ClientRequest req;
+  req.method = "POST";
+  req.path = "/v1/grants/redeem";
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.body = JsonBody({{"grant", grant}});
+  auto answer = Call(std::move(req), /*authorised=*/false, /*retry=*/false);
+  KURA_RETURN_IF_ERROR(answer.status());
+  KURA_ASSIGN_OR_RETURN(json j, ParseJsonBody(options_.url, answer->body));
+  RestoreSessionInfo out;
+  out.session = JsonString(j, "session");
+  out.repository = JsonString(j, "repository");
+  out.snapshot = JsonString(j, "snapshot");
+  out.expires = JsonTime(j, "expires");
+  if (out.session.rfind("krs1_", 0) != 0 || out.repository.empty() || !IsLowerHex(out.snapshot, 64)) {
+    return Status::IOError(
+        Tr("保管庫 {} の復元の許可の応答にセッションがありません。販売店に連絡してください",
+           "the answer of the vault {} to the restore grant lacks a session; contact the "
+           "vendor",
+           options_.url));
+  }
+  return out;
+}
+
+namespace {
+
+// The path of one object in a session's repository, or "" for a name that is no object's.
+std::string ObjectPath(ObjectType type, const std::string& name) {
+  if (type == ObjectType::kConfig) return name == "config" ? "/config" : "";
+  if (!IsLowerHex(name, 64)) return "";
+  switch (type) {
+    case ObjectType::kKey:
+      return "/keys/" + name;
+    case ObjectType::kSnapshot:
+      return "/snapshots/" + name;
+    case ObjectType::kPack:
+      return "/packs/" + name;
+    case ObjectType::kConfig:
+      break;
+  }
+  return "";
+}
+
+// "bytes a-b/size" → size; nullopt when absent or malformed.
+std::optional<uint64_t> ContentRangeTotal(const net::Headers& headers) {
+  auto v = headers.Get("Content-Range");
+  if (!v) return std::nullopt;
+  size_t slash = v->rfind('/');
+  if (slash == std::string_view::npos || slash + 1 >= v->size() || v->size() - slash > 20)
+    return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v->substr(slash + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<Bytes> VaultClient::ReadObject(ObjectType type, const std::string& name,
+                                      std::optional<ByteRange> range, uint64_t* total) {
+  std::string rest = ObjectPath(type, name);
+  if (rest.empty()) {
+    return Status::NotFound(Tr("保管庫 {} にオブジェクト {} はありません", "the vault {} has no object {}",
+                               options_.url, EscapeName(name)));
+  }
+  net::ClientRequest req;
+  req.path = RepoPath(rest);
+  if (range) {
+    req.headers.push_back({"Range", "bytes=" + std::to_string(range->offset) + "-" +
+                                        std::to_string(range->offset + range->length - 1)});
+  }
+  KURA_ASSIGN_OR_RETURN(net::ClientResponse resp, Call(std::move(req)));
+  Bytes out(resp.body.begin(), resp.body.end());
+  if (total != nullptr) {
+    std::optional<uint64_t> size = resp.status == 206 ? ContentRangeTotal(resp.headers) : std::nullopt;
+    if (resp.status == 206 && !size) {
+      return Status::IOError(Tr("保管庫 {} の部分応答に Content-Range がありません",
+                                "the partial answer of the vault {} has no Content-Range", options_.url));
+    }
+    *total = size.value_or(out.size());
+  }
+  if (resp.status == 200 && range) {
+    // The vault ignored the range (an object it serves whole): cut it here.
+    if (range->offset >= out.size()) return Bytes{};
+    Bytes part(out.begin() + static_cast<std::ptrdiff_t>(range->offset),
+               out.begin() + static_cast<std::ptrdiff_t>(
+                                 std::min<uint64_t>(out.size(), range->offset + range->length)));
+    return part;
+  }
+  return out;
+}
+
+Result<std::vector<ObjectInfo>> VaultClient::ListObjects(ObjectType type) {
+  const char* member = type == ObjectType::kKey        ? "keys"
+                       : type == ObjectType::kSnapshot ? "snapshots"
+                       : type == ObjectType::kPack     ? "packs"
+                                                       : nullptr;
+  if (member == nullptr) {
+    uint64_t size = 0;
+    KURA_ASSIGN_OR_RETURN(Bytes config, ReadObject(ObjectType::kConfig, "config", std::nullopt, &size));
+    return std::vector<ObjectInfo>{{"config", config.size(), 0}};
+  }
+  net::ClientRequest req;
+  req.path = RepoPath(std::string("/") + member);
+  KURA_ASSIGN_OR_RETURN(net::ClientResponse resp, Call(std::move(req)));
+  KURA_ASSIGN_OR_RETURN(json j, ParseJsonBody(options_.url, resp.body));
+  auto it = j.find(member);
+  if (it == j.end() || !it->is_array()) {
+    return Status::IOError(Tr("保管庫 {} の応答に {} がありません",
+                              "the answer of the vault {} has no \"{}\"", options_.url, member));
+  }
+  std::vector<ObjectInfo> out;
+  for (const json& o : *it) {
+    if (!o.is_object()) continue;
+    std::string id = JsonString(o, "id");
+    if (!IsLowerHex(id, 64)) continue;  // never a name that could leave the object namespace
+    out.push_back({std::move(id), static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(o, "size"))), 0});
   }
   return out;
 }

@@ -14,6 +14,10 @@
 // The site credential is read from a file that only its owner may read (0600), never from
 // argv or the environment, and never appears in a message or log.
 //
+// Restore (docs/vault-api.md §5): RedeemGrant turns a restore grant into a session; a
+// client made with VaultOptions::session then makes only the session's reads
+// (ReadObject, ListObjects). agent/vault_read_store.h wraps them as an ObjectStore.
+//
 // Thread safety: one VaultClient per thread.
 #pragma once
 
@@ -28,6 +32,7 @@
 #include "kura/status.h"
 #include "net/http_client.h"
 #include "net/tls.h"
+#include "objstore/object_store.h"
 
 namespace kura {
 
@@ -45,6 +50,9 @@ struct VaultOptions {
   std::string credential_file;  // the site credential (kst1_…), mode 0600. REQUIRED but for Enrol
   std::string repository;       // the repository ID (the config's id). REQUIRED for BackupSink calls
   std::string job;              // the job the repository is bound to. REQUIRED for PutConfig
+  // A restore session (krs1_…, from RedeemGrant) used as the bearer token instead of a
+  // credential file; `repository` is then the session's. Secret. Default: none.
+  std::string session;
   RetryOptions retry;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
@@ -85,6 +93,20 @@ Status StoreCredential(const std::string& path, const std::string& credential);
 // kInvalidArgument when it does not hold a site credential.
 Result<std::string> LoadCredential(const std::string& path);
 
+// The answer of POST /v1/grants/redeem.
+struct RestoreSessionInfo {
+  std::string session;     // krs1_…: secret, for VaultOptions::session
+  std::string repository;  // the granted repository's ID
+  std::string snapshot;    // the granted snapshot's full ID
+  int64_t expires = 0;     // Unix seconds (the vault's clock)
+};
+
+// Bytes [offset, offset + length) of an object.
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 class VaultClient : public BackupSink {
  public:
   // Reads the credential (unless `options.credential_file` is empty: then only Enrol and
@@ -98,6 +120,21 @@ class VaultClient : public BackupSink {
   Status Health();
   // GET /v1/repos/{repo}/generations.
   Result<VaultGenerations> Generations();
+
+  // POST /v1/grants/redeem. The grant is single-use, so only 503 (refused before it was
+  // looked at) is retried: a retry after a lost answer would find it used. Errors:
+  // kPermissionDenied (grant_used), kUnauthorized (unknown, forged or expired).
+  Result<RestoreSessionInfo> RedeemGrant(const std::string& grant);
+  // Session reads (REQUIRES: options.session). One object of the session's repository
+  // (`name` is "config" for kConfig); with `range`, only those bytes (REQUIRES: length
+  // of at most 16 MiB, length > 0). `*total` (optional) gets the whole object's size.
+  // Errors: kNotFound (no such object, or a name that is no object ID), kPermissionDenied
+  // (outside the grant), kUnauthorized (session expired), kInvalidArgument with
+  // last_error_code() "range_not_satisfiable" for a range past the end.
+  Result<Bytes> ReadObject(ObjectType type, const std::string& name, std::optional<ByteRange> range,
+                           uint64_t* total);
+  // GET /v1/repos/{repo}/keys|snapshots|packs (kConfig: the one config object).
+  Result<std::vector<ObjectInfo>> ListObjects(ObjectType type);
 
   std::string Location() const override { return options_.url; }
   Status PutConfig(ByteView config) override;
@@ -126,10 +163,14 @@ class VaultClient : public BackupSink {
   std::unique_ptr<net::HttpClient> http_;
   std::string last_code_;
   uint64_t requests_ = 0;
+  bool restore_ = false;  // a grant or session call: restore advice on errors
 };
 
 // The Status for a vault error answer: `status` the HTTP status, `code` the vault's code,
 // `message` its message in the user's language. Exposed for tests of the mapping.
-Status VaultStatus(const std::string& url, int status, const std::string& code, const std::string& message);
+// `restore`: the call was made for a restore grant or session, whose advice differs from
+// a site credential's.
+Status VaultStatus(const std::string& url, int status, const std::string& code, const std::string& message,
+                   bool restore = false);
 
 }  // namespace kura

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/vault_grant.h"
 #include "engine/forget_rules.h"
 #include "engine/prune.h"
 #include "engine/verify.h"
@@ -16,11 +17,26 @@ using nlohmann::json;
 
 namespace {
 
-int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs) {
-  auto repo = ctx.OpenRepository();
+// `grant` requested: the vault's copy through a restore grant, checking the granted
+// snapshot and the packs holding its data (the session lists every pack of the
+// repository, most of them other snapshots').
+int RunVerify(Context& ctx, bool read_data, const std::vector<std::string>& refs, const GrantFlags& grant) {
+  Result<std::unique_ptr<Repository>> repo = Status::Internal("unset");
+  VerifyOptions options;
+  if (grant.requested()) {
+    if (!ctx.opts.repo.empty()) {
+      return Fail(ctx, Status::InvalidArgument(L("--vault/--grant と --repo は同時に使えません",
+                                                 "--vault/--grant cannot be combined with --repo")));
+    }
+    auto granted = OpenGrantedRepository(ctx, grant);
+    if (!granted.ok()) return Fail(ctx, granted.status());
+    if (refs.empty()) options.snapshots.push_back(granted->snapshot);
+    repo = std::move(granted->repo);
+  } else {
+    repo = ctx.OpenRepository();
+  }
   if (!repo.ok()) return Fail(ctx, repo.status());
   ProgressLine progress(L("検査中", "verifying"), ctx.ShowProgress());
-  VerifyOptions options;
   for (const std::string& ref : refs) {
     auto snap = (*repo)->FindSnapshot(ref);
     if (!snap.ok()) return Fail(ctx, snap.status());
@@ -413,8 +429,11 @@ void AddMaintenanceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   v->add_option("SNAPSHOT", verify_refs,
                 L("検査するスナップショット (ID、ID の先頭部分、latest。省略時はすべて)",
                   "snapshots to check (ID, unique prefix or latest; default all)"));
-  OnRun(v, ctx, exit_code,
-        [&ctx, &read_data, &verify_refs] { return RunVerify(ctx, read_data, verify_refs); });
+  GrantFlags& verify_grant = ctx.NewFlags<GrantFlags>();
+  AddGrantOptions(v, &verify_grant);
+  OnRun(v, ctx, exit_code, [&ctx, &read_data, &verify_refs, &verify_grant] {
+    return RunVerify(ctx, read_data, verify_refs, verify_grant);
+  });
 
   ForgetFlags& f = ctx.NewFlags<ForgetFlags>();
   CLI::App* forget = app.add_subcommand(

@@ -7,6 +7,7 @@
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "cli/restore_report.h"
+#include "cli/vault_grant.h"
 #include "engine/db_restore.h"
 #include "engine/restore.h"
 #include "util/i18n.h"
@@ -37,7 +38,19 @@ struct RestoreFlags {
   std::string stream;
   bool replace = false;
   bool no_owner = false;
+  GrantFlags grant;  // --vault URL --grant FILE: the vault's copy through a restore grant
 };
+
+// The local repository, or the vault's copy through a restore grant (redeemed here).
+Result<std::unique_ptr<Repository>> OpenSource(Context& ctx, const RestoreFlags& f) {
+  if (!f.grant.requested()) return ctx.OpenRepository();
+  if (!ctx.opts.repo.empty()) {
+    return Status::InvalidArgument(
+        L("--vault/--grant と --repo は同時に使えません", "--vault/--grant cannot be combined with --repo"));
+  }
+  KURA_ASSIGN_OR_RETURN(GrantedRepository granted, OpenGrantedRepository(ctx, f.grant));
+  return std::move(granted.repo);
+}
 
 // kura restore SNAPSHOT --to-database KIND ...: the kind's restore with its check, then
 // the report (tables and row counts, integrity check) for the operator.
@@ -65,7 +78,7 @@ int RunToDatabase(Context& ctx, const RestoreFlags& f) {
   t.stream = f.stream;
   t.replace = f.replace;
   t.no_owner = f.no_owner;
-  auto repo = ctx.OpenRepository();
+  auto repo = OpenSource(ctx, f);
   if (!repo.ok()) return Fail(ctx, repo.status());
   auto snap = (*repo)->FindSnapshot(f.snapshot);
   if (!snap.ok()) return Fail(ctx, snap.status());
@@ -91,7 +104,7 @@ int Run(Context& ctx, const RestoreFlags& f) {
     return Fail(ctx, Status::InvalidArgument(L("--target DIR か --stdout のどちらか一方を指定してください",
                                                "give exactly one of --target DIR and --stdout")));
   }
-  auto repo = ctx.OpenRepository();
+  auto repo = OpenSource(ctx, f);
   if (!repo.ok()) return Fail(ctx, repo.status());
   auto snap = (*repo)->FindSnapshot(f.snapshot);
   if (!snap.ok()) return Fail(ctx, snap.status());
@@ -224,6 +237,7 @@ void AddRestoreCommand(CLI::App& app, Context& ctx, int* exit_code) {
   r->add_flag("--replace", f.replace, L("既存のデータベースを置き換える", "replace an existing database"));
   r->add_flag("--no-owner", f.no_owner,
               L("PostgreSQL: 所有者を復元しない", "PostgreSQL: do not restore ownership"));
+  AddGrantOptions(r, &f.grant);
   OnRun(r, ctx, exit_code, [&ctx, &f] { return Run(ctx, f); });
 }
 

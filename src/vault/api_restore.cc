@@ -40,8 +40,17 @@ static net::Response Redeem(ApiDeps& deps, net::Request& req) {
                     {"本文は {\"grant\": \"kgr1_…\"} の JSON にしてください",
                      "the body must be {\"grant\": \"kgr1_…\"}"});
   }
-  Result<RestoreSession> s = deps.catalog->RedeemGrant(body["grant"].get<std::string>(), actor);  // audited
+  std::string refusal;
+  Result<RestoreSession> s =
+      deps.catalog->RedeemGrant(body["grant"].get<std::string>(), actor, &refusal);  // audited
   if (!s.ok()) {
+    if (s.status().code() == Code::kPermissionDenied && refusal == "grant_not_approved") {
+      return ApiError(
+          req, 403, "grant_not_approved",
+          {"この復元の許可はサイトの管理者に承認されていません (承認待ちか却下)。承認後にやり直してください",
+           "the site's administrator has not approved this restore grant (pending or denied); try "
+           "again once it is approved"});
+    }
     if (s.status().code() == Code::kPermissionDenied) {
       return ApiError(req, 403, "grant_used",
                       {"この復元の許可はすでに使われています。新しい許可を発行してもらってください",

@@ -181,6 +181,21 @@ struct IssuedGrant {
   int64_t expires_at = 0;
 };
 
+// A grant as `kura-vault grant list` shows it (never its secret).
+struct GrantRecord {
+  int64_t id = 0;
+  std::string tenant, site, job;
+  int64_t tenant_id = 0;
+  std::string repo_id, snapshot, purpose, issued_by;
+  int64_t created_at = 0, expires_at = 0;
+  std::optional<int64_t> redeemed_at;
+  bool requires_approval = false;
+  std::string decision;    // "" (pending or not needed), "approved", "denied"
+  std::string decided_by;  // the tenant admin's login
+  std::string reason;
+  std::optional<int64_t> decided_at;
+};
+
 // What a restore session may read.
 struct RestoreSession {
   int64_t grant_id = 0;
@@ -306,11 +321,26 @@ class Catalog {
   // `snapshot` (64 hex, or a unique prefix of at least 8) of one of `site_id`'s
   // repositories, valid for `ttl_seconds` (at most 7 days). Audited "grant.issue".
   // Errors: kNotFound (no such snapshot), kInvalidArgument (ttl, purpose, ambiguous prefix).
+  // `require_approval`: it redeems only after DecideGrant approved it.
   Result<IssuedGrant> IssueGrant(int64_t site_id, std::string_view snapshot, std::string_view purpose,
-                                 int64_t ttl_seconds, const AuditActor& actor);
+                                 int64_t ttl_seconds, const AuditActor& actor, bool require_approval = false);
   // Redeems a grant once for a session (audited "grant.redeem" both ways).
-  // Errors: kUnauthorized (unknown, malformed or expired), kPermissionDenied (used before).
-  Result<RestoreSession> RedeemGrant(std::string_view token, const AuditActor& actor);
+  // Errors: kUnauthorized (unknown, malformed or expired), kPermissionDenied (used before,
+  // or awaiting or refused approval: the grant is then not used up). `refusal` (optional)
+  // gets the API code of a kPermissionDenied: "grant_used" or "grant_not_approved".
+  Result<RestoreSession> RedeemGrant(std::string_view token, const AuditActor& actor,
+                                     std::string* refusal = nullptr);
+  // The site administrator's decision on a grant that requires approval
+  // (catalog_grant_approvals.cc; audited "grant.approve" / "grant.deny" both ways).
+  // `by` is a logged-in account (CheckOperatorLogin); only a tenant admin of the grant's
+  // tenant may decide. Errors: kNotFound (no such grant), kPermissionDenied (`by` may not
+  // decide for that tenant), kAlreadyExists (decided before), kInvalidArgument (the grant
+  // needs no approval, is redeemed or expired; a reason over 1024 bytes or, to deny, none).
+  Status DecideGrant(int64_t grant_id, bool approve, std::string_view reason, const OperatorAccount& by,
+                     const AuditActor& actor);
+  // Grants, newest first; `tenant_id` limits them to one tenant. Not audited here: the caller audits the
+  // listing (grant.list).
+  Result<std::vector<GrantRecord>> ListGrants(std::optional<int64_t> tenant_id = std::nullopt);
   // The session a "krs1_" token opens. Errors: kUnauthorized (unknown, expired; audited).
   Result<RestoreSession> AuthenticateSession(std::string_view token, const AuditActor& actor);
 

@@ -20,7 +20,7 @@ static bool Matches(const Bytes& stored, const crypto::Hash& presented) {
 }
 
 Result<IssuedGrant> Catalog::IssueGrant(int64_t site_id, std::string_view snapshot, std::string_view purpose,
-                                        int64_t ttl_seconds, const AuditActor& actor) {
+                                        int64_t ttl_seconds, const AuditActor& actor, bool require_approval) {
   std::lock_guard lock(mu_);
   return AuditedLocked<IssuedGrant>(
       actor, "grant.issue", "site:" + std::to_string(site_id) + "/snapshot:" + std::string(snapshot),
@@ -63,8 +63,8 @@ Result<IssuedGrant> Catalog::IssueGrant(int64_t site_id, std::string_view snapsh
         g.expires_at = Now() + ttl_seconds;
         KURA_ASSIGN_OR_RETURN(SqlStmt ins,
                               db.Prepare("INSERT INTO grants (repository_id, snapshot, purpose, selector,"
-                                         " secret_hash, issued_by, created_at, expires_at)"
-                                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id"));
+                                         " secret_hash, issued_by, created_at, expires_at, requires_approval)"
+                                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id"));
         ins.Bind(1, repository)
             .Bind(2, g.snapshot)
             .Bind(3, purpose)
@@ -72,18 +72,21 @@ Result<IssuedGrant> Catalog::IssueGrant(int64_t site_id, std::string_view snapsh
             .BindBlob(5, TokenSecretHash(token, kGrantPrefix))
             .Bind(6, actor.kind + ":" + actor.id)
             .Bind(7, Now())
-            .Bind(8, g.expires_at);
+            .Bind(8, g.expires_at)
+            .Bind(9, int64_t{require_approval ? 1 : 0});
         KURA_RETURN_IF_ERROR(ins.Step().status());
         g.id = ins.Int(0);
         g.token = token.text;
         event.target = fmt::format("repository:{}/snapshot:{}", g.repo_id, g.snapshot);
-        event.detail = fmt::format("grant={} selector={} expires={} purpose={}", g.id, token.selector,
-                                   FormatUtc(g.expires_at), purpose);
+        event.detail =
+            fmt::format("grant={} selector={} expires={} purpose={}{}", g.id, token.selector,
+                        FormatUtc(g.expires_at), purpose, require_approval ? " requires_approval=1" : "");
         return g;
       });
 }
 
-Result<RestoreSession> Catalog::RedeemGrant(std::string_view text, const AuditActor& actor) {
+Result<RestoreSession> Catalog::RedeemGrant(std::string_view text, const AuditActor& actor,
+                                            std::string* refusal) {
   std::lock_guard lock(mu_);
   std::optional<SplitToken> token = ParseToken(text, kGrantPrefix, kGrantSecretBytes);
   if (!token) {
@@ -95,8 +98,10 @@ Result<RestoreSession> Catalog::RedeemGrant(std::string_view text, const AuditAc
       actor, "grant.redeem", "grant:" + token->selector,
       [&](SqlDb& db, AuditEvent& event) -> Result<RestoreSession> {
         KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("SELECT g.id, g.secret_hash, g.expires_at, g.redeemed_at,"
-                                                    " g.repository_id, r.repo_id, g.snapshot FROM grants g"
+                                                    " g.repository_id, r.repo_id, g.snapshot,"
+                                                    " g.requires_approval, a.decision FROM grants g"
                                                     " JOIN repositories r ON r.id = g.repository_id"
+                                                    " LEFT JOIN grant_approvals a ON a.grant_id = g.id"
                                                     " WHERE g.selector = ?1"));
         q.Bind(1, token->selector);
         KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -105,8 +110,19 @@ Result<RestoreSession> Catalog::RedeemGrant(std::string_view text, const AuditAc
         event.target = fmt::format("grant:{}/repository:{}/snapshot:{}", s.grant_id, s.repo_id, s.snapshot);
         if (Now() >= s.expires_at) return BadGrant();
         if (!q.IsNull(3)) {
+          if (refusal != nullptr) *refusal = "grant_used";
           return Status::PermissionDenied(
               Tr("この復元の許可はすでに使われています", "this restore grant was already used"));
+        }
+        // Before anything is written: an unapproved grant stays unused.
+        if (q.Int(7) != 0 && (q.IsNull(8) || q.Text(8) != "approved")) {
+          if (refusal != nullptr) *refusal = "grant_not_approved";
+          const bool denied = !q.IsNull(8);
+          return Status::PermissionDenied(denied ? Tr("この復元の許可はサイトの管理者に却下されました",
+                                                      "the site's administrator denied this restore grant")
+                                                 : Tr("この復元の許可はサイトの管理者の承認待ちです",
+                                                      "this restore grant awaits the site administrator's "
+                                                      "approval"));
         }
         SplitToken session = NewToken(kSessionPrefix, kGrantSecretBytes);
         KURA_ASSIGN_OR_RETURN(SqlStmt up,

@@ -243,13 +243,29 @@ CREATE TABLE scrub_damage (
 );
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// The site administrator's approval of a restore grant (seed 001 §6.5(2)②,
+// docs/vault-api.md §5.3): a grant issued with --require-approval redeems only after a
+// tenant admin of the site's tenant approved it. One decision per grant (the key), never
+// changed: a denied grant stays denied.
+constexpr std::string_view kGrantApprovals = R"sql(
+ALTER TABLE grants ADD COLUMN requires_approval INTEGER NOT NULL DEFAULT 0 CHECK (requires_approval IN (0, 1));
+CREATE TABLE grant_approvals (
+  grant_id INTEGER PRIMARY KEY REFERENCES grants (id),
+  decision TEXT NOT NULL CHECK (decision IN ('approved', 'denied')),
+  operator_id INTEGER NOT NULL REFERENCES operators (id),
+  reason TEXT NOT NULL,
+  decided_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
     {4, "restore grants", kRestoreGrants},
     {5, "quarantine times", kQuarantineTimes},
     {6, "garbage collection and scrub", kGcAndScrub},
+    {7, "grant approvals", kGrantApprovals},
 }};
 
 std::span<const Migration> Migrations() {
