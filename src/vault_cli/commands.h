@@ -15,5 +15,9 @@ void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code);
 // After AddTenantCommands: adds `tenant set-recovery-key` to its group.
 void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddStatusCommand(CLI::App& app, Context& ctx, int* exit_code);
+// retention show, and clock acknowledge.
+void AddRetentionCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddHoldCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace kura::vault_cli

@@ -31,6 +31,9 @@ int Main(int argc, char** argv) {
   AddSiteCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
   AddGrantCommands(app, ctx, &exit_code);
+  AddStatusCommand(app, ctx, &exit_code);
+  AddRetentionCommands(app, ctx, &exit_code);
+  AddHoldCommands(app, ctx, &exit_code);
 
   if (auto done = cli_common::ParseArguments(app, argc, argv, "kura-vault", kExitUsage)) return *done;
   return exit_code;
