@@ -59,6 +59,14 @@ class CatalogRetentionTest : public CatalogTest {
     return Commit(SnapshotKind::kDaily, junk);
   }
 
+  // Retention at 03:30 JST the same night, as the tick does it: the night's daily has
+  // settled (an hour old) and now counts (docs/retention.md §3.3).
+  void SettleAndRetain() {
+    clock_.Advance(85 * 60);
+    auto run = catalog_->RunRetention(repo_, TestActor());
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+  }
+
   std::set<std::string> Kept() {
     auto kept = catalog_->ListKeptSnapshots(repo_);
     EXPECT_TRUE(kept.ok());
@@ -69,7 +77,9 @@ class CatalogRetentionTest : public CatalogTest {
   size_t AuditCount(const std::string& action) {
     auto records = Records(*catalog_);
     return static_cast<size_t>(
-        std::count_if(records.begin(), records.end(), [&](const AuditRecord& r) { return r.event.action == action; }));
+        std::count_if(records.begin(), records.end(), [&](const AuditRecord& r) {
+          return r.event.action == action && r.event.result == kAuditSuccess;
+        }));
   }
   bool AlarmOpen(const std::string& kind) {
     auto alarms = catalog_->ListOpenAlarms();
@@ -91,11 +101,14 @@ TEST_F(CatalogRetentionTest, MigrationIsTheLatestAndNamed) {
 TEST_F(CatalogRetentionTest, AWeekOfGoodDailiesKeepsThree) {
   std::vector<std::string> days;
   for (int d = 3; d <= 9; ++d) days.push_back(DailyAt(2026, 12, d));
+  // The newest is still settling: kept, not counted, pushing nothing out yet.
+  EXPECT_EQ(Kept(), (std::set<std::string>{days[3], days[4], days[5], days[6]}));
+  SettleAndRetain();
   EXPECT_EQ(Kept(), (std::set<std::string>{days[4], days[5], days[6]}));
   EXPECT_EQ(AuditCount("snapshot.evict"), 4u);
   auto quarantined = RawColumn("SELECT quarantined_at_ms FROM snapshots WHERE state = 'quarantined' ORDER BY id");
   ASSERT_EQ(quarantined.size(), 4u);
-  EXPECT_EQ(quarantined.back(), std::to_string(Jst(2026, 12, 9, 2, 5)));
+  EXPECT_EQ(quarantined.back(), std::to_string(Jst(2026, 12, 9, 3, 30)));
   auto verdicts = RawColumn("SELECT DISTINCT verdict FROM snapshots");
   EXPECT_EQ(verdicts, (std::vector<std::string>{"accepted"}));
 }
@@ -108,7 +121,9 @@ TEST_F(CatalogRetentionTest, AHundredJunkSnapshotsInOneDayRemoveNoGoodGeneration
   std::string monthly = Commit(SnapshotKind::kMonthly);
   std::vector<std::string> days;
   for (int d = 3; d <= 7; ++d) days.push_back(DailyAt(2026, 12, d));
+  SettleAndRetain();
   std::set<std::string> good_before = Kept();
+  ASSERT_EQ(good_before.size(), 4u);
   ASSERT_TRUE(good_before.contains(days[2]) && good_before.contains(days[3]) && good_before.contains(days[4]));
   ASSERT_TRUE(good_before.contains(monthly));
   std::set<std::string> junk;
@@ -141,6 +156,7 @@ TEST_F(CatalogRetentionTest, AHundredJunkSnapshotsInOneDayRemoveNoGoodGeneration
 TEST_F(CatalogRetentionTest, ThreeDaysOfJunkDailiesRemoveNoGoodGeneration) {
   std::vector<std::string> good;
   for (int d = 3; d <= 12; ++d) good.push_back(DailyAt(2026, 12, d));
+  SettleAndRetain();
   std::set<std::string> last_three{good[7], good[8], good[9]};
   EXPECT_EQ(Kept(), last_three);
   std::set<std::string> junk;
@@ -206,7 +222,7 @@ TEST_F(CatalogRetentionTest, AClockJumpFreezesEvictionUntilAcknowledged) {
   ASSERT_TRUE(catalog_->AcknowledgeClockJump(TestActor()).ok());
   EXPECT_FALSE(AlarmOpen("clock"));
   EXPECT_EQ(AuditCount("clock.acknowledge"), 1u);
-  ASSERT_TRUE(catalog_->RunRetention(repo_, TestActor()).ok());
+  SettleAndRetain();
   EXPECT_EQ(Kept(), (std::set<std::string>{d5, d6, d7}));
 }
 
@@ -293,7 +309,8 @@ TEST_F(CatalogRetentionTest, TenantRetentionOverridesTheDefault) {
   ASSERT_TRUE(catalog_->SetTenantRetention(tenant_, 5, 1, 1, TestActor()).ok());
   std::vector<std::string> days;
   for (int d = 3; d <= 9; ++d) days.push_back(DailyAt(2026, 12, d));
-  EXPECT_EQ(Kept().size(), 5u);
+  SettleAndRetain();
+  EXPECT_EQ(Kept(), (std::set<std::string>(days.begin() + 2, days.end())));
   auto p = catalog_->GetTenantPolicy(tenant_);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->retention.daily_days, 5);
