@@ -19,8 +19,8 @@ std::string Both(const std::string& ja, const std::string& en) {
 
 // The per-repository alarms the site states map to. "anomalous" is the site's and follows
 // its hold (raised when the hold is placed, cleared with it), not the tick.
-constexpr std::array<SiteState, 4> kTickStates = {SiteState::kOverdue, SiteState::kFailed, SiteState::kIncomplete,
-                                                  SiteState::kDamaged};
+constexpr std::array<SiteState, 4> kTickStates = {SiteState::kOverdue, SiteState::kFailed,
+                                                  SiteState::kIncomplete, SiteState::kDamaged};
 
 Status ObserveClockIn(Catalog& catalog, const Clock& clock, AlarmTickMemory* memory,
                       const AlarmTickOptions& options, AlarmTickReport* report) {
@@ -88,7 +88,8 @@ Result<AlarmTickReport> RunAlarmTick(Catalog& catalog, const Clock& clock, Alarm
       }
     }
     // A generation accepted less than settle_ms ago pushed nothing out at its commit.
-    KURA_ASSIGN_OR_RETURN(Catalog::RetentionOutcome retained, catalog.RunRetention(r.repository, TickActor()));
+    KURA_ASSIGN_OR_RETURN(Catalog::RetentionOutcome retained,
+                          catalog.RunRetention(r.repository, TickActor()));
     report.evicted += retained.evicted.size();
   }
   KURA_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, catalog.ListTenants());
@@ -96,8 +97,9 @@ Result<AlarmTickReport> RunAlarmTick(Catalog& catalog, const Clock& clock, Alarm
     KURA_ASSIGN_OR_RETURN(Catalog::Capacity cap, catalog.TenantCapacity(t.id));
     Catalog::AlarmKey key{"quota", t.id, 0, 0};
     if (cap.soft != 0 && cap.used > cap.soft) {
-      std::string detail = Both(fmt::format("容量の警告値を超えました (使用量 {} / 警告値 {} バイト)", cap.used, cap.soft),
-                                fmt::format("the soft quota is passed (used {} of {} bytes)", cap.used, cap.soft));
+      std::string detail =
+          Both(fmt::format("容量の警告値を超えました (使用量 {} / 警告値 {} バイト)", cap.used, cap.soft),
+               fmt::format("the soft quota is passed (used {} of {} bytes)", cap.used, cap.soft));
       KURA_RETURN_IF_ERROR(Count(catalog.RaiseAlarm(key, detail, TickActor()), &report.raised));
     } else {
       KURA_RETURN_IF_ERROR(Count(catalog.ClearAlarm(key, TickActor()), &report.cleared));

@@ -164,9 +164,10 @@ static net::Response PutPack(SiteCall& call) {
     uint64_t now_used = capacity->used + digest->size;
     Result<bool> raised = call.deps.catalog->RaiseAlarm(
         {"quota", call.repo.tenant_id, 0, 0},
-        fmt::format("容量の警告値を超えました (使用量 {} / 警告値 {})\nthe soft quota is passed (used {} of {})",
-                    FormatQuotaBytes(now_used), FormatQuotaBytes(capacity->soft), FormatQuotaBytes(now_used),
-                    FormatQuotaBytes(capacity->soft)),
+        fmt::format(
+            "容量の警告値を超えました (使用量 {} / 警告値 {})\nthe soft quota is passed (used {} of {})",
+            FormatQuotaBytes(now_used), FormatQuotaBytes(capacity->soft), FormatQuotaBytes(now_used),
+            FormatQuotaBytes(capacity->soft)),
         AuditActor{"system", "kura-vault", "local", "", ""});
     if (!raised.ok()) LogError("raising the quota alarm failed: {}", raised.status().ToString());
   }

@@ -159,8 +159,8 @@ static net::Response PutSnapshot(SiteCall& call) {
     LogError("snapshot {} of repository {}: the anomaly check and retention failed: {}", id, call.repo_id,
              assessed.status().ToString());
   } else if (assessed->verdict && assessed->verdict->anomalous) {
-    LogWarning("snapshot {} of repository {} (site {}) is anomalous; the site is on hold: {}", id, call.repo_id,
-               call.who.site_id, DescribeVerdict(*assessed->verdict, Language::kEnglish));
+    LogWarning("snapshot {} of repository {} (site {}) is anomalous; the site is on hold: {}", id,
+               call.repo_id, call.who.site_id, DescribeVerdict(*assessed->verdict, Language::kEnglish));
   } else if (!assessed->evicted.empty()) {
     LogInfo("retention of repository {} quarantined {} generations", call.repo_id, assessed->evicted.size());
   }

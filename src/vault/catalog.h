@@ -344,8 +344,8 @@ class Catalog {
     int64_t tenant_id = 0;
     std::string tenant;
     SiteFacts facts;
-    uint64_t stored_bytes = 0;    // its packs, quarantined included
-    std::string schedule_error;   // the reported schedule did not parse (expected every 24 h)
+    uint64_t stored_bytes = 0;   // its packs, quarantined included
+    std::string schedule_error;  // the reported schedule did not parse (expected every 24 h)
   };
   // Errors: kNotFound (no such tenant).
   Result<TenantPolicy> GetTenantPolicy(int64_t tenant_id);

@@ -105,15 +105,18 @@ Result<ClockGuardState> GuardOf(SqlDb& db) {
   st.last_seen_ms = q.Int(0);
   st.frozen = q.Int(1) != 0;
   std::string jump = q.Text(2);
-  st.jump = jump == "backward" ? ClockJump::kBackward : jump == "forward" ? ClockJump::kForward : ClockJump::kNone;
+  st.jump = jump == "backward"  ? ClockJump::kBackward
+            : jump == "forward" ? ClockJump::kForward
+                                : ClockJump::kNone;
   st.jump_from_ms = q.Int(3);
   st.jump_to_ms = q.Int(4);
   return st;
 }
 
 Status WriteGuard(SqlDb& db, const ClockGuardState& st) {
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("UPDATE clock_guard SET last_seen_ms = ?1, frozen = ?2, jump = ?3,"
-                                              " jump_from_ms = ?4, jump_to_ms = ?5 WHERE id = 1"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db.Prepare("UPDATE clock_guard SET last_seen_ms = ?1, frozen = ?2, jump = ?3,"
+                                   " jump_from_ms = ?4, jump_to_ms = ?5 WHERE id = 1"));
   return q.Bind(1, st.last_seen_ms)
       .Bind(2, int64_t{st.frozen ? 1 : 0})
       .Bind(3, ClockJumpName(st.jump))
@@ -129,7 +132,8 @@ std::string AlarmTarget(const Catalog::AlarmKey& key) {
 
 Status AuditIn(SqlDb& db, const AuditActor& actor, std::string action, std::string target, std::string detail,
                int64_t now_ms) {
-  AuditEvent event{actor, std::move(action), std::move(target), std::string(kAuditSuccess), std::move(detail)};
+  AuditEvent event{actor, std::move(action), std::move(target), std::string(kAuditSuccess),
+                   std::move(detail)};
   return AppendAuditRecord(db, event, now_ms).status();
 }
 
@@ -139,16 +143,17 @@ std::string EnglishPart(std::string_view text) {
   return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
 }
 
-Result<bool> RaiseIn(SqlDb& db, const Catalog::AlarmKey& key, std::string_view detail, const AuditActor& actor,
-                     int64_t now_ms) {
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("SELECT id FROM alarms WHERE kind = ?1 AND tenant_id = ?2"
-                                              " AND site_id = ?3 AND repository_id = ?4 AND cleared_at_ms IS NULL"));
+Result<bool> RaiseIn(SqlDb& db, const Catalog::AlarmKey& key, std::string_view detail,
+                     const AuditActor& actor, int64_t now_ms) {
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db.Prepare("SELECT id FROM alarms WHERE kind = ?1 AND tenant_id = ?2"
+                                   " AND site_id = ?3 AND repository_id = ?4 AND cleared_at_ms IS NULL"));
   q.Bind(1, key.kind).Bind(2, key.tenant_id).Bind(3, key.site_id).Bind(4, key.repository_id);
   KURA_ASSIGN_OR_RETURN(bool open, q.Step());
   if (open) return false;
-  KURA_ASSIGN_OR_RETURN(SqlStmt ins,
-                        db.Prepare("INSERT INTO alarms (kind, tenant_id, site_id, repository_id, raised_at_ms,"
-                                   " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt ins, db.Prepare("INSERT INTO alarms (kind, tenant_id, site_id, repository_id, raised_at_ms,"
+                              " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   KURA_RETURN_IF_ERROR(ins.Bind(1, key.kind)
                            .Bind(2, key.tenant_id)
                            .Bind(3, key.site_id)
@@ -164,8 +169,12 @@ Result<bool> ClearIn(SqlDb& db, const Catalog::AlarmKey& key, const AuditActor& 
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("UPDATE alarms SET cleared_at_ms = ?5 WHERE kind = ?1"
                                               " AND tenant_id = ?2 AND site_id = ?3 AND repository_id = ?4"
                                               " AND cleared_at_ms IS NULL"));
-  KURA_RETURN_IF_ERROR(
-      q.Bind(1, key.kind).Bind(2, key.tenant_id).Bind(3, key.site_id).Bind(4, key.repository_id).Bind(5, now_ms).Run());
+  KURA_RETURN_IF_ERROR(q.Bind(1, key.kind)
+                           .Bind(2, key.tenant_id)
+                           .Bind(3, key.site_id)
+                           .Bind(4, key.repository_id)
+                           .Bind(5, now_ms)
+                           .Run());
   if (db.Changes() == 0) return false;
   KURA_RETURN_IF_ERROR(AuditIn(db, actor, "alarm.clear", AlarmTarget(key), "", now_ms));
   return true;
@@ -188,7 +197,8 @@ Result<PlanInputs> PlanIn(SqlDb& db, int64_t repo, int64_t now_ms) {
   }
   KURA_ASSIGN_OR_RETURN(std::optional<int64_t> hold, HoldSince(db, in.owner.site_id));
   KURA_ASSIGN_OR_RETURN(ClockGuardState guard, GuardOf(db));
-  in.plan = PlanRemoteRetention(live, in.policy.retention, {hold.has_value(), !DeletionAllowed(guard)}, now_ms);
+  in.plan =
+      PlanRemoteRetention(live, in.policy.retention, {hold.has_value(), !DeletionAllowed(guard)}, now_ms);
   return in;
 }
 
@@ -197,19 +207,19 @@ Result<PlanInputs> PlanIn(SqlDb& db, int64_t repo, int64_t now_ms) {
 Result<Catalog::RetentionOutcome> RetainIn(SqlDb& db, int64_t repo, const AuditActor& actor, int64_t now_ms) {
   KURA_ASSIGN_OR_RETURN(PlanInputs in, PlanIn(db, repo, now_ms));
   Catalog::RetentionOutcome out;
-  KURA_ASSIGN_OR_RETURN(SqlStmt up, db.Prepare("UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = ?3"
-                                               " WHERE repository_id = ?1 AND name = ?2"
-                                               " AND state <> 'quarantined'"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt up,
+                        db.Prepare("UPDATE snapshots SET state = 'quarantined', quarantined_at_ms = ?3"
+                                   " WHERE repository_id = ?1 AND name = ?2"
+                                   " AND state <> 'quarantined'"));
   for (const GenerationDecision& d : in.plan.decisions) {
     if (d.keep) continue;
     up.Reset();
     KURA_RETURN_IF_ERROR(up.Bind(1, repo).Bind(2, d.id).Bind(3, now_ms).Run());
     if (db.Changes() == 0) continue;
-    KURA_RETURN_IF_ERROR(AuditIn(db, actor, "snapshot.evict",
-                                 "repository:" + std::to_string(repo) + "/snapshot:" + d.id,
-                                 fmt::format("kind={} reason={} bucket={}", KindName(d.kind),
-                                             RetentionReasonCode(d.reason), d.bucket),
-                                 now_ms));
+    KURA_RETURN_IF_ERROR(AuditIn(
+        db, actor, "snapshot.evict", "repository:" + std::to_string(repo) + "/snapshot:" + d.id,
+        fmt::format("kind={} reason={} bucket={}", KindName(d.kind), RetentionReasonCode(d.reason), d.bucket),
+        now_ms));
     out.evicted.push_back(d.id);
   }
   out.plan = std::move(in.plan);
@@ -228,10 +238,11 @@ Result<Catalog::TenantPolicy> Catalog::GetTenantPolicy(int64_t tenant_id) {
 static Status WritePolicy(SqlDb& db, int64_t tenant_id, const Catalog::TenantPolicy& p, int64_t now) {
   KURA_ASSIGN_OR_RETURN(
       SqlStmt q,
-      db.Prepare("INSERT INTO tenant_policies (tenant_id, daily_days, monthly_months, manual_last, zone,"
-                 " soft_quota_bytes, hard_quota_bytes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                 " ON CONFLICT (tenant_id) DO UPDATE SET daily_days = ?2, monthly_months = ?3,"
-                 " manual_last = ?4, zone = ?5, soft_quota_bytes = ?6, hard_quota_bytes = ?7, updated_at = ?8"));
+      db.Prepare(
+          "INSERT INTO tenant_policies (tenant_id, daily_days, monthly_months, manual_last, zone,"
+          " soft_quota_bytes, hard_quota_bytes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+          " ON CONFLICT (tenant_id) DO UPDATE SET daily_days = ?2, monthly_months = ?3,"
+          " manual_last = ?4, zone = ?5, soft_quota_bytes = ?6, hard_quota_bytes = ?7, updated_at = ?8"));
   return q.Bind(1, tenant_id)
       .Bind(2, int64_t{p.retention.daily_days})
       .Bind(3, int64_t{p.retention.monthly_months})
@@ -299,7 +310,8 @@ Result<Catalog::Capacity> Catalog::TenantCapacity(int64_t tenant_id) {
   return c;
 }
 
-Status Catalog::RecordPackSizes(int64_t repo, std::string_view name, uint64_t raw_bytes, uint64_t stored_bytes) {
+Status Catalog::RecordPackSizes(int64_t repo, std::string_view name, uint64_t raw_bytes,
+                                uint64_t stored_bytes) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("UPDATE packs SET raw_bytes = ?3, stored_bytes = ?4"
                                                 " WHERE repository_id = ?1 AND name = ?2"));
@@ -317,12 +329,14 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
       actor, "snapshot.assess", "repository:" + std::to_string(repo) + "/snapshot:" + std::string(snapshot),
       [&](SqlDb& db, AuditEvent& event) -> Result<RetentionOutcome> {
         int64_t now_ms = NowMs();
-        KURA_ASSIGN_OR_RETURN(SqlStmt find, db.Prepare("SELECT id, verdict FROM snapshots WHERE repository_id = ?1"
-                                                       " AND name = ?2"));
+        KURA_ASSIGN_OR_RETURN(SqlStmt find,
+                              db.Prepare("SELECT id, verdict FROM snapshots WHERE repository_id = ?1"
+                                         " AND name = ?2"));
         find.Bind(1, repo).Bind(2, snapshot);
         KURA_ASSIGN_OR_RETURN(bool found, find.Step());
         if (!found) {
-          return Status::NotFound(Tr("スナップショット {} はありません", "there is no snapshot {}", snapshot));
+          return Status::NotFound(
+              Tr("スナップショット {} はありません", "there is no snapshot {}", snapshot));
         }
         int64_t snap_row = find.Int(0);
         if (find.Text(1) != "pending_check") {  // judged before (a repeated commit): only retain
@@ -331,8 +345,9 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
         }
         // The packs stored since the previous commit are this one's new data; their
         // headers' sums give the client-declared compression ratio.
-        KURA_ASSIGN_OR_RETURN(SqlStmt claim, db.Prepare("UPDATE packs SET claimed_by = ?1 WHERE repository_id = ?2"
-                                                        " AND claimed_by IS NULL"));
+        KURA_ASSIGN_OR_RETURN(SqlStmt claim,
+                              db.Prepare("UPDATE packs SET claimed_by = ?1 WHERE repository_id = ?2"
+                                         " AND claimed_by IS NULL"));
         KURA_RETURN_IF_ERROR(claim.Bind(1, snap_row).Bind(2, repo).Run());
         KURA_ASSIGN_OR_RETURN(SqlStmt sums, db.Prepare("SELECT COALESCE(SUM(raw_bytes), 0),"
                                                        " COALESCE(SUM(stored_bytes), 0) FROM packs"
@@ -342,8 +357,9 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
         int64_t raw = any ? sums.Int(0) : 0;
         int64_t stored = any ? sums.Int(1) : 0;
         int64_t milli = raw > 0 && stored > 0 ? raw * 1000 / stored : 0;
-        KURA_ASSIGN_OR_RETURN(SqlStmt up, db.Prepare("UPDATE snapshots SET new_bytes = ?2, compression_milli = ?3"
-                                                     " WHERE id = ?1"));
+        KURA_ASSIGN_OR_RETURN(SqlStmt up,
+                              db.Prepare("UPDATE snapshots SET new_bytes = ?2, compression_milli = ?3"
+                                         " WHERE id = ?1"));
         KURA_RETURN_IF_ERROR(up.Bind(1, snap_row).Bind(2, raw).Bind(3, milli).Run());
 
         KURA_ASSIGN_OR_RETURN(std::vector<StoredGeneration> stored_gens, GenerationsOf(db, repo));
@@ -358,33 +374,39 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
         std::string en = DescribeVerdict(verdict, Language::kEnglish);
         KURA_ASSIGN_OR_RETURN(RepoOwner owner, OwnerOf(db, repo));
         RetentionOutcome out;
-        KURA_ASSIGN_OR_RETURN(SqlStmt mark, db.Prepare("UPDATE snapshots SET verdict = ?3, verdict_detail = ?4"
-                                                       " WHERE repository_id = ?1 AND name = ?2"
-                                                       " AND verdict IN ('pending_check', 'accepted')"));
+        KURA_ASSIGN_OR_RETURN(SqlStmt mark,
+                              db.Prepare("UPDATE snapshots SET verdict = ?3, verdict_detail = ?4"
+                                         " WHERE repository_id = ?1 AND name = ?2"
+                                         " AND verdict IN ('pending_check', 'accepted')"));
         if (!verdict.anomalous) {
           KURA_RETURN_IF_ERROR(mark.Bind(1, repo).Bind(2, snapshot).Bind(3, "accepted").Bind(4, "").Run());
-          event.detail = "verdict=accepted new_bytes=" + std::to_string(raw) + " compression_milli=" +
-                         std::to_string(milli);
+          event.detail = "verdict=accepted new_bytes=" + std::to_string(raw) +
+                         " compression_milli=" + std::to_string(milli);
         } else {
           std::vector<std::string> marked{std::string(snapshot)};
           marked.insert(marked.end(), verdict.flood_members.begin(), verdict.flood_members.end());
           for (const std::string& id : marked) {
             mark.Reset();
-            KURA_RETURN_IF_ERROR(mark.Bind(1, repo).Bind(2, id).Bind(3, "anomalous").Bind(4, Bilingual(ja, en)).Run());
+            KURA_RETURN_IF_ERROR(
+                mark.Bind(1, repo).Bind(2, id).Bind(3, "anomalous").Bind(4, Bilingual(ja, en)).Run());
           }
-          event.detail = fmt::format("verdict=anomalous flood_members={} {}", verdict.flood_members.size(), en);
+          event.detail =
+              fmt::format("verdict=anomalous flood_members={} {}", verdict.flood_members.size(), en);
           KURA_ASSIGN_OR_RETURN(std::optional<int64_t> held, HoldSince(db, owner.site_id));
           if (!held) {
-            KURA_ASSIGN_OR_RETURN(SqlStmt hold, db.Prepare("INSERT INTO holds (site_id, placed_at_ms, placed_by,"
-                                                           " reason) VALUES (?1, ?2, 'system', ?3)"));
-            KURA_RETURN_IF_ERROR(hold.Bind(1, owner.site_id).Bind(2, now_ms).Bind(3, Bilingual(ja, en)).Run());
-            KURA_RETURN_IF_ERROR(AuditIn(db, SystemActor(), "hold.place", "site:" + std::to_string(owner.site_id),
+            KURA_ASSIGN_OR_RETURN(SqlStmt hold,
+                                  db.Prepare("INSERT INTO holds (site_id, placed_at_ms, placed_by,"
+                                             " reason) VALUES (?1, ?2, 'system', ?3)"));
+            KURA_RETURN_IF_ERROR(
+                hold.Bind(1, owner.site_id).Bind(2, now_ms).Bind(3, Bilingual(ja, en)).Run());
+            KURA_RETURN_IF_ERROR(AuditIn(db, SystemActor(), "hold.place",
+                                         "site:" + std::to_string(owner.site_id),
                                          "snapshot=" + std::string(snapshot) + " " + en, now_ms));
             out.hold_placed = true;
           }
-          KURA_RETURN_IF_ERROR(
-              RaiseIn(db, {"anomalous", owner.tenant_id, owner.site_id, 0}, Bilingual(ja, en), SystemActor(), now_ms)
-                  .status());
+          KURA_RETURN_IF_ERROR(RaiseIn(db, {"anomalous", owner.tenant_id, owner.site_id, 0},
+                                       Bilingual(ja, en), SystemActor(), now_ms)
+                                   .status());
         }
         KURA_ASSIGN_OR_RETURN(RetentionOutcome retained, RetainIn(db, repo, SystemActor(), now_ms));
         out.evicted = std::move(retained.evicted);
@@ -422,17 +444,18 @@ Result<std::vector<SnapshotRecord>> Catalog::ListKeptSnapshots(int64_t repo) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return out;
     out.push_back(SnapshotRecord{q.Text(0), q.Text(1), q.Int(2), q.Int(3), static_cast<uint64_t>(q.Int(4)),
-                                 static_cast<uint64_t>(q.Int(5)), static_cast<uint64_t>(q.Int(6)), q.Int(7) != 0,
-                                 q.Text(8)});
+                                 static_cast<uint64_t>(q.Int(5)), static_cast<uint64_t>(q.Int(6)),
+                                 q.Int(7) != 0, q.Text(8)});
   }
 }
 
 Result<std::vector<Catalog::Hold>> Catalog::ListHolds() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT h.id, t.id, t.name, s.id, s.name, h.placed_at_ms,"
-                                                " h.placed_by, h.reason FROM holds h JOIN sites s ON s.id = h.site_id"
-                                                " JOIN tenants t ON t.id = s.tenant_id WHERE h.cleared_at_ms IS NULL"
-                                                " ORDER BY h.placed_at_ms, h.id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT h.id, t.id, t.name, s.id, s.name, h.placed_at_ms,"
+                                     " h.placed_by, h.reason FROM holds h JOIN sites s ON s.id = h.site_id"
+                                     " JOIN tenants t ON t.id = s.tenant_id WHERE h.cleared_at_ms IS NULL"
+                                     " ORDER BY h.placed_at_ms, h.id"));
   std::vector<Hold> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -447,23 +470,26 @@ Status Catalog::ClearHold(int64_t site_id, std::string_view reason, bool accept,
              actor, "hold.clear", "site:" + std::to_string(site_id),
              [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
                if (reason.empty()) {
-                 return Status::InvalidArgument(
-                     Tr("保留を解除する理由を --reason で指定してください", "give the reason for clearing the hold with --reason"));
+                 return Status::InvalidArgument(Tr("保留を解除する理由を --reason で指定してください",
+                                                   "give the reason for clearing the hold with --reason"));
                }
                int64_t now_ms = NowMs();
                event.detail = fmt::format("accept={} reason={}", accept, EscapeText(reason, false));
-               KURA_ASSIGN_OR_RETURN(SqlStmt up,
-                                     db.Prepare("UPDATE holds SET cleared_at_ms = ?2, cleared_by = ?3, clear_reason = ?4"
-                                                " WHERE site_id = ?1 AND cleared_at_ms IS NULL"));
-               KURA_RETURN_IF_ERROR(up.Bind(1, site_id).Bind(2, now_ms).Bind(3, actor.id).Bind(4, reason).Run());
+               KURA_ASSIGN_OR_RETURN(
+                   SqlStmt up,
+                   db.Prepare("UPDATE holds SET cleared_at_ms = ?2, cleared_by = ?3, clear_reason = ?4"
+                              " WHERE site_id = ?1 AND cleared_at_ms IS NULL"));
+               KURA_RETURN_IF_ERROR(
+                   up.Bind(1, site_id).Bind(2, now_ms).Bind(3, actor.id).Bind(4, reason).Run());
                if (db.Changes() == 0) {
                  return Status::NotFound(Tr("サイト {} は保留中ではありません (kura-vault hold list で確認)",
                                             "site {} is not on hold (see kura-vault hold list)", site_id));
                }
                if (accept) {
-                 KURA_ASSIGN_OR_RETURN(SqlStmt acc, db.Prepare("UPDATE snapshots SET verdict = 'accepted'"
-                                                               " WHERE verdict = 'anomalous' AND repository_id IN"
-                                                               " (SELECT id FROM repositories WHERE site_id = ?1)"));
+                 KURA_ASSIGN_OR_RETURN(SqlStmt acc,
+                                       db.Prepare("UPDATE snapshots SET verdict = 'accepted'"
+                                                  " WHERE verdict = 'anomalous' AND repository_id IN"
+                                                  " (SELECT id FROM repositories WHERE site_id = ?1)"));
                  KURA_RETURN_IF_ERROR(acc.Bind(1, site_id).Run());
                  event.detail += fmt::format(" accepted={}", db.Changes());
                }
@@ -471,8 +497,10 @@ Status Catalog::ClearHold(int64_t site_id, std::string_view reason, bool accept,
                tenant.Bind(1, site_id);
                KURA_ASSIGN_OR_RETURN(bool row, tenant.Step());
                int64_t tenant_id = row ? tenant.Int(0) : 0;
-               KURA_RETURN_IF_ERROR(ClearIn(db, {"anomalous", tenant_id, site_id, 0}, actor, now_ms).status());
-               KURA_ASSIGN_OR_RETURN(SqlStmt repos, db.Prepare("SELECT id FROM repositories WHERE site_id = ?1"));
+               KURA_RETURN_IF_ERROR(
+                   ClearIn(db, {"anomalous", tenant_id, site_id, 0}, actor, now_ms).status());
+               KURA_ASSIGN_OR_RETURN(SqlStmt repos,
+                                     db.Prepare("SELECT id FROM repositories WHERE site_id = ?1"));
                repos.Bind(1, site_id);
                std::vector<int64_t> ids;
                for (;;) {
@@ -493,9 +521,10 @@ Status Catalog::ClearHold(int64_t site_id, std::string_view reason, bool accept,
 
 Result<std::vector<Catalog::Alarm>> Catalog::ListOpenAlarms() {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, kind, tenant_id, site_id, repository_id, raised_at_ms,"
-                                                " detail FROM alarms WHERE cleared_at_ms IS NULL"
-                                                " ORDER BY raised_at_ms, id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q,
+                        db_->Prepare("SELECT id, kind, tenant_id, site_id, repository_id, raised_at_ms,"
+                                     " detail FROM alarms WHERE cleared_at_ms IS NULL"
+                                     " ORDER BY raised_at_ms, id"));
   std::vector<Alarm> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -525,15 +554,18 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
   KURA_ASSIGN_OR_RETURN(
       SqlStmt q,
-      db_->Prepare("SELECT r.id, r.repo_id, r.job, r.created_at, s.id, s.name, t.id, t.name, st.last_success_at,"
-                   " st.last_failure_at, st.last_failure_message, st.schedule_time, st.schedule_timezone,"
-                   " st.schedule_days FROM repositories r JOIN sites s ON s.id = r.site_id"
-                   " JOIN tenants t ON t.id = s.tenant_id LEFT JOIN repo_status st ON st.repository_id = r.id"
-                   " ORDER BY t.name, s.name, r.job"));
-  KURA_ASSIGN_OR_RETURN(SqlStmt arrival, db_->Prepare("SELECT MAX(received_at_ms) FROM snapshots"
-                                                      " WHERE repository_id = ?1 AND kind IN ('daily', 'monthly')"));
-  KURA_ASSIGN_OR_RETURN(SqlStmt failing, db_->Prepare("SELECT MIN(received_at) FROM runs WHERE repository_id = ?1"
-                                                      " AND result = 'failure' AND received_at > ?2"));
+      db_->Prepare(
+          "SELECT r.id, r.repo_id, r.job, r.created_at, s.id, s.name, t.id, t.name, st.last_success_at,"
+          " st.last_failure_at, st.last_failure_message, st.schedule_time, st.schedule_timezone,"
+          " st.schedule_days FROM repositories r JOIN sites s ON s.id = r.site_id"
+          " JOIN tenants t ON t.id = s.tenant_id LEFT JOIN repo_status st ON st.repository_id = r.id"
+          " ORDER BY t.name, s.name, r.job"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt arrival,
+                        db_->Prepare("SELECT MAX(received_at_ms) FROM snapshots"
+                                     " WHERE repository_id = ?1 AND kind IN ('daily', 'monthly')"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt failing,
+                        db_->Prepare("SELECT MIN(received_at) FROM runs WHERE repository_id = ?1"
+                                     " AND result = 'failure' AND received_at > ?2"));
   KURA_ASSIGN_OR_RETURN(SqlStmt unclaimed, db_->Prepare("SELECT MIN(received_at), COUNT(*) FROM packs"
                                                         " WHERE repository_id = ?1 AND claimed_by IS NULL"));
   KURA_ASSIGN_OR_RETURN(SqlStmt damaged, db_->Prepare("SELECT MIN(received_at_ms) FROM snapshots"
@@ -579,7 +611,8 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
     unclaimed.Reset();
     unclaimed.Bind(1, f.repository);
     KURA_ASSIGN_OR_RETURN(bool u, unclaimed.Step());
-    if (u && !unclaimed.IsNull(0) && unclaimed.Int(1) > 0) f.facts.incomplete_since_ms = unclaimed.Int(0) * 1000;
+    if (u && !unclaimed.IsNull(0) && unclaimed.Int(1) > 0)
+      f.facts.incomplete_since_ms = unclaimed.Int(0) * 1000;
     damaged.Reset();
     damaged.Bind(1, f.repository);
     KURA_ASSIGN_OR_RETURN(bool d, damaged.Step());
@@ -621,8 +654,9 @@ Status Catalog::AcknowledgeClockJump(const AuditActor& actor) {
   return AuditedLocked<bool>(actor, "clock.acknowledge", "clock",
                              [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
                                KURA_ASSIGN_OR_RETURN(ClockGuardState st, GuardOf(db));
-                               event.detail = fmt::format("frozen={} jump={} from_ms={} to_ms={}", st.frozen,
-                                                          ClockJumpName(st.jump), st.jump_from_ms, st.jump_to_ms);
+                               event.detail =
+                                   fmt::format("frozen={} jump={} from_ms={} to_ms={}", st.frozen,
+                                               ClockJumpName(st.jump), st.jump_from_ms, st.jump_to_ms);
                                ClockGuardState next = AcknowledgeClock(st, NowMs());
                                if (!st.frozen) next.last_seen_ms = std::max(st.last_seen_ms, NowMs());
                                KURA_RETURN_IF_ERROR(WriteGuard(db, next));

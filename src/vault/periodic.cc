@@ -5,7 +5,8 @@
 namespace kura::vault {
 
 void PeriodicTasks::Add(std::string name, std::chrono::milliseconds every, Task task) {
-  entries_.push_back(Entry{std::move(name), std::max(every, std::chrono::milliseconds(1)), std::move(task), {}});
+  entries_.push_back(
+      Entry{std::move(name), std::max(every, std::chrono::milliseconds(1)), std::move(task), {}});
 }
 
 void PeriodicTasks::Start() {

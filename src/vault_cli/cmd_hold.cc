@@ -35,7 +35,8 @@ static int List(Context& ctx) {
     return kExitOk;
   }
   for (const vault::Catalog::Hold& h : *holds) {
-    PrintLine(fmt::format("{}  {} / {}  ({})", FormatLocal(h.placed_at_ms / 1000), h.tenant, h.site, h.placed_by));
+    PrintLine(
+        fmt::format("{}  {} / {}  ({})", FormatLocal(h.placed_at_ms / 1000), h.tenant, h.site, h.placed_by));
     PrintLine("    " + vault::LocalText(h.reason, lang));
   }
   return kExitOk;
@@ -58,13 +59,15 @@ static int Clear(Context& ctx, const std::string& tenant_name, const std::string
                  "cleared the hold on site \"{}\" and accepted its anomalous generations", site->name));
   } else {
     PrintLine(Tr("サイト \"{}\" の保留を解除しました。異常とされた世代は保持規則で削除対象になります",
-                 "cleared the hold on site \"{}\"; its anomalous generations are evicted by retention", site->name));
+                 "cleared the hold on site \"{}\"; its anomalous generations are evicted by retention",
+                 site->name));
   }
   return kExitOk;
 }
 
 void AddHoldCommands(CLI::App& app, Context& ctx, int* exit_code) {
-  auto* hold = app.add_subcommand("hold", L("保留 (異常の疑いで削除を止めたサイト)", "holds (sites nothing is removed from)"));
+  auto* hold = app.add_subcommand(
+      "hold", L("保留 (異常の疑いで削除を止めたサイト)", "holds (sites nothing is removed from)"));
   hold->require_subcommand(1);
   auto* list = hold->add_subcommand("list", L("保留中のサイトの一覧", "list the sites on hold"));
   list->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
@@ -77,7 +80,8 @@ void AddHoldCommands(CLI::App& app, Context& ctx, int* exit_code) {
                                                 "clear a hold (operator only, audited)"));
   clear->add_option("TENANT", *tenant, L("テナント名", "tenant name"))->required();
   clear->add_option("SITE", *site, L("サイト名", "site name"))->required();
-  clear->add_option("--reason", *reason, L("解除の理由 (監査記録に残る)", "why (recorded in the audit trail)"))
+  clear
+      ->add_option("--reason", *reason, L("解除の理由 (監査記録に残る)", "why (recorded in the audit trail)"))
       ->required();
   clear->add_flag("--accept", *accept,
                   L("異常とされた世代を正常として受け入れる (正当な大きな変更だった場合)",

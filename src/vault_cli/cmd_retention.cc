@@ -68,13 +68,14 @@ static int Show(Context& ctx, const std::string& tenant_name, const std::string&
     }
   }
   if (shown == 0) {
-    return Fail(ctx, Status::NotFound(job.empty() ? Tr("サイト \"{}\" にはまだリポジトリがありません",
-                                                       "site \"{}\" has no repository yet", site_name)
-                                                  : Tr("サイト \"{}\" にジョブ \"{}\" のリポジトリはありません",
-                                                       "site \"{}\" has no repository for job \"{}\"", site_name,
-                                                       job)));
+    return Fail(ctx, Status::NotFound(
+                         job.empty() ? Tr("サイト \"{}\" にはまだリポジトリがありません",
+                                          "site \"{}\" has no repository yet", site_name)
+                                     : Tr("サイト \"{}\" にジョブ \"{}\" のリポジトリはありません",
+                                          "site \"{}\" has no repository for job \"{}\"", site_name, job)));
   }
-  if (ctx.opts.json) PrintJson({{"ok", true}, {"tenant", tenant->name}, {"site", site->name}, {"repositories", out}});
+  if (ctx.opts.json)
+    PrintJson({{"ok", true}, {"tenant", tenant->name}, {"site", site->name}, {"repositories", out}});
   return kExitOk;
 }
 
@@ -102,7 +103,8 @@ void AddRetentionCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto tenant = std::make_shared<std::string>();
   auto site = std::make_shared<std::string>();
   auto job = std::make_shared<std::string>();
-  auto* show = retention->add_subcommand("show", L("何を保持し、なぜか (削除予定も)", "what is kept and why"));
+  auto* show =
+      retention->add_subcommand("show", L("何を保持し、なぜか (削除予定も)", "what is kept and why"));
   show->add_option("TENANT", *tenant, L("テナント名", "tenant name"))->required();
   show->add_option("SITE", *site, L("サイト名", "site name"))->required();
   show->add_option("--job", *job, L("このジョブのリポジトリだけ", "only this job's repository"));
@@ -111,9 +113,9 @@ void AddRetentionCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   auto* clock = app.add_subcommand("clock", L("保管庫の時計の監視", "the vault's clock guard"));
   clock->require_subcommand(1);
-  auto* ack = clock->add_subcommand(
-      "acknowledge", L("時計の異常を確認済みにし、保持規則と削除の凍結を解く",
-                       "acknowledge a clock jump and unfreeze retention and deletion"));
+  auto* ack =
+      clock->add_subcommand("acknowledge", L("時計の異常を確認済みにし、保持規則と削除の凍結を解く",
+                                             "acknowledge a clock jump and unfreeze retention and deletion"));
   ack->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   ack->callback([&ctx, exit_code] { *exit_code = AcknowledgeClock(ctx); });
 }

@@ -75,9 +75,10 @@ static int Serve(Context& ctx, const std::string& listen) {
     if (!r.ok()) {
       vault::LogError("alarm tick failed: {}", r.status().ToString());
     } else if (r->raised + r->cleared + r->evicted > 0) {
-      vault::LogInfo("alarm tick: {} repositories, {} alarms raised, {} cleared, {} generations quarantined{}",
-                     r->repositories, r->raised, r->cleared, r->evicted,
-                     r->clock_frozen ? " (clock frozen: nothing evicted)" : "");
+      vault::LogInfo(
+          "alarm tick: {} repositories, {} alarms raised, {} cleared, {} generations quarantined{}",
+          r->repositories, r->raised, r->cleared, r->evicted,
+          r->clock_frozen ? " (clock frozen: nothing evicted)" : "");
     }
   });
   periodic.Start();

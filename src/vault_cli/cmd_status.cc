@@ -19,12 +19,18 @@ namespace {
 // docs/retention.md §5: lower is shown first.
 int Precedence(vault::SiteState s) {
   switch (s) {
-    case vault::SiteState::kAnomalous: return 0;
-    case vault::SiteState::kDamaged: return 1;
-    case vault::SiteState::kFailed: return 2;
-    case vault::SiteState::kOverdue: return 3;
-    case vault::SiteState::kIncomplete: return 4;
-    case vault::SiteState::kOk: return 5;
+    case vault::SiteState::kAnomalous:
+      return 0;
+    case vault::SiteState::kDamaged:
+      return 1;
+    case vault::SiteState::kFailed:
+      return 2;
+    case vault::SiteState::kOverdue:
+      return 3;
+    case vault::SiteState::kIncomplete:
+      return 4;
+    case vault::SiteState::kOk:
+      return 5;
   }
   return 5;
 }
@@ -106,8 +112,10 @@ static int ShowStatus(Context& ctx) {
       row.summary = f.job + ": " + summary;
     }
     seen[f.site_id] = true;
-    for (const vault::SiteCondition& c : st.conditions) row.overdue = row.overdue || c.state == vault::SiteState::kOverdue;
-    if (f.facts.last_success_ms && (!row.last_success_ms || *f.facts.last_success_ms > *row.last_success_ms)) {
+    for (const vault::SiteCondition& c : st.conditions)
+      row.overdue = row.overdue || c.state == vault::SiteState::kOverdue;
+    if (f.facts.last_success_ms &&
+        (!row.last_success_ms || *f.facts.last_success_ms > *row.last_success_ms)) {
       row.last_success_ms = f.facts.last_success_ms;
     }
     row.bytes += f.stored_bytes;
@@ -121,7 +129,8 @@ static int ShowStatus(Context& ctx) {
   }
   json vault_alarms = json::array();
   for (const vault::Catalog::Alarm& a : *alarms) {
-    json j{{"kind", a.key.kind}, {"raised", Utc(a.raised_at_ms)}, {"detail", vault::LocalText(a.detail, lang)}};
+    json j{
+        {"kind", a.key.kind}, {"raised", Utc(a.raised_at_ms)}, {"detail", vault::LocalText(a.detail, lang)}};
     auto it = row_of_site.find(a.key.site_id);
     if (it != row_of_site.end()) {
       rows[it->second].alarms.push_back(j);
@@ -139,17 +148,18 @@ static int ShowStatus(Context& ctx) {
     json sites = json::array();
     for (const SiteRow& r : rows) {
       const vault::Catalog::Capacity& c = capacity[r.tenant_id];
-      sites.push_back({{"tenant", r.tenant},
-                       {"site", r.site},
-                       {"state", vault::SiteStateName(r.state)},
-                       {"since", r.since_ms ? Utc(r.since_ms) : ""},
-                       {"summary", r.summary},
-                       {"last_success", Utc(r.last_success_ms)},
-                       {"overdue", r.overdue},
-                       {"bytes", r.bytes},
-                       {"quota", {{"used", c.used}, {"soft", c.soft}, {"hard", c.hard}, {"remaining", c.Remaining()}}},
-                       {"alarms", r.alarms},
-                       {"repositories", r.repositories}});
+      sites.push_back(
+          {{"tenant", r.tenant},
+           {"site", r.site},
+           {"state", vault::SiteStateName(r.state)},
+           {"since", r.since_ms ? Utc(r.since_ms) : ""},
+           {"summary", r.summary},
+           {"last_success", Utc(r.last_success_ms)},
+           {"overdue", r.overdue},
+           {"bytes", r.bytes},
+           {"quota", {{"used", c.used}, {"soft", c.soft}, {"hard", c.hard}, {"remaining", c.Remaining()}}},
+           {"alarms", r.alarms},
+           {"repositories", r.repositories}});
     }
     PrintJson({{"ok", true},
                {"clock", {{"frozen", guard->frozen}, {"detail", clock_line}}},
@@ -184,8 +194,9 @@ static int ShowStatus(Context& ctx) {
 }
 
 void AddStatusCommand(CLI::App& app, Context& ctx, int* exit_code) {
-  auto* cmd = app.add_subcommand("status", L("全サイトの状態 (最終成功・期限超過・容量・割当・警報)",
-                                             "every site's state (last success, overdue, bytes, quota, alarms)"));
+  auto* cmd =
+      app.add_subcommand("status", L("全サイトの状態 (最終成功・期限超過・容量・割当・警報)",
+                                     "every site's state (last success, overdue, bytes, quota, alarms)"));
   cmd->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   cmd->callback([&ctx, exit_code] { *exit_code = ShowStatus(ctx); });
 }

@@ -90,8 +90,9 @@ static int SetQuota(Context& ctx, const std::string& name, const std::string& so
                     const std::string& hard_text) {
   std::optional<uint64_t> soft = ParseSize(soft_text), hard = ParseSize(hard_text);
   if (!soft || !hard) {
-    return Fail(ctx, Status::InvalidArgument(Tr("容量は 500G・1.5TiB・800M のように指定してください (0 は設定なし)",
-                                                "give sizes like 500G, 1.5TiB or 800M (0 is none)")));
+    return Fail(
+        ctx, Status::InvalidArgument(Tr("容量は 500G・1.5TiB・800M のように指定してください (0 は設定なし)",
+                                        "give sizes like 500G, 1.5TiB or 800M (0 is none)")));
   }
   auto v = Open(ctx);
   if (!v.ok()) return Fail(ctx, v.status());
@@ -116,11 +117,12 @@ static int SetRetention(Context& ctx, const std::string& name, int daily, int mo
   Status st = v->catalog->SetTenantRetention(t->id, daily, monthly, manual, ConsoleActor());
   if (!st.ok()) return Fail(ctx, st);
   if (ctx.opts.json) {
-    PrintJson({{"ok", true}, {"tenant", t->name}, {"daily", daily}, {"monthly", monthly}, {"manual", manual}});
+    PrintJson(
+        {{"ok", true}, {"tenant", t->name}, {"daily", daily}, {"monthly", monthly}, {"manual", manual}});
   } else {
     PrintLine(Tr("テナント \"{}\" の保持規則: 日次 {} 日・月次 {} か月・手動 {} 件",
-                 "retention of tenant \"{}\": daily {} days, monthly {} months, manual {} latest", t->name, daily,
-                 monthly, manual));
+                 "retention of tenant \"{}\": daily {} days, monthly {} months, manual {} latest", t->name,
+                 daily, monthly, manual));
   }
   return kExitOk;
 }
@@ -139,19 +141,24 @@ void AddTenantCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   auto soft = std::make_shared<std::string>();
   auto hard = std::make_shared<std::string>();
-  auto* quota = tenant->add_subcommand("set-quota", L("テナントの容量の警告値と上限", "set a tenant's soft and hard quota"));
+  auto* quota = tenant->add_subcommand(
+      "set-quota", L("テナントの容量の警告値と上限", "set a tenant's soft and hard quota"));
   quota->add_option("TENANT", *name, L("テナント名", "tenant name"))->required();
-  quota->add_option("--soft", *soft, L("警告値 (例 400G、0 は設定なし)", "soft quota (e.g. 400G; 0 is none)"))->required();
-  quota->add_option("--hard", *hard, L("上限 (例 500G、0 は設定なし)", "hard quota (e.g. 500G; 0 is none)"))->required();
+  quota->add_option("--soft", *soft, L("警告値 (例 400G、0 は設定なし)", "soft quota (e.g. 400G; 0 is none)"))
+      ->required();
+  quota->add_option("--hard", *hard, L("上限 (例 500G、0 は設定なし)", "hard quota (e.g. 500G; 0 is none)"))
+      ->required();
   quota->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   quota->callback([&ctx, exit_code, name, soft, hard] { *exit_code = SetQuota(ctx, *name, *soft, *hard); });
 
   auto counts = std::make_shared<std::array<int, 3>>(std::array<int, 3>{3, 1, 1});
   auto* retention = tenant->add_subcommand(
-      "set-retention", L("テナントの保持規則 (既定 日次 3・月次 1・手動 1)", "set a tenant's retention (default 3/1/1)"));
+      "set-retention",
+      L("テナントの保持規則 (既定 日次 3・月次 1・手動 1)", "set a tenant's retention (default 3/1/1)"));
   retention->add_option("TENANT", *name, L("テナント名", "tenant name"))->required();
   retention->add_option("--daily", (*counts)[0], L("日次: 直近の日数", "daily: newest days"))->required();
-  retention->add_option("--monthly", (*counts)[1], L("月次: 直近の月数", "monthly: newest months"))->required();
+  retention->add_option("--monthly", (*counts)[1], L("月次: 直近の月数", "monthly: newest months"))
+      ->required();
   retention->add_option("--manual", (*counts)[2], L("手動: 直近の件数", "manual: newest"))->required();
   retention->add_flag("--json", ctx.opts.json, L("結果を JSON で出力", "print results as JSON"));
   retention->callback([&ctx, exit_code, name, counts] {

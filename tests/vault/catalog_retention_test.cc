@@ -24,8 +24,9 @@ class CatalogRetentionTest : public CatalogTest {
     auto s = catalog_->AddSite(t->id, "本院", TestActor());
     ASSERT_TRUE(s.ok());
     site_ = s->id;
-    ASSERT_TRUE(catalog_->BindRepository(site_, "nightly", std::string(32, 'a'), std::string(64, 'c'), TestActor())
-                    .ok());
+    ASSERT_TRUE(
+        catalog_->BindRepository(site_, "nightly", std::string(32, 'a'), std::string(64, 'c'), TestActor())
+            .ok());
     auto r = catalog_->FindBoundRepository(std::string(32, 'a'));
     ASSERT_TRUE(r.ok());
     repo_ = r->id;
@@ -76,15 +77,15 @@ class CatalogRetentionTest : public CatalogTest {
   }
   size_t AuditCount(const std::string& action) {
     auto records = Records(*catalog_);
-    return static_cast<size_t>(
-        std::count_if(records.begin(), records.end(), [&](const AuditRecord& r) {
-          return r.event.action == action && r.event.result == kAuditSuccess;
-        }));
+    return static_cast<size_t>(std::count_if(records.begin(), records.end(), [&](const AuditRecord& r) {
+      return r.event.action == action && r.event.result == kAuditSuccess;
+    }));
   }
   bool AlarmOpen(const std::string& kind) {
     auto alarms = catalog_->ListOpenAlarms();
     EXPECT_TRUE(alarms.ok());
-    return std::any_of(alarms->begin(), alarms->end(), [&](const Catalog::Alarm& a) { return a.key.kind == kind; });
+    return std::any_of(alarms->begin(), alarms->end(),
+                       [&](const Catalog::Alarm& a) { return a.key.kind == kind; });
   }
 
   int64_t tenant_ = 0, site_ = 0, repo_ = 0;
@@ -106,7 +107,8 @@ TEST_F(CatalogRetentionTest, AWeekOfGoodDailiesKeepsThree) {
   SettleAndRetain();
   EXPECT_EQ(Kept(), (std::set<std::string>{days[4], days[5], days[6]}));
   EXPECT_EQ(AuditCount("snapshot.evict"), 4u);
-  auto quarantined = RawColumn("SELECT quarantined_at_ms FROM snapshots WHERE state = 'quarantined' ORDER BY id");
+  auto quarantined =
+      RawColumn("SELECT quarantined_at_ms FROM snapshots WHERE state = 'quarantined' ORDER BY id");
   ASSERT_EQ(quarantined.size(), 4u);
   EXPECT_EQ(quarantined.back(), std::to_string(Jst(2026, 12, 9, 3, 30)));
   auto verdicts = RawColumn("SELECT DISTINCT verdict FROM snapshots");
@@ -124,7 +126,8 @@ TEST_F(CatalogRetentionTest, AHundredJunkSnapshotsInOneDayRemoveNoGoodGeneration
   SettleAndRetain();
   std::set<std::string> good_before = Kept();
   ASSERT_EQ(good_before.size(), 4u);
-  ASSERT_TRUE(good_before.contains(days[2]) && good_before.contains(days[3]) && good_before.contains(days[4]));
+  ASSERT_TRUE(good_before.contains(days[2]) && good_before.contains(days[3]) &&
+              good_before.contains(days[4]));
   ASSERT_TRUE(good_before.contains(monthly));
   std::set<std::string> junk;
   clock_.Set(JstSeconds(2026, 12, 8, 9, 0));

@@ -66,7 +66,8 @@ class SiteRepo {
   std::string Backup(uint64_t seed) {
     std::set<std::string> before = NamesUnder(root_ + "/snapshots");
     kura::testing::MemorySource source(
-        {kura::testing::Dir("karte"), kura::testing::File("karte/a.bin", kura::testing::SeededBytes(seed, 300000)),
+        {kura::testing::Dir("karte"),
+         kura::testing::File("karte/a.bin", kura::testing::SeededBytes(seed, 300000)),
          kura::testing::File("karte/b.txt", kura::testing::TextBytes(50000))});
     BackupOptions bo;
     bo.kind = SnapshotKind::kDaily;
@@ -141,7 +142,8 @@ class VaultRetentionApiTest : public ::testing::Test {
     }
   }
   void CommitSnapshot(const SiteRepo& repo, const std::string& name) {
-    auto r = Call("PUT", "/v1/repos/" + repo.id() + "/snapshots/" + name, Bin(repo.File("snapshots", name)), token_);
+    auto r = Call("PUT", "/v1/repos/" + repo.id() + "/snapshots/" + name, Bin(repo.File("snapshots", name)),
+                  token_);
     ASSERT_EQ(r.status, 201) << r.body;
   }
   void RawSql(const std::string& sql) {
@@ -149,7 +151,8 @@ class VaultRetentionApiTest : public ::testing::Test {
     ASSERT_EQ(sqlite3_open((vault_.data_dir() + "/catalog.db").c_str(), &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
     char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << sql << ": " << (err ? err : "");
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << sql << ": " << (err ? err : "");
     sqlite3_free(err);
     sqlite3_close(db);
   }
@@ -181,7 +184,8 @@ TEST_F(VaultRetentionApiTest, HardQuotaRefusesThePackWith507AndStoresNothing) {
   SiteRepo repo(site_dir_.Sub("repo"), vault_.recovery_public_key());
   repo.Backup(1);
   UploadConfigAndKeys(repo);
-  ASSERT_EQ(vault_.Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "0", "--hard", "1K"}).exit_code, 0);
+  ASSERT_EQ(vault_.Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "0", "--hard", "1K"}).exit_code,
+            0);
   std::string pack = *repo.Names("data").begin();
   std::string path = "/v1/repos/" + repo.id() + "/packs/" + pack;
   auto r = Call("PUT", path, Bin(repo.File("data", pack)), token_, {{"Accept-Language", "en"}});
@@ -206,7 +210,8 @@ TEST_F(VaultRetentionApiTest, HardQuotaRefusesThePackWith507AndStoresNothing) {
   }
   EXPECT_EQ(refused, 1u);
 
-  ASSERT_EQ(vault_.Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "1K", "--hard", "1G"}).exit_code, 0);
+  ASSERT_EQ(vault_.Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "1K", "--hard", "1G"}).exit_code,
+            0);
   r = Call("PUT", path, Bin(repo.File("data", pack)), token_);
   EXPECT_EQ(r.status, 201) << r.body;
   r = Call("GET", "/v1/repos/" + repo.id() + "/generations", "", token_, {{"Accept-Language", "en"}});
@@ -220,8 +225,9 @@ TEST_F(VaultRetentionApiTest, HardQuotaRefusesThePackWith507AndStoresNothing) {
 // receive time; GET generations then lists only what the vault keeps. With one daily day,
 // the older settled day is quarantined by the third commit and no longer listed.
 TEST_F(VaultRetentionApiTest, GenerationsListOnlyWhatTheVaultKeeps) {
-  ASSERT_EQ(vault_.Vault({"tenant", "set-retention", "sakura-clinic", "--daily", "1", "--monthly", "1", "--manual",
-                          "1"})
+  ASSERT_EQ(vault_
+                .Vault({"tenant", "set-retention", "sakura-clinic", "--daily", "1", "--monthly", "1",
+                        "--manual", "1"})
                 .exit_code,
             0);
   SiteRepo repo(site_dir_.Sub("repo"), vault_.recovery_public_key());
@@ -234,9 +240,11 @@ TEST_F(VaultRetentionApiTest, GenerationsListOnlyWhatTheVaultKeeps) {
   // vault's own clock cannot be moved from here.
   const int64_t day_ms = 86'400'000;
   CommitSnapshot(repo, first);
-  RawSql(fmt::format("UPDATE snapshots SET received_at_ms = received_at_ms - {} WHERE name = '{}'", 2 * day_ms, first));
+  RawSql(fmt::format("UPDATE snapshots SET received_at_ms = received_at_ms - {} WHERE name = '{}'",
+                     2 * day_ms, first));
   CommitSnapshot(repo, second);
-  RawSql(fmt::format("UPDATE snapshots SET received_at_ms = received_at_ms - {} WHERE name = '{}'", day_ms, second));
+  RawSql(fmt::format("UPDATE snapshots SET received_at_ms = received_at_ms - {} WHERE name = '{}'", day_ms,
+                     second));
   CommitSnapshot(repo, third);
 
   auto r = Call("GET", "/v1/repos/" + repo.id() + "/generations", "", token_);
