@@ -19,6 +19,9 @@ std::string Bilingual(const std::string& ja, const std::string& en) {
   return ja + "\n" + en;
 }
 
+// How long after its last pack an uncommitted upload counts as incomplete.
+constexpr int64_t kIncompleteQuietMs = 3'600'000;
+
 AuditActor SystemActor() {
   return AuditActor{"system", "kura-vault", "local", "", ""};
 }
@@ -566,7 +569,7 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
   KURA_ASSIGN_OR_RETURN(SqlStmt failing,
                         db_->Prepare("SELECT MIN(received_at) FROM runs WHERE repository_id = ?1"
                                      " AND result = 'failure' AND received_at > ?2"));
-  KURA_ASSIGN_OR_RETURN(SqlStmt unclaimed, db_->Prepare("SELECT MIN(received_at), COUNT(*) FROM packs"
+  KURA_ASSIGN_OR_RETURN(SqlStmt unclaimed, db_->Prepare("SELECT MIN(received_at), MAX(received_at) FROM packs"
                                                         " WHERE repository_id = ?1 AND claimed_by IS NULL"));
   KURA_ASSIGN_OR_RETURN(SqlStmt damaged, db_->Prepare("SELECT MIN(received_at_ms) FROM snapshots"
                                                       " WHERE repository_id = ?1 AND verdict = 'damaged'"
@@ -611,8 +614,11 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
     unclaimed.Reset();
     unclaimed.Bind(1, f.repository);
     KURA_ASSIGN_OR_RETURN(bool u, unclaimed.Step());
-    if (u && !unclaimed.IsNull(0) && unclaimed.Int(1) > 0)
+    // Packs no commit has followed: an upload that stopped, once none came for an hour (a
+    // backup still sending is not incomplete, and would raise and clear an alarm nightly).
+    if (u && !unclaimed.IsNull(0) && unclaimed.Int(1) * 1000 + kIncompleteQuietMs <= NowMs()) {
       f.facts.incomplete_since_ms = unclaimed.Int(0) * 1000;
+    }
     damaged.Reset();
     damaged.Bind(1, f.repository);
     KURA_ASSIGN_OR_RETURN(bool d, damaged.Step());

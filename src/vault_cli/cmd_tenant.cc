@@ -1,6 +1,7 @@
 // kura-vault tenant add|list|set-quota|set-retention.
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <optional>
 
@@ -70,11 +71,8 @@ static std::optional<uint64_t> ParseSize(std::string text) {
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
   if (i == 0) return std::nullopt;
   double value = 0;
-  try {
-    value = std::stod(text.substr(0, i));
-  } catch (const std::exception&) {  // std::stod's only error report, caught at the call
-    return std::nullopt;
-  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + i, value);
+  if (ec != std::errc() || end != text.data() + i) return std::nullopt;
   std::string unit = text.substr(i);
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (unit.size() > 1 && (unit.ends_with("IB") || unit.ends_with("B"))) unit = unit.substr(0, 1);

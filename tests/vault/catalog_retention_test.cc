@@ -320,5 +320,24 @@ TEST_F(CatalogRetentionTest, TenantRetentionOverridesTheDefault) {
   EXPECT_EQ(p->retention.zone.offset_seconds, 9 * 3600);
 }
 
+// docs/retention.md §5 "incomplete": packs no commit followed, once none came for an hour
+// (a backup still sending is not incomplete); the commit clears it.
+TEST_F(CatalogRetentionTest, IncompleteAlarmForAnUploadThatStoppedClearedByItsCommit) {
+  clock_.Set(JstSeconds(2026, 12, 3, 2, 10));
+  Commit(SnapshotKind::kDaily);
+  clock_.Set(JstSeconds(2026, 12, 4, 2, 5));
+  ASSERT_TRUE(catalog_->RecordPack(repo_, std::string(64, 'e'), 5000, {}, TestActor()).ok());
+  clock_.Set(JstSeconds(2026, 12, 4, 2, 50));
+  ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+  EXPECT_FALSE(AlarmOpen("incomplete"));
+  clock_.Set(JstSeconds(2026, 12, 4, 3, 5));
+  ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+  EXPECT_TRUE(AlarmOpen("incomplete"));
+  clock_.Set(JstSeconds(2026, 12, 4, 3, 30));
+  Commit(SnapshotKind::kDaily);
+  ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+  EXPECT_FALSE(AlarmOpen("incomplete"));
+}
+
 }  // namespace
 }  // namespace kura::vault::testing
