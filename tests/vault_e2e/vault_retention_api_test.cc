@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "objstore/local_store.h"
 #include "repo/pack.h"
@@ -264,6 +265,49 @@ TEST_F(VaultRetentionApiTest, GenerationsListOnlyWhatTheVaultKeeps) {
   EXPECT_EQ(assessed, 3u);
   // Quarantined, not deleted: garbage collection removes its object after the grace.
   EXPECT_TRUE(NamesUnder(vault_.data_dir() + "/objects/" + repo.id() + "/snapshots").contains(first));
+}
+
+// Issue 7 §4, G-MON-01: kura-vault serve runs the alarm tick (at start, then each minute):
+// a failure the site reported becomes an open "failed" alarm that kura-vault status shows,
+// audited as alarm.raise by the system.
+TEST_F(VaultRetentionApiTest, ServeRunsTheAlarmTickAndStatusShowsTheAlarm) {
+  SiteRepo repo(site_dir_.Sub("repo"), vault_.recovery_public_key());
+  repo.Backup(1);
+  UploadConfigAndKeys(repo);
+  auto r = Call("POST", "/v1/repos/" + repo.id() + "/runs",
+                json{{"result", "failure"},
+                     {"kind", "daily"},
+                     {"message", "pg_dump: connection refused"},
+                     {"started", "2026-12-02T02:00:00+09:00"},
+                     {"finished", "2026-12-02T02:05:00+09:00"}}
+                    .dump(),
+                token_);
+  ASSERT_EQ(r.status, 204) << r.body;
+  client_.reset();
+  ASSERT_EQ(vault_.Stop(SIGTERM), 0) << vault_.stderr_text();
+  ASSERT_TRUE(vault_.Start()) << vault_.stderr_text();  // the tick runs at start
+  json site;
+  for (int i = 0; i < 200; ++i) {
+    VaultRun st = vault_.Vault({"--lang", "en", "status", "--json"});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    json j = st.Json();
+    ASSERT_TRUE(j.contains("sites")) << st.out;
+    site = j["sites"][0];
+    if (!site["alarms"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(site["state"], "failed") << site;
+  ASSERT_FALSE(site["alarms"].empty()) << site;
+  EXPECT_EQ(site["alarms"][0]["kind"], "failed");
+  EXPECT_NE(site["alarms"][0]["detail"].get<std::string>().find("connection refused"), std::string::npos)
+      << site;
+  bool audited = false;
+  for (const AuditRecord& rec : Audit()) {
+    audited = audited || (rec.event.action == "alarm.raise" && rec.event.actor.kind == "system" &&
+                          rec.event.target.starts_with("alarm:failed/"));
+  }
+  EXPECT_TRUE(audited);
+  client_ = vault_.Client();
 }
 
 }  // namespace
