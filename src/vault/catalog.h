@@ -370,7 +370,8 @@ class Catalog {
   Result<RetentionOutcome> RunRetention(int64_t repo, const AuditActor& actor);
   // The plan without acting on it (kura-vault retention show).
   Result<RetentionPlan> PlanRetention(int64_t repo);
-  // The snapshots the vault keeps (not quarantined), newest first.
+  // The snapshots the vault keeps (not quarantined), newest first; an anomalous one has
+  // state "held" (kept while its site is on hold, docs/vault-api.md §4.7).
   Result<std::vector<SnapshotRecord>> ListKeptSnapshots(int64_t repo);
   Result<std::vector<Hold>> ListHolds();
   // Operator only. `accept` turns the site's anomalous generations into accepted ones (a

@@ -438,7 +438,8 @@ Result<RetentionPlan> Catalog::PlanRetention(int64_t repo) {
 Result<std::vector<SnapshotRecord>> Catalog::ListKeptSnapshots(int64_t repo) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT name, kind, client_time, received_at_ms, bytes, size,"
-                                                " blob_count, clock_warning, state FROM snapshots"
+                                                " blob_count, clock_warning, CASE WHEN verdict = 'anomalous'"
+                                                " THEN 'held' ELSE state END FROM snapshots"
                                                 " WHERE repository_id = ?1 AND state <> 'quarantined'"
                                                 " ORDER BY received_at_ms DESC, id DESC"));
   q.Bind(1, repo);

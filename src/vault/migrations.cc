@@ -210,7 +210,10 @@ ALTER TABLE packs ADD COLUMN quarantined_at_ms INTEGER;
 // the packs' header sums and which commit claimed them, holds per site, alarm rows,
 // per-tenant policy and quota, and the clock guard's one persisted row. Alarm and policy
 // rows use 0 for "no tenant/site/repository" so one UNIQUE index (over live rows) keeps
-// one open alarm per kind and target on SQLite and PostgreSQL alike.
+// one open alarm per kind and target on SQLite and PostgreSQL alike. Snapshots committed
+// before the checks existed are the site's history (accepted: the baseline, and counted),
+// and their packs are claimed by the newest commit of their repository, so the first
+// commit after the upgrade is not judged on years of "new" data.
 constexpr std::string_view kRetentionHoldsAlarms = R"sql(
 ALTER TABLE snapshots ADD COLUMN verdict TEXT NOT NULL DEFAULT 'pending_check'
   CHECK (verdict IN ('pending_check', 'accepted', 'anomalous', 'damaged'));
@@ -264,6 +267,8 @@ CREATE TABLE clock_guard (
   jump_to_ms INTEGER NOT NULL
 );
 INSERT INTO clock_guard (id, last_seen_ms, frozen, jump, jump_from_ms, jump_to_ms) VALUES (1, 0, 0, 'none', 0, 0);
+UPDATE snapshots SET verdict = 'accepted';
+UPDATE packs SET claimed_by = (SELECT MAX(s.id) FROM snapshots s WHERE s.repository_id = packs.repository_id);
 )sql";
 
 constexpr std::array<Migration, 6> kMigrations = {{

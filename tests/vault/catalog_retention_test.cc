@@ -146,6 +146,11 @@ TEST_F(CatalogRetentionTest, AHundredJunkSnapshotsInOneDayRemoveNoGoodGeneration
   EXPECT_TRUE(AlarmOpen("anomalous"));
   EXPECT_EQ(RawColumn("SELECT COUNT(*) FROM snapshots WHERE verdict = 'anomalous'"),
             (std::vector<std::string>{"100"}));
+  auto listed = catalog_->ListKeptSnapshots(repo_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(std::count_if(listed->begin(), listed->end(),
+                          [](const SnapshotRecord& r) { return r.state == "held"; }),
+            100);
 
   ASSERT_TRUE(catalog_->ClearHold(site_, "junk from a compromised PC", /*accept=*/false, TestActor()).ok());
   EXPECT_EQ(Kept(), good_before);
@@ -337,6 +342,52 @@ TEST_F(CatalogRetentionTest, IncompleteAlarmForAnUploadThatStoppedClearedByItsCo
   Commit(SnapshotKind::kDaily);
   ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
   EXPECT_FALSE(AlarmOpen("incomplete"));
+}
+
+// The migration from the schema before it, with data in it: snapshots committed before the
+// checks existed become accepted history and their packs are claimed, so the first commit
+// after the upgrade is judged on its own new data, not on every old pack.
+TEST(CatalogRetentionMigrationTest, FromThePreviousSchemaOldSnapshotsAreAcceptedAndTheirPacksClaimed) {
+  kura::testing::TempDir dir{"kura-vault-migr6"};
+  std::string path = dir.Sub("catalog.db");
+  {
+    auto db = SqlDb::OpenSqlite(path, 10000);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db, kStart, LatestSchemaVersion() - 1).ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
+                   "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
+                   "INSERT INTO repositories (id, site_id, job, created_at, repo_id) VALUES"
+                   " (1, 1, 'nightly', 0, 'aaaa');"
+                   "INSERT INTO packs (id, repository_id, name, size, blob_count, state, received_at)"
+                   " VALUES (1, 1, 'p1', 100000000, 10, 'stored', 0);"
+                   "INSERT INTO snapshots (id, repository_id, name, kind, client_time, received_at_ms,"
+                   " bytes, size, blob_count, clock_warning, state) VALUES"
+                   " (1, 1, 's1', 'daily', 0, 1000, 500, 10, 10, 0, 'kept')")
+            .ok());
+  }
+  FakeClock clock{kStart};
+  auto c = Catalog::Open(path, clock, TestOptions(/*create=*/false));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), LatestSchemaVersion());
+  auto plan = (*c)->PlanRetention(1);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->decisions.size(), 1u);
+  EXPECT_EQ(plan->decisions[0].state, GenerationState::kAccepted);
+  auto guard = (*c)->GetClockGuard();
+  ASSERT_TRUE(guard.ok());
+  EXPECT_FALSE(guard->frozen);
+  EXPECT_EQ(guard->last_seen_ms, 0);
+  auto policy = (*c)->GetTenantPolicy(1);
+  ASSERT_TRUE(policy.ok());
+  EXPECT_EQ(policy->retention.daily_days, 3);  // no row: the defaults
+  auto db = SqlDb::OpenSqlite(path, 10000);
+  ASSERT_TRUE(db.ok());
+  auto q = (*db)->Prepare("SELECT claimed_by FROM packs WHERE id = 1");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Step().value_or(false));
+  EXPECT_EQ(q->OptInt(0), std::optional<int64_t>(1));
 }
 
 }  // namespace
