@@ -386,7 +386,8 @@ TEST(CatalogRetentionMigrationTest, FromThePreviousSchemaOldSnapshotsAreAccepted
   ASSERT_TRUE(db.ok());
   auto q = (*db)->Prepare("SELECT claimed_by FROM packs WHERE id = 1");
   ASSERT_TRUE(q.ok());
-  ASSERT_TRUE(q->Step().value_or(false));
+  auto row = q->Step();
+  ASSERT_TRUE(row.ok() && *row);
   EXPECT_EQ(q->OptInt(0), std::optional<int64_t>(1));
 }
 
