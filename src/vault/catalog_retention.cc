@@ -344,7 +344,7 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
         int64_t snap_row = find.Int(0);
         if (find.Text(1) != "pending_check") {  // judged before (a repeated commit): only retain
           event.detail = "already " + find.Text(1);
-          return RetainIn(db, repo, actor, now_ms);
+          return RetainIn(db, repo, SystemActor(), now_ms);
         }
         // The packs stored since the previous commit are this one's new data; their
         // headers' sums give the client-declared compression ratio.
