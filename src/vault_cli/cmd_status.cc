@@ -185,8 +185,11 @@ static int ShowStatus(Context& ctx) {
     for (const json& a : r.alarms) kinds.push_back(a["kind"].get<std::string>());
     PrintLine(PadRight(r.tenant, 16) + "  " + PadRight(r.site, 16) + "  " +
               PadRight(vault::SiteStateLabel(r.state, lang), 10) + "  " +
-              PadRight(r.last_success_ms ? FormatLocal(*r.last_success_ms / 1000) : "-", 20) + "  " +
-              PadRight(cli_common::FormatBytes(r.bytes), 10) + "  " + PadRight(quota, 10) + "  " +
+              PadRight(r.last_success_ms ? vault::FormatLocalMinute(*r.last_success_ms,
+                                                                    policies[r.tenant_id].retention.zone)
+                                         : "-",
+                       20) +
+              "  " + PadRight(cli_common::FormatBytes(r.bytes), 10) + "  " + PadRight(quota, 10) + "  " +
               (kinds.empty() ? "-" : fmt::format("{}", fmt::join(kinds, ","))));
     PrintLine("    " + r.summary);
   }
