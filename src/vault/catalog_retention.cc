@@ -369,6 +369,18 @@ Result<Catalog::RetentionOutcome> Catalog::AssessCommit(int64_t repo, std::strin
 
 Result<Catalog::RetentionOutcome> Catalog::RunRetention(int64_t repo, const AuditActor& actor) {
   std::lock_guard lock(mu_);
+  {
+    // The tick runs this for every repository each minute; most evict nothing, and need no
+    // write lock to find that out. Evicting plans again under the lock.
+    KURA_ASSIGN_OR_RETURN(SqlTxn read, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
+    KURA_ASSIGN_OR_RETURN(PlanInputs in, PlanIn(*db_, repo, NowMs()));
+    KURA_RETURN_IF_ERROR(read.Commit());
+    if (in.plan.evict_count == 0) {
+      RetentionOutcome out;
+      out.plan = std::move(in.plan);
+      return out;
+    }
+  }
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kWrite));
   KURA_ASSIGN_OR_RETURN(RetentionOutcome out, RetainIn(*db_, repo, actor, NowMs()));
   KURA_RETURN_IF_ERROR(txn.Commit());
