@@ -14,6 +14,18 @@ namespace kura::vault {
 // pack of kura's smallest chunks holds, and the most the vault keeps in memory per upload.
 static constexpr uint64_t kMaxPackHeaderBytes = uint64_t{16} << 20;
 
+// "1.5 GiB (1610612736 bytes)": the unit for people, the exact count for support.
+static std::string FormatQuotaBytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {} ({} bytes)", v, kUnits[unit], bytes);
+}
+
 static const Msg kInternal{"保管庫の内部エラーです。時間をおいて再試行してください",
                            "internal error of the vault; retry later"};
 
@@ -90,6 +102,24 @@ static net::Response PutPack(SiteCall& call) {
       return std::move(*refused);
     return ApiJson(200, {{"stored", false}});
   }
+  // The hard quota is checked before a byte is stored, against the declared length (the
+  // body cannot be longer: the reader stops at Content-Length).
+  Result<Catalog::Capacity> capacity = call.deps.catalog->TenantCapacity(call.repo.tenant_id);
+  if (!capacity.ok()) return call.Refuse(500, "internal", kInternal, capacity.status().ToString());
+  uint64_t incoming = *call.req.body->content_length();
+  if (capacity->hard != 0 && capacity->used + incoming > capacity->hard) {
+    std::string used = FormatQuotaBytes(capacity->used), hard = FormatQuotaBytes(capacity->hard);
+    return call.Refuse(
+        507, "quota_exceeded",
+        {fmt::format("保管庫の容量の上限に達しました (使用量 {} / 上限 {})。このパックは保存していません。"
+                     "上限の引き上げは販売元にご相談ください",
+                     used, hard),
+         fmt::format("the vault's quota for this customer is reached (used {} of {}); this pack was not "
+                     "stored. Ask the vendor to raise the quota",
+                     used, hard)},
+        fmt::format("hard quota: used={} incoming={} hard={}", capacity->used, incoming, capacity->hard),
+        {{"used", capacity->used}, {"hard", capacity->hard}});
+  }
   Result<std::unique_ptr<LocalStore>> area = call.Area(false);
   if (!area.ok()) return call.Refuse(500, "internal", kInternal, area.status().ToString());
   Result<std::unique_ptr<LocalObjectWriter>> writer = (*area)->BeginPut(ObjectType::kPack);
@@ -150,6 +180,26 @@ static net::Response PutPack(SiteCall& call) {
     if (!revived.ok()) return call.Refuse(500, "internal", kInternal, revived.status().ToString());
     if (*revived) return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}, {"revived", true}});
     return ApiJson(200, {{"stored", false}});
+  }
+  uint64_t raw = 0, sealed = 0;
+  for (const PackEntry& e : parsed->entries) {
+    raw += e.raw_length;
+    sealed += e.stored_length;
+  }
+  // The anomaly check's inputs (new data, declared compression); a failure here only
+  // leaves them 0, which skips the compression check for this pack.
+  Status sized = call.deps.catalog->RecordPackSizes(call.repo.id, id, raw, sealed);
+  if (!sized.ok()) LogError("pack {}: recording its header sums failed: {}", id, sized.ToString());
+  if (capacity->soft != 0 && capacity->used + digest->size > capacity->soft) {
+    uint64_t now_used = capacity->used + digest->size;
+    Result<bool> raised = call.deps.catalog->RaiseAlarm(
+        {"quota", call.repo.tenant_id, 0, 0},
+        fmt::format(
+            "容量の警告値を超えました (使用量 {} / 警告値 {})\nthe soft quota is passed (used {} of {})",
+            FormatQuotaBytes(now_used), FormatQuotaBytes(capacity->soft), FormatQuotaBytes(now_used),
+            FormatQuotaBytes(capacity->soft)),
+        AuditActor{"system", "kura-vault", "local", "", ""});
+    if (!raised.ok()) LogError("raising the quota alarm failed: {}", raised.status().ToString());
   }
   return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}});
 }

@@ -154,6 +154,19 @@ static net::Response PutSnapshot(SiteCall& call) {
   if (!st.ok()) return call.Refuse(500, "internal", kInternal, st.ToString());
   LogInfo("snapshot {} committed to repository {} (site {}, {} blobs)", id, call.repo_id, call.who.site_id,
           rec.blob_count);
+  // Judged and retained in the same request, on the vault's receive time. The commit
+  // stands even if this fails: the generation stays pending_check, which is kept and
+  // never counted, so it evicts nothing (docs/retention.md §3.1).
+  Result<Catalog::RetentionOutcome> assessed = call.deps.catalog->AssessCommit(call.repo.id, id, call.actor);
+  if (!assessed.ok()) {
+    LogError("snapshot {} of repository {}: the anomaly check and retention failed: {}", id, call.repo_id,
+             assessed.status().ToString());
+  } else if (assessed->verdict && assessed->verdict->anomalous) {
+    LogWarning("snapshot {} of repository {} (site {}) is anomalous; the site is on hold: {}", id,
+               call.repo_id, call.who.site_id, DescribeVerdict(*assessed->verdict, Language::kEnglish));
+  } else if (!assessed->evicted.empty()) {
+    LogInfo("retention of repository {} quarantined {} generations", call.repo_id, assessed->evicted.size());
+  }
   return ApiJson(201, CommitAnswer(rec));
 }
 

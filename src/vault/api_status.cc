@@ -67,8 +67,10 @@ static net::Response ReportRun(SiteCall& call) {
 }
 
 static net::Response Generations(SiteCall& call) {
-  Result<std::vector<SnapshotRecord>> list = call.deps.catalog->ListSnapshotRecords(call.repo.id);
+  Result<std::vector<SnapshotRecord>> list = call.deps.catalog->ListKeptSnapshots(call.repo.id);
   if (!list.ok()) return call.Refuse(500, "internal", kInternal, list.status().ToString());
+  Result<Catalog::Capacity> capacity = call.deps.catalog->TenantCapacity(call.repo.tenant_id);
+  if (!capacity.ok()) return call.Refuse(500, "internal", kInternal, capacity.status().ToString());
   json gens = json::array();
   for (const SnapshotRecord& s : *list) {
     gens.push_back({{"snapshot", s.name},
@@ -77,9 +79,21 @@ static net::Response Generations(SiteCall& call) {
                     {"bytes", s.bytes},
                     {"state", s.state}});
   }
-  // Quotas come with the capacity work (issue 7 §4): 0 means "no quota set".
-  return ApiJson(
-      200, {{"generations", gens}, {"quota", {{"used", 0}, {"soft", 0}, {"hard", 0}, {"remaining", 0}}}});
+  // 0 means "no quota set" (§4.7); the site sees its tenant's total, never other figures.
+  json quota = {{"used", capacity->used},
+                {"soft", capacity->soft},
+                {"hard", capacity->hard},
+                {"remaining", capacity->Remaining()}};
+  if (capacity->soft != 0 && capacity->used > capacity->soft) {
+    Msg warning{fmt::format("保管庫の使用量が警告値を超えています ({} / {} バイト)。販売元にご相談ください",
+                            capacity->used, capacity->soft),
+                fmt::format("the vault's usage is above the soft quota ({} of {} bytes); talk to the vendor",
+                            capacity->used, capacity->soft)};
+    quota["warning"] = PrefersEnglish(call.req) ? warning.en : warning.ja;
+    quota["warning_ja"] = warning.ja;
+    quota["warning_en"] = warning.en;
+  }
+  return ApiJson(200, {{"generations", gens}, {"quota", quota}});
 }
 
 void AddStatusRoutes(net::Router& router, ApiDeps& deps) {

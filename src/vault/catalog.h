@@ -27,7 +27,11 @@
 #include "crypto/crypto.h"
 #include "kura/status.h"
 #include "util/clock.h"
+#include "vault/anomaly.h"
 #include "vault/audit.h"
+#include "vault/clock_guard.h"
+#include "vault/retention_rules.h"
+#include "vault/site_state.h"
 #include "vault/sql.h"
 
 namespace kura::vault {
@@ -316,6 +320,110 @@ class Catalog {
   Result<std::vector<SnapshotRecord>> ListSnapshotRecords(int64_t repo);
   Status RecordRun(int64_t repo, const RunReport& run);
   Result<RepoStatus> GetRepoStatus(int64_t repo);
+
+  // Retention, holds, capacity and alarms (catalog_retention.cc; docs/retention.md,
+  // docs/vault-catalog.md "Retention, holds and alarms"). Every time is the catalog's clock.
+  struct TenantPolicy {
+    RemoteRetentionPolicy retention;  // Default: 3/1/1 days/months/latest, Asia/Tokyo
+    uint64_t soft_quota_bytes = 0;    // 0: none
+    uint64_t hard_quota_bytes = 0;    // 0: none
+  };
+  // Used: the tenant's unique stored packs (no dedup across repositories exists), the
+  // quarantined ones included until garbage collection deletes them.
+  struct Capacity {
+    uint64_t used = 0;
+    uint64_t soft = 0;  // 0: none
+    uint64_t hard = 0;  // 0: none
+    uint64_t Remaining() const { return hard == 0 || used >= hard ? 0 : hard - used; }
+  };
+  struct Hold {
+    int64_t id = 0;
+    int64_t tenant_id = 0;
+    std::string tenant;
+    int64_t site_id = 0;
+    std::string site;
+    int64_t placed_at_ms = 0;
+    std::string placed_by;  // "system" for an anomaly, else the actor's id
+    std::string reason;
+  };
+  // One alarm target: 0 for "none" (the clock alarm has no tenant; quota has no site).
+  struct AlarmKey {
+    std::string kind;  // overdue, failed, incomplete, damaged, anomalous, quota, clock
+    int64_t tenant_id = 0;
+    int64_t site_id = 0;
+    int64_t repository_id = 0;
+  };
+  struct Alarm {
+    int64_t id = 0;
+    AlarmKey key;
+    int64_t raised_at_ms = 0;
+    std::string detail;
+  };
+  // What one repository's commit or retention run did.
+  struct RetentionOutcome {
+    std::optional<AnomalyVerdict> verdict;  // set by AssessCommit
+    bool hold_placed = false;
+    std::vector<std::string> evicted;  // quarantined now
+    RetentionPlan plan;
+  };
+  // What EvaluateSite needs about one repository, with names for people.
+  struct RepositoryFacts {
+    int64_t repository = 0;
+    std::string repo_id, job;
+    int64_t site_id = 0;
+    std::string site;
+    int64_t tenant_id = 0;
+    std::string tenant;
+    SiteFacts facts;
+    uint64_t stored_bytes = 0;   // its packs, quarantined included
+    std::string schedule_error;  // the reported schedule did not parse (expected every 24 h)
+  };
+  // Errors: kNotFound (no such tenant).
+  Result<TenantPolicy> GetTenantPolicy(int64_t tenant_id);
+  // Audited "tenant.set_retention" / "tenant.set_quota". Errors: kNotFound,
+  // kInvalidArgument (a count out of range, soft above hard).
+  Status SetTenantRetention(int64_t tenant_id, int daily_days, int monthly_months, int manual_last,
+                            const AuditActor& actor);
+  Status SetTenantQuota(int64_t tenant_id, uint64_t soft_bytes, uint64_t hard_bytes, const AuditActor& actor);
+  // One indexed SUM: cheap enough to run on every pack upload.
+  Result<Capacity> TenantCapacity(int64_t tenant_id);
+  // The raw and stored byte sums of a recorded pack's header (what AssessCommit reads).
+  Status RecordPackSizes(int64_t repo, std::string_view name, uint64_t raw_bytes, uint64_t stored_bytes);
+  // After RecordSnapshot, in one write transaction: the packs stored since the previous
+  // commit become this one's new data; the generation is judged against its repository's
+  // history (anomalous: it and the flood's members marked, the site put on hold, audited
+  // "hold.place", alarm "anomalous"; else accepted, audited "snapshot.assess") and
+  // retention runs (RunRetention).
+  Result<RetentionOutcome> AssessCommit(int64_t repo, std::string_view snapshot, const AuditActor& actor);
+  // Plans the repository with its tenant's policy and quarantines what the plan evicts
+  // (audited "snapshot.evict" each). Nothing while its site is on hold or the clock guard
+  // is frozen.
+  Result<RetentionOutcome> RunRetention(int64_t repo, const AuditActor& actor);
+  // The plan without acting on it (kura-vault retention show).
+  Result<RetentionPlan> PlanRetention(int64_t repo);
+  // The snapshots the vault keeps (not quarantined), newest first; an anomalous one has
+  // state "held" (kept while its site is on hold, docs/vault-api.md §4.7).
+  Result<std::vector<SnapshotRecord>> ListKeptSnapshots(int64_t repo);
+  Result<std::vector<Hold>> ListHolds();
+  // Operator only. `accept` turns the site's anomalous generations into accepted ones (a
+  // legitimate big change); otherwise the next retention run evicts them. Audited
+  // "hold.clear"; clears the "anomalous" alarm; runs retention for the site's repositories.
+  // Errors: kNotFound (no hold on the site), kInvalidArgument (empty reason).
+  Status ClearHold(int64_t site_id, std::string_view reason, bool accept, const AuditActor& actor);
+  Result<std::vector<Alarm>> ListOpenAlarms();
+  // True when newly raised / cleared (audited "alarm.raise" / "alarm.clear"); false when it
+  // was already so (nothing written).
+  Result<bool> RaiseAlarm(const AlarmKey& key, std::string_view detail, const AuditActor& actor);
+  Result<bool> ClearAlarm(const AlarmKey& key, const AuditActor& actor);
+  Result<std::vector<RepositoryFacts>> ListRepositoryFacts();
+  Result<ClockGuardState> GetClockGuard();
+  // Persists a reading's state; a newly frozen guard is audited "clock.freeze" and raises
+  // the "clock" alarm in the same transaction.
+  Status PutClockGuard(const ClockGuardState& state, bool froze_now, std::string_view detail,
+                       const AuditActor& actor);
+  // Unfreezes (AcknowledgeClock at the catalog's time) and clears the "clock" alarm.
+  // Audited "clock.acknowledge"; a guard that is not frozen only takes the current time.
+  Status AcknowledgeClockJump(const AuditActor& actor);
 
   // Restore grants (catalog_grants.cc). Issues a grant for the committed snapshot
   // `snapshot` (64 hex, or a unique prefix of at least 8) of one of `site_id`'s

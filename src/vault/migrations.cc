@@ -258,7 +258,74 @@ CREATE TABLE grant_approvals (
 );
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {{
+// Retention, holds and alarms (docs/retention.md, docs/vault-catalog.md "Retention"):
+// what AssessGeneration needs per snapshot (the verdict, the raw bytes of the packs first
+// stored for it, the client-declared compression ratio in thousandths: no REAL column),
+// the packs' header sums and which commit claimed them, holds per site, alarm rows,
+// per-tenant policy and quota, and the clock guard's one persisted row. Alarm and policy
+// rows use 0 for "no tenant/site/repository" so one UNIQUE index (over live rows) keeps
+// one open alarm per kind and target on SQLite and PostgreSQL alike. Snapshots committed
+// before the checks existed are the site's history (accepted: the baseline, and counted),
+// and their packs are claimed by the newest commit of their repository, so the first
+// commit after the upgrade is not judged on years of "new" data.
+constexpr std::string_view kRetentionHoldsAlarms = R"sql(
+ALTER TABLE snapshots ADD COLUMN verdict TEXT NOT NULL DEFAULT 'pending_check'
+  CHECK (verdict IN ('pending_check', 'accepted', 'anomalous', 'damaged'));
+ALTER TABLE snapshots ADD COLUMN new_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN compression_milli INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN verdict_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE packs ADD COLUMN raw_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE packs ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE packs ADD COLUMN claimed_by INTEGER REFERENCES snapshots (id);
+CREATE INDEX packs_unclaimed ON packs (repository_id, claimed_by);
+CREATE TABLE holds (
+  id INTEGER PRIMARY KEY,
+  site_id INTEGER NOT NULL REFERENCES sites (id),
+  placed_at_ms INTEGER NOT NULL,
+  placed_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  cleared_at_ms INTEGER,
+  cleared_by TEXT,
+  clear_reason TEXT
+);
+CREATE INDEX holds_by_site ON holds (site_id, cleared_at_ms);
+CREATE TABLE alarms (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('overdue', 'failed', 'incomplete', 'damaged', 'anomalous',
+                                     'quota', 'clock')),
+  tenant_id INTEGER NOT NULL,
+  site_id INTEGER NOT NULL,
+  repository_id INTEGER NOT NULL,
+  raised_at_ms INTEGER NOT NULL,
+  cleared_at_ms INTEGER,
+  detail TEXT NOT NULL
+);
+CREATE UNIQUE INDEX alarms_open ON alarms (kind, tenant_id, site_id, repository_id)
+  WHERE cleared_at_ms IS NULL;
+CREATE TABLE tenant_policies (
+  tenant_id INTEGER PRIMARY KEY REFERENCES tenants (id),
+  daily_days INTEGER NOT NULL,
+  monthly_months INTEGER NOT NULL,
+  manual_last INTEGER NOT NULL,
+  zone TEXT NOT NULL,
+  soft_quota_bytes INTEGER NOT NULL,
+  hard_quota_bytes INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE clock_guard (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seen_ms INTEGER NOT NULL,
+  frozen INTEGER NOT NULL CHECK (frozen IN (0, 1)),
+  jump TEXT NOT NULL CHECK (jump IN ('none', 'backward', 'forward')),
+  jump_from_ms INTEGER NOT NULL,
+  jump_to_ms INTEGER NOT NULL
+);
+INSERT INTO clock_guard (id, last_seen_ms, frozen, jump, jump_from_ms, jump_to_ms) VALUES (1, 0, 0, 'none', 0, 0);
+UPDATE snapshots SET verdict = 'accepted';
+UPDATE packs SET claimed_by = (SELECT MAX(s.id) FROM snapshots s WHERE s.repository_id = packs.repository_id);
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
@@ -266,6 +333,7 @@ constexpr std::array<Migration, 7> kMigrations = {{
     {5, "quarantine times", kQuarantineTimes},
     {6, "garbage collection and scrub", kGcAndScrub},
     {7, "grant approvals", kGrantApprovals},
+    {8, "retention, holds and alarms", kRetentionHoldsAlarms},
 }};
 
 std::span<const Migration> Migrations() {

@@ -316,5 +316,86 @@ TEST_F(VaultCliTest, ConcurrentProcessesKeepOneChain) {
   EXPECT_EQ(j["tenants"].size(), 20u);
 }
 
+// Issue 7 §4 "kura-vault status", G-MON-07: the real binary lists every site in one row
+// with its state by precedence (failed before overdue), last success, bytes, the
+// tenant's quota and its open alarms; quota and retention are set through the CLI and
+// audited; a hold is cleared only with a reason.
+TEST_F(VaultCliTest, StatusJsonShowsEverySiteWithStateBytesQuotaAndAlarms) {
+  Init();
+  ASSERT_EQ(Vault({"tenant", "add", "さくら診療所"}).exit_code, kOk);
+  ASSERT_EQ(Vault({"site", "add", "さくら診療所", "本院"}).exit_code, kOk);
+  ASSERT_EQ(Vault({"site", "add", "さくら診療所", "分院"}).exit_code, kOk);
+  ASSERT_EQ(Vault({"tenant", "set-quota", "さくら診療所", "--soft", "1K", "--hard", "2KiB"}).exit_code, kOk);
+  EXPECT_EQ(Vault({"tenant", "set-quota", "さくら診療所", "--soft", "3K", "--hard", "2K"}).exit_code, kUsage);
+  EXPECT_EQ(Vault({"tenant", "set-quota", "さくら診療所", "--soft", "lots", "--hard", "2K"}).exit_code,
+            kUsage);
+  ASSERT_EQ(
+      Vault({"tenant", "set-retention", "さくら診療所", "--daily", "5", "--monthly", "2", "--manual", "1"})
+          .exit_code,
+      kOk);
+  {
+    auto c = OpenCatalog();
+    ASSERT_NE(c, nullptr);
+    auto t = c->FindTenant("さくら診療所");
+    auto site = c->FindSite(t->id, "本院");
+    ASSERT_TRUE(site.ok());
+    AuditActor actor{"operator", "test", "local", "", ""};
+    ASSERT_TRUE(
+        c->BindRepository(site->id, "nightly", std::string(32, 'a'), std::string(64, 'c'), actor).ok());
+    auto repo = c->FindBoundRepository(std::string(32, 'a'));
+    ASSERT_TRUE(c->RecordPack(repo->id, std::string(64, '1'), 1500, {}, actor).ok());
+    RunReport fail;
+    fail.result = "failure";
+    fail.kind = "daily";
+    fail.message = "pg_dump: connection refused";
+    ASSERT_TRUE(c->RecordRun(repo->id, fail).ok());
+    ASSERT_TRUE(c->RaiseAlarm({"failed", t->id, site->id, repo->id}, "失敗\nfailed", actor).ok());
+  }
+  VaultRun r = Vault({"--lang", "en", "status", "--json"});
+  ASSERT_EQ(r.exit_code, kOk) << r.err;
+  auto j = r.Json();
+  ASSERT_TRUE(j.contains("sites")) << r.out;
+  ASSERT_EQ(j["sites"].size(), 2u);
+  nlohmann::json honin, bunin;
+  for (const auto& s : j["sites"]) (s["site"] == "本院" ? honin : bunin) = s;
+  EXPECT_EQ(honin["tenant"], "さくら診療所");
+  EXPECT_EQ(honin["state"], "failed");
+  EXPECT_EQ(honin["bytes"], 1500);
+  EXPECT_EQ(honin["quota"]["used"], 1500);
+  EXPECT_EQ(honin["quota"]["soft"], 1024);
+  EXPECT_EQ(honin["quota"]["hard"], 2048);
+  EXPECT_EQ(honin["quota"]["remaining"], 548);
+  ASSERT_EQ(honin["alarms"].size(), 1u);
+  EXPECT_EQ(honin["alarms"][0]["kind"], "failed");
+  EXPECT_EQ(honin["alarms"][0]["detail"], "failed");
+  EXPECT_NE(honin["summary"].get<std::string>().find("connection refused"), std::string::npos) << honin;
+  EXPECT_EQ(bunin["state"], "ok");
+  EXPECT_EQ(bunin["bytes"], 0);
+  EXPECT_EQ(j["clock"]["frozen"], false);
+
+  VaultRun human = Vault({"status"});
+  ASSERT_EQ(human.exit_code, kOk) << human.err;
+  EXPECT_NE(human.out.find("本院"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("状態"), std::string::npos) << human.out;
+
+  VaultRun show = Vault({"--lang", "en", "retention", "show", "さくら診療所", "本院"});
+  ASSERT_EQ(show.exit_code, kOk) << show.err;
+  EXPECT_NE(show.out.find("daily 5"), std::string::npos) << show.out;
+  EXPECT_EQ(Vault({"retention", "show", "さくら診療所", "分院"}).exit_code, kNotFound);
+  VaultRun holds = Vault({"hold", "list", "--json"});
+  ASSERT_EQ(holds.exit_code, kOk) << holds.err;
+  EXPECT_TRUE(holds.Json()["holds"].empty());
+  EXPECT_EQ(Vault({"hold", "clear", "さくら診療所", "本院"}).exit_code, kUsage);  // --reason is required
+  EXPECT_EQ(Vault({"hold", "clear", "さくら診療所", "本院", "--reason", "checked"}).exit_code, kNotFound);
+  ASSERT_EQ(Vault({"clock", "acknowledge"}).exit_code, kOk);
+
+  std::vector<std::string> actions = Actions();
+  for (const char* want : {"tenant.set_quota:success", "tenant.set_quota:failure",
+                           "tenant.set_retention:success", "status.show:success", "retention.show:success",
+                           "hold.list:success", "hold.clear:failure", "clock.acknowledge:success"}) {
+    EXPECT_NE(std::find(actions.begin(), actions.end(), want), actions.end()) << want;
+  }
+}
+
 }  // namespace
 }  // namespace kura::vault::testing
