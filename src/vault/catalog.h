@@ -168,12 +168,12 @@ struct TenantCounts {
   uint64_t packs = 0;
   uint64_t stored_bytes = 0;                  // every stored pack, quarantined included
   uint64_t quarantined_bytes = 0;             // what garbage collection will reclaim
+  uint64_t damaged_objects = 0;               // what scrub found damaged
   std::map<std::string, uint64_t> snapshots;  // by state
 };
 
 struct CatalogCounts {
   std::vector<TenantCounts> tenants;
-  std::map<std::string, uint64_t> sites_by_state;  // "ok", "failed", "never"
 };
 
 // A restore grant (docs/vault-api.md §5), shown once.
@@ -399,6 +399,9 @@ class Catalog {
   // (audited "snapshot.evict" each). Nothing while its site is on hold or the clock guard
   // is frozen.
   Result<RetentionOutcome> RunRetention(int64_t repo, const AuditActor& actor);
+  // Whether garbage collection must leave the repository alone: its site is on hold or the
+  // clock guard has frozen deletion (docs/retention.md §6, docs/vault-gc-scrub.md).
+  Result<bool> DeletionBlocked(int64_t repo);
   // The plan without acting on it (kura-vault retention show).
   Result<RetentionPlan> PlanRetention(int64_t repo);
   // The snapshots the vault keeps (not quarantined), newest first; an anomalous one has

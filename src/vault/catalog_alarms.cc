@@ -150,9 +150,14 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
                                      " AND result = 'failure' AND received_at > ?2"));
   KURA_ASSIGN_OR_RETURN(SqlStmt unclaimed, db_->Prepare("SELECT MIN(received_at), MAX(received_at) FROM packs"
                                                         " WHERE repository_id = ?1 AND claimed_by IS NULL"));
-  KURA_ASSIGN_OR_RETURN(SqlStmt damaged, db_->Prepare("SELECT MIN(received_at_ms) FROM snapshots"
-                                                      " WHERE repository_id = ?1 AND verdict = 'damaged'"
-                                                      " AND state <> 'quarantined'"));
+  // Damaged: a snapshot judged so, or an object scrub found damaged (scrub_damage, since
+  // it was found), whichever came first.
+  KURA_ASSIGN_OR_RETURN(
+      SqlStmt damaged,
+      db_->Prepare("SELECT MIN(t) FROM (SELECT received_at_ms AS t FROM snapshots"
+                   " WHERE repository_id = ?1 AND verdict = 'damaged' AND state <> 'quarantined'"
+                   " UNION ALL SELECT found_at_ms AS t FROM scrub_damage WHERE repository_id = ?1)"
+                   " AS damage"));
   KURA_ASSIGN_OR_RETURN(SqlStmt bytes, db_->Prepare("SELECT COALESCE(SUM(size), 0) FROM packs"
                                                     " WHERE repository_id = ?1"));
   std::vector<RepositoryFacts> out;

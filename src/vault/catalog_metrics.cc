@@ -1,5 +1,5 @@
 // What a /metrics scrape asks the catalog (vault/metrics.h): per-tenant storage and
-// snapshot counts and each site's coarse state, in one read transaction.
+// snapshot counts, in one read transaction (site states: Catalog::ListRepositoryFacts).
 #include "vault/catalog.h"
 #include "vault/catalog_internal.h"
 
@@ -48,18 +48,15 @@ Result<CatalogCounts> Catalog::Counts() {
     TenantCounts* t = tenant(snaps.Int(0));
     if (t != nullptr) t->snapshots[snaps.Text(1)] += static_cast<uint64_t>(snaps.Int(2));
   }
-  // A site's coarse state: "never" before its first success, "failed" while a reported
-  // failure's warning is active, else "ok".
-  KURA_ASSIGN_OR_RETURN(SqlStmt sites,
-                        db_->Prepare("SELECT s.id, MAX(CASE WHEN st.warning_active = 1 THEN 1 ELSE 0 END),"
-                                     " MAX(CASE WHEN st.last_success_at IS NOT NULL THEN 1 ELSE 0 END)"
-                                     " FROM sites s LEFT JOIN repositories r ON r.site_id = s.id"
-                                     " LEFT JOIN repo_status st ON st.repository_id = r.id GROUP BY s.id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt damage,
+                        db_->Prepare("SELECT s.tenant_id, COUNT(*) FROM scrub_damage d"
+                                     " JOIN repositories r ON r.id = d.repository_id"
+                                     " JOIN sites s ON s.id = r.site_id GROUP BY s.tenant_id"));
   while (true) {
-    KURA_ASSIGN_OR_RETURN(bool row, sites.Step());
+    KURA_ASSIGN_OR_RETURN(bool row, damage.Step());
     if (!row) break;
-    const char* state = sites.Int(1) == 1 ? "failed" : sites.Int(2) == 1 ? "ok" : "never";
-    ++out.sites_by_state[state];
+    TenantCounts* t = tenant(damage.Int(0));
+    if (t != nullptr) t->damaged_objects = static_cast<uint64_t>(damage.Int(1));
   }
   KURA_RETURN_IF_ERROR(txn.Commit());
   return out;

@@ -387,6 +387,21 @@ Result<Catalog::RetentionOutcome> Catalog::RunRetention(int64_t repo, const Audi
   return out;
 }
 
+Result<bool> Catalog::DeletionBlocked(int64_t repo) {
+  std::lock_guard lock(mu_);
+  KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
+  KURA_ASSIGN_OR_RETURN(ClockGuardState guard, retention_detail::GuardOf(*db_));
+  if (!DeletionAllowed(guard)) return true;
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT site_id FROM repositories WHERE id = ?1"));
+  q.Bind(1, repo);
+  KURA_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return false;
+  int64_t site = q.Int(0);
+  KURA_ASSIGN_OR_RETURN(std::optional<int64_t> held, retention_detail::HoldSince(*db_, site));
+  KURA_RETURN_IF_ERROR(txn.Commit());
+  return held.has_value();
+}
+
 Result<RetentionPlan> Catalog::PlanRetention(int64_t repo) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));

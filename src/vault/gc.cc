@@ -10,6 +10,13 @@
 
 namespace kura::vault {
 
+std::function<bool(int64_t repository)> HoldsAndClockGuard(Catalog& catalog) {
+  return [&catalog](int64_t repository) {
+    Result<bool> blocked = catalog.DeletionBlocked(repository);
+    return !blocked.ok() || *blocked;
+  };
+}
+
 namespace {
 
 constexpr int64_t kDayMs = int64_t{86400} * 1000;
@@ -181,6 +188,7 @@ Result<GcReport> RunGc(Catalog& catalog, const std::string& objects_dir, const C
   KURA_ASSIGN_OR_RETURN(std::vector<Catalog::GcRepository> repos, catalog.ListGcRepositories());
   std::map<int64_t, std::string> tenants;
   for (const Catalog::GcRepository& repo : repos) {
+    if (options.stop && options.stop()) break;
     tenants[repo.tenant_id] = repo.tenant;
     ++run.report.repositories;
     Status st = run.Sweep(repo);

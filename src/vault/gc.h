@@ -39,7 +39,14 @@ struct GcOptions {
   bool dry_run = false;
   // True: change nothing of this repository (site on hold, clock frozen). May be empty.
   std::function<bool(int64_t repository)> deletion_blocked;
+  // True: stop before the next repository (kura-vault serve stopping). May be empty.
+  std::function<bool()> stop;
 };
+
+// The guards of docs/retention.md for GcOptions::deletion_blocked: a site on hold and a
+// frozen clock (Catalog::DeletionBlocked). When the catalog cannot say, the repository is
+// blocked: deleting nothing is the safe answer.
+std::function<bool(int64_t repository)> HoldsAndClockGuard(Catalog& catalog);
 
 struct GcTenantReclaim {
   int64_t tenant_id = 0;

@@ -21,7 +21,7 @@ struct Help {
 };
 
 // Every family kura-vault exports (docs/vault-http.md "Metrics").
-constexpr std::array<Help, 17> kHelp = {{
+constexpr std::array<Help, 21> kHelp = {{
     {"kura_vault_http_requests_total", "HTTP requests answered, by method, route pattern and status code"},
     {"kura_vault_http_request_duration_seconds", "Time from request head to response written, by route"},
     {"kura_vault_pack_uploads_total", "Pack uploads by result (stored, duplicate, refused)"},
@@ -31,7 +31,8 @@ constexpr std::array<Help, 17> kHelp = {{
     {"kura_vault_connections_refused_total",
      "Connections closed at accept because max_connections were open"},
     {"kura_vault_connection_timeouts_total", "Connections cut by a handshake, header, body or write timeout"},
-    {"kura_vault_sites", "Sites by state (ok, overdue, failed, anomalous, held, damaged, never)"},
+    {"kura_vault_sites",
+     "Sites with a repository, by state (ok, overdue, failed, incomplete, damaged, anomalous)"},
     {"kura_vault_tenant_stored_bytes", "Unique bytes stored per tenant (packs, quarantined included)"},
     {"kura_vault_tenant_packs", "Packs stored per tenant"},
     {"kura_vault_tenant_snapshots", "Snapshots per tenant by state"},
@@ -39,7 +40,12 @@ constexpr std::array<Help, 17> kHelp = {{
      "Quarantined bytes per tenant that garbage collection will delete"},
     {"kura_vault_gc_last_run_timestamp_seconds", "When garbage collection last finished (Unix time)"},
     {"kura_vault_scrub_last_run_timestamp_seconds", "When a scrub last finished (Unix time)"},
-    {"kura_vault_scrub_damaged_objects", "Objects scrub found damaged and not yet resolved"},
+    {"kura_vault_scrub_damaged_objects", "Objects scrub found damaged (recorded in the catalog)"},
+    {"kura_vault_scrub_last_run_damaged_objects", "Objects the last scrub found damaged"},
+    {"kura_vault_scrub_checked_bytes_total", "Bytes scrub re-hashed since kura-vault serve started"},
+    {"kura_vault_gc_deleted_bytes_total", "Bytes garbage collection deleted since kura-vault serve started"},
+    {"kura_vault_gc_quarantined_packs_total",
+     "Packs garbage collection quarantined since kura-vault serve started"},
     {"kura_vault_alarms_active", "Active alarms by kind"},
 }};
 
@@ -200,6 +206,11 @@ void MetricsRegistry::SetGauge(std::string_view name, const MetricLabels& labels
   FamilyLocked(name, Type::kGauge).values[RenderLabels(labels)] = value;
 }
 
+void MetricsRegistry::SetKeptGauge(std::string_view name, const MetricLabels& labels, double value) {
+  std::lock_guard lock(mu_);
+  FamilyLocked(name, Type::kKeptGauge).values[RenderLabels(labels)] = value;
+}
+
 void MetricsRegistry::SetCounter(std::string_view name, const MetricLabels& labels, double value) {
   std::lock_guard lock(mu_);
   FamilyLocked(name, Type::kCounter).values[RenderLabels(labels)] = value;
@@ -237,9 +248,9 @@ std::string MetricsRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
-    const char* type = family.type == Type::kCounter ? "counter"
-                       : family.type == Type::kGauge ? "gauge"
-                                                     : "histogram";
+    const char* type = family.type == Type::kCounter     ? "counter"
+                       : family.type == Type::kHistogram ? "histogram"
+                                                         : "gauge";
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, family.help, name, type);
     for (const auto& [labels, value] : family.values) {
       out += fmt::format("{}{} {}\n", name, labels, FormatValue(value));

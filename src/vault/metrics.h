@@ -33,6 +33,9 @@ class MetricsRegistry {
   // Records one observation (seconds) in a latency histogram.
   void Observe(std::string_view name, const MetricLabels& labels, double seconds);
   void SetGauge(std::string_view name, const MetricLabels& labels, double value);
+  // A gauge that scrapes do not clear: the result of the last garbage collection or scrub,
+  // set when that run ends.
+  void SetKeptGauge(std::string_view name, const MetricLabels& labels, double value);
   // Sets a counter kept elsewhere (the HTTP server's own totals) to its current value.
   void SetCounter(std::string_view name, const MetricLabels& labels, double value);
   // Drops every gauge sample (the collectors set them again).
@@ -50,7 +53,7 @@ class MetricsRegistry {
   std::string Scrape(const std::function<void(MetricsRegistry&)>& collect);
 
  private:
-  enum class Type { kCounter, kGauge, kHistogram };
+  enum class Type { kCounter, kGauge, kKeptGauge, kHistogram };
   struct Histogram {
     std::vector<uint64_t> counts;  // per bucket, not cumulative
     uint64_t count = 0;

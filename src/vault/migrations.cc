@@ -267,7 +267,9 @@ CREATE TABLE grant_approvals (
 // one open alarm per kind and target on SQLite and PostgreSQL alike. Snapshots committed
 // before the checks existed are the site's history (accepted: the baseline, and counted),
 // and their packs are claimed by the newest commit of their repository, so the first
-// commit after the upgrade is not judged on years of "new" data.
+// commit after the upgrade is not judged on years of "new" data. `claimed_by` is a snapshot
+// row's id without a foreign key: garbage collection deletes evicted snapshot rows while
+// packs they first claimed live on (still claimed: not new data for the next commit).
 constexpr std::string_view kRetentionHoldsAlarms = R"sql(
 ALTER TABLE snapshots ADD COLUMN verdict TEXT NOT NULL DEFAULT 'pending_check'
   CHECK (verdict IN ('pending_check', 'accepted', 'anomalous', 'damaged'));
@@ -276,7 +278,7 @@ ALTER TABLE snapshots ADD COLUMN compression_milli INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE snapshots ADD COLUMN verdict_detail TEXT NOT NULL DEFAULT '';
 ALTER TABLE packs ADD COLUMN raw_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE packs ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE packs ADD COLUMN claimed_by INTEGER REFERENCES snapshots (id);
+ALTER TABLE packs ADD COLUMN claimed_by INTEGER;
 CREATE INDEX packs_unclaimed ON packs (repository_id, claimed_by);
 CREATE TABLE holds (
   id INTEGER PRIMARY KEY,

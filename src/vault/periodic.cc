@@ -4,9 +4,13 @@
 
 namespace kura::vault {
 
-void PeriodicTasks::Add(std::string name, std::chrono::milliseconds every, Task task) {
-  entries_.push_back(
-      Entry{std::move(name), std::max(every, std::chrono::milliseconds(1)), std::move(task), {}});
+void PeriodicTasks::Add(std::string name, std::chrono::milliseconds every, Task task,
+                        std::chrono::milliseconds first_after) {
+  entries_.push_back(Entry{std::move(name),
+                           std::max(every, std::chrono::milliseconds(1)),
+                           std::move(task),
+                           std::max(first_after, std::chrono::milliseconds(0)),
+                           {}});
 }
 
 void PeriodicTasks::Start() {
@@ -16,7 +20,7 @@ void PeriodicTasks::Start() {
     stop_ = false;
   }
   auto now = std::chrono::steady_clock::now();
-  for (Entry& e : entries_) e.due = now;
+  for (Entry& e : entries_) e.due = now + e.first_after;
   thread_ = std::thread([this] { Run(); });
 }
 

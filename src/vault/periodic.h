@@ -27,10 +27,12 @@ class PeriodicTasks {
   PeriodicTasks(const PeriodicTasks&) = delete;
   PeriodicTasks& operator=(const PeriodicTasks&) = delete;
 
-  // `task` runs at Start and then every `every` (> 0). REQUIRES: not started. An
+  // `task` runs `first_after` after Start (default: at once) and then every `every` (> 0).
+  // REQUIRES: not started. An
   // exception escaping a task is a bug: it ends the process (std::terminate), as anywhere
   // else outside the documented boundaries (CONTRIBUTING.md).
-  void Add(std::string name, std::chrono::milliseconds every, Task task);
+  void Add(std::string name, std::chrono::milliseconds every, Task task,
+           std::chrono::milliseconds first_after = std::chrono::milliseconds(0));
   void Start();
   // Wakes the thread at once and joins it. Idempotent.
   void Stop();
@@ -41,6 +43,7 @@ class PeriodicTasks {
     std::string name;
     std::chrono::milliseconds every;
     Task task;
+    std::chrono::milliseconds first_after;
     std::chrono::steady_clock::time_point due;
   };
   void Run();

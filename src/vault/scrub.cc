@@ -151,6 +151,10 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
   uint64_t done = 0;
   const Item* last = nullptr;
   for (size_t n = 0; n < items.size(); ++n) {
+    if (options.stop && options.stop()) {
+      report.budget_exhausted = true;
+      break;
+    }
     if (!options.all) {
       if (done >= share) break;
       if (clock.NowSteady() >= deadline) {

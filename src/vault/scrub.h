@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct ScrubOptions {
   int64_t period_days = 30;
   // Check every object now, whatever the budget; the cursor stays where it is.
   bool all = false;
+  // True: stop after the object in hand, as when the budget ends (kura-vault serve
+  // stopping). May be empty.
+  std::function<bool()> stop;
 };
 
 struct ScrubFinding {

@@ -117,6 +117,24 @@ std::optional<uint8_t> ParseDays(std::string_view text) {
 
 }  // namespace
 
+int SiteStatePrecedence(SiteState s) {
+  switch (s) {
+    case SiteState::kAnomalous:
+      return 0;
+    case SiteState::kDamaged:
+      return 1;
+    case SiteState::kFailed:
+      return 2;
+    case SiteState::kOverdue:
+      return 3;
+    case SiteState::kIncomplete:
+      return 4;
+    case SiteState::kOk:
+      return 5;
+  }
+  return 5;
+}
+
 std::string_view SiteStateName(SiteState state) {
   switch (state) {
     case SiteState::kOk:

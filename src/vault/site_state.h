@@ -29,6 +29,9 @@ enum class SiteState { kOk, kOverdue, kFailed, kIncomplete, kDamaged, kAnomalous
 
 // "ok" | "overdue" | "failed" | "incomplete" | "damaged" | "anomalous".
 std::string_view SiteStateName(SiteState state);
+// How much a state needs an operator (docs/retention.md §5): lower first. A site of several
+// repositories shows its lowest.
+int SiteStatePrecedence(SiteState state);
 // "正常" / "ok", "期限超過" / "overdue", ...
 std::string SiteStateLabel(SiteState state, Language lang);
 

@@ -41,8 +41,8 @@ static int Gc(Context& ctx, bool dry_run) {
   o.grace_days = v->config.gc_scrub.gc_grace_days;
   o.upload_lease_seconds = v->config.gc_scrub.gc_upload_lease_seconds;
   o.dry_run = dry_run;
-  // Holds and the clock guard are the server's to wire (serve's periodic run); the
-  // command line collects whatever no lease protects.
+  // Nothing of a site on hold, nothing at all while the clock guard is frozen.
+  o.deletion_blocked = vault::HoldsAndClockGuard(*v->catalog);
   auto report = vault::RunGc(*v->catalog, v->config.objects_dir, *ctx.clock, o, ConsoleActor());
   if (!report.ok()) return Fail(ctx, report.status());
   if (ctx.opts.json) {

@@ -11,8 +11,10 @@
 
 #include "util/i18n.h"
 #include "vault/alarm_tick.h"
+#include "vault/gc.h"
 #include "vault/log.h"
 #include "vault/periodic.h"
+#include "vault/scrub.h"
 #include "vault/server.h"
 #include "vault_cli/commands.h"
 #include "vault_cli/exit_codes.h"
@@ -62,8 +64,10 @@ static int Serve(Context& ctx, const std::string& listen) {
   }
   std::fflush(stdout);
 
-  // The vault's own timers on one thread; the integrator adds garbage collection and
-  // scrub here. KURA_VAULT_TICK_SECONDS shortens the alarm tick for tests.
+  // The vault's own timers on one thread: the alarm tick each minute, garbage collection
+  // every 6 hours and a scrub share once a day (docs/vault-gc-scrub.md), first 10 and 30
+  // minutes after start (a vault restarted in a loop does not sweep or read its disk each
+  // time). KURA_VAULT_TICK_SECONDS shortens the alarm tick for tests.
   vault::PeriodicTasks periodic;
   vault::AlarmTickMemory tick_memory;
   int64_t tick_seconds = 60;
@@ -81,6 +85,65 @@ static int Serve(Context& ctx, const std::string& listen) {
           r->clock_frozen ? " (clock frozen: nothing evicted)" : "");
     }
   });
+  vault::MetricsRegistry& metrics = (*server)->metrics();
+  periodic.Add(
+      "garbage collection", std::chrono::hours(6),
+      [&v, &ctx, &metrics, &periodic] {
+        vault::GcOptions o;
+        o.grace_days = v->config.gc_scrub.gc_grace_days;
+        o.upload_lease_seconds = v->config.gc_scrub.gc_upload_lease_seconds;
+        o.deletion_blocked = vault::HoldsAndClockGuard(*v->catalog);
+        o.stop = [&periodic] { return periodic.stopping(); };
+        vault::AuditActor system{"system", "kura-vault", "local", "", "periodic"};
+        Result<vault::GcReport> r = vault::RunGc(*v->catalog, v->config.objects_dir, *ctx.clock, o, system);
+        if (!r.ok()) {
+          vault::LogError("garbage collection failed: {}", r.status().ToString());
+          return;
+        }
+        metrics.SetKeptGauge("kura_vault_gc_last_run_timestamp_seconds", {},
+                             static_cast<double>(ctx.clock->NowUnix()));
+        metrics.Count("kura_vault_gc_deleted_bytes_total", {}, static_cast<double>(r->bytes_reclaimed));
+        metrics.Count("kura_vault_gc_quarantined_packs_total", {}, static_cast<double>(r->packs_quarantined));
+        for (const std::string& p : r->problems) vault::LogWarning("garbage collection: {}", p);
+        if (r->packs_quarantined + r->packs_deleted + r->snapshots_deleted > 0 ||
+            r->repositories_blocked > 0) {
+          vault::LogInfo(
+              "garbage collection: {} repositories ({} on hold or frozen, {} uploading), {} packs "
+              "quarantined, "
+              "{} packs and {} snapshots deleted, {} bytes reclaimed",
+              r->repositories, r->repositories_blocked, r->repositories_leased, r->packs_quarantined,
+              r->packs_deleted, r->snapshots_deleted, r->bytes_reclaimed);
+        }
+      },
+      std::chrono::minutes(10));
+  periodic.Add(
+      "scrub", std::chrono::hours(24),
+      [&v, &ctx, &metrics, &periodic] {
+        vault::ScrubOptions o;
+        o.budget_seconds = v->config.gc_scrub.scrub_budget_seconds;
+        o.period_days = v->config.gc_scrub.scrub_period_days;
+        o.stop = [&periodic] { return periodic.stopping(); };
+        vault::AuditActor system{"system", "kura-vault", "local", "", "periodic"};
+        Result<vault::ScrubReport> r =
+            vault::RunScrub(*v->catalog, v->config.objects_dir, *ctx.clock, o, system);
+        if (!r.ok()) {
+          vault::LogError("scrub failed: {}", r.status().ToString());
+          return;
+        }
+        metrics.SetKeptGauge("kura_vault_scrub_last_run_timestamp_seconds", {},
+                             static_cast<double>(ctx.clock->NowUnix()));
+        metrics.Count("kura_vault_scrub_checked_bytes_total", {}, static_cast<double>(r->bytes_checked));
+        metrics.SetKeptGauge("kura_vault_scrub_last_run_damaged_objects", {},
+                             static_cast<double>(r->damage.size()));
+        for (const vault::ScrubFinding& d : r->damage) {
+          vault::LogError("scrub: {} {} of repository {} (tenant {}) is damaged: {}; snapshots affected: {}",
+                          d.kind, d.name, d.repo_id, d.tenant, d.detail,
+                          fmt::join(d.affected_snapshots, ", "));
+        }
+        vault::LogInfo("scrub: {} of {} objects checked ({} bytes){}", r->objects_checked, r->objects_total,
+                       r->bytes_checked, r->budget_exhausted ? ", stopped by the time budget" : "");
+      },
+      std::chrono::minutes(30));
   periodic.Start();
 
   int sig = 0;

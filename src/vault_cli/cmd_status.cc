@@ -16,25 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-// docs/retention.md §5: lower is shown first.
-int Precedence(vault::SiteState s) {
-  switch (s) {
-    case vault::SiteState::kAnomalous:
-      return 0;
-    case vault::SiteState::kDamaged:
-      return 1;
-    case vault::SiteState::kFailed:
-      return 2;
-    case vault::SiteState::kOverdue:
-      return 3;
-    case vault::SiteState::kIncomplete:
-      return 4;
-    case vault::SiteState::kOk:
-      return 5;
-  }
-  return 5;
-}
-
 std::string Utc(std::optional<int64_t> ms) {
   return ms ? FormatUtc(*ms / 1000) : std::string();
 }
@@ -106,7 +87,7 @@ static int ShowStatus(Context& ctx) {
     const vault::FixedZone& zone = policies[f.tenant_id].retention.zone;
     vault::SiteStatus st = vault::EvaluateSite(f.facts, policy, now_ms);
     std::string summary = vault::SiteSummary(st, f.facts, policy, zone, lang);
-    if (!seen[f.site_id] || Precedence(st.state) < Precedence(row.state)) {
+    if (!seen[f.site_id] || vault::SiteStatePrecedence(st.state) < vault::SiteStatePrecedence(row.state)) {
       row.state = st.state;
       row.since_ms = st.since_ms;
       row.summary = f.job + ": " + summary;

@@ -88,9 +88,14 @@ TEST(MetricsTest, EachScrapeSetsTheGaugesAfresh) {
   });
   EXPECT_FALSE(Has(second, R"(kura_vault_sites{state="overdue"} 2)")) << "a stale gauge survived the scrape";
   EXPECT_TRUE(Has(second, R"(kura_vault_sites{state="ok"} 3)")) << second;
-  EXPECT_TRUE(
-      Has(second,
-          "# HELP kura_vault_sites Sites by state (ok, overdue, failed, anomalous, held, damaged, never)"));
+  // The last GC's result stays until the next GC sets it.
+  m.SetKeptGauge("kura_vault_gc_last_run_timestamp_seconds", {}, 1764633600);
+  std::string third = m.Scrape([](MetricsRegistry&) {});
+  EXPECT_TRUE(Has(third, "kura_vault_gc_last_run_timestamp_seconds 1764633600")) << third;
+  EXPECT_TRUE(Has(third, "# TYPE kura_vault_gc_last_run_timestamp_seconds gauge")) << third;
+  EXPECT_TRUE(Has(second,
+                  "# HELP kura_vault_sites Sites with a repository, by state (ok, overdue, failed, "
+                  "incomplete, damaged, anomalous)"));
 }
 
 TEST(MetricsTest, PeerAllowlistTakesAddressesAndRanges) {

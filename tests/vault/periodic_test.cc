@@ -45,6 +45,44 @@ TEST(PeriodicTasksTest, EveryTaskRunsAtStartAndAgainEachPeriod) {
   EXPECT_NE(fast_thread, std::this_thread::get_id());
 }
 
+// Garbage collection and scrub first run minutes after serve starts, not at once: a vault
+// restarted in a loop must not sweep or read its whole disk each time.
+TEST(PeriodicTasksTest, ATaskWithAFirstDelayWaitsForIt) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int now = 0, later = 0, soon = 0;
+  PeriodicTasks tasks;
+  tasks.Add("now", 5ms, [&] {
+    std::lock_guard lock(mu);
+    ++now;
+    cv.notify_all();
+  });
+  tasks.Add(
+      "later", std::chrono::hours(6),
+      [&] {
+        std::lock_guard lock(mu);
+        ++later;
+      },
+      std::chrono::minutes(10));
+  tasks.Add(
+      "soon", std::chrono::hours(6),
+      [&] {
+        std::lock_guard lock(mu);
+        ++soon;
+        cv.notify_all();
+      },
+      20ms);
+  tasks.Start();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return now >= 5 && soon >= 1; }));
+  }
+  tasks.Stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(later, 0) << "ran before its first delay";
+  EXPECT_EQ(soon, 1);
+}
+
 // kura-vault serve must stop within its grace: a task due in an hour does not hold it up.
 TEST(PeriodicTasksTest, StopEndsTheThreadPromptlyAndIsIdempotent) {
   std::atomic<int> runs{0};

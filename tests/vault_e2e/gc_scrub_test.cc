@@ -155,7 +155,10 @@ TEST_F(GcScrubE2ETest, GcRacingUploadsLeavesNoCommittedSnapshotWithAMissingPack)
     while (!done) {
       VaultRun r = vault_.Vault({"--json", "gc"});
       ++gc_runs;
-      if (r.exit_code != 0) ++gc_failures;
+      if (r.exit_code != 0) {
+        ++gc_failures;
+        ADD_FAILURE() << "kura-vault gc exited " << r.exit_code << ": " << r.out << r.err;
+      }
       json j = r.Json();
       if (j.is_object() && j.contains("packs_deleted")) {
         packs_deleted += j["packs_deleted"].get<int>();
