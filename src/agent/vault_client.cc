@@ -449,6 +449,8 @@ Result<VaultGenerations> VaultClient::Generations() {
     out.soft = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "soft")));
     out.hard = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "hard")));
     out.remaining = static_cast<uint64_t>(std::max<int64_t>(0, JsonInt(*q, "remaining")));
+    out.quota_warning = JsonString(*q, CurrentLanguage() == Language::kEnglish ? "warning_en" : "warning_ja");
+    if (out.quota_warning.empty()) out.quota_warning = JsonString(*q, "warning");
   }
   return out;
 }

@@ -85,6 +85,7 @@ struct VaultGeneration {
 struct VaultGenerations {
   std::vector<VaultGeneration> generations;
   uint64_t used = 0, soft = 0, hard = 0, remaining = 0;
+  std::string quota_warning;  // past the soft quota: the vault's text in this process's language
 };
 
 // Writes the credential to `path` (mode 0600, atomically). Never logs it.

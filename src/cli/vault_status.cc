@@ -42,6 +42,11 @@ json OffsiteStatus(const AgentConfig& config) {
         entry["error"] = gens.status().message();
       } else {
         entry["generations"] = gens->generations.size();
+        entry["quota"] = {{"used", gens->used},
+                          {"soft", gens->soft},
+                          {"hard", gens->hard},
+                          {"remaining", gens->remaining},
+                          {"warning", gens->quota_warning}};
         const VaultGeneration* latest = nullptr;
         for (const VaultGeneration& g : gens->generations) {
           if (latest == nullptr || g.received > latest->received) latest = &g;
@@ -77,6 +82,10 @@ std::string OffsiteLines(const json& offsite) {
                 "vault ({}): last backup arrived {} ({}), {} generations kept\n", label,
                 FormatLocal(l["received_unix"].get<int64_t>()).substr(0, 16), k ? KindLabel(*k) : kind,
                 e["generations"].get<size_t>());
+    }
+    if (e.contains("quota") && !e["quota"]["warning"].get<std::string>().empty()) {
+      out += Tr("保管庫 ({}): 警告: {}\n", "vault ({}): warning: {}\n", label,
+                e["quota"]["warning"].get<std::string>());
     }
   }
   return out;

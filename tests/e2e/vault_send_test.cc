@@ -220,5 +220,35 @@ TEST_F(VaultSendE2ETest, ResendUploadsNothingAndAKilledVaultIsRetriedToTheEnd) {
   SetLanguage(Language::kJapanese);
 }
 
+// Issue 7 §4 "Capacity" (G-MON-07): past the tenant's soft quota the office sees the
+// vault's warning in `kura status`; past the hard quota a send is refused with exit 7, the
+// local snapshot is kept, and the status file's warning says the vault is full and whom
+// to call.
+TEST_F(VaultSendE2ETest, SoftQuotaWarnsInStatusAndHardQuotaRefusesTheSendClearly) {
+  ASSERT_EQ(Enrol().exit_code, 0);
+  WriteAgentConfig();
+  vault_->Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "1K", "--hard", "0"});
+  KuraRun run = sb_.Kura({"run", "care", "--kind", "daily"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  KuraRun status = sb_.Kura({"status", "-v"});
+  EXPECT_NE(status.out.find("警告"), std::string::npos) << status.out << status.err;
+  KuraRun json_status = sb_.Kura({"--json", "status"});
+  auto j = nlohmann::json::parse(json_status.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << json_status.out;
+  ASSERT_TRUE(j.contains("offsite") && !j["offsite"].empty()) << json_status.out;
+  EXPECT_FALSE(j["offsite"][0]["quota"]["warning"].get<std::string>().empty()) << json_status.out;
+  EXPECT_EQ(j["offsite"][0]["quota"]["soft"].get<uint64_t>(), 1024u);
+
+  // Hard quota: the pack is refused, nothing is retried, the local snapshot stays.
+  vault_->Vault({"tenant", "set-quota", "sakura-clinic", "--soft", "0", "--hard", "1K"});
+  sb_.WriteFile("data/scan2.pdf", AsString(SeededBytes(9, 400000)), 0644);
+  KuraRun full =
+      sb_.Kura({"backup", "-r", sb_.Path("local"), "--vault", url_, "--job", "care", sb_.Path("data")});
+  EXPECT_EQ(full.exit_code, 7) << full.out << full.err;
+  EXPECT_NE(full.err.find("保管庫の容量の上限に達しました。販売店に連絡してください"), std::string::npos)
+      << full.err;
+  EXPECT_EQ(sb_.Snapshots("local").size(), 2u) << "the local snapshot must be kept";
+}
+
 }  // namespace
 }  // namespace kura::testing

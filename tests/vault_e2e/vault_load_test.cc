@@ -201,6 +201,20 @@ TEST_F(VaultLoadTest, AgentsFinishThroughFourVaultKillsDuringUploadsChurn) {
   for (size_t i = 0; i < again.size(); ++i)
     EXPECT_EQ(again[i].exit_code, 0) << "site " << i << ": " << again[i].err;
   EXPECT_EQ(CheckCommittedAgainstDisk(), 2 * kAgents);
+
+  // The vendor reads back what went up through the kills: `kura verify --read-data` through
+  // a restore grant, with the recovery key only, on a machine of its own (G-BAK-10).
+  JobSandbox vendor;
+  for (int i : {0, kAgents / 2, kAgents - 1}) {
+    std::vector<std::string> snaps = sites_[i].sb->Snapshots("local");
+    ASSERT_FALSE(snaps.empty());
+    std::string grant = vendor.Path(fmt::format("grant-{}.json", i));
+    vault_->Vault({"grant", "issue", "sakura-clinic", fmt::format("site-{:02}", i), snaps.back(), "--purpose",
+                   "load test: verify after four kills", "--output", grant, "--vault-url", vault_->url()});
+    KuraRun verify = vendor.Kura(
+        {"verify", "--read-data", "--grant", grant, "--recovery-key-file", vault_->recovery_key_file()});
+    EXPECT_EQ(verify.exit_code, 0) << "site " << i << ": " << verify.out << verify.err;
+  }
 }
 
 }  // namespace
