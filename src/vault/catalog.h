@@ -272,6 +272,13 @@ class Catalog {
   Result<OperatorAccount> CheckOperatorLogin(std::string_view login, std::string_view password,
                                              const AuditActor& actor);
 
+  // Replaces an account's password after checking the current one (audited
+  // "operator.login" for the check, "operator.password" for the change); clears
+  // must_change_password. Errors: kUnauthorized (as CheckOperatorLogin), kInvalidArgument
+  // (the new password is too weak or the same).
+  Status ChangeOperatorPassword(std::string_view login, std::string_view current,
+                                std::string_view replacement, const AuditActor& actor);
+
   // Issues a one-time enrolment code for `site_id`, valid for `ttl_seconds` (> 0).
   // Errors: kNotFound (no such site), kInvalidArgument.
   Result<EnrolmentCode> IssueEnrolment(int64_t site_id, int64_t ttl_seconds, const AuditActor& actor);

@@ -153,4 +153,33 @@ Result<OperatorAccount> Catalog::CheckOperatorLogin(std::string_view login, std:
       });
 }
 
+Status Catalog::ChangeOperatorPassword(std::string_view login, std::string_view current,
+                                       std::string_view replacement, const AuditActor& actor) {
+  std::string target = "operator:" + std::string(login);
+  KURA_ASSIGN_OR_RETURN(OperatorAccount account, CheckOperatorLogin(login, current, actor));  // audited
+  Status valid = CheckNewPassword(replacement);
+  if (valid.ok() && replacement == current) {
+    valid = Status::InvalidArgument(
+        Tr("新しいパスワードが今のものと同じです", "the new password is the same as the current one"));
+  }
+  Result<std::string> hash =
+      valid.ok() ? HashPassword(replacement, options_.password_cost) : Result<std::string>(valid);
+  std::lock_guard lock(mu_);
+  if (!hash.ok()) {
+    AuditFailureLocked(actor, "operator.password", target, kAuditFailure, hash.status());
+    return hash.status();
+  }
+  return AuditedLocked<bool>(
+             actor, "operator.password", target,
+             [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
+               KURA_ASSIGN_OR_RETURN(
+                   SqlStmt q, db.Prepare("UPDATE operators SET password_hash = ?1, must_change_password = 0,"
+                                         " password_changed_at = ?2 WHERE id = ?3"));
+               KURA_RETURN_IF_ERROR(q.Bind(1, *hash).Bind(2, Now()).Bind(3, account.id).Run());
+               event.detail = fmt::format("id={}", account.id);
+               return true;
+             })
+      .status();
+}
+
 }  // namespace kura::vault

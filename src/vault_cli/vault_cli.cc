@@ -31,6 +31,7 @@ int Main(int argc, char** argv) {
   AddSiteCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
   AddGrantCommands(app, ctx, &exit_code);
+  AddOperatorCommands(app, ctx, &exit_code);
   AddStatusCommand(app, ctx, &exit_code);
   AddRetentionCommands(app, ctx, &exit_code);
   AddHoldCommands(app, ctx, &exit_code);

@@ -511,28 +511,25 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
 // with `kura-vault grant approve`; then the vendor restores; `grant list` shows who
 // approved; the vendor's own operator cannot approve; a denied grant never works.
 TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdministratorApproves) {
-  {
-    // The site's administrator (no kura-vault command adds one yet).
-    FakeClock clock(::time(nullptr));
-    vault::CatalogOptions co;
-    co.password_cost.mem_limit = 8u << 20;
-    co.password_cost.ops_limit = 1;
-    auto catalog = vault::Catalog::Open(data_ + "/catalog.db", clock, co);
-    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-    auto tenant = (*catalog)->FindTenant("sakura-clinic");
-    ASSERT_TRUE(tenant.ok());
-    vault::NewOperator admin;
-    admin.login = "yamada.admin";
-    admin.role = vault::OperatorRole::kTenantAdmin;
-    admin.tenant_id = tenant->id;
-    admin.must_change_password = false;
-    ASSERT_TRUE((*catalog)
-                    ->AddOperator(admin, "山田さんの長いパスワード", {"os_user", "test", "local", "", ""})
-                    .ok());
-  }
+  // The site's administrator: added by the vendor with a one-time password, which only
+  // lets the account change it; an approval with it is refused.
+  ProcessOutput added =
+      Vault({"--json", "operator", "add", "yamada.admin", "--tenant-admin", "sakura-clinic"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  json account = json::parse(added.out, nullptr, false);
+  ASSERT_TRUE(account.is_object() && account.contains("initial_password")) << added.out;
+  EXPECT_EQ(account["operator"]["role"], "tenant_admin");
+  sb_.WriteFile("admin.initial", account["initial_password"].get<std::string>() + "\n");
   sb_.WriteFile("admin.pw", "山田さんの長いパスワード\n");
   const int64_t id = IssueGrant("approval.json", 2, /*require_approval=*/true);
   ASSERT_GT(id, 0);
+  ProcessOutput too_early = Vault({"grant", "approve", std::to_string(id), "--login", "yamada.admin",
+                                   "--password-file", sb_.Path("admin.initial")});
+  EXPECT_EQ(too_early.exit_code, kExitPermission) << too_early.err;
+  EXPECT_NE(too_early.err.find("change it first"), std::string::npos) << too_early.err;
+  ProcessOutput changed = Vault({"operator", "passwd", "yamada.admin", "--password-file",
+                                 sb_.Path("admin.initial"), "--new-password-file", sb_.Path("admin.pw")});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
   const std::vector<std::string> restore = {
       "restore", "--grant",  sb_.Path("vendor/approval.json"), RecoveryKey()[0], RecoveryKey()[1],
       "latest",  "--target", sb_.Path("vendor/approved")};
@@ -572,6 +569,7 @@ TEST_F(VaultRestoreE2ETest, AGrantThatNeedsApprovalWorksOnlyAfterTheSiteAdminist
   EXPECT_EQ(grants[1]["state"], "redeemed");
   EXPECT_EQ(grants[1]["decision"]["by"], "yamada.admin");
   EXPECT_EQ(grants[0]["state"], "denied");
+  EXPECT_EQ(Count("operator.password", "success"), 1u);
   EXPECT_EQ(Count("grant.approve", "success"), 1u);
   EXPECT_EQ(Count("grant.deny", "success"), 1u);
   EXPECT_EQ(Count("grant.redeem", "success"), 1u);
