@@ -23,6 +23,7 @@
 #include "objstore/local_store.h"
 #include "support/job_harness.h"
 #include "support/repo_testing.h"
+#include "support/vault_process.h"
 #include "util/hex.h"
 #include "util/process.h"
 #include "vault/catalog.h"
@@ -41,12 +42,6 @@ std::string KuraBin() {
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string("./x");
   return dir.substr(0, dir.find_last_of('/')) + "/kura";
-}
-
-std::string VaultBin() {
-  if (const char* v = std::getenv("KURA_VAULT_BIN"); v != nullptr && *v != '\0') return v;
-  std::string kura = KuraBin();
-  return kura.substr(0, kura.rfind('/') + 1) + "kura-vault";
 }
 
 int Mode(const std::string& path) {
@@ -82,22 +77,11 @@ const std::vector<std::pair<std::string, std::string>>& OddFiles() {
 class VaultRestoreE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    data_ = sb_.Path("vault");
-    ASSERT_EQ(Vault({"init", "--operator", "sato.hanako"}).exit_code, 0);
-    ASSERT_EQ(Vault({"tenant", "add", "sakura-clinic"}).exit_code, 0);
-    crypto::BoxKeyPair pair = crypto::GenerateBoxKeyPair();
     ::mkdir(sb_.Path("vendor").c_str(), 0700);
-    sb_.WriteFile("vendor/recovery.pub", ToHex(pair.public_key) + "\n");
-    sb_.WriteFile("vendor/recovery.key", ToHex(pair.secret_key) + "\n");
-    ASSERT_EQ(Vault({"tenant", "set-recovery-key", "sakura-clinic", "--public-key-file",
-                     sb_.Path("vendor/recovery.pub")})
-                  .exit_code,
-              0);
-    ASSERT_EQ(Vault({"site", "add", "sakura-clinic", "honin"}).exit_code, 0);
-    ProcessOutput enrol = Vault({"--json", "site", "enroll", "sakura-clinic", "honin"});
-    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
-    sb_.WriteFile("enrol.txt", json::parse(enrol.out)["code"].get<std::string>() + "\n");
-    StartServe();
+    vault_ = std::make_unique<VaultProcess>(sb_.Path("vendor"));
+    sb_.WriteFile("enrol.txt", vault_->EnrolSite("honin") + "\n");
+    vault_->Start();
+    url_ = vault_->url();
 
     ::mkdir(sb_.Path("data").c_str(), 0755);
     for (const auto& [name, content] : OddFiles()) {
@@ -134,47 +118,10 @@ vault = "{2}"
     snapshot_ = doc["snapshot"].get<std::string>();
     ASSERT_EQ(snapshot_.size(), 64u) << backup.out;
   }
-  void TearDown() override {
-    if (serve_) {
-      serve_->Signal(SIGTERM);
-      (void)serve_->Wait();
-    }
-  }
+  void TearDown() override { vault_->Stop(); }
 
   ProcessOutput Vault(const std::vector<std::string>& args) {
-    ProcessOptions o;
-    o.argv = {VaultBin(), "--data-dir", data_};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env = {{"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"}, {"KURA_LANG", "en"}};
-    auto r = RunProcess(o);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : ProcessOutput{};
-  }
-  void StartServe(const std::string& listen = "127.0.0.1:0") {
-    ProcessOptions o;
-    o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", listen};
-    o.env = {{"KURA_LANG", "en"}};
-    auto p = Process::Start(o);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    serve_ = std::move(*p);
-    std::string line;
-    uint8_t c = 0;
-    for (;;) {
-      auto n = serve_->Stdout().Read(&c, 1);
-      ASSERT_TRUE(n.ok() && *n == 1) << "kura-vault serve printed no address";
-      if (c == '\n') break;
-      line.push_back(static_cast<char>(c));
-    }
-    auto j = json::parse(line, nullptr, false);
-    ASSERT_TRUE(j.is_object()) << line;
-    port_ = j["port"].get<int>();
-    url_ = "https://127.0.0.1:" + std::to_string(port_);
-  }
-  void KillServe() {
-    if (!serve_) return;
-    serve_->Kill();
-    (void)serve_->Wait();
-    serve_.reset();
+    return vault_->Vault(args, VaultProcess::kAnyExit);
   }
 
   // `grant issue --output vendor/NAME`; the grant's ID.
@@ -252,7 +199,7 @@ vault = "{2}"
   }
   void RawSql(const std::string& sql) {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data_ + "/catalog.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open((vault_->data_dir() + "/catalog.db").c_str(), &db), SQLITE_OK);
     char* err = nullptr;
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
@@ -260,7 +207,7 @@ vault = "{2}"
   }
   // Every grant token issued so far is absent from everything kura and kura-vault showed.
   void ExpectNoTokenShown(const std::vector<std::string>& tokens) {
-    std::string logs = seen_ + (serve_ ? serve_->StderrTail() : "") + Slurp(sb_.Path("kura.log"));
+    std::string logs = seen_ + vault_->StderrTail() + Slurp(sb_.Path("kura.log"));
     EXPECT_EQ(logs.find("kgr1_"), std::string::npos);
     EXPECT_EQ(logs.find("krs1_"), std::string::npos);
     for (const std::string& t : tokens) {
@@ -270,9 +217,8 @@ vault = "{2}"
   }
 
   JobSandbox sb_;
-  std::string data_, url_, snapshot_, seen_;
-  int port_ = 0;
-  std::unique_ptr<Process> serve_;
+  std::unique_ptr<VaultProcess> vault_;
+  std::string url_, snapshot_, seen_;
 };
 
 // G-BAK-10, G-ACL-06, G-AUD-01, G-ENC-07: the vendor restores the vault's copy through a
@@ -328,7 +274,7 @@ TEST_F(VaultRestoreE2ETest, VerifyReadDataThroughAGrantFindsACorruptedPack) {
   ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("No problems found."), std::string::npos) << ok.out;
 
-  auto area = LocalStore::Open(data_ + "/objects/" + RepoId(), false);
+  auto area = LocalStore::Open(vault_->data_dir() + "/objects/" + RepoId(), false);
   ASSERT_TRUE(area.ok());
   auto packs = (*area)->List(ObjectType::kPack);
   ASSERT_TRUE(packs.ok() && !packs->empty());
@@ -440,7 +386,7 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   ro.retry.sleep = [&](std::chrono::milliseconds d) {
     std::this_thread::sleep_for(d);
     if (killed.exchange(false)) {
-      StartServe("127.0.0.1:" + std::to_string(port_));
+      vault_->Start();
       ++restarts;
     }
   };
@@ -448,7 +394,7 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   VaultReadStore& s = **store;
 
-  auto area = LocalStore::Open(data_ + "/objects/" + session->repository, false);
+  auto area = LocalStore::Open(vault_->data_dir() + "/objects/" + session->repository, false);
   ASSERT_TRUE(area.ok());
   auto packs = s.List(ObjectType::kPack);
   ASSERT_TRUE(packs.ok()) << packs.status().ToString();
@@ -498,7 +444,7 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(same, 4);
 
-  KillServe();
+  vault_->Kill();
   killed = true;
   auto after = s.Get(ObjectType::kPack, big.name);
   ASSERT_TRUE(after.ok()) << after.status().ToString();

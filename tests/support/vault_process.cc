@@ -49,7 +49,9 @@ ProcessOutput VaultProcess::Vault(const std::vector<std::string>& args, int expe
   auto r = RunProcess(o);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   if (!r.ok()) return ProcessOutput{};
-  EXPECT_EQ(r->exit_code, expect_exit) << fmt::format("kura-vault {}: {}", fmt::join(args, " "), r->err);
+  if (expect_exit != kAnyExit) {
+    EXPECT_EQ(r->exit_code, expect_exit) << fmt::format("kura-vault {}: {}", fmt::join(args, " "), r->err);
+  }
   return *r;
 }
 
@@ -68,6 +70,7 @@ void VaultProcess::Start(const std::string& listen) {
   ProcessOptions o;
   o.argv = {VaultBin(), "--data-dir", data_, "--json", "serve", "--listen", where};
   o.env = {{"KURA_LANG", "en"}};
+  o.stderr_tail_bytes = 1 << 16;
   auto p = Process::Start(o);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   serve_ = std::move(*p);
@@ -90,6 +93,10 @@ void VaultProcess::Kill() {
   serve_->Kill();
   (void)serve_->Wait();
   serve_.reset();
+}
+
+std::string VaultProcess::StderrTail() const {
+  return serve_ ? serve_->StderrTail() : "";
 }
 
 void VaultProcess::Stop() {

@@ -32,7 +32,8 @@ class VaultProcess {
   bool running() const { return serve_ != nullptr; }
 
   // `kura-vault --data-dir DATA ARGS` (KURA_LANG=en); a gtest failure unless it exits 0
-  // (or `expect_exit`).
+  // (or `expect_exit`; kAnyExit checks nothing).
+  static constexpr int kAnyExit = -1;
   ProcessOutput Vault(const std::vector<std::string>& args, int expect_exit = 0) const;
   // `site add` + `site enroll`: the enrolment code (a secret: never log it).
   std::string EnrolSite(const std::string& site);
@@ -42,6 +43,8 @@ class VaultProcess {
   void Start(const std::string& listen = "");
   void Kill();  // SIGKILL, reaped
   void Stop();  // SIGTERM, reaped
+  // The end of the running server's stderr (its log), "" when none runs.
+  std::string StderrTail() const;
 
  private:
   std::string dir_, data_, tenant_, url_;
