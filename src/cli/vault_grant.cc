@@ -24,7 +24,7 @@ namespace {
 
 constexpr std::string_view kGrantPrefix = "kgr1_";
 constexpr std::string_view kGrantFileKind = "kura-restore-grant";
-constexpr size_t kMaxGrantFileBytes = 16 * 1024;
+constexpr size_t kMaxGrantFileBytes = size_t{16} * 1024;
 
 Status BadGrantFile(std::string_view why_ja, std::string_view why_en) {
   return Status::InvalidArgument(
