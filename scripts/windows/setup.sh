@@ -14,13 +14,13 @@ packages=(
   # its binutils; mingw-w64-tools has widl/gendef; the -dev headers come with the compiler
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools
   binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev
-  # fetching and unpacking Debian's source packages
-  dpkg-dev
+  # fetching and unpacking Debian's source packages; tclsh generates SQLite's sources
+  dpkg-dev tcl
   # what the libraries' own build systems run (OpenSSL's Configure is Perl; curl and
   # libsodium use autotools scripts shipped in their tarballs; SQLite's amalgamation is C)
   build-essential cmake ninja-build make perl pkg-config autoconf automake libtool
   # tests under Wine, and the MSI
-  wine64 wine msitools
+  wine64 wine msitools wixl
   # clean tree for the MSI's file list
   rsync
 )
