@@ -66,14 +66,18 @@ echo "build-deps: prefix $PREFIX"
 # fetch LIB: unpacks Debian's source (with Debian's patches applied) into a fresh dir
 # and prints its path. The pin is the candidate's source version; when the archive no
 # longer serves that exact source (a security upload whose source left the mirror), the
-# other revisions of the same upstream version that apt knows are tried, newest first,
-# and the one used is written to versions.txt.
+# other source versions apt knows are tried (same upstream version first, then older
+# ones), and the one used is written to versions.txt (docs/adr/0007-windows-build.md).
 fetch() {
   local lib=$1 work="$PREFIX/src/$1" upstream v
   rm -rf "$work" && mkdir -p "$work"
   upstream=${VER[$lib]%-*}
-  for v in "${VER[$lib]}" $(apt-cache showsrc "${SRC[$lib]}" | awk '/^Version:/ {print $2}' | sort -rV); do
-    [ "${v%-*}" = "$upstream" ] || continue
+  # Candidate first, then the same upstream version's other revisions, then older
+  # versions of the suites (newest first); never a newer one than the candidate.
+  local others; others=$(apt-cache showsrc "${SRC[$lib]}" | awk '/^Version:/ {print $2}' | sort -urV)
+  for v in "${VER[$lib]}" $(for o in $others; do [ "${o%-*}" = "$upstream" ] && echo "$o"; done) \
+           $(for o in $others; do [ "${o%-*}" != "$upstream" ] && echo "$o"; done); do
+    dpkg --compare-versions "$v" le "${VER[$lib]}" || continue
     if (cd "$work" && apt-get source -qq -o APT::Sandbox::User=root --only-source "${SRC[$lib]}=$v") \
         >>"$PREFIX/logs/$lib.fetch.log" 2>&1; then
       [ "$v" = "${VER[$lib]}" ] || echo "$lib: source ${VER[$lib]} not served; built from $v" >>"$PREFIX/versions.txt"
@@ -125,8 +129,8 @@ build_sqlite() {
 build_openssl() {
   local s; s=$(fetch openssl) || return 1
   # no-shared: one kura.exe without DLLs; the engines/modules directories are not needed.
-  (cd "$s" && ./Configure mingw64 --cross-compile-prefix=${HOST}- no-shared no-tests no-docs \
-      no-engine no-module no-apps --prefix="$PREFIX" --libdir=lib --openssldir="$PREFIX/ssl" \
+  (cd "$s" && ./Configure mingw64 --cross-compile-prefix=${HOST}- no-shared no-tests \
+      no-engine no-module --prefix="$PREFIX" --libdir=lib --openssldir="$PREFIX/ssl" \
       CC=gcc-posix CXX=g++-posix && \
     make -j"$JOBS" build_libs && make install_dev)
 }
