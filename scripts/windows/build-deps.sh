@@ -8,7 +8,7 @@
 #
 # <key> is a hash of the compiler's version, the recipe number below and every library's
 # Debian source version, so a new Debian point release or compiler makes a new prefix and
-# an old one is never half-updated. Inside it, stamps/<library>_<version> marks a finished
+# an old one is never half-updated. Inside it, stamps/<library>_<version>.done marks a finished
 # library: a second run skips it. Run scripts/windows/setup.sh first.
 #
 # Usage: build-deps.sh [library...]   (default: all, in dependency order)
@@ -59,7 +59,8 @@ for lib in "${ALL[@]}"; do key_text+="|$lib=${VER[$lib]}"; done
 KEY=$(printf '%s' "$key_text" | sha256sum | cut -c1-16)
 PREFIX="$CACHE_ROOT/$KEY"
 mkdir -p "$PREFIX"/{include,lib/pkgconfig,stamps,src,logs}
-printf '%s\n' "$key_text" | tr '|' '\n' >"$PREFIX/versions.txt"
+# versions.txt: the pins, then which ones were built from another source (fetch).
+{ printf '%s\n' "$key_text" | tr '|' '\n'; cat "$PREFIX"/stamps/*.from 2>/dev/null || true; } >"$PREFIX/versions.txt"
 ln -sfn "$KEY" "$CACHE_ROOT/current"
 echo "build-deps: prefix $PREFIX"
 
@@ -80,7 +81,9 @@ fetch() {
     dpkg --compare-versions "$v" le "${VER[$lib]}" || continue
     if (cd "$work" && apt-get source -qq -o APT::Sandbox::User=root --only-source "${SRC[$lib]}=$v") \
         >>"$PREFIX/logs/$lib.fetch.log" 2>&1; then
-      [ "$v" = "${VER[$lib]}" ] || echo "$lib: source ${VER[$lib]} not served; built from $v" >>"$PREFIX/versions.txt"
+      if [ "$v" != "${VER[$lib]}" ]; then
+        echo "$lib: source ${VER[$lib]} not served; built from $v" | tee "$PREFIX/stamps/${lib}_${VER[$lib]}.from" >>"$PREFIX/versions.txt"
+      fi
       find "$work" -mindepth 1 -maxdepth 1 -type d | head -1
       return 0
     fi
@@ -155,13 +158,30 @@ copy_headers() {
   local lib=$1 sub=$2 s; s=$(fetch "$lib") || return 1
   cp -a "$s/$sub/." "$PREFIX/include/"
 }
-build_fmt() { copy_headers fmt include; }        # used with FMT_HEADER_ONLY
-build_spdlog() { copy_headers spdlog include; }  # used with SPDLOG_HEADER_ONLY + SPDLOG_FMT_EXTERNAL
-build_json() { copy_headers json include; }
-build_cli11() { copy_headers cli11 include; }
+build_fmt() { copy_headers fmt include || headers_from_deb fmt; }        # used with FMT_HEADER_ONLY
+build_spdlog() { copy_headers spdlog include || headers_from_deb spdlog; }  # used with SPDLOG_HEADER_ONLY + SPDLOG_FMT_EXTERNAL
+build_json() { copy_headers json include || headers_from_deb json; }
+build_cli11() { copy_headers cli11 include || headers_from_deb cli11; }
 build_toml11() {
-  local s; s=$(fetch toml11) || return 1
-  cp -a "$s/toml.hpp" "$PREFIX/include/" && cp -a "$s/toml" "$PREFIX/include/"
+  local s
+  if s=$(fetch toml11); then
+    cp -a "$s/toml.hpp" "$PREFIX/include/" && cp -a "$s/toml" "$PREFIX/include/"
+  else
+    headers_from_deb toml11
+  fi
+}
+
+# A header-only library whose source the mirror does not serve: the same version's -dev
+# package holds the same headers (nothing in them is built for the host), so unpack it.
+headers_from_deb() {
+  local lib=$1 work="$PREFIX/src/$1-deb"
+  rm -rf "$work" && mkdir -p "$work"
+  (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root "${BIN[$lib]}=${VER[$lib]}" && \
+    dpkg-deb -x ./*.deb root) || return 1
+  cp -a "$work/root/usr/include/." "$PREFIX/include/"
+  echo "$lib: source ${VER[$lib]} not served; headers from ${BIN[$lib]} ${VER[$lib]}" \
+    | tee "$PREFIX/stamps/${lib}_${VER[$lib]}.from" >>"$PREFIX/versions.txt"
+  rm -rf "$work"
 }
 
 libs=("$@")
@@ -169,7 +189,7 @@ libs=("$@")
 for lib in "${libs[@]}"; do
   [ -n "${SRC[$lib]:-}" ] || { echo "build-deps: unknown library $lib (one of: ${ALL[*]})" >&2; exit 2; }
   stamp="$PREFIX/stamps/${lib}_${VER[$lib]}"
-  if [ -f "$stamp" ]; then
+  if [ -f "$stamp.done" ]; then
     echo "build-deps: $lib ${VER[$lib]} is in the cache"
     continue
   fi
@@ -182,7 +202,7 @@ for lib in "${libs[@]}"; do
   fi
   rm -rf "$PREFIX/src/$lib"
   secs=$(( $(date +%s) - start ))
-  echo "$secs" >"$stamp"
+  echo "$secs" >"$stamp.done"
   echo "build-deps: $lib ${VER[$lib]} built in ${secs}s"
 done
 echo "build-deps: done; CMake: -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake (prefix $PREFIX)"
