@@ -56,3 +56,13 @@ target_link_libraries(kura_util PUBLIC OpenSSL::Crypto Threads::Threads)
 kura_win_layer(crypto)
 target_link_libraries(kura_crypto PUBLIC kura_util OpenSSL::Crypto PkgConfig::SODIUM)
 message(STATUS "kura: Windows build of the layers ${KURA_WINDOWS_LAYERS}; util without ${KURA_WINDOWS_UNPORTED} (docs/windows-port.md)")
+
+# The Windows smoke check of the ported layers, run under Wine by ctest (the toolchain
+# file sets Wine as the emulator): tests/windows/smoke_main.cc.
+add_executable(kura_windows_smoke tests/windows/smoke_main.cc)
+target_link_libraries(kura_windows_smoke PRIVATE kura_crypto)
+enable_testing()
+add_test(NAME WindowsSmoke COMMAND kura_windows_smoke)
+# Wine's state lives in the build directory, made on first use, so runs share nothing.
+set_tests_properties(WindowsSmoke PROPERTIES LABELS unit TIMEOUT 300
+                     ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix")

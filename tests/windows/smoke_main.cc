@@ -1,0 +1,94 @@
+// A first check of the Windows build under Wine (docs/adr/0007-windows-build.md): what
+// kura_util and kura_crypto do on Windows, without GoogleTest (not in the MinGW cache
+// yet). Prints one line per check and "N passed, N failed"; exits non-zero on a failure.
+// Built only by cmake/Windows.cmake; run with `ctest --test-dir build-win` (Wine).
+#include <windows.h>
+
+#include <cstdio>
+#include <string>
+
+#include "crypto/crypto.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/hex.h"
+#include "util/win/wide.h"
+
+namespace {
+
+int passed = 0;
+int failed = 0;
+
+void Check(bool ok, const char* what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+  (ok ? passed : failed)++;
+}
+
+bool RoundTrips(const std::wstring& w) {
+  auto back = kura::win::WideName(kura::win::NarrowName(w));
+  return back && *back == w;
+}
+
+}  // namespace
+
+int main() {
+  using kura::win::NarrowName;
+  using kura::win::WideName;
+  using kura::win::WidePath;
+
+  // Names: Japanese, a pair outside the BMP, and lone surrogates (NTFS allows them).
+  Check(NarrowName(L"\u65e5\u672c\u8a9e.txt") == "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.txt", "UTF-16 to UTF-8");
+  Check(RoundTrips(L"\u65e5\u672c\u8a9e"), "Japanese round trip");
+  Check(RoundTrips(std::wstring(L"a\xD83D\xDE00z")), "surrogate pair round trip");
+  Check(NarrowName(std::wstring(L"\xD83D\xDE00")) == "\xf0\x9f\x98\x80", "pair is one 4-byte sequence");
+  Check(RoundTrips(std::wstring(L"x\xD800y")), "lone high surrogate round trip");
+  Check(RoundTrips(std::wstring(L"x\xDC00")), "lone low surrogate round trip");
+  Check(RoundTrips(std::wstring(L"\xDC00\xD800")), "low then high round trip");
+  Check(!WideName("\xed\xa0\xbd\xed\xb8\x80"), "pair spelled as two surrogates is refused");
+  Check(!WideName("\xc0\xaf"), "overlong refused");
+  Check(!WideName("\xe6\x97"), "truncated refused");
+  Check(WidePath("C:/kura/x") == std::wstring(L"\\\\?\\C:\\kura\\x"), "drive path gets \\\\?\\");
+  Check(WidePath("\\\\srv\\share\\x") == std::wstring(L"\\\\?\\UNC\\srv\\share\\x"), "UNC path gets \\\\?\\UNC");
+  Check(WidePath("rel/x") == std::wstring(L"rel\\x"), "relative path keeps its form");
+
+  // Files: a Japanese directory and file name under the temp directory.
+  wchar_t tmp[MAX_PATH];
+  DWORD n = ::GetTempPathW(MAX_PATH, tmp);
+  std::string base = NarrowName(std::wstring(tmp, n)) + "kura-smoke-\xe6\x97\xa5\xe6\x9c\xac";
+  std::string dir = base + "\\a\\b";
+  Check(kura::MakeDirs(dir).ok(), "MakeDirs with a Japanese name");
+  std::string file = dir + "\\\xe8\x94\xb5.txt";
+  const std::string text = "kura \xe8\x94\xb5";
+  Check(kura::WriteFileAtomic(file, kura::AsBytes(text)).ok(), "WriteFileAtomic");
+  Check(kura::WriteFileAtomic(file, kura::AsBytes(text)).ok(), "WriteFileAtomic replaces");
+  auto read = kura::ReadTextFile(file);
+  Check(read.ok() && *read == text, "ReadTextFile reads it back");
+  Check(kura::PathExists(file) && !kura::PathExists(dir + "\\missing"), "PathExists");
+  auto missing = kura::ReadFile(dir + "\\missing");
+  Check(!missing.ok() && missing.status().code() == kura::Code::kNotFound, "missing file is kNotFound");
+  Check(kura::SyncDir(dir).ok(), "SyncDir");
+
+  // Clock.
+  int64_t t = 0;
+  Check(kura::FormatUtc(1767225600) == "2026-01-01T00:00:00Z", "FormatUtc");
+  Check(kura::ParseUtc("2026-01-01T00:00:00Z", &t) && t == 1767225600, "ParseUtc");
+
+  // Crypto: OpenSSL and libsodium from the cache.
+  Check(kura::ToHex(kura::crypto::Sha256(kura::AsBytes("abc"))) ==
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "SHA-256 (OpenSSL)");
+  auto key = kura::crypto::SecretKey::Random();
+  auto sealed = kura::crypto::Seal(key, kura::AsBytes(text), kura::AsBytes("aad"));
+  auto opened = kura::crypto::Open(key, sealed, kura::AsBytes("aad"));
+  Check(opened.ok() && kura::AsString(*opened) == text, "AES-256-GCM round trip");
+  auto pair = kura::crypto::GenerateBoxKeyPair();
+  auto boxed = kura::crypto::SealedBoxSeal(pair.public_key, kura::AsBytes(text));
+  auto unboxed = boxed.ok() ? kura::crypto::SealedBoxOpen(pair.public_key, pair.secret_key, *boxed)
+                            : kura::Result<kura::Bytes>(boxed.status());
+  Check(unboxed.ok() && kura::AsString(*unboxed) == text, "X25519 sealed box (libsodium)");
+  kura::Bytes salt(16, 7);
+  auto derived = kura::crypto::Argon2id("password", salt, {1, 8u << 20});
+  Check(derived.ok(), "Argon2id (libsodium)");
+
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
