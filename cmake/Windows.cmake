@@ -45,7 +45,7 @@ endfunction()
 set(KURA_WINDOWS_LAYERS util crypto)
 # Not ported yet (docs/windows-port.md §2-6): left out of kura_util, so what links them
 # fails to link rather than running POSIX code.
-set(KURA_WINDOWS_UNPORTED beneath process signals sparse)
+set(KURA_WINDOWS_UNPORTED beneath process sparse)
 kura_win_layer(util)
 foreach(f IN LISTS KURA_WINDOWS_UNPORTED)
   get_target_property(util_srcs kura_util SOURCES)
