@@ -25,6 +25,8 @@ target_link_libraries(OpenSSL::Crypto INTERFACE ws2_32 crypt32 bcrypt)
 add_library(kura_win_headers INTERFACE)
 target_include_directories(kura_win_headers SYSTEM INTERFACE ${KURA_MINGW_PREFIX}/include)
 target_compile_definitions(kura_win_headers INTERFACE FMT_HEADER_ONLY SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL
+                                                      # off_t of 64 bits, as on Linux (sparse.h, io.h)
+                                                      _FILE_OFFSET_BITS=64
                                                       # Windows 10 and later: the APIs of docs/windows-port.md
                                                       _WIN32_WINNT=0x0A00 WINVER=0x0A00 NOMINMAX WIN32_LEAN_AND_MEAN)
 
@@ -45,7 +47,7 @@ endfunction()
 set(KURA_WINDOWS_LAYERS util crypto)
 # Not ported yet (docs/windows-port.md §2-6): left out of kura_util, so what links them
 # fails to link rather than running POSIX code.
-set(KURA_WINDOWS_UNPORTED beneath process sparse)
+set(KURA_WINDOWS_UNPORTED beneath process)
 kura_win_layer(util)
 foreach(f IN LISTS KURA_WINDOWS_UNPORTED)
   get_target_property(util_srcs kura_util SOURCES)
