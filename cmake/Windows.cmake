@@ -44,7 +44,7 @@ function(kura_win_layer name)
   target_link_libraries(kura_${name} PUBLIC kura_win_headers)
 endfunction()
 
-set(KURA_WINDOWS_LAYERS util crypto)
+set(KURA_WINDOWS_LAYERS util crypto chunker)
 # Not ported yet (docs/windows-port.md §2-6): left out of kura_util, so what links them
 # fails to link rather than running POSIX code.
 set(KURA_WINDOWS_UNPORTED beneath process)
@@ -57,6 +57,8 @@ endforeach()
 target_link_libraries(kura_util PUBLIC OpenSSL::Crypto Threads::Threads)
 kura_win_layer(crypto)
 target_link_libraries(kura_crypto PUBLIC kura_util OpenSSL::Crypto PkgConfig::SODIUM)
+kura_win_layer(chunker)
+target_link_libraries(kura_chunker PUBLIC kura_util kura_crypto)
 message(STATUS "kura: Windows build of the layers ${KURA_WINDOWS_LAYERS}; util without ${KURA_WINDOWS_UNPORTED} (docs/windows-port.md)")
 
 # The Windows smoke check of the ported layers, run under Wine by ctest (the toolchain
