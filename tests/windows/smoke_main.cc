@@ -12,9 +12,9 @@
 #include <string>
 
 #include "crypto/crypto.h"
+#include "util/beneath.h"
 #include "util/clock.h"
 #include "util/fs.h"
-#include "util/beneath.h"
 #include "util/hex.h"
 #include "util/sparse.h"
 #include "util/win/wide.h"
@@ -42,7 +42,8 @@ int main() {
   using kura::win::WidePath;
 
   // Names: Japanese, a pair outside the BMP, and lone surrogates (NTFS allows them).
-  Check(NarrowName(L"\u65e5\u672c\u8a9e.txt") == "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.txt", "UTF-16 to UTF-8");
+  Check(NarrowName(L"\u65e5\u672c\u8a9e.txt") == "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.txt",
+        "UTF-16 to UTF-8");
   Check(RoundTrips(L"\u65e5\u672c\u8a9e"), "Japanese round trip");
   Check(RoundTrips(std::wstring(L"a\xD83D\xDE00z")), "surrogate pair round trip");
   Check(NarrowName(std::wstring(L"\xD83D\xDE00")) == "\xf0\x9f\x98\x80", "pair is one 4-byte sequence");
@@ -53,7 +54,8 @@ int main() {
   Check(!WideName("\xc0\xaf"), "overlong refused");
   Check(!WideName("\xe6\x97"), "truncated refused");
   Check(WidePath("C:/kura/x") == std::wstring(L"\\\\?\\C:\\kura\\x"), "drive path gets \\\\?\\");
-  Check(WidePath("\\\\srv\\share\\x") == std::wstring(L"\\\\?\\UNC\\srv\\share\\x"), "UNC path gets \\\\?\\UNC");
+  Check(WidePath("\\\\srv\\share\\x") == std::wstring(L"\\\\?\\UNC\\srv\\share\\x"),
+        "UNC path gets \\\\?\\UNC");
   Check(WidePath("rel/x") == std::wstring(L"rel\\x"), "relative path keeps its form");
 
   // Files: a Japanese directory and file name under the temp directory.
@@ -85,15 +87,17 @@ int main() {
   bool wrote = false;
   if (wfd >= 0) {
     kura::SparseFdWriter writer(wfd, sparse_path);
-    wrote = writer.Write(expect.data(), 1000).ok() && writer.Write(expect.data() + 1000, expect.size() - 1000).ok() &&
-            writer.Finish().ok() && writer.size() == expect.size();
+    wrote = writer.Write(expect.data(), 1000).ok() &&
+            writer.Write(expect.data() + 1000, expect.size() - 1000).ok() && writer.Finish().ok() &&
+            writer.size() == expect.size();
     ::_close(wfd);
   }
   Check(wrote, "SparseFdWriter writes and sets the size");
   int rfd = ::_wopen(wide_sparse->c_str(), _O_RDONLY | _O_BINARY);
   kura::Bytes got;
   if (rfd >= 0) {
-    std::printf("     (file has holes: %s)\n", kura::FileHasHoles(rfd, static_cast<off_t>(expect.size())) ? "yes" : "no");
+    std::printf("     (file has holes: %s)\n",
+                kura::FileHasHoles(rfd, static_cast<off_t>(expect.size())) ? "yes" : "no");
     kura::SparseFileReader reader(rfd, sparse_path);
     uint8_t buf[7000];
     for (;;) {
@@ -106,9 +110,10 @@ int main() {
 
   // Opening directories beneath a root without following links.
   HANDLE root_h = ::CreateFileW(WidePath(base)->c_str(), FILE_LIST_DIRECTORY | FILE_TRAVERSE,
-                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
-                                FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-  kura::UniqueFd root(root_h == INVALID_HANDLE_VALUE ? -1 : ::_open_osfhandle(reinterpret_cast<intptr_t>(root_h), 0));
+                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  kura::UniqueFd root(
+      root_h == INVALID_HANDLE_VALUE ? -1 : ::_open_osfhandle(reinterpret_cast<intptr_t>(root_h), 0));
   Check(root.valid(), "root directory as an fd");
   kura::UniqueFd ab(kura::OpenDirBeneath(root.get(), "a/b"));
   Check(ab.valid(), "OpenDirBeneath a/b");
@@ -119,8 +124,9 @@ int main() {
   ::RemoveDirectoryW(link.c_str());
   // Wine 8's CreateSymbolicLinkW reports success but makes nothing, so the check runs only
   // where a reparse point really exists (real Windows; docs/windows-port.md).
-  bool made = ::CreateSymbolicLinkW(link.c_str(), WidePath(dir)->c_str(),
-                                    SYMBOLIC_LINK_FLAG_DIRECTORY | SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
+  bool made =
+      ::CreateSymbolicLinkW(link.c_str(), WidePath(dir)->c_str(),
+                            SYMBOLIC_LINK_FLAG_DIRECTORY | SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
   DWORD link_attrs = ::GetFileAttributesW(link.c_str());
   if (made && link_attrs != INVALID_FILE_ATTRIBUTES && (link_attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
     Check(kura::OpenDirBeneath(root.get(), "link") < 0 && errno == ELOOP, "a symbolic link is ELOOP");

@@ -6,12 +6,12 @@
 // made from the directory handles with _open_osfhandle, so the header stays as it is.
 #include "util/beneath.h"
 
+#include <fcntl.h>
 #include <io.h>
 #include <windows.h>
 #include <winternl.h>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <string>
 
 #include "util/win/wide.h"
@@ -78,12 +78,12 @@ int OpenChildDir(int dir, const std::string& name) {
                              reinterpret_cast<HANDLE>(::_get_osfhandle(dir)), nullptr);
   IO_STATUS_BLOCK io{};
   HANDLE h = nullptr;
-  NTSTATUS st = ::NtCreateFile(&h, FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-                               &attrs, &io, nullptr, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                               FILE_OPEN,
-                               FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT | FILE_OPEN_REPARSE_POINT |
-                                   FILE_OPEN_FOR_BACKUP_INTENT,
-                               nullptr, 0);
+  NTSTATUS st =
+      ::NtCreateFile(&h, FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, &attrs,
+                     &io, nullptr, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
+                     FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT | FILE_OPEN_REPARSE_POINT |
+                         FILE_OPEN_FOR_BACKUP_INTENT,
+                     nullptr, 0);
   if (st < 0) {
     errno = ErrnoOf(::RtlNtStatusToDosError(st));
     return -1;

@@ -47,10 +47,9 @@ Status LastErrorStatus(unsigned long err, std::string_view what, const std::stri
   // The system's own text for the code, in English whatever the user's language: it is a
   // detail for the vendor's support, the sentence around it is the user's.
   wchar_t* buf = nullptr;
-  DWORD n = ::FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                                 FORMAT_MESSAGE_IGNORE_INSERTS,
-                             nullptr, err, MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US),
-                             reinterpret_cast<wchar_t*>(&buf), 0, nullptr);
+  DWORD n = ::FormatMessageW(
+      FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
+      err, MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US), reinterpret_cast<wchar_t*>(&buf), 0, nullptr);
   std::string detail = n > 0 ? NarrowName(std::wstring_view(buf, n)) : "";
   if (buf) ::LocalFree(buf);
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r' || detail.back() == '.')) {
@@ -77,11 +76,12 @@ Status LastErrorStatus(unsigned long err, std::string_view what, const std::stri
           Tr("{}に失敗しました: {}: 既に存在します", "{} failed: {}: already exists", what, path));
     case ERROR_SHARING_VIOLATION:
     case ERROR_LOCK_VIOLATION:
-      return Status::Locked(Tr("{}に失敗しました: {}: 他のプログラムが使用中です。"
-                               "そのプログラムを終了してから再実行してください ({})",
-                               "{} failed: {}: the file is in use by another program. Close that "
-                               "program, then run again ({})",
-                               what, path, detail));
+      return Status::Locked(
+          Tr("{}に失敗しました: {}: 他のプログラムが使用中です。"
+             "そのプログラムを終了してから再実行してください ({})",
+             "{} failed: {}: the file is in use by another program. Close that "
+             "program, then run again ({})",
+             what, path, detail));
     default:
       return Status::IOError(Tr("{}に失敗しました: {}: {}", "{} failed: {}: {}", what, path, detail));
   }
@@ -93,9 +93,9 @@ namespace {
 
 // A name that cannot be a Windows path (bytes that are not WTF-8).
 Status BadName(std::string_view what, const std::string& path) {
-  return Status::InvalidArgument(Tr("{}に失敗しました: {}: Windows のファイル名にできない文字が含まれています",
-                                    "{} failed: {}: the name has bytes that cannot be a Windows file name",
-                                    what, path));
+  return Status::InvalidArgument(
+      Tr("{}に失敗しました: {}: Windows のファイル名にできない文字が含まれています",
+         "{} failed: {}: the name has bytes that cannot be a Windows file name", what, path));
 }
 
 class Handle {
@@ -117,7 +117,9 @@ class Handle {
   HANDLE h_;
 };
 
-size_t LastSeparator(const std::string& path) { return path.find_last_of("/\\"); }
+size_t LastSeparator(const std::string& path) {
+  return path.find_last_of("/\\");
+}
 
 std::string DirName(const std::string& path) {
   auto pos = LastSeparator(path);
@@ -141,8 +143,8 @@ bool IsRoot(const std::string& path) {
 std::string TempPathFor(const std::string& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string name = DirName(path) + "\\" + std::string(kAtomicTempPrefix) +
-                     std::to_string(::GetCurrentProcessId()) + "-";
+  std::string name =
+      DirName(path) + "\\" + std::string(kAtomicTempPrefix) + std::to_string(::GetCurrentProcessId()) + "-";
   uint64_t r = rng();
   for (int i = 0; i < 16; ++i, r >>= 4) name += kDigits[r & 0xf];
   return name;
@@ -164,7 +166,8 @@ Result<Bytes> ReadFile(const std::string& path) {
   uint8_t buf[1 << 16];
   for (;;) {
     DWORD n = 0;
-    if (!::ReadFile(h.get(), buf, sizeof buf, &n, nullptr)) return win::LastErrorStatus(::GetLastError(), what, path);
+    if (!::ReadFile(h.get(), buf, sizeof buf, &n, nullptr))
+      return win::LastErrorStatus(::GetLastError(), what, path);
     if (n == 0) break;
     out.insert(out.end(), buf, buf + n);
   }
@@ -197,8 +200,8 @@ Status WriteFileAtomic(const std::string& path, ByteView data, int /*mode*/) {
   auto wide = win::WidePath(path);
   auto wide_tmp = win::WidePath(tmp);
   if (!wide || !wide_tmp) return BadName(what, path);
-  Handle h(::CreateFileW(wide_tmp->c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW,
-                         FILE_ATTRIBUTE_NORMAL, nullptr));
+  Handle h(::CreateFileW(wide_tmp->c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
+                         nullptr));
   if (!h.ok()) return win::LastErrorStatus(::GetLastError(), what, path);
   // Errors name the final path: the temporary name means nothing to the person reading.
   auto discard = [&](DWORD err) {

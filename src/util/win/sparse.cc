@@ -23,7 +23,9 @@ bool AllZero(const uint8_t* p, size_t n) {
   return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
 }
 
-HANDLE HandleOf(int fd) { return reinterpret_cast<HANDLE>(::_get_osfhandle(fd)); }
+HANDLE HandleOf(int fd) {
+  return reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+}
 
 // The first allocated range at or after `from` (up to `end`): true and [*start, *stop),
 // or true with *start == *stop == end when there is no data left; false when the file
