@@ -47,7 +47,7 @@ endfunction()
 set(KURA_WINDOWS_LAYERS util crypto chunker)
 # Not ported yet (docs/windows-port.md §2-6): left out of kura_util, so what links them
 # fails to link rather than running POSIX code.
-set(KURA_WINDOWS_UNPORTED process)
+set(KURA_WINDOWS_UNPORTED)
 kura_win_layer(util)
 foreach(f IN LISTS KURA_WINDOWS_UNPORTED)
   get_target_property(util_srcs kura_util SOURCES)
@@ -64,7 +64,7 @@ message(STATUS "kura: Windows build of the layers ${KURA_WINDOWS_LAYERS}; util w
 # The Windows smoke check of the ported layers, run under Wine by ctest (the toolchain
 # file sets Wine as the emulator): tests/windows/smoke_main.cc.
 add_executable(kura_windows_smoke tests/windows/smoke_main.cc)
-target_link_libraries(kura_windows_smoke PRIVATE kura_crypto)
+target_link_libraries(kura_windows_smoke PRIVATE kura_crypto shell32)
 enable_testing()
 add_test(NAME WindowsSmoke COMMAND kura_windows_smoke)
 # Wine's state lives in the build directory, made on first use, so runs share nothing.

@@ -6,9 +6,13 @@
 #include <io.h>
 #include <sys/stat.h>
 #include <windows.h>
+// after windows.h: WIN32_LEAN_AND_MEAN leaves it out
+#include <shellapi.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "crypto/crypto.h"
@@ -16,6 +20,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/hex.h"
+#include "util/process.h"
 #include "util/sparse.h"
 #include "util/win/wide.h"
 
@@ -36,7 +41,30 @@ bool RoundTrips(const std::wstring& w) {
 
 }  // namespace
 
-int main() {
+// The child side of the process checks: echoes its arguments (as the Windows command line
+// splits them, in UTF-8), one per line, copies stdin to stderr and exits with 7.
+int Child() {
+  ::_setmode(::_fileno(stdout), _O_BINARY);  // "\n" as written, not "\r\n"
+  int argc = 0;
+  wchar_t** wargv = ::CommandLineToArgvW(::GetCommandLineW(), &argc);
+  std::string out;
+  for (int i = 2; i < argc; ++i) out += kura::win::NarrowName(wargv[i]) + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  char buf[256];
+  DWORD n = 0;
+  while (::ReadFile(::GetStdHandle(STD_INPUT_HANDLE), buf, sizeof buf, &n, nullptr) && n > 0) {
+    DWORD w = 0;
+    ::WriteFile(::GetStdHandle(STD_ERROR_HANDLE), buf, n, &w, nullptr);
+  }
+  const char* secret = std::getenv("KURA_PASSWORD");
+  const char* given = std::getenv("SMOKE_GIVEN");
+  std::printf("secret=%s given=%s\n", secret ? "leaked" : "none", given ? given : "none");
+  return 7;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--child") == 0) return Child();
   using kura::win::NarrowName;
   using kura::win::WideName;
   using kura::win::WidePath;
@@ -133,6 +161,46 @@ int main() {
   } else {
     std::printf("     (no symbolic link could be made here: ELOOP not checked)\n");
   }
+
+  // Child processes: arguments that need quoting come back exactly, stdin reaches the
+  // child, stderr is collected, kura's secrets do not reach it, the exit code is kept.
+  wchar_t self[MAX_PATH];
+  DWORD self_len = ::GetModuleFileNameW(nullptr, self, MAX_PATH);
+  ::SetEnvironmentVariableW(L"KURA_PASSWORD", L"hunter2");
+  kura::ProcessOptions child;
+  const std::vector<std::string> args = {
+      "plain", "two words", "q\"uote", "trail\\", "back\\\"q", "", "\xe6\x97\xa5\xe6\x9c\xac"};
+  child.argv = {NarrowName(std::wstring(self, self_len)), "--child"};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  child.env = {{"SMOKE_GIVEN", "yes"}};
+  child.pipe_stdin = true;
+  auto started = kura::Process::Start(child);
+  Check(started.ok(), "Process::Start");
+  if (started.ok()) {
+    auto& proc = **started;
+    Check(proc.Stdin().Write(reinterpret_cast<const uint8_t*>("to stderr"), 9).ok(),
+          "write to the child's stdin");
+    proc.CloseStdin();
+    std::string out;
+    uint8_t buf[512];
+    for (;;) {
+      auto r = proc.Stdout().Read(buf, sizeof buf);
+      if (!r.ok() || *r == 0) break;
+      out.append(reinterpret_cast<const char*>(buf), *r);
+    }
+    auto code = proc.Wait();
+    std::string want;
+    for (const auto& a : args) want += a + "\n";
+    if (out.rfind(want, 0) != 0) std::printf("     got:\n%s     want:\n%s", out.c_str(), want.c_str());
+    Check(out.rfind(want, 0) == 0, "arguments arrive exactly (quoting)");
+    Check(out.find("secret=none given=yes") != std::string::npos, "secrets dropped, env given");
+    Check(code.ok() && *code == 7, "exit code");
+    Check(proc.StderrTail() == "to stderr", "stderr collected");
+  }
+  auto missing_program = kura::RunProcess({.argv = {"kura-no-such-program"}});
+  Check(!missing_program.ok() && missing_program.status().code() == kura::Code::kNotFound,
+        "missing program is kNotFound");
+  Check(!kura::FindInPath("cmd").empty(), "FindInPath finds cmd.exe");
 
   // Clock.
   int64_t t = 0;
