@@ -29,13 +29,14 @@ CACHE_ROOT="${KURA_MINGW_CACHE:-${HOME}/.cache/kura/mingw}"
 declare -A SRC=(
   [zstd]=libzstd [sodium]=libsodium [sqlite]=sqlite3 [openssl]=openssl [curl]=curl
   [fmt]=fmtlib [spdlog]=spdlog [json]=nlohmann-json3 [cli11]=cli11 [toml11]=toml11
+  [gtest]=googletest
 )
 declare -A BIN=(
   [zstd]=libzstd-dev [sodium]=libsodium-dev [sqlite]=libsqlite3-dev [openssl]=libssl-dev
   [curl]=libcurl4-openssl-dev [fmt]=libfmt-dev [spdlog]=libspdlog-dev
-  [json]=nlohmann-json3-dev [cli11]=libcli11-dev [toml11]=libtoml11-dev
+  [json]=nlohmann-json3-dev [cli11]=libcli11-dev [toml11]=libtoml11-dev [gtest]=libgtest-dev
 )
-ALL=(zstd sodium sqlite openssl curl fmt spdlog json cli11 toml11)
+ALL=(zstd sodium sqlite openssl curl fmt spdlog json cli11 toml11 gtest)
 
 command -v "$CXX" >/dev/null || { echo "build-deps: $CXX is missing; run scripts/windows/setup.sh" >&2; exit 1; }
 command -v dpkg-source >/dev/null || { echo "build-deps: dpkg-dev is missing; run scripts/windows/setup.sh" >&2; exit 1; }
@@ -169,6 +170,13 @@ build_toml11() {
   else
     headers_from_deb toml11
   fi
+}
+
+# GoogleTest and GMock, for running kura's unit tests under Wine.
+build_gtest() {
+  local s; s=$(fetch gtest) || return 1
+  cmake_cross -S "$s" -B "$s/_build" -DBUILD_GMOCK=ON -DINSTALL_GTEST=ON -Dgtest_disable_pthreads=OFF
+  cmake --build "$s/_build" -j"$JOBS" && cmake --install "$s/_build"
 }
 
 # A header-only library whose source the mirror does not serve: the same version's -dev
