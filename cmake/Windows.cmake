@@ -70,3 +70,16 @@ add_test(NAME WindowsSmoke COMMAND kura_windows_smoke)
 # Wine's state lives in the build directory, made on first use, so runs share nothing.
 set_tests_properties(WindowsSmoke PROPERTIES LABELS unit TIMEOUT 300
                      ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix")
+
+# GoogleTest suites written for Windows (tests/windows/*_test.cc), when build-deps.sh has
+# put GoogleTest in the cache. Registered with plain add_test: gtest_discover_tests would
+# start Wine at build time.
+find_package(GTest CONFIG QUIET)
+file(GLOB KURA_WINDOWS_TEST_SRCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/windows/*_test.cc)
+if(GTest_FOUND AND KURA_WINDOWS_TEST_SRCS)
+  add_executable(kura_windows_tests ${KURA_WINDOWS_TEST_SRCS})
+  target_link_libraries(kura_windows_tests PRIVATE kura_crypto GTest::gtest GTest::gtest_main)
+  add_test(NAME WindowsTests COMMAND kura_windows_tests)
+  set_tests_properties(WindowsTests PROPERTIES LABELS unit TIMEOUT 300
+                       ENVIRONMENT "WINEDEBUG=-all;WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix")
+endif()

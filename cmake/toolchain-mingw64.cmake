@@ -27,6 +27,9 @@ if(NOT KURA_MINGW_PREFIX)
 endif()
 get_filename_component(KURA_MINGW_PREFIX "${KURA_MINGW_PREFIX}" REALPATH)
 set(KURA_MINGW_PREFIX "${KURA_MINGW_PREFIX}" CACHE PATH "Prefix of the MinGW-w64 libraries (build-deps.sh)" FORCE)
+# CMake reads this file again for each try_compile, in the same process and without the
+# cache: the environment carries the prefix there, so every read picks the same one.
+set(ENV{KURA_MINGW_PREFIX} "${KURA_MINGW_PREFIX}")
 if(NOT EXISTS "${KURA_MINGW_PREFIX}/versions.txt")
   message(FATAL_ERROR "No MinGW-w64 library cache at ${KURA_MINGW_PREFIX}: run scripts/windows/setup.sh and scripts/windows/build-deps.sh")
 endif()
