@@ -292,6 +292,29 @@ void Connection::RunHandler() {
              });
 }
 
+void Connection::FillBody(uint8_t* buf, size_t n, size_t filled,
+                          std::promise<std::pair<error_code, size_t>>* done) {
+  auto& body = parser_->get().body();
+  body.data = buf + filled;
+  body.size = n - filled;
+  body.more = true;
+  Arm(core_.options.limits.body_timeout);
+  beast_http::async_read_some(stream_, buffer_, *parser_,
+                              [self = shared_from_this(), buf, n, filled, done](error_code ec, size_t) {
+                                bool timed_out = self->EndOp();
+                                size_t got = n - self->parser_->get().body().size;
+                                if (timed_out) ec = beast::error::timeout;
+                                if (ec == beast_http::error::need_buffer) ec = {};
+                                bool more = !ec && got < n && !self->parser_->is_done() &&
+                                            self->phase_ != Phase::kClosed && !self->core_.force_closing;
+                                if (more && got > filled) {
+                                  self->FillBody(buf, n, got, done);
+                                  return;
+                                }
+                                done->set_value({ec, got});
+                              });
+}
+
 Result<size_t> Connection::ReadBody(uint8_t* buf, size_t n) {
   if (body_error_ || body_lost_) {
     return Status::Cancelled(
@@ -306,19 +329,7 @@ Result<size_t> Connection::ReadBody(uint8_t* buf, size_t n) {
         done.set_value({asio::error::operation_aborted, 0});
         return;
       }
-      auto& body = self->parser_->get().body();
-      body.data = buf;
-      body.size = n;
-      body.more = true;
-      self->Arm(self->core_.options.limits.body_timeout);
-      beast_http::async_read_some(self->stream_, self->buffer_, *self->parser_,
-                                  [self, n, &done](error_code ec, size_t) {
-                                    bool timed_out = self->EndOp();
-                                    size_t got = n - self->parser_->get().body().size;
-                                    if (timed_out) ec = beast::error::timeout;
-                                    if (ec == beast_http::error::need_buffer) ec = {};
-                                    done.set_value({ec, got});
-                                  });
+      self->FillBody(buf, n, 0, &done);
     });
     auto [ec, got] = result.get();
     body_read_ += got;

@@ -86,6 +86,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Arm(Millis d);
   bool EndOp();  // disarms; true when the timer fired first
+  // On the strand: reads body bytes into buf[filled, n) until it is full, the body is
+  // complete or a read fails, then sets `done` (the error, the bytes in buf). One hand-off
+  // to the handler's thread per call rather than one per TLS record.
+  void FillBody(uint8_t* buf, size_t n, size_t filled,
+                std::promise<std::pair<boost::system::error_code, size_t>>* done);
   void OnHandshake(const boost::system::error_code& ec);
   void WaitForRequest();
   void ReadHead();

@@ -111,7 +111,7 @@ struct BodyDigest {
   crypto::Hash sha256{};
   uint64_t size = 0;
 };
-// Reads the whole body in 64 KiB pieces into `writer` (nullptr: hashed and dropped),
+// Reads the whole body in 1 MiB pieces into `writer` (nullptr: hashed and dropped),
 // showing each piece to `observe` (may be empty). Errors: the body reader's (the server
 // then answers with its own error: 400 truncated, 408, 413) and the writer's.
 Result<BodyDigest> StreamBody(net::BodyReader& body, LocalObjectWriter* writer,
