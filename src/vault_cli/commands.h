@@ -14,8 +14,8 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddServeCommand(CLI::App& app, Context& ctx, int* exit_code);
 void AddGrantCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddOperatorCommands(CLI::App& app, Context& ctx, int* exit_code);  // operator add|list|passwd
-void AddGcCommand(CLI::App& app, Context& ctx, int* exit_code);     // gc
-void AddScrubCommand(CLI::App& app, Context& ctx, int* exit_code);  // scrub
+void AddGcCommand(CLI::App& app, Context& ctx, int* exit_code);         // gc
+void AddScrubCommand(CLI::App& app, Context& ctx, int* exit_code);      // scrub
 // After AddTenantCommands: adds `tenant set-recovery-key` to its group.
 void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddStatusCommand(CLI::App& app, Context& ctx, int* exit_code);
