@@ -91,22 +91,7 @@ class VaultRestoreE2ETest : public ::testing::Test {
       }
       sb_.WriteFile("data/" + name, content, 0644);
     }
-    sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
-log_file = "{0}/kura.log"
-[[job]]
-name = "care"
-[job.source]
-kind = "files"
-paths = ["{0}/data"]
-[[job.target]]
-name = "local"
-repository = "{0}/local"
-password_file = "{1}"
-[[job.target]]
-name = "vault"
-vault = "{2}"
-)T",
-                                sb_.dir(), sb_.password_file(), url_));
+    WriteVaultJobConfig(sb_, url_);
     KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"), "--job", "care",
                              "-r", sb_.Path("local")});
     ASSERT_EQ(init.exit_code, 0) << init.out << init.err;

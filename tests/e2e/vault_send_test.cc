@@ -49,27 +49,7 @@ class VaultSendE2ETest : public ::testing::Test {
 
   static std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-  void WriteAgentConfig() {
-    sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
-log_file = "{0}/kura.log"
-[[job]]
-name = "care"
-[job.source]
-kind = "files"
-paths = ["{0}/data"]
-[job.schedule]
-daily = "02:00"
-[[job.target]]
-name = "local"
-repository = "{0}/local"
-password_file = "{1}"
-[[job.target]]
-name = "vault"
-label = "保管庫"
-vault = "{2}"
-)T",
-                                sb_.dir(), sb_.password_file(), url_));
-  }
+  void WriteAgentConfig() { WriteVaultJobConfig(sb_, url_); }
   // The agent config first: enrolment finds the state directory there (state_dir).
   KuraRun Enrol() {
     WriteAgentConfig();

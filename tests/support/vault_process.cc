@@ -6,12 +6,36 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/job_harness.h"
+
 namespace kura::testing {
 
 std::string VaultBin() {
   if (const char* v = std::getenv("KURA_VAULT_BIN"); v != nullptr && *v != '\0') return v;
   std::string kura = std::getenv("KURA_BIN") != nullptr ? std::getenv("KURA_BIN") : "build/bin/kura";
   return kura.substr(0, kura.rfind('/') + 1) + "kura-vault";
+}
+
+void WriteVaultJobConfig(const JobSandbox& sb, const std::string& url) {
+  sb.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
+log_file = "{0}/kura.log"
+[[job]]
+name = "care"
+[job.source]
+kind = "files"
+paths = ["{0}/data"]
+[job.schedule]
+daily = "02:00"
+[[job.target]]
+name = "local"
+repository = "{0}/local"
+password_file = "{1}"
+[[job.target]]
+name = "vault"
+label = "保管庫"
+vault = "{2}"
+)T",
+                             sb.dir(), sb.password_file(), url));
 }
 
 static std::string KuraBin() {

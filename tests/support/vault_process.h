@@ -15,6 +15,12 @@ namespace kura::testing {
 
 std::string VaultBin();
 
+class JobSandbox;
+// The agent config (<sandbox>/agent.toml) of one job "care": the files under <sandbox>/data,
+// daily at 02:00, its first target the local repository <sandbox>/local (the sandbox's
+// password file), its second the vault at `url`; state in <sandbox>/state.
+void WriteVaultJobConfig(const JobSandbox& sb, const std::string& url);
+
 class VaultProcess {
  public:
   // Runs init (cheap Argon2), `tenant add TENANT` and sets the tenant's recovery key from a

@@ -19,6 +19,7 @@
 #include "repo/snapshot.h"
 #include "support/job_harness.h"
 #include "support/repo_testing.h"
+#include "support/vault_process.h"
 #include "util/hex.h"
 #include "vault/catalog.h"
 #include "vault_e2e/vault_server.h"
@@ -54,22 +55,7 @@ class GcScrubE2ETest : public ::testing::Test {
     url_ = "https://127.0.0.1:" + std::to_string(vault_.port());
     ::mkdir(sb_.Path("data").c_str(), 0755);
     sb_.WriteFile("data/karte.pdf", Bin(kura::testing::SeededBytes(1, 2000000)), 0644);
-    sb_.WriteConfig(fmt::format(R"T(state_dir = "{0}/state"
-log_file = "{0}/kura.log"
-[[job]]
-name = "care"
-[job.source]
-kind = "files"
-paths = ["{0}/data"]
-[[job.target]]
-name = "local"
-repository = "{0}/local"
-password_file = "{1}"
-[[job.target]]
-name = "vault"
-vault = "{2}"
-)T",
-                                sb_.dir(), sb_.password_file(), url_));
+    kura::testing::WriteVaultJobConfig(sb_, url_);
     kura::testing::KuraRun init = sb_.Kura({"init", "--vault", url_, "--enroll", sb_.Path("enrol.txt"),
                                             "--job", "care", "-r", sb_.Path("local")});
     ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
