@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/time_calls.h"
+
 namespace kura {
 
 namespace {
@@ -32,7 +34,7 @@ const Clock& SystemClock() {
 std::string FormatUtc(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  time_calls::UtcTm(t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
@@ -41,7 +43,7 @@ std::string FormatUtc(int64_t unix_seconds) {
 std::string FormatLocal(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
-  localtime_r(&t, &tm);
+  time_calls::LocalTm(t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   return buf;
@@ -57,7 +59,7 @@ bool ParseUtc(const std::string& text, int64_t* unix_seconds) {
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  *unix_seconds = static_cast<int64_t>(timegm(&tm));
+  *unix_seconds = static_cast<int64_t>(time_calls::TimeGm(&tm));
   return true;
 }
 
