@@ -109,6 +109,9 @@ static net::Response PutPack(SiteCall& call) {
   uint64_t incoming = *call.req.body->content_length();
   if (capacity->hard != 0 && capacity->used + incoming > capacity->hard) {
     std::string used = FormatQuotaBytes(capacity->used), hard = FormatQuotaBytes(capacity->hard);
+    // Read to its end and dropped, so the agent, which sends the whole body before it
+    // reads the answer, gets the 507 and not a reset connection.
+    (void)StreamBody(*call.req.body, nullptr, {});
     return call.Refuse(
         507, "quota_exceeded",
         {fmt::format("保管庫の容量の上限に達しました (使用量 {} / 上限 {})。このパックは保存していません。"
