@@ -115,16 +115,7 @@ class VaultRetentionApiTest : public ::testing::Test {
   }
   net::ClientResponse Call(const std::string& method, const std::string& path, const std::string& body,
                            const std::string& token, std::vector<net::Header> headers = {}) {
-    net::ClientRequest req;
-    req.method = method;
-    req.path = path;
-    req.body = body;
-    req.headers = std::move(headers);
-    if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
-    if (method == "POST" && !body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-    auto r = client_->Send(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
+    return CallVault(*client_, method, path, body, token, std::move(headers));
   }
   static json Body(const net::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
   void UploadConfigAndKeys(const SiteRepo& repo) {

@@ -18,6 +18,13 @@
 
 namespace kura::vault::testing {
 
+// One agent-API request as a site sends it: `token` as the bearer (none when empty), a JSON
+// Content-Type on a POST with a body. A transport failure is a gtest failure and an empty
+// response (status 0).
+net::ClientResponse CallVault(net::HttpClient& client, const std::string& method, const std::string& path,
+                              const std::string& body, const std::string& token,
+                              std::vector<net::Header> headers = {});
+
 // Replaces the first `from` in the file with `to` (a gtest failure when there is none).
 void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to);
 

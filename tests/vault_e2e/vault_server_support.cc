@@ -29,6 +29,21 @@ void ReplaceInFile(const std::string& path, const std::string& from, const std::
   std::ofstream(path, std::ios::trunc) << text;
 }
 
+net::ClientResponse CallVault(net::HttpClient& client, const std::string& method, const std::string& path,
+                              const std::string& body, const std::string& token,
+                              std::vector<net::Header> headers) {
+  net::ClientRequest req;
+  req.method = method;
+  req.path = path;
+  req.body = body;
+  req.headers = std::move(headers);
+  if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
+  if (method == "POST" && !body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  auto r = client.Send(req);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : net::ClientResponse{};
+}
+
 VaultServerEnv::VaultServerEnv() {
   data_ = dir_.Sub("vault");
   env_ = {{"KURA_VAULT_DATA_DIR", data_}, {"KURA_ARGON2_MEM_KIB", "8192"}, {"KURA_ARGON2_OPS", "1"}};
