@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <queue>
 #include <set>
 
 #include "repo/pack.h"
@@ -104,6 +105,8 @@ class Pruner {
  private:
   Status CollectReferences();
   Status Plan();
+  // Chooses for each referenced blob the one pack that keeps it (owner_).
+  Status AssignOwners();
   // Re-reads the snapshot list and the pack listing right before a deletion, so that a
   // snapshot committed meanwhile (by a backup that got past a broken lock) keeps its
   // data: packs holding a blob of a new snapshot are dropped from `batch`.
@@ -207,27 +210,7 @@ Status Pruner::Plan() {
   }
   KURA_ASSIGN_OR_RETURN(std::vector<std::string> indexed, cache_->Packs());
   indexed_.insert(indexed.begin(), indexed.end());
-  // Owners: each referenced blob is kept in one pack. Young packs first (they stay
-  // whatever happens), then by name, so a duplicate written by a second backup is unused.
-  std::vector<size_t> order;
-  for (size_t i = 0; i < listed_.size(); ++i) {
-    if (young_[i]) order.push_back(i);
-  }
-  for (size_t i = 0; i < listed_.size(); ++i) {
-    if (!young_[i]) order.push_back(i);
-  }
-  for (size_t i : order) {
-    if (!indexed_.count(listed_[i].name)) continue;
-    KURA_ASSIGN_OR_RETURN(std::vector<PackEntry> entries, cache_->PackEntries(listed_[i].name));
-    for (const PackEntry& e : entries) {
-      if (!Contains(referenced_, e.id)) continue;
-      uint32_t& o = owner_[IndexOf(referenced_, e.id)];
-      if (o == kNoOwner)
-        o = static_cast<uint32_t>(i);
-      else if (o != i)
-        ++result_.duplicate_blobs;
-    }
-  }
+  KURA_RETURN_IF_ERROR(AssignOwners());
   for (size_t i = 0; i < listed_.size(); ++i) {
     const ObjectInfo& info = listed_[i];
     if (!indexed_.count(info.name)) continue;  // damaged, unreadable or unknown: never deleted here
@@ -272,6 +255,97 @@ Status Pruner::Plan() {
       torn_.push_back(name);
     }
   }
+  return Status::Ok();
+}
+
+Status Pruner::AssignOwners() {
+  // What each indexed pack holds of the referenced blobs: (index into referenced_, bytes).
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> held(listed_.size());
+  std::vector<uint8_t> holders(referenced_.size(), 0);  // packs holding the blob, up to 2
+  uint64_t held_entries = 0;
+  for (size_t i = 0; i < listed_.size(); ++i) {
+    if (!indexed_.count(listed_[i].name)) continue;
+    KURA_ASSIGN_OR_RETURN(std::vector<PackEntry> entries, cache_->PackEntries(listed_[i].name));
+    for (const PackEntry& e : entries) {
+      if (!Contains(referenced_, e.id)) continue;
+      const auto ref = static_cast<uint32_t>(IndexOf(referenced_, e.id));
+      // The same blob twice in one pack is one holder.
+      if (!held[i].empty() && held[i].back().first == ref) continue;
+      held[i].emplace_back(ref, e.stored_length);
+      holders[ref] = static_cast<uint8_t>(std::min(2, holders[ref] + 1));
+      ++held_entries;
+    }
+  }
+  uint64_t owned_blobs = 0;
+  auto take = [&](size_t i) {
+    for (const auto& [ref, length] : held[i]) {
+      if (owner_[ref] != kNoOwner) continue;
+      owner_[ref] = static_cast<uint32_t>(i);
+      ++owned_blobs;
+    }
+  };
+  // Young packs own first: they stay whatever happens. Then the packs that hold a blob no
+  // other pack holds: they stay too.
+  std::vector<bool> placed(listed_.size(), false);
+  for (size_t i = 0; i < listed_.size(); ++i) {
+    if (!young_[i] || held[i].empty()) continue;
+    take(i);
+    placed[i] = true;
+  }
+  for (size_t i = 0; i < listed_.size(); ++i) {
+    if (placed[i] || held[i].empty()) continue;
+    bool sole =
+        std::any_of(held[i].begin(), held[i].end(), [&](const auto& h) { return holders[h.first] == 1; });
+    if (!sole) continue;
+    take(i);
+    placed[i] = true;
+  }
+  // The rest hold only data some other pack holds too (copies a second backup wrote without
+  // knowing of the first). Greedily, the pack that would be the most wholly in use owns what
+  // nobody owns yet (ties: the more bytes, then by name). A pack of the copy being assembled
+  // stays wholly unowned while the overlapping packs of other copies lose some, so whole
+  // copies are kept and the others end up wholly unused, however each backup's workers split
+  // the blobs into packs and whatever the packs' random names.
+  auto gain = [&](size_t i) {
+    uint64_t g = 0;
+    for (const auto& [ref, length] : held[i]) {
+      if (owner_[ref] == kNoOwner) g += length;
+    }
+    return g;
+  };
+  struct Candidate {
+    uint64_t gain;   // bytes this pack would own now
+    uint64_t total;  // bytes of referenced blobs it holds
+    size_t pack;
+  };
+  auto worse = [](const Candidate& a, const Candidate& b) {
+    // a.gain / a.total < b.gain / b.total, without division.
+    const long double left = static_cast<long double>(a.gain) * static_cast<long double>(b.total);
+    const long double right = static_cast<long double>(b.gain) * static_cast<long double>(a.total);
+    if (left != right) return left < right;
+    if (a.gain != b.gain) return a.gain < b.gain;
+    return a.pack > b.pack;
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> queue(worse);
+  for (size_t i = 0; i < listed_.size(); ++i) {
+    if (placed[i] || held[i].empty()) continue;
+    const uint64_t all = gain(i);
+    queue.push({all, all, i});
+  }
+  // Lazy: a pack's gain (and so its share) only shrinks, so a popped pack whose gain is
+  // still current is the best.
+  while (!queue.empty()) {
+    Candidate c = queue.top();
+    queue.pop();
+    const uint64_t now = gain(c.pack);
+    if (now == 0) continue;
+    if (now == c.gain) {
+      take(c.pack);
+    } else {
+      queue.push({now, c.total, c.pack});
+    }
+  }
+  result_.duplicate_blobs = held_entries - owned_blobs;
   return Status::Ok();
 }
 
