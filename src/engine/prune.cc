@@ -285,20 +285,14 @@ Status Pruner::AssignOwners() {
     }
   };
   // Young packs own first: they stay whatever happens. Then the packs that hold a blob no
-  // other pack holds: they stay too.
-  std::vector<bool> placed(listed_.size(), false);
+  // other pack holds: they stay too. Either way they own what they hold, so the greedy
+  // below sees nothing left for them.
   for (size_t i = 0; i < listed_.size(); ++i) {
-    if (!young_[i] || held[i].empty()) continue;
-    take(i);
-    placed[i] = true;
+    if (young_[i]) take(i);
   }
   for (size_t i = 0; i < listed_.size(); ++i) {
-    if (placed[i] || held[i].empty()) continue;
-    bool sole =
-        std::any_of(held[i].begin(), held[i].end(), [&](const auto& h) { return holders[h.first] == 1; });
-    if (!sole) continue;
-    take(i);
-    placed[i] = true;
+    if (std::any_of(held[i].begin(), held[i].end(), [&](const auto& h) { return holders[h.first] == 1; }))
+      take(i);
   }
   // The rest hold only data some other pack holds too (copies a second backup wrote without
   // knowing of the first). Greedily, the pack that would be the most wholly in use owns what
@@ -328,9 +322,8 @@ Status Pruner::AssignOwners() {
   };
   std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> queue(worse);
   for (size_t i = 0; i < listed_.size(); ++i) {
-    if (placed[i] || held[i].empty()) continue;
     const uint64_t all = gain(i);
-    queue.push({all, all, i});
+    if (all > 0) queue.push({all, all, i});
   }
   // Lazy: a pack's gain (and so its share) only shrinks, so a popped pack whose gain is
   // still current is the best.
