@@ -27,53 +27,83 @@ static Status CacheError(sqlite3* db, const std::string& path) {
                             db ? sqlite3_errmsg(db) : "open failed"));
 }
 
+// How an open that failed goes on. The cache is disposable, so a damaged file is deleted
+// and made again; but a file another user (a second kura, or a second repository handle
+// in this process) is creating or migrating at this moment is only busy, and deleting it
+// would break that user's next statement with "disk I/O error".
+enum class OpenFailure { kDamaged, kBusy, kOther };
+
+static OpenFailure Classify(sqlite3* db) {
+  switch (db ? sqlite3_errcode(db) & 0xff : SQLITE_CANTOPEN) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return OpenFailure::kDamaged;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_SCHEMA:
+      return OpenFailure::kBusy;
+    default:
+      return OpenFailure::kOther;
+  }
+}
+
+Status IndexCache::OpenOnce() {
+  int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) return CacheError(db_, path_);
+  sqlite3_busy_timeout(db_, 10000);
+  KURA_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // The schema is checked, dropped and made in one write transaction, so two openers of a
+  // new file cannot drop the tables the other has just made.
+  KURA_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  KURA_RETURN_IF_ERROR(MigrateSchema());
+  KURA_RETURN_IF_ERROR(
+      Exec("CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
+           "CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,"
+           " stored INTEGER NOT NULL, raw INTEGER NOT NULL, compression INTEGER NOT NULL,"
+           " PRIMARY KEY(id, pack)) WITHOUT ROWID;"
+           "CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs(pack);"
+           "COMMIT;"));
+  const char* sqls[] = {"SELECT pack, offset, stored, raw, compression FROM blobs WHERE id=?1 LIMIT 1",
+                        "INSERT OR IGNORE INTO blobs VALUES(?1,?2,?3,?4,?5,?6)",
+                        "INSERT OR REPLACE INTO packs VALUES(?1,?2)"};
+  sqlite3_stmt** stmts[] = {&find_, &insert_blob_, &insert_pack_};
+  for (int i = 0; i < 3; ++i) {
+    if (sqlite3_prepare_v2(db_, sqls[i], -1, stmts[i], nullptr) != SQLITE_OK) return CacheError(db_, path_);
+  }
+  return Status::Ok();
+}
+
+void IndexCache::CloseHandles() {
+  for (sqlite3_stmt** s : {&find_, &insert_blob_, &insert_pack_}) {
+    sqlite3_finalize(*s);
+    *s = nullptr;
+  }
+  sqlite3_close(db_);
+  db_ = nullptr;
+}
+
 Result<std::unique_ptr<IndexCache>> IndexCache::Open(const std::string& dir) {
   KURA_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   std::unique_ptr<IndexCache> c(new IndexCache());
   c->path_ = dir + "/index.db";
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (c->db_) {
-      sqlite3_close(c->db_);
-      c->db_ = nullptr;
-    }
-    int rc = sqlite3_open_v2(c->path_.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    Status st = rc == SQLITE_OK ? Status::Ok() : CacheError(c->db_, c->path_);
-    if (st.ok()) {
-      sqlite3_busy_timeout(c->db_, 10000);
-      st = c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    }
-    if (st.ok()) st = c->MigrateSchema();
-    if (st.ok()) {
-      st = c->Exec(
-          "CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;"
-          "CREATE TABLE IF NOT EXISTS blobs(id BLOB NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,"
-          " stored INTEGER NOT NULL, raw INTEGER NOT NULL, compression INTEGER NOT NULL,"
-          " PRIMARY KEY(id, pack)) WITHOUT ROWID;"
-          "CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs(pack);");
-    }
-    if (st.ok()) {
-      const char* sqls[] = {"SELECT pack, offset, stored, raw, compression FROM blobs WHERE id=?1 LIMIT 1",
-                            "INSERT OR IGNORE INTO blobs VALUES(?1,?2,?3,?4,?5,?6)",
-                            "INSERT OR REPLACE INTO packs VALUES(?1,?2)"};
-      sqlite3_stmt** stmts[] = {&c->find_, &c->insert_blob_, &c->insert_pack_};
-      for (int i = 0; i < 3 && st.ok(); ++i) {
-        if (sqlite3_prepare_v2(c->db_, sqls[i], -1, stmts[i], nullptr) != SQLITE_OK) {
-          st = CacheError(c->db_, c->path_);
-        }
-      }
-    }
+  bool recreated = false;
+  // A busy file is tried again for up to about 10 s on top of SQLite's own busy wait
+  // (some busy answers, such as a stale WAL snapshot, do not wait); a damaged one is
+  // deleted once and made again.
+  for (int busy = 0;;) {
+    Status st = c->OpenOnce();
     if (st.ok()) return c;
-    // A damaged or foreign file: the cache is disposable, so start again from nothing.
-    for (sqlite3_stmt** s : {&c->find_, &c->insert_blob_, &c->insert_pack_}) {
-      sqlite3_finalize(*s);
-      *s = nullptr;
+    const OpenFailure why = Classify(c->db_);
+    c->CloseHandles();
+    if (why == OpenFailure::kBusy && busy < 100) {
+      ++busy;
+      ::usleep(static_cast<useconds_t>(1000 * std::min(busy, 100)));
+      continue;
     }
-    sqlite3_close(c->db_);
-    c->db_ = nullptr;
-    if (attempt == 1) return st;
+    if (why != OpenFailure::kDamaged || recreated) return st;
+    recreated = true;
     for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((c->path_ + suffix).c_str());
   }
-  return Status::Internal("unreachable");
 }
 
 // Schema 2 added packs.size. The cache is disposable, so an older schema is simply dropped
@@ -93,10 +123,7 @@ Status IndexCache::MigrateSchema() {
 }
 
 IndexCache::~IndexCache() {
-  sqlite3_finalize(find_);
-  sqlite3_finalize(insert_blob_);
-  sqlite3_finalize(insert_pack_);
-  if (db_) sqlite3_close(db_);
+  CloseHandles();
 }
 
 Status IndexCache::Exec(const char* sql) {

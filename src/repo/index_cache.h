@@ -80,6 +80,9 @@ class IndexCache {
   IndexCache() = default;
   Status Exec(const char* sql);
   Status MigrateSchema();
+  // One attempt at opening path_ and preparing the statements; CloseHandles undoes it.
+  Status OpenOnce();
+  void CloseHandles();
   Status AddPackLocked(const std::string& pack, const std::vector<PackEntry>& entries);
   Status RemovePackLocked(const std::string& pack);
   // Runs each statement with ?1 bound to `pack`. REQUIRES: mu_ held.

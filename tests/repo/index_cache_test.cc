@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "objstore/fault_store.h"
 #include "objstore/memory_store.h"
@@ -220,6 +225,44 @@ TEST_F(IndexCacheTest, QuarantineBlobsForgetsOnlyThoseBlobsAndSurvivesASync) {
   ASSERT_TRUE(cache->Sync(store_).ok());
   EXPECT_FALSE(Found(*cache, Id(2)).has_value()) << "a sync brought the damaged blob back";
   EXPECT_EQ(cache->PacksHolding(Id(1))->size(), 1u);
+}
+
+// A cache another process (or another repository handle in this one) is opening or using
+// at the same moment is busy, not damaged: opening it must never delete it under the
+// other user, whose next statement would then fail with "disk I/O error" (seen as a
+// flaky PruneSafetyTest with a backup and a prune opening one cache together). Each
+// round starts from no file, where the first openers race to create the schema.
+TEST_F(IndexCacheTest, CachesOpenedAtOnceByManyUsersAreNeverDeletedUnderEachOther) {
+  PutPack({1, 2});
+  PutPack({3});
+  for (int round = 0; round < 40; ++round) {
+    const std::string dir = dir_.Sub("race" + std::to_string(round));
+    std::atomic<int> ready{0};
+    std::atomic<int> failures{0};
+    std::vector<std::string> errors(4);
+    std::vector<std::thread> users;
+    for (int t = 0; t < 4; ++t) {
+      users.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < 4) std::this_thread::yield();
+        auto c = IndexCache::Open(dir);
+        Status st = c.ok() ? Status::Ok() : c.status();
+        for (int k = 0; st.ok() && k < 5; ++k) {
+          auto stats = (*c)->Sync(store_);
+          if (!stats.ok()) st = stats.status();
+          auto found = (*c)->Find(Id(3));
+          if (st.ok() && !found.ok()) st = found.status();
+        }
+        if (!st.ok()) {
+          failures.fetch_add(1);
+          errors[t] = st.ToString();
+        }
+      });
+    }
+    for (std::thread& u : users) u.join();
+    ASSERT_EQ(failures.load(), 0) << "round " << round << ": " << errors[0] << " | " << errors[1] << " | "
+                                  << errors[2] << " | " << errors[3];
+  }
 }
 
 }  // namespace
