@@ -74,9 +74,9 @@ Result<AlarmTickReport> RunAlarmTick(Catalog& catalog, const Clock& clock, Alarm
       KURA_ASSIGN_OR_RETURN(policies[r.tenant_id], catalog.GetTenantPolicy(r.tenant_id));
     }
     const FixedZone& zone = policies[r.tenant_id].retention.zone;
-    SiteStatus status = EvaluateSite(r.facts, options.site, now_ms);
-    std::string detail = Both(SiteSummary(status, r.facts, options.site, zone, Language::kJapanese),
-                              SiteSummary(status, r.facts, options.site, zone, Language::kEnglish));
+    SiteStatus status = EvaluateSite(r.facts, r.policy, now_ms);
+    std::string detail = Both(SiteSummary(status, r.facts, r.policy, zone, Language::kJapanese),
+                              SiteSummary(status, r.facts, r.policy, zone, Language::kEnglish));
     for (SiteState s : kTickStates) {
       bool active = false;
       for (const SiteCondition& c : status.conditions) active = active || c.state == s;

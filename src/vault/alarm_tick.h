@@ -20,8 +20,8 @@
 
 namespace kura::vault {
 
+// Each repository's overdue grace is its site's or tenant's (Catalog::RepositoryFacts::policy).
 struct AlarmTickOptions {
-  SiteStatePolicy site;    // Default: 4 h grace
   ClockGuardPolicy clock;  // Default: forward jumps over 1 day, backward over 2 s
 };
 

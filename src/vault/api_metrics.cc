@@ -18,9 +18,8 @@ void CollectSites(ApiDeps& deps, MetricsRegistry& m) {
   if (!facts.ok()) return;
   int64_t now_ms = deps.clock->NowUnixMillis();
   std::map<int64_t, SiteState> site_state;
-  SiteStatePolicy policy;
   for (const Catalog::RepositoryFacts& f : *facts) {
-    SiteState st = EvaluateSite(f.facts, policy, now_ms).state;
+    SiteState st = EvaluateSite(f.facts, f.policy, now_ms).state;
     auto [it, inserted] = site_state.emplace(f.site_id, st);
     if (!inserted && SiteStatePrecedence(st) < SiteStatePrecedence(it->second)) it->second = st;
   }

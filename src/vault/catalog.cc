@@ -19,6 +19,12 @@ Status CheckName(std::string_view name, std::string_view what_ja, std::string_vi
       CurrentLanguage() == Language::kEnglish ? what_en : what_ja, EscapeText(name.substr(0, 160), false)));
 }
 
+Site SiteFromRow(const SqlStmt& q) {
+  Site s{q.Int(0), q.Int(1), q.Text(2), q.Int(3), std::nullopt};
+  if (std::optional<int64_t> grace = q.OptInt(4)) s.overdue_grace_hours = static_cast<int>(*grace);
+  return s;
+}
+
 std::string_view FailureResult(const Status& why) {
   return why.code() == Code::kUnauthorized || why.code() == Code::kPermissionDenied ? kAuditRefused
                                                                                     : kAuditFailure;
@@ -149,25 +155,26 @@ Result<Site> Catalog::AddSite(int64_t tenant_id, std::string_view name, const Au
 
 Result<std::vector<Site>> Catalog::ListSites(int64_t tenant_id) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, tenant_id, name, created_at FROM sites "
-                                                "WHERE tenant_id = ?1 ORDER BY id"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(fmt::format("SELECT {} FROM sites WHERE tenant_id = ?1"
+                                                            " ORDER BY id",
+                                                            kSiteColumns)));
   q.Bind(1, tenant_id);
   std::vector<Site> out;
   for (;;) {
     KURA_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return out;
-    out.push_back(Site{q.Int(0), q.Int(1), q.Text(2), q.Int(3)});
+    out.push_back(SiteFromRow(q));
   }
 }
 
 Result<Site> Catalog::GetSite(int64_t site_id) {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlStmt q,
-                        db_->Prepare("SELECT id, tenant_id, name, created_at FROM sites WHERE id = ?1"));
+                        db_->Prepare(fmt::format("SELECT {} FROM sites WHERE id = ?1", kSiteColumns)));
   q.Bind(1, site_id);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::NotFound(Tr("サイト {} はありません", "there is no site {}", site_id));
-  return Site{q.Int(0), q.Int(1), q.Text(2), q.Int(3)};
+  return SiteFromRow(q);
 }
 
 Result<RepositoryRecord> Catalog::AddRepository(int64_t site_id, std::string_view job,

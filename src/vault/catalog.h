@@ -60,6 +60,7 @@ struct Site {
   int64_t tenant_id = 0;
   std::string name;
   int64_t created_at = 0;
+  std::optional<int> overdue_grace_hours;  // none: the tenant's (SetSiteOverdueGrace)
 };
 
 struct RepositoryRecord {
@@ -331,9 +332,10 @@ class Catalog {
   // Retention, holds, capacity and alarms (catalog_retention.cc; docs/retention.md,
   // docs/vault-catalog.md "Retention, holds and alarms"). Every time is the catalog's clock.
   struct TenantPolicy {
-    RemoteRetentionPolicy retention;  // Default: 3/1/1 days/months/latest, Asia/Tokyo
-    uint64_t soft_quota_bytes = 0;    // 0: none
-    uint64_t hard_quota_bytes = 0;    // 0: none
+    RemoteRetentionPolicy retention;         // Default: 3/1/1 days/months/latest, Asia/Tokyo
+    uint64_t soft_quota_bytes = 0;           // 0: none
+    uint64_t hard_quota_bytes = 0;           // 0: none
+    std::optional<int> overdue_grace_hours;  // none: kDefaultOverdueGraceHours
   };
   // Used: the tenant's unique stored packs (no dedup across repositories exists), the
   // quarantined ones included until garbage collection deletes them.
@@ -382,6 +384,9 @@ class Catalog {
     int64_t tenant_id = 0;
     std::string tenant;
     SiteFacts facts;
+    // The grace in effect: the site's, else its tenant's, else kDefaultOverdueGraceHours.
+    SiteStatePolicy policy;
+    std::string grace_from;      // "site", "tenant" or "default"
     uint64_t stored_bytes = 0;   // its packs, quarantined included
     std::string schedule_error;  // the reported schedule did not parse (expected every 24 h)
   };
@@ -392,6 +397,13 @@ class Catalog {
   Status SetTenantRetention(int64_t tenant_id, int daily_days, int monthly_months, int manual_last,
                             const AuditActor& actor);
   Status SetTenantQuota(int64_t tenant_id, uint64_t soft_bytes, uint64_t hard_bytes, const AuditActor& actor);
+  // How long after its scheduled time a site's backup may arrive before it is overdue
+  // (docs/retention.md §5): per tenant, and per site over its tenant's; none goes back to
+  // the tenant's or the default. Audited "tenant.set_overdue_grace" /
+  // "site.set_overdue_grace". Errors: kNotFound, kInvalidArgument (hours outside
+  // 0..kMaxOverdueGraceHours).
+  Status SetTenantOverdueGrace(int64_t tenant_id, std::optional<int> hours, const AuditActor& actor);
+  Status SetSiteOverdueGrace(int64_t site_id, std::optional<int> hours, const AuditActor& actor);
   // One indexed SUM: cheap enough to run on every pack upload.
   Result<Capacity> TenantCapacity(int64_t tenant_id);
   // The raw and stored byte sums of a recorded pack's header (what AssessCommit reads).

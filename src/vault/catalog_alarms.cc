@@ -139,9 +139,10 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
       db_->Prepare(
           "SELECT r.id, r.repo_id, r.job, r.created_at, s.id, s.name, t.id, t.name, st.last_success_at,"
           " st.last_failure_at, st.last_failure_message, st.schedule_time, st.schedule_timezone,"
-          " st.schedule_days FROM repositories r JOIN sites s ON s.id = r.site_id"
+          " st.schedule_days, s.overdue_grace_hours, tp.overdue_grace_hours"
+          " FROM repositories r JOIN sites s ON s.id = r.site_id"
           " JOIN tenants t ON t.id = s.tenant_id LEFT JOIN repo_status st ON st.repository_id = r.id"
-          " ORDER BY t.name, s.name, r.job"));
+          " LEFT JOIN tenant_policies tp ON tp.tenant_id = t.id ORDER BY t.name, s.name, r.job"));
   KURA_ASSIGN_OR_RETURN(SqlStmt arrival,
                         db_->Prepare("SELECT MAX(received_at_ms) FROM snapshots"
                                      " WHERE repository_id = ?1 AND kind IN ('daily', 'monthly')"));
@@ -191,6 +192,10 @@ Result<std::vector<Catalog::RepositoryFacts>> Catalog::ListRepositoryFacts() {
         f.schedule_error = schedule.status().message();
       }
     }
+    std::optional<int64_t> site_grace = q.OptInt(14), tenant_grace = q.OptInt(15);
+    f.grace_from = site_grace ? "site" : tenant_grace ? "tenant" : "default";
+    f.policy.grace_ms =
+        site_grace.value_or(tenant_grace.value_or(kDefaultOverdueGraceHours)) * kMillisPerHour;
     arrival.Reset();
     arrival.Bind(1, f.repository);
     KURA_ASSIGN_OR_RETURN(bool a, arrival.Step());

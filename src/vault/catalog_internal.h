@@ -13,6 +13,10 @@ namespace kura::vault {
 // control characters, no leading or trailing space. `what` names the kind for the message.
 Status CheckName(std::string_view name, std::string_view what_ja, std::string_view what_en);
 
+// A site row: SELECT kSiteColumns FROM sites ..., read by SiteFromRow.
+inline constexpr std::string_view kSiteColumns = "id, tenant_id, name, created_at, overdue_grace_hours";
+Site SiteFromRow(const SqlStmt& q);
+
 // The audit result for a failed operation: "refused" for authorisation failures.
 std::string_view FailureResult(const Status& why);
 

@@ -9,8 +9,9 @@ namespace kura::vault {
 
 Result<Site> Catalog::FindSite(int64_t tenant_id, std::string_view name) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT id, tenant_id, name, created_at FROM sites"
-                                                " WHERE tenant_id = ?1 AND name = ?2"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare(fmt::format("SELECT {} FROM sites"
+                                                            " WHERE tenant_id = ?1 AND name = ?2",
+                                                            kSiteColumns)));
   q.Bind(1, tenant_id).Bind(2, name);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) {
@@ -18,7 +19,7 @@ Result<Site> Catalog::FindSite(int64_t tenant_id, std::string_view name) {
         Tr("サイト \"{}\" はこのテナントにありません。kura-vault site list で確認してください",
            "there is no site \"{}\" in this tenant; see kura-vault site list", EscapeText(name, false)));
   }
-  return Site{q.Int(0), q.Int(1), q.Text(2), q.Int(3)};
+  return SiteFromRow(q);
 }
 
 Result<Tenant> Catalog::GetTenant(int64_t tenant_id) {

@@ -89,7 +89,8 @@ Result<Catalog::TenantPolicy> PolicyOf(SqlDb& db, int64_t tenant_id) {
   Catalog::TenantPolicy policy;
   KURA_ASSIGN_OR_RETURN(SqlStmt q,
                         db.Prepare("SELECT daily_days, monthly_months, manual_last, zone, soft_quota_bytes,"
-                                   " hard_quota_bytes FROM tenant_policies WHERE tenant_id = ?1"));
+                                   " hard_quota_bytes, overdue_grace_hours FROM tenant_policies"
+                                   " WHERE tenant_id = ?1"));
   q.Bind(1, tenant_id);
   KURA_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return policy;
@@ -100,6 +101,7 @@ Result<Catalog::TenantPolicy> PolicyOf(SqlDb& db, int64_t tenant_id) {
   if (zone.ok()) policy.retention.zone = *zone;
   policy.soft_quota_bytes = static_cast<uint64_t>(q.Int(4));
   policy.hard_quota_bytes = static_cast<uint64_t>(q.Int(5));
+  if (std::optional<int64_t> grace = q.OptInt(6)) policy.overdue_grace_hours = static_cast<int>(*grace);
   return policy;
 }
 
@@ -191,9 +193,11 @@ static Status WritePolicy(SqlDb& db, int64_t tenant_id, const Catalog::TenantPol
       SqlStmt q,
       db.Prepare(
           "INSERT INTO tenant_policies (tenant_id, daily_days, monthly_months, manual_last, zone,"
-          " soft_quota_bytes, hard_quota_bytes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+          " soft_quota_bytes, hard_quota_bytes, updated_at, overdue_grace_hours)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
           " ON CONFLICT (tenant_id) DO UPDATE SET daily_days = ?2, monthly_months = ?3,"
-          " manual_last = ?4, zone = ?5, soft_quota_bytes = ?6, hard_quota_bytes = ?7, updated_at = ?8"));
+          " manual_last = ?4, zone = ?5, soft_quota_bytes = ?6, hard_quota_bytes = ?7, updated_at = ?8,"
+          " overdue_grace_hours = ?9"));
   return q.Bind(1, tenant_id)
       .Bind(2, int64_t{p.retention.daily_days})
       .Bind(3, int64_t{p.retention.monthly_months})
@@ -202,6 +206,7 @@ static Status WritePolicy(SqlDb& db, int64_t tenant_id, const Catalog::TenantPol
       .Bind(6, static_cast<int64_t>(p.soft_quota_bytes))
       .Bind(7, static_cast<int64_t>(p.hard_quota_bytes))
       .Bind(8, now)
+      .Bind(9, p.overdue_grace_hours ? std::optional<int64_t>(*p.overdue_grace_hours) : std::nullopt)
       .Run();
 }
 
@@ -241,6 +246,49 @@ Status Catalog::SetTenantQuota(int64_t tenant_id, uint64_t soft_bytes, uint64_t 
                p.hard_quota_bytes = hard_bytes;
                event.detail = fmt::format("soft={} hard={}", soft_bytes, hard_bytes);
                KURA_RETURN_IF_ERROR(WritePolicy(db, tenant_id, p, Now()));
+               return true;
+             })
+      .status();
+}
+
+static Status CheckOverdueGrace(std::optional<int> hours) {
+  if (!hours || (*hours >= 0 && *hours <= kMaxOverdueGraceHours)) return Status::Ok();
+  return Status::InvalidArgument(Tr("期限超過までの猶予は 0〜{} 時間です ({} は使えません)",
+                                    "the overdue grace must be 0..{} hours, not {}", kMaxOverdueGraceHours,
+                                    *hours));
+}
+
+static std::string GraceDetail(std::optional<int> hours) {
+  return hours ? fmt::format("overdue_grace_hours={}", *hours) : std::string("overdue_grace_hours=default");
+}
+
+Status Catalog::SetTenantOverdueGrace(int64_t tenant_id, std::optional<int> hours, const AuditActor& actor) {
+  std::lock_guard lock(mu_);
+  return AuditedLocked<bool>(actor, "tenant.set_overdue_grace", "tenant:" + std::to_string(tenant_id),
+                             [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
+                               KURA_RETURN_IF_ERROR(CheckOverdueGrace(hours));
+                               KURA_ASSIGN_OR_RETURN(TenantPolicy p, PolicyOf(db, tenant_id));
+                               p.overdue_grace_hours = hours;
+                               event.detail = GraceDetail(hours);
+                               KURA_RETURN_IF_ERROR(WritePolicy(db, tenant_id, p, Now()));
+                               return true;
+                             })
+      .status();
+}
+
+Status Catalog::SetSiteOverdueGrace(int64_t site_id, std::optional<int> hours, const AuditActor& actor) {
+  std::lock_guard lock(mu_);
+  return AuditedLocked<bool>(
+             actor, "site.set_overdue_grace", "site:" + std::to_string(site_id),
+             [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
+               KURA_RETURN_IF_ERROR(CheckOverdueGrace(hours));
+               KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("UPDATE sites SET overdue_grace_hours = ?2"
+                                                           " WHERE id = ?1 RETURNING id"));
+               q.Bind(1, site_id).Bind(2, hours ? std::optional<int64_t>(*hours) : std::nullopt);
+               KURA_ASSIGN_OR_RETURN(bool found, q.Step());
+               if (!found)
+                 return Status::NotFound(Tr("サイト {} はありません", "there is no site {}", site_id));
+               event.detail = GraceDetail(hours);
                return true;
              })
       .status();

@@ -327,7 +327,14 @@ UPDATE snapshots SET verdict = 'accepted';
 UPDATE packs SET claimed_by = (SELECT MAX(s.id) FROM snapshots s WHERE s.repository_id = packs.repository_id);
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {{
+// A site's overdue grace (docs/retention.md §5): NULL takes the tenant's, and a tenant's
+// NULL the vault's default (4 h).
+constexpr std::string_view kOverdueGrace = R"sql(
+ALTER TABLE tenant_policies ADD COLUMN overdue_grace_hours INTEGER;
+ALTER TABLE sites ADD COLUMN overdue_grace_hours INTEGER;
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations = {{
     {1, "core tables", kCoreTables},
     {2, "audit trail", kAuditTables},
     {3, "repository objects", kRepositoryObjects},
@@ -336,6 +343,7 @@ constexpr std::array<Migration, 8> kMigrations = {{
     {6, "garbage collection and scrub", kGcAndScrub},
     {7, "grant approvals", kGrantApprovals},
     {8, "retention, holds and alarms", kRetentionHoldsAlarms},
+    {9, "overdue grace", kOverdueGrace},
 }};
 
 std::span<const Migration> Migrations() {

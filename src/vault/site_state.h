@@ -61,10 +61,15 @@ struct SiteFacts {
   std::optional<int64_t> hold_since_ms;        // on hold
 };
 
+// The overdue grace an operator may set per tenant or site (Catalog::SetTenantOverdueGrace):
+// 0 to 31 days, in hours; 4 h when nobody set one.
+inline constexpr int kDefaultOverdueGraceHours = 4;
+inline constexpr int kMaxOverdueGraceHours = 24 * 31;
+
 struct SiteStatePolicy {
   // After the scheduled time, how long the backup may take to arrive. A PC that is off at
   // night and backs up at start-up needs more (for example 10 h). Default: 4 h.
-  int64_t grace_ms = 4 * kMillisPerHour;
+  int64_t grace_ms = kDefaultOverdueGraceHours * kMillisPerHour;
   // An arrival this long before the scheduled time still counts for it (at most half the
   // gap to the previous scheduled run). Default: 12 h.
   int64_t early_ms = 12 * kMillisPerHour;

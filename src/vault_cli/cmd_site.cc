@@ -14,8 +14,11 @@ namespace kura::vault_cli {
 using nlohmann::json;
 
 static json SiteJson(const vault::Site& s) {
-  return json{
-      {"id", s.id}, {"tenant_id", s.tenant_id}, {"name", s.name}, {"created", FormatUtc(s.created_at)}};
+  return json{{"id", s.id},
+              {"tenant_id", s.tenant_id},
+              {"name", s.name},
+              {"created", FormatUtc(s.created_at)},
+              {"overdue_grace_hours", s.overdue_grace_hours ? json(*s.overdue_grace_hours) : json(nullptr)}};
 }
 
 static int AddSite(Context& ctx, const std::string& tenant_name, const std::string& name) {

@@ -54,7 +54,6 @@ static int ShowStatus(Context& ctx) {
   if (!rec.ok()) return Fail(ctx, rec.status());
 
   Language lang = CurrentLanguage();
-  vault::SiteStatePolicy policy;
   std::vector<SiteRow> rows;
   std::map<int64_t, size_t> row_of_site;
   std::map<int64_t, vault::Catalog::Capacity> capacity;
@@ -85,8 +84,8 @@ static int ShowStatus(Context& ctx) {
     if (it == row_of_site.end()) continue;
     SiteRow& row = rows[it->second];
     const vault::FixedZone& zone = policies[f.tenant_id].retention.zone;
-    vault::SiteStatus st = vault::EvaluateSite(f.facts, policy, now_ms);
-    std::string summary = vault::SiteSummary(st, f.facts, policy, zone, lang);
+    vault::SiteStatus st = vault::EvaluateSite(f.facts, f.policy, now_ms);
+    std::string summary = vault::SiteSummary(st, f.facts, f.policy, zone, lang);
     if (!seen[f.site_id] || vault::SiteStatePrecedence(st.state) < vault::SiteStatePrecedence(row.state)) {
       row.state = st.state;
       row.since_ms = st.since_ms;
@@ -106,6 +105,9 @@ static int ShowStatus(Context& ctx) {
                                 {"since", Utc(st.since_ms)},
                                 {"summary", summary},
                                 {"last_arrival", Utc(f.facts.last_arrival_ms)},
+                                {"next_deadline", Utc(st.next_deadline_ms)},
+                                {"overdue_grace_hours", f.policy.grace_ms / vault::kMillisPerHour},
+                                {"overdue_grace_from", f.grace_from},
                                 {"bytes", f.stored_bytes}});
   }
   json vault_alarms = json::array();

@@ -18,6 +18,8 @@ void AddGcCommand(CLI::App& app, Context& ctx, int* exit_code);         // gc
 void AddScrubCommand(CLI::App& app, Context& ctx, int* exit_code);      // scrub
 // After AddTenantCommands: adds `tenant set-recovery-key` to its group.
 void AddSiteCommands(CLI::App& app, Context& ctx, int* exit_code);
+// After AddTenantCommands and AddSiteCommands: tenant set-grace and site set-grace.
+void AddOverdueGraceCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddStatusCommand(CLI::App& app, Context& ctx, int* exit_code);
 // retention show, and clock acknowledge.
 void AddRetentionCommands(CLI::App& app, Context& ctx, int* exit_code);

@@ -29,6 +29,7 @@ int Main(int argc, char** argv) {
   AddTenantCommands(app, ctx, &exit_code);
   AddAuditCommands(app, ctx, &exit_code);
   AddSiteCommands(app, ctx, &exit_code);
+  AddOverdueGraceCommands(app, ctx, &exit_code);
   AddServeCommand(app, ctx, &exit_code);
   AddGrantCommands(app, ctx, &exit_code);
   AddOperatorCommands(app, ctx, &exit_code);

@@ -128,14 +128,14 @@ TEST_F(GrantApprovalTest, ADeniedGrantNeverRedeemsAndOrdinaryGrantsAreUnchanged)
   EXPECT_EQ(catalog_->RedeemGrant(late.token, TestActor()).status().code(), Code::kUnauthorized);
 }
 
-// The approval migration from the schema before it: grants issued before need no approval.
+// Migration 7 (grant approvals) from schema 6: grants issued before need no approval.
 TEST(GrantApprovalMigrationTest, GrantsFromBeforeNeedNoApproval) {
   kura::testing::TempDir dir("kura-vault-migr");
   const std::string path = dir.Sub("catalog.db");
   {
     auto db = SqlDb::OpenSqlite(path, 10000);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(Migrate(**db, kStart, LatestSchemaVersion() - 1).ok());
+    ASSERT_TRUE(Migrate(**db, kStart, /*target=*/6).ok());
     ASSERT_TRUE(
         (*db)
             ->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"

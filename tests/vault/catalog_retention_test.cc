@@ -94,7 +94,7 @@ class CatalogRetentionTest : public CatalogTest {
 
 TEST_F(CatalogRetentionTest, MigrationIsTheLatestAndNamed) {
   EXPECT_EQ(catalog_->schema_version(), LatestSchemaVersion());
-  EXPECT_EQ(Migrations().back().name, "retention, holds and alarms");
+  EXPECT_EQ(Migrations().back().name, "overdue grace");
 }
 
 // S-08, G-OPS-19: a week of good dailies under the default 3/1/1 keeps exactly the newest
@@ -290,6 +290,73 @@ TEST_F(CatalogRetentionTest, OverdueAlarmAfterExpectedTimePlusGraceClearedByTheN
   EXPECT_EQ(AuditCount("alarm.clear"), 1u);
 }
 
+// G-MON-01: the grace after the scheduled time is the site's own, else its tenant's, else
+// 4 h; each setting moves the moment the alarm is raised, and each is audited.
+TEST_F(CatalogRetentionTest, OverdueGraceIsTheSitesElseTheTenantsElseFourHours) {
+  RunReport run;
+  run.result = "success";
+  run.kind = "daily";
+  run.schedule_time = "02:00";
+  run.schedule_timezone = "Asia/Tokyo";
+  run.schedule_days = "daily";
+  auto arrive = [&](int64_t y, int mo, int d, int h, int mi) {
+    clock_.Set(JstSeconds(y, mo, d, h, mi));
+    Commit(SnapshotKind::kDaily);
+    ASSERT_TRUE(catalog_->RecordRun(repo_, run).ok());
+    ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+    EXPECT_FALSE(AlarmOpen("overdue"));
+  };
+  // Overdue from `deadline` (JST hh:mm:00 on day d), not a second before.
+  auto overdue_from = [&](int d, int h) {
+    clock_.Set(JstSeconds(2026, 12, d, h - 1, 59, 59));
+    ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+    EXPECT_FALSE(AlarmOpen("overdue")) << "day " << d << " " << h - 1 << ":59:59";
+    clock_.Set(JstSeconds(2026, 12, d, h, 0, 0));
+    ASSERT_TRUE(RunAlarmTick(*catalog_, clock_).ok());
+    EXPECT_TRUE(AlarmOpen("overdue")) << "day " << d << " " << h << ":00";
+  };
+  auto facts = [&]() {
+    auto all = catalog_->ListRepositoryFacts();
+    EXPECT_TRUE(all.ok());
+    return all.ok() && !all->empty() ? all->front() : Catalog::RepositoryFacts{};
+  };
+  arrive(2026, 12, 4, 2, 10);
+  EXPECT_EQ(facts().grace_from, "default");
+  EXPECT_EQ(facts().policy.grace_ms, 4 * kMillisPerHour);
+
+  ASSERT_TRUE(catalog_->SetTenantOverdueGrace(tenant_, 10, TestActor()).ok());
+  EXPECT_EQ(facts().grace_from, "tenant");
+  overdue_from(5, 12);  // 02:00 + 10 h
+  arrive(2026, 12, 5, 12, 30);
+
+  ASSERT_TRUE(catalog_->SetSiteOverdueGrace(site_, 2, TestActor()).ok());
+  EXPECT_EQ(facts().grace_from, "site");
+  EXPECT_EQ(catalog_->GetSite(site_)->overdue_grace_hours, std::optional<int>(2));
+  overdue_from(6, 4);  // the site's 2 h, over the tenant's 10
+  arrive(2026, 12, 6, 4, 30);
+
+  ASSERT_TRUE(catalog_->SetSiteOverdueGrace(site_, std::nullopt, TestActor()).ok());
+  EXPECT_EQ(facts().grace_from, "tenant");
+  ASSERT_TRUE(catalog_->SetTenantOverdueGrace(tenant_, std::nullopt, TestActor()).ok());
+  EXPECT_EQ(facts().grace_from, "default");
+  overdue_from(7, 6);  // back to 4 h
+  EXPECT_FALSE(catalog_->GetTenantPolicy(tenant_)->overdue_grace_hours.has_value());
+
+  EXPECT_EQ(catalog_->SetTenantOverdueGrace(tenant_, kMaxOverdueGraceHours + 1, TestActor()).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(catalog_->SetSiteOverdueGrace(site_, -1, TestActor()).code(), Code::kInvalidArgument);
+  EXPECT_EQ(catalog_->SetSiteOverdueGrace(site_ + 1000, 5, TestActor()).code(), Code::kNotFound);
+  EXPECT_TRUE(catalog_->SetSiteOverdueGrace(site_, kMaxOverdueGraceHours, TestActor()).ok());
+  EXPECT_EQ(AuditCount("tenant.set_overdue_grace"), 2u);
+  EXPECT_EQ(AuditCount("site.set_overdue_grace"), 3u);
+  auto records = Records(*catalog_);
+  size_t refused =
+      static_cast<size_t>(std::count_if(records.begin(), records.end(), [](const AuditRecord& r) {
+        return r.event.action.ends_with("set_overdue_grace") && r.event.result == kAuditFailure;
+      }));
+  EXPECT_EQ(refused, 3u);  // a failed change is recorded too
+}
+
 // A failure report raises "failed"; the retry's success clears it.
 TEST_F(CatalogRetentionTest, FailedAlarmClearedByTheNextSuccess) {
   clock_.Set(JstSeconds(2026, 12, 4, 2, 10));
@@ -344,16 +411,16 @@ TEST_F(CatalogRetentionTest, IncompleteAlarmForAnUploadThatStoppedClearedByItsCo
   EXPECT_FALSE(AlarmOpen("incomplete"));
 }
 
-// The migration from the schema before it, with data in it: snapshots committed before the
+// Migration 8 from schema 7, with data in it: snapshots committed before the
 // checks existed become accepted history and their packs are claimed, so the first commit
 // after the upgrade is judged on its own new data, not on every old pack.
-TEST(CatalogRetentionMigrationTest, FromThePreviousSchemaOldSnapshotsAreAcceptedAndTheirPacksClaimed) {
+TEST(CatalogRetentionMigrationTest, FromSchemaSevenOldSnapshotsAreAcceptedAndTheirPacksClaimed) {
   kura::testing::TempDir dir{"kura-vault-migr6"};
   std::string path = dir.Sub("catalog.db");
   {
     auto db = SqlDb::OpenSqlite(path, 10000);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(Migrate(**db, kStart, LatestSchemaVersion() - 1).ok());
+    ASSERT_TRUE(Migrate(**db, kStart, /*target=*/7).ok());
     ASSERT_TRUE(
         (*db)
             ->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"

@@ -114,6 +114,36 @@ TEST_F(MigrationTest, FromSchemaTwoKeepsTheDataAndAddsRepositoryObjects) {
   EXPECT_EQ(repos->size(), 1u);
 }
 
+// Schema 9 adds the overdue grace: a tenant policy and a site of schema 8 keep their rows
+// and have none set (the default applies) until an operator sets one.
+TEST_F(MigrationTest, FromSchemaEightKeepsPoliciesAndSitesWithTheDefaultGrace) {
+  {
+    auto db = Db();
+    ASSERT_TRUE(Migrate(*db, kStart, /*target=*/8).ok());
+    ASSERT_TRUE(
+        db->Exec(
+              "INSERT INTO tenants (id, name, created_at) VALUES (1, 'さくら診療所', 0);"
+              "INSERT INTO sites (id, tenant_id, name, created_at) VALUES (1, 1, '本院', 0);"
+              "INSERT INTO tenant_policies (tenant_id, daily_days, monthly_months, manual_last, zone,"
+              " soft_quota_bytes, hard_quota_bytes, updated_at) VALUES (1, 5, 2, 1, 'Asia/Tokyo', 10, 20, 0)")
+            .ok());
+  }
+  auto c = Catalog::Open(path_, clock_, TestOptions(/*create=*/false));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->schema_version(), LatestSchemaVersion());
+  auto policy = (*c)->GetTenantPolicy(1);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->retention.daily_days, 5);
+  EXPECT_EQ(policy->hard_quota_bytes, 20u);
+  EXPECT_FALSE(policy->overdue_grace_hours.has_value());
+  auto site = (*c)->GetSite(1);
+  ASSERT_TRUE(site.ok());
+  EXPECT_EQ(site->name, "本院");
+  EXPECT_FALSE(site->overdue_grace_hours.has_value());
+  ASSERT_TRUE((*c)->SetSiteOverdueGrace(1, 10, TestActor()).ok());
+  EXPECT_EQ((*c)->GetSite(1)->overdue_grace_hours, std::optional<int>(10));
+}
+
 TEST_F(MigrationTest, NewerCatalogIsRefusedAndLeftAlone) {
   ASSERT_TRUE(Catalog::Open(path_, clock_, TestOptions()).ok());
   {

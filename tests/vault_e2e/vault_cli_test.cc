@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <map>
 #include <set>
 
 #include "support/repo_testing.h"
@@ -395,6 +396,84 @@ TEST_F(VaultCliTest, StatusJsonShowsEverySiteWithStateBytesQuotaAndAlarms) {
                            "hold.list:success", "hold.clear:failure", "clock.acknowledge:success"}) {
     EXPECT_NE(std::find(actions.begin(), actions.end(), want), actions.end()) << want;
   }
+}
+
+// G-MON-01: the operator sets the overdue grace per tenant and per site (a PC switched off
+// at night backs up at start-up); status shows the grace in effect and where it comes from.
+TEST_F(VaultCliTest, OverdueGraceIsSetPerTenantAndSiteAndShown) {
+  Init();
+  ASSERT_EQ(Vault({"tenant", "add", "さくら診療所"}).exit_code, kOk);
+  ASSERT_EQ(Vault({"site", "add", "さくら診療所", "本院"}).exit_code, kOk);
+  ASSERT_EQ(Vault({"site", "add", "さくら診療所", "訪問看護"}).exit_code, kOk);
+  {
+    auto c = OpenCatalog();
+    ASSERT_NE(c, nullptr);
+    auto t = c->FindTenant("さくら診療所");
+    AuditActor actor{"operator", "test", "local", "", ""};
+    char id = 'a';
+    for (const char* name : {"本院", "訪問看護"}) {
+      auto site = c->FindSite(t->id, name);
+      ASSERT_TRUE(site.ok());
+      ASSERT_TRUE(
+          c->BindRepository(site->id, "nightly", std::string(32, id++), std::string(64, 'c'), actor).ok());
+    }
+  }
+  auto graces = [&]() {
+    std::map<std::string, std::pair<int, std::string>> out;
+    VaultRun r = Vault({"status", "--json"});
+    EXPECT_EQ(r.exit_code, kOk) << r.err;
+    nlohmann::json doc = r.Json();
+    EXPECT_FALSE(doc["sites"].empty()) << r.out;
+    for (const auto& s : doc["sites"]) {
+      for (const auto& repo : s["repositories"]) {
+        out[s["site"].get<std::string>()] = {repo["overdue_grace_hours"].get<int>(),
+                                             repo["overdue_grace_from"].get<std::string>()};
+      }
+    }
+    return out;
+  };
+  using Grace = std::pair<int, std::string>;
+  EXPECT_EQ(graces()["本院"], Grace(4, "default"));
+
+  VaultRun tenant = Vault({"--json", "tenant", "set-grace", "さくら診療所", "--hours", "8"});
+  ASSERT_EQ(tenant.exit_code, kOk) << tenant.err;
+  EXPECT_EQ(tenant.Json()["overdue_grace_hours"], 8);
+  VaultRun site = Vault({"--lang", "en", "site", "set-grace", "さくら診療所", "訪問看護", "--hours", "72"});
+  ASSERT_EQ(site.exit_code, kOk) << site.err;
+  EXPECT_NE(site.out.find("72 h"), std::string::npos) << site.out;
+  EXPECT_EQ(graces()["本院"], Grace(8, "tenant"));
+  EXPECT_EQ(graces()["訪問看護"], Grace(72, "site"));
+  VaultRun list = Vault({"site", "list", "さくら診療所", "--json"});
+  ASSERT_EQ(list.exit_code, kOk) << list.err;
+  nlohmann::json listed = list.Json();
+  ASSERT_EQ(listed["sites"].size(), 2u) << list.out;
+  for (const auto& s : listed["sites"]) {
+    if (s["name"] == "訪問看護") {
+      EXPECT_EQ(s["overdue_grace_hours"], 72);
+    } else {
+      EXPECT_TRUE(s["overdue_grace_hours"].is_null()) << s;
+    }
+  }
+
+  VaultRun back = Vault({"--json", "site", "set-grace", "さくら診療所", "訪問看護", "--default"});
+  ASSERT_EQ(back.exit_code, kOk) << back.err;
+  EXPECT_EQ(back.Json()["overdue_grace_hours"], 8);
+  EXPECT_EQ(back.Json()["from"], "tenant");
+  EXPECT_EQ(graces()["訪問看護"], Grace(8, "tenant"));
+
+  // Neither, both, out of range, an unknown site: a usage error or not found, nothing changed.
+  EXPECT_EQ(Vault({"tenant", "set-grace", "さくら診療所"}).exit_code, kUsage);
+  EXPECT_EQ(Vault({"tenant", "set-grace", "さくら診療所", "--hours", "3", "--default"}).exit_code, kUsage);
+  VaultRun too_long = Vault({"--lang", "en", "tenant", "set-grace", "さくら診療所", "--hours", "745"});
+  EXPECT_EQ(too_long.exit_code, kUsage);
+  EXPECT_NE(too_long.err.find("0..744"), std::string::npos) << too_long.err;
+  EXPECT_EQ(Vault({"site", "set-grace", "さくら診療所", "分院", "--hours", "5"}).exit_code, kNotFound);
+  EXPECT_EQ(graces()["本院"], Grace(8, "tenant"));
+
+  std::vector<std::string> actions = Actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "tenant.set_overdue_grace:success"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "site.set_overdue_grace:success"), 2);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "tenant.set_overdue_grace:failure"), 1);
 }
 
 }  // namespace
