@@ -80,7 +80,7 @@ Status LocalObjectWriter::Write(ByteView data) {
   return Status::Ok();
 }
 
-Result<LocalObjectWriter::Committed> LocalObjectWriter::Commit(const std::string& name) {
+Result<LocalObjectWriter::Committed> LocalObjectWriter::Commit(const std::string& name, Publish how) {
   if (done_) {
     return Status::Internal(Tr("書き込みは終わっています", "the write has already ended"));
   }
@@ -104,8 +104,10 @@ Result<LocalObjectWriter::Committed> LocalObjectWriter::Commit(const std::string
     }
   }
   // link() publishes the whole, durable file or fails with EEXIST: a second upload of a
-  // name never replaces the first, even when two run at once.
-  int rc = ::link(temp_path_.c_str(), path.c_str());
+  // name never replaces the first, even when two run at once. rename() replaces a damaged
+  // object in one step: a reader sees the old file or the new one, never a mix.
+  int rc = how == Publish::kReplaceDamaged ? ::rename(temp_path_.c_str(), path.c_str())
+                                           : ::link(temp_path_.c_str(), path.c_str());
   int err = errno;
   Abort();
   if (rc != 0) {

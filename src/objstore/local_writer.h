@@ -35,11 +35,15 @@ class LocalObjectWriter {
   const std::string& temp_path() const { return temp_path_; }
 
   enum class Committed { kStored, kAlreadyThere };
-  // fsyncs the file and publishes it as (type, name) unless that object exists, then
-  // fsyncs the directory. kAlreadyThere leaves the existing object as it was. Either way
-  // the temporary file is gone afterwards. REQUIRES: not committed or aborted yet.
+  // kNoReplace: an existing object is left as it was (kAlreadyThere). kReplaceDamaged: the
+  // new file atomically takes the name's place, for an object found damaged whose new
+  // bytes the caller has verified against the name (the vault's repair by re-upload,
+  // docs/vault-gc-scrub.md §2); never for anything else.
+  enum class Publish { kNoReplace, kReplaceDamaged };
+  // fsyncs the file and publishes it as (type, name), then fsyncs the directory. Either
+  // way the temporary file is gone afterwards. REQUIRES: not committed or aborted yet.
   // Errors: kInvalidArgument (bad name), kNoSpace, kIOError.
-  Result<Committed> Commit(const std::string& name);
+  Result<Committed> Commit(const std::string& name, Publish how = Publish::kNoReplace);
   // Removes the temporary file. Idempotent.
   void Abort();
 

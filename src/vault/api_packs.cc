@@ -102,12 +102,18 @@ static net::Response PutPack(SiteCall& call) {
       return std::move(*refused);
     return ApiJson(200, {{"stored", false}});
   }
+  // A pack scrub found damaged answers "missing" to blobs/missing, so the site sends it
+  // again; the bytes are checked against the name like any upload and then replace the
+  // damaged file (docs/vault-gc-scrub.md §2, "Repair").
+  Result<bool> damaged = call.deps.catalog->PackDamaged(call.repo.id, id);
+  if (!damaged.ok()) return call.Refuse(500, "internal", kInternal, damaged.status().ToString());
   // The hard quota is checked before a byte is stored, against the declared length (the
-  // body cannot be longer: the reader stops at Content-Length).
+  // body cannot be longer: the reader stops at Content-Length). A repair adds nothing: the
+  // damaged pack's bytes count already.
   Result<Catalog::Capacity> capacity = call.deps.catalog->TenantCapacity(call.repo.tenant_id);
   if (!capacity.ok()) return call.Refuse(500, "internal", kInternal, capacity.status().ToString());
   uint64_t incoming = *call.req.body->content_length();
-  if (capacity->hard != 0 && capacity->used + incoming > capacity->hard) {
+  if (!*damaged && capacity->hard != 0 && capacity->used + incoming > capacity->hard) {
     std::string used = FormatQuotaBytes(capacity->used), hard = FormatQuotaBytes(capacity->hard);
     // Read to its end and dropped, so the agent, which sends the whole body before it
     // reads the answer, gets the 507 and not a reset connection.
@@ -162,7 +168,8 @@ static net::Response PutPack(SiteCall& call) {
   Result<bool> deleting = call.deps.catalog->DeletionPending(call.repo.id, "pack", id);
   if (!deleting.ok()) return call.Refuse(500, "internal", kInternal, deleting.status().ToString());
   if (*deleting) return RetryLater(call);
-  Result<LocalObjectWriter::Committed> committed = (*writer)->Commit(id);
+  Result<LocalObjectWriter::Committed> committed = (*writer)->Commit(
+      id, *damaged ? LocalObjectWriter::Publish::kReplaceDamaged : LocalObjectWriter::Publish::kNoReplace);
   if (!committed.ok()) {
     int status = committed.status().code() == Code::kNoSpace ? 507 : 500;
     return call.Refuse(status, status == 507 ? "insufficient_storage" : "internal", kInternal,
@@ -175,6 +182,12 @@ static net::Response PutPack(SiteCall& call) {
   // which the agent uploads again (blobs/missing does not know it) and which is kept.
   Result<bool> recorded = call.deps.catalog->RecordPack(call.repo.id, id, digest->size, blobs, call.actor);
   if (!recorded.ok()) return call.Refuse(500, "internal", kInternal, recorded.status().ToString());
+  if (!*recorded && *damaged) {
+    Result<bool> repaired =
+        call.deps.catalog->ClearScrubDamage(call.repo.id, "pack", id, "re-uploaded by the site", call.actor);
+    if (!repaired.ok()) return call.Refuse(500, "internal", kInternal, repaired.status().ToString());
+    return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}, {"repaired", true}});
+  }
   if (!*recorded) {
     // Known already: a quarantined pack sent again is stored again (GC found it
     // unreferenced, and blobs/missing told the agent so).

@@ -313,12 +313,16 @@ class Catalog {
   Result<bool> RecordKeySlot(int64_t repo, const KeySlotRecord& slot, const AuditActor& actor);
   // Whether the repository has a recovery slot for `public_key_hex`.
   Result<bool> HasRecoverySlot(int64_t repo, std::string_view public_key_hex);
+  // A stored pack scrub has not found damaged (a damaged one must be sent again).
   Result<bool> PackStored(int64_t repo, std::string_view name);
+  // Whether scrub found the pack damaged (and no repair has cleared it since).
+  Result<bool> PackDamaged(int64_t repo, std::string_view name);
   // Records a stored pack and the blob IDs of its header (audited "pack.upload"). True
   // when new, false when it was recorded already.
   Result<bool> RecordPack(int64_t repo, std::string_view name, uint64_t size,
                           const std::vector<crypto::Hash>& blob_ids, const AuditActor& actor);
-  // How many of `ids` (32 bytes each) no stored, not quarantined pack holds; the indices
+  // How many of `ids` (32 bytes each) no stored pack holds that is neither quarantined nor
+  // found damaged by scrub (so the agent sends a damaged pack's data again); the indices
   // of the first `keep` of them go to `first`, in order.
   Result<uint64_t> CountMissingBlobs(int64_t repo, ByteView ids, size_t keep, std::vector<size_t>* first);
   Result<std::optional<SnapshotRecord>> FindSnapshotRecord(int64_t repo, std::string_view name);
@@ -559,6 +563,13 @@ class Catalog {
   // Records a damaged object (audited "scrub.damage"); false when it was known already.
   Result<bool> RecordScrubDamage(const ScrubDamageRecord& damage, const AuditActor& actor);
   Result<std::vector<ScrubDamageRecord>> ListScrubDamage();
+  // A damaged object is whole again: `how` says why ("re-uploaded by the site" after its
+  // bytes were checked against the name, or "found intact by scrub"). Deletes the damage
+  // row, so the object counts again and the site's "damaged" state clears at the next
+  // tick; audited "scrub.repair" with what was found and when. False when no damage was
+  // recorded for it.
+  Result<bool> ClearScrubDamage(int64_t repo, std::string_view kind, std::string_view name,
+                                std::string_view how, const AuditActor& actor);
   // The blob IDs the pack's header listed (with them scrub finds the snapshots a damaged
   // pack affects: snapshot blob lists are files, not rows).
   Result<std::vector<crypto::Hash>> PackBlobIds(int64_t repo, std::string_view pack_name);

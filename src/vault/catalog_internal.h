@@ -17,6 +17,11 @@ Status CheckName(std::string_view name, std::string_view what_ja, std::string_vi
 inline constexpr std::string_view kSiteColumns = "id, tenant_id, name, created_at, overdue_grace_hours";
 Site SiteFromRow(const SqlStmt& q);
 
+// A condition on `packs p`: scrub has not found it damaged (docs/vault-gc-scrub.md §2).
+inline constexpr std::string_view kPackNotDamaged =
+    "NOT EXISTS (SELECT 1 FROM scrub_damage d WHERE d.repository_id = p.repository_id"
+    " AND d.kind = 'pack' AND d.name = p.name)";
+
 // The audit result for a failed operation: "refused" for authorisation failures.
 std::string_view FailureResult(const Status& why);
 

@@ -164,8 +164,17 @@ Result<bool> Catalog::HasRecoverySlot(int64_t repo, std::string_view public_key_
 
 Result<bool> Catalog::PackStored(int64_t repo, std::string_view name) {
   std::lock_guard lock(mu_);
-  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT 1 FROM packs WHERE repository_id = ?1 AND name = ?2"
-                                                " AND state = 'stored'"));
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT 1 FROM packs p WHERE p.repository_id = ?1"
+                                                " AND p.name = ?2 AND p.state = 'stored' AND " +
+                                                std::string(kPackNotDamaged)));
+  q.Bind(1, repo).Bind(2, name);
+  return q.Step();
+}
+
+Result<bool> Catalog::PackDamaged(int64_t repo, std::string_view name) {
+  std::lock_guard lock(mu_);
+  KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT 1 FROM scrub_damage WHERE repository_id = ?1"
+                                                " AND kind = 'pack' AND name = ?2"));
   q.Bind(1, repo).Bind(2, name);
   return q.Step();
 }
@@ -210,7 +219,8 @@ Result<uint64_t> Catalog::CountMissingBlobs(int64_t repo, ByteView ids, size_t k
   KURA_ASSIGN_OR_RETURN(SqlTxn txn, SqlTxn::Begin(*db_, SqlTxn::Mode::kRead));
   KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT 1 FROM blobs b JOIN packs p ON p.id = b.pack_id"
                                                 " WHERE b.repository_id = ?1 AND b.blob_id = ?2"
-                                                " AND p.state = 'stored' LIMIT 1"));
+                                                " AND p.state = 'stored' AND " +
+                                                std::string(kPackNotDamaged) + " LIMIT 1"));
   uint64_t missing = 0;
   for (size_t i = 0; i + 32 <= ids.size(); i += 32) {
     q.Reset();

@@ -96,6 +96,34 @@ Result<bool> Catalog::RecordScrubDamage(const ScrubDamageRecord& d, const AuditA
       });
 }
 
+Result<bool> Catalog::ClearScrubDamage(int64_t repo, std::string_view kind, std::string_view name,
+                                       std::string_view how, const AuditActor& actor) {
+  std::lock_guard lock(mu_);
+  {
+    KURA_ASSIGN_OR_RETURN(SqlStmt q, db_->Prepare("SELECT 1 FROM scrub_damage WHERE repository_id = ?1"
+                                                  " AND kind = ?2 AND name = ?3"));
+    q.Bind(1, repo).Bind(2, kind).Bind(3, name);
+    KURA_ASSIGN_OR_RETURN(bool known, q.Step());
+    if (!known) return false;
+  }
+  return AuditedLocked<bool>(
+      actor, "scrub.repair",
+      "repository:" + std::to_string(repo) + "/" + std::string(kind) + ":" + std::string(name),
+      [&](SqlDb& db, AuditEvent& event) -> Result<bool> {
+        KURA_ASSIGN_OR_RETURN(SqlStmt q, db.Prepare("DELETE FROM scrub_damage WHERE repository_id = ?1"
+                                                    " AND kind = ?2 AND name = ?3"
+                                                    " RETURNING found_at_ms, detail"));
+        q.Bind(1, repo).Bind(2, kind).Bind(3, name);
+        KURA_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) {
+          event.detail = "already repaired by another process";
+          return false;
+        }
+        event.detail = fmt::format("{}; damage found {} ({})", how, FormatUtc(q.Int(0) / 1000), q.Text(1));
+        return true;
+      });
+}
+
 Result<std::vector<Catalog::ScrubDamageRecord>> Catalog::ListScrubDamage() {
   std::lock_guard lock(mu_);
   KURA_ASSIGN_OR_RETURN(SqlStmt q,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "objstore/local_store.h"
@@ -146,6 +147,11 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
     long double fraction = static_cast<long double>(since) / static_cast<long double>(period_ms);
     share = static_cast<uint64_t>(fraction * static_cast<long double>(report.bytes_total + items.size())) + 1;
   }
+  std::set<std::tuple<int64_t, std::string, std::string>> recorded;  // damage on record
+  {
+    KURA_ASSIGN_OR_RETURN(std::vector<Catalog::ScrubDamageRecord> known, catalog.ListScrubDamage());
+    for (const Catalog::ScrubDamageRecord& d : known) recorded.emplace(d.repository, d.kind, d.name);
+  }
   auto deadline = clock.NowSteady() + std::chrono::seconds(options.budget_seconds);
   std::map<std::string, std::unique_ptr<ObjectStore>> areas;
   uint64_t done = 0;
@@ -176,7 +182,18 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
     ++report.objects_checked;
     report.bytes_checked += read;
     done += item.obj.size + 1;
-    if (detail.empty()) continue;
+    if (detail.empty()) {
+      if (recorded.contains({item.repo->id, item.obj.kind, item.obj.name})) {
+        KURA_ASSIGN_OR_RETURN(bool cleared,
+                              catalog.ClearScrubDamage(item.repo->id, item.obj.kind, item.obj.name,
+                                                       "found intact by scrub", actor));
+        if (cleared) {
+          report.repaired.push_back(ScrubFinding{
+              item.repo->tenant, item.repo->repo_id, item.obj.kind, item.obj.name, "", {}, false});
+        }
+      }
+      continue;
+    }
     if (detail == "missing" && GoneByGc(catalog, item)) continue;
     ScrubFinding f{item.repo->tenant, item.repo->repo_id, item.obj.kind, item.obj.name, detail, {}, false};
     if (area) f.affected_snapshots = Affected(catalog, *area, item);
@@ -193,9 +210,9 @@ Result<ScrubReport> RunScrub(Catalog& catalog, const std::string& objects_dir, c
           .Audit({actor, "scrub.run", "vault",
                   std::string(report.damage.empty() ? kAuditSuccess : kAuditFailure),
                   fmt::format("all={} objects_checked={} of {} bytes_checked={} damaged={}"
-                              " budget_exhausted={}",
+                              " repaired={} budget_exhausted={}",
                               options.all, report.objects_checked, report.objects_total, report.bytes_checked,
-                              report.damage.size(), report.budget_exhausted)})
+                              report.damage.size(), report.repaired.size(), report.budget_exhausted)})
           .status());
   return report;
 }

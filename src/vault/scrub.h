@@ -3,7 +3,8 @@
 // checks a rotating sample, going on where the last one stopped (the catalog's
 // scrub_cursor), sized so that everything is covered once per period, and stops at its
 // time budget. A damaged or missing object is recorded with the snapshots it affects and
-// audited ("scrub.damage"); the run itself is audited ("scrub.run").
+// audited ("scrub.damage"); a recorded one found whole again is cleared ("scrub.repair");
+// the run itself is audited ("scrub.run").
 //
 // Thread-safety: as gc.h.
 #pragma once
@@ -50,6 +51,9 @@ struct ScrubReport {
   uint64_t bytes_checked = 0;
   bool budget_exhausted = false;  // stopped by the budget before its share was done
   std::vector<ScrubFinding> damage;
+  // Objects recorded damaged that this run found whole (put back, or repaired by a
+  // re-upload the record missed): their damage is cleared ("scrub.repair").
+  std::vector<ScrubFinding> repaired;
 };
 
 // One run. `clock` gives the budget (NowSteady) and the cursor's time.

@@ -1,6 +1,8 @@
 // kura-vault scrub [--budget SECONDS] [--all] [--json] (docs/vault-cli.md,
 // docs/vault-gc-scrub.md): re-hashes a rotating share of the stored objects.
 // Exit 8 when damage is found (docs/vault-exit-codes.md).
+#include <algorithm>
+
 #include "util/i18n.h"
 #include "util/text.h"
 #include "vault/scrub.h"
@@ -29,7 +31,14 @@ static int Scrub(Context& ctx, int64_t budget, bool all) {
       cli_common::PutNameJson(j, "tenant", f.tenant);
       damage.push_back(std::move(j));
     }
+    json repaired = json::array();
+    for (const vault::ScrubFinding& f : r.repaired) {
+      json j{{"repository", f.repo_id}, {"kind", f.kind}, {"object", f.name}};
+      cli_common::PutNameJson(j, "tenant", f.tenant);
+      repaired.push_back(std::move(j));
+    }
     PrintJson({{"ok", r.damage.empty()},
+               {"repaired", repaired},
                {"all", all},
                {"objects_total", r.objects_total},
                {"objects_checked", r.objects_checked},
@@ -51,6 +60,27 @@ static int Scrub(Context& ctx, int64_t budget, bool all) {
                       f.affected_snapshots.empty()
                           ? std::string("-")
                           : fmt::format("{}", fmt::join(f.affected_snapshots, ", "))));
+    }
+    if (std::any_of(r.damage.begin(), r.damage.end(),
+                    [](const vault::ScrubFinding& f) { return f.kind == "pack"; })) {
+      PrintLine(
+          L("損傷したパックはサイトの次のバックアップで自動的に送り直されます (サイトがそのデータを"
+            "まだ持っていれば)。それまで影響するスナップショットは完全には復元できません",
+            "a damaged pack is sent again by the site's next backup (if the site still holds its data); "
+            "until then the affected snapshots cannot be restored in full"));
+    }
+    if (std::any_of(r.damage.begin(), r.damage.end(),
+                    [](const vault::ScrubFinding& f) { return f.kind != "pack"; })) {
+      PrintLine(
+          L("パック以外の損傷は、保管庫のオブジェクトの複製から元に戻してください。"
+            "元に戻ったことは次の検査で確認され、記録が消えます",
+            "put any other damaged object back from a copy of the vault's objects; the next scrub that "
+            "finds it whole clears the record"));
+    }
+    for (const vault::ScrubFinding& f : r.repaired) {
+      PrintLine(Tr("修復済み: テナント {} リポジトリ {} の {} {} は元に戻っています",
+                   "repaired: {2} {3} of repository {1} of tenant {0} is whole again",
+                   EscapeText(f.tenant, false), f.repo_id, f.kind, f.name));
     }
   }
   return r.damage.empty() ? kExitOk : kExitDamaged;

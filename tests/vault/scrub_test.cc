@@ -73,6 +73,49 @@ TEST_F(ScrubTest, FlippedByteOfAPackIsFoundWithTheSnapshotsItAffects) {
   EXPECT_EQ(AuditCount("scrub.run"), 3u);
 }
 
+// G-INT-02: a pack on record as damaged holds nothing for the site: PackStored is false and
+// its blobs are missing (so the agent sends them again, and a commit naming only them is
+// refused); a blob also held by a whole pack is not missing. Put back whole, the next scrub
+// clears the record (audited "scrub.repair") and the pack counts again.
+TEST_F(ScrubTest, DamagedPackCountsAsMissingUntilAScrubFindsItWholeAgain) {
+  std::vector<crypto::Hash> a, b;
+  std::string bad = AddPack(3, &a);
+  std::string good = AddPack(2, &b);
+  AddSnapshot(a);
+  const std::string path = area_->ObjectPath(ObjectType::kPack, bad);
+  std::ifstream in(path, std::ios::binary);
+  const std::string original((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  auto missing = [&](const std::vector<crypto::Hash>& ids) {
+    Bytes raw;
+    for (const crypto::Hash& h : ids) raw.insert(raw.end(), h.begin(), h.end());
+    auto n = catalog_->CountMissingBlobs(repo_, raw, 0, nullptr);
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? *n : 0;
+  };
+  ScrubOptions all;
+  all.all = true;
+  FlipByte(path, 100);
+  ASSERT_EQ(Scrub(all).damage.size(), 1u);
+  EXPECT_FALSE(catalog_->PackStored(repo_, bad).value());
+  EXPECT_TRUE(catalog_->PackDamaged(repo_, bad).value());
+  EXPECT_EQ(missing(a), 3u);
+  EXPECT_EQ(missing(b), 0u);
+  EXPECT_FALSE(catalog_->ClearScrubDamage(repo_, "pack", good, "re-uploaded", TestActor()).value());
+
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << original;  // put back whole
+  ScrubReport r = Scrub(all);
+  EXPECT_TRUE(r.damage.empty());
+  ASSERT_EQ(r.repaired.size(), 1u);
+  EXPECT_EQ(r.repaired[0].name, bad);
+  EXPECT_TRUE(catalog_->PackStored(repo_, bad).value());
+  EXPECT_FALSE(catalog_->PackDamaged(repo_, bad).value());
+  EXPECT_EQ(missing(a), 0u);
+  EXPECT_TRUE(catalog_->ListScrubDamage()->empty());
+  EXPECT_EQ(AuditCount("scrub.repair"), 1u);
+  EXPECT_TRUE(Scrub(all).repaired.empty());  // cleared once
+}
+
 // A missing snapshot file, a damaged key slot and a damaged config are damage too; a key
 // slot or the config takes every snapshot of the repository with it.
 TEST_F(ScrubTest, MissingSnapshotAndDamagedKeyAndConfigAreFound) {

@@ -307,5 +307,86 @@ TEST_F(GcScrubE2ETest, FlippedByteInAStoredPackIsReportedWithTheAffectedSnapshot
   EXPECT_EQ(damage, 1u);
 }
 
+// G-INT-02, G-INT-01: a pack damaged in the vault is repaired by the site's next backup.
+// Until then the site shows "damaged"; a site cannot use the repair to put other bytes under
+// the pack's name; the next `kura backup --vault` sends the pack again (blobs/missing calls
+// its data missing), the vault checks it and replaces the damaged file, a full scrub finds
+// everything whole, and the repair is on record.
+TEST_F(GcScrubE2ETest, DamagedPackIsRepairedByTheSitesNextBackup) {
+  kura::testing::KuraRun r = Backup();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string pack_path, pack_name;
+  for (const auto& e : fs::recursive_directory_iterator(Area() + "/data")) {
+    if (e.is_regular_file() && !e.path().filename().string().starts_with(".") && e.file_size() > 1000) {
+      pack_path = e.path().string();
+      pack_name = e.path().filename().string();
+      break;
+    }
+  }
+  ASSERT_FALSE(pack_path.empty());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const std::string whole = read(pack_path);
+  std::string damaged = whole;
+  damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x10);
+  std::ofstream(pack_path, std::ios::binary | std::ios::trunc) << damaged;
+  ASSERT_EQ(vault_.Vault({"scrub", "--all"}).exit_code, 8);
+  auto site_state = [&]() {
+    VaultRun st = vault_.Vault({"status", "--json"});
+    EXPECT_EQ(st.exit_code, 0) << st.err;
+    json doc = st.Json();
+    EXPECT_EQ(doc["sites"].size(), 1u) << st.out;
+    return doc["sites"].empty() ? std::string() : doc["sites"][0]["state"].get<std::string>();
+  };
+  EXPECT_EQ(site_state(), "damaged");
+
+  // Other bytes under the damaged pack's name: refused by the name check, nothing replaced.
+  std::ifstream cred_in(sb_.Path("state/vault/credential"));
+  std::string token((std::istreambuf_iterator<char>(cred_in)), {});
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  auto client = vault_.Client();
+  ASSERT_NE(client, nullptr);
+  net::ClientRequest forged;
+  forged.method = "PUT";
+  forged.path = "/v1/repos/" + RepoId() + "/packs/" + pack_name;
+  forged.body = damaged;
+  forged.headers.push_back({"Authorization", "Bearer " + token});
+  auto refused = client->Send(forged);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_EQ(json::parse(refused->body, nullptr, false)["code"], "digest_mismatch") << refused->body;
+  EXPECT_EQ(read(pack_path), damaged);
+
+  r = Backup();  // the same data again: nothing new, but the damaged pack goes up
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read(pack_path), whole);
+  VaultRun scrub = vault_.Vault({"--json", "scrub", "--all"});
+  EXPECT_EQ(scrub.exit_code, 0) << scrub.out << scrub.err;
+  EXPECT_TRUE(scrub.Json()["damage"].empty()) << scrub.out;
+  EXPECT_GE(CheckNothingCommittedIsMissing(), 1u);
+  EXPECT_NE(site_state(), "damaged");
+  FakeClock clock(0);
+  auto c = Catalog::Open(vault_.data_dir() + "/catalog.db", clock);
+  ASSERT_TRUE(c.ok());
+  size_t repairs = 0;
+  ASSERT_TRUE(
+      (*c)->ForEachAudit(0, INT64_MAX,
+                         [&](const AuditRecord& rec) {
+                           if (rec.event.action != "scrub.repair") return Status::Ok();
+                           ++repairs;
+                           EXPECT_EQ(rec.event.result, "success");
+                           EXPECT_NE(rec.event.target.find(pack_name), std::string::npos);
+                           EXPECT_NE(rec.event.detail.find("re-uploaded by the site"), std::string::npos)
+                               << rec.event.detail;
+                           EXPECT_EQ(rec.event.actor.kind, "site");
+                           return Status::Ok();
+                         })
+          .ok());
+  EXPECT_EQ(repairs, 1u);
+  EXPECT_EQ(vault_.Vault({"audit", "verify"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace kura::vault::testing
