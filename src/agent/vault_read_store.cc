@@ -142,6 +142,20 @@ Result<Bytes> VaultReadStore::GetRange(ObjectType type, const std::string& name,
     KURA_RETURN_IF_ERROR(ReadPart(type, name, {offset == 0 ? 0 : offset - 1, 1}, &total).status());
     return Bytes{};
   }
+  const uint64_t w = options_.max_request_bytes;
+  if (type == ObjectType::kPack && options_.pack_windows > 0 && w > 0 &&
+      offset / w == (offset + length - 1) / w) {
+    KURA_ASSIGN_OR_RETURN(std::shared_ptr<const Bytes> window, PackWindow(name, offset / w));
+    const uint64_t at = offset % w;
+    if (at + length > window->size()) {
+      return Status::Corruption(Tr("保管庫 {} の {} {} が途中で切れています ({} バイトで終わり、{} まで必要)",
+                                   "{1} {2} in the vault {0} is cut short (it ends at {3} bytes, {4} needed)",
+                                   options_.url, ObjectTypeName(type), name, offset - at + window->size(),
+                                   offset + length));
+    }
+    return Bytes(window->begin() + static_cast<std::ptrdiff_t>(at),
+                 window->begin() + static_cast<std::ptrdiff_t>(at + length));
+  }
   Bytes out;
   out.reserve(static_cast<size_t>(std::min<uint64_t>(length, options_.max_request_bytes)));
   while (out.size() < length) {
@@ -156,6 +170,43 @@ Result<Bytes> VaultReadStore::GetRange(ObjectType type, const std::string& name,
     out.insert(out.end(), part.begin(), part.end());
   }
   return out;
+}
+
+Result<std::shared_ptr<const Bytes>> VaultReadStore::PackWindow(const std::string& name, uint64_t index) {
+  const std::pair<std::string, uint64_t> key(name, index);
+  std::promise<Result<std::shared_ptr<const Bytes>>> fetch;
+  Window window;
+  bool mine = false;
+  {
+    std::lock_guard lock(windows_mu_);
+    auto it = std::find_if(windows_.begin(), windows_.end(), [&](const auto& e) { return e.first == key; });
+    if (it != windows_.end()) {
+      windows_.splice(windows_.begin(), windows_, it);  // most recent first
+      window = it->second;
+    } else {
+      window = fetch.get_future().share();
+      windows_.emplace_front(key, window);
+      while (windows_.size() > options_.pack_windows) windows_.pop_back();  // waiters keep theirs
+      mine = true;
+    }
+  }
+  if (mine) {
+    const uint64_t w = options_.max_request_bytes;
+    uint64_t total = 0;
+    Result<Bytes> part = ReadPart(ObjectType::kPack, name, {index * w, w}, &total);
+    if (part.ok()) {
+      fetch.set_value(std::make_shared<const Bytes>(std::move(*part)));
+    } else {
+      fetch.set_value(part.status());
+      // A failed window is not kept: the next read asks the vault again.
+      std::lock_guard lock(windows_mu_);
+      windows_.remove_if([&](const auto& e) {
+        return e.first == key && e.second.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+               !e.second.get().ok();
+      });
+    }
+  }
+  return window.get();
 }
 
 Result<std::vector<ObjectInfo>> VaultReadStore::List(ObjectType type) {

@@ -6,6 +6,11 @@
 // with `Range`, so no answer is larger than that however big a pack is; List uses the
 // session's listings (the snapshot list holds the granted snapshot only). Each request
 // follows VaultClient's retry rules (5xx, resets and timeouts retried with backoff).
+// A restore reads one blob at a time (GetRange of about 128 KiB); such small reads of a
+// pack are served from its aligned window of max_request_bytes (a whole default pack),
+// fetched once and kept among the `pack_windows` most recent, so a restore makes one
+// request (and the vault one audit record) per window, not per blob. Readers of a window
+// being fetched wait for that one request.
 //
 // Writes: Put, PutIfAbsent, Delete, MoveAside and an exclusive Lock are kPermissionDenied:
 // a grant reads. A shared Lock succeeds without taking anything: the vault keeps no lock
@@ -19,6 +24,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +43,7 @@ struct VaultReadOptions {
   std::string repository;                          // the session's repository. REQUIRED
   size_t connections = 4;                          // Default 4
   uint64_t max_request_bytes = uint64_t{8} << 20;  // Default 8 MiB
+  size_t pack_windows = 4;                         // windows kept (memory: × max_request_bytes). Default 4
   RetryOptions retry;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
@@ -69,6 +77,10 @@ class VaultReadStore : public ObjectStore {
   Status ReadOnly(std::string_view what) const;
   // One ranged read through a pooled connection; a range past the end is kCorruption.
   Result<Bytes> ReadPart(ObjectType type, const std::string& name, ByteRange range, uint64_t* total);
+  // The pack's window `index` (its bytes from index × max_request_bytes, shorter at the
+  // end), from the cache or fetched once however many threads ask.
+  using Window = std::shared_future<Result<std::shared_ptr<const Bytes>>>;
+  Result<std::shared_ptr<const Bytes>> PackWindow(const std::string& name, uint64_t index);
 
   VaultReadOptions options_;
   mutable std::mutex mu_;
@@ -76,6 +88,9 @@ class VaultReadStore : public ObjectStore {
   std::vector<std::unique_ptr<VaultClient>> idle_;  // GUARDED_BY(mu_)
   size_t open_ = 0;                                 // GUARDED_BY(mu_): idle and leased
   std::atomic<uint64_t> requests_{0};
+  std::mutex windows_mu_;
+  std::list<std::pair<std::pair<std::string, uint64_t>, Window>>
+      windows_;  // GUARDED_BY(windows_mu_), newest first
 };
 
 }  // namespace kura

@@ -341,7 +341,8 @@ TEST_F(VaultRestoreE2ETest, ForgedExpiredAndExposedGrantsAreRefused) {
 }
 
 // The read-only store itself over a real session: objects come in Range requests of at
-// most max_request_bytes, equal to the vault's files; a range past the end is corruption;
+// most max_request_bytes, equal to the vault's files; small reads share their pack's window
+// (one request per window, eight concurrent readers one request); a range past the end is corruption;
 // every write, delete and exclusive lock is refused without a request; four threads share
 // the pool; a vault killed mid-restore is retried with backoff until it is back.
 TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAKilledVault) {
@@ -417,6 +418,40 @@ TEST_F(VaultRestoreE2ETest, VaultReadStoreReadsInRangesRefusesWritesAndRetriesAK
   EXPECT_TRUE(s.Lock(LockMode::kShared, 0).ok());
   EXPECT_EQ(s.requests(), no_writes);
   EXPECT_EQ(Slurp((*area)->ObjectPath(ObjectType::kPack, big.name)), on_disk);
+
+  // A restore's small reads (one blob each) come from the pack's windows: one request per
+  // window however many blobs it holds, equal to the file; an evicted window is asked again.
+  {
+    const uint64_t w = ro.max_request_bytes;
+    const uint64_t windows = (big.size + w - 1) / w;
+    const uint64_t start = s.requests();
+    size_t slices = 0;
+    for (uint64_t at = 0; at + 1000 <= big.size; at += 1000) {
+      if (at / w != (at + 999) / w) continue;  // a read across two windows goes straight through
+      auto slice = s.GetRange(ObjectType::kPack, big.name, at, 1000);
+      ASSERT_TRUE(slice.ok()) << at << ": " << slice.status().ToString();
+      ASSERT_EQ(std::string(slice->begin(), slice->end()), on_disk.substr(at, 1000)) << at;
+      ++slices;
+    }
+    EXPECT_GT(slices, 10 * windows);
+    EXPECT_EQ(s.requests() - start, windows);
+    ASSERT_TRUE(s.GetRange(ObjectType::kPack, big.name, 0, 1000).ok());
+    EXPECT_EQ(s.requests() - start, windows + (windows > ro.pack_windows ? 1 : 0));
+
+    auto fresh = VaultReadStore::Open(ro);
+    ASSERT_TRUE(fresh.ok());
+    std::vector<std::thread> many;
+    std::atomic<int> right{0};
+    for (int i = 0; i < 8; ++i) {
+      many.emplace_back([&, i] {
+        auto got = (*fresh)->GetRange(ObjectType::kPack, big.name, 100 * static_cast<uint64_t>(i), 500);
+        if (got.ok() && std::string(got->begin(), got->end()) == on_disk.substr(100 * i, 500)) ++right;
+      });
+    }
+    for (std::thread& t : many) t.join();
+    EXPECT_EQ(right, 8);
+    EXPECT_EQ((*fresh)->requests(), 1u);  // eight readers of one window: one request
+  }
 
   std::vector<std::thread> readers;
   std::atomic<int> same{0};
