@@ -81,6 +81,16 @@ class CatalogRetentionTest : public CatalogTest {
       return r.event.action == action && r.event.result == kAuditSuccess;
     }));
   }
+  // A success report of a job scheduled daily at 02:00 JST.
+  static RunReport NightlySuccess() {
+    RunReport run;
+    run.result = "success";
+    run.kind = "daily";
+    run.schedule_time = "02:00";
+    run.schedule_timezone = "Asia/Tokyo";
+    run.schedule_days = "daily";
+    return run;
+  }
   bool AlarmOpen(const std::string& kind) {
     auto alarms = catalog_->ListOpenAlarms();
     EXPECT_TRUE(alarms.ok());
@@ -264,12 +274,7 @@ TEST_F(CatalogRetentionTest, SoftAndHardQuota) {
 // arrived by its time plus the 4 h grace, even after a success report; the next arrival
 // clears it. Raising and clearing are audited.
 TEST_F(CatalogRetentionTest, OverdueAlarmAfterExpectedTimePlusGraceClearedByTheNextSuccess) {
-  RunReport run;
-  run.result = "success";
-  run.kind = "daily";
-  run.schedule_time = "02:00";
-  run.schedule_timezone = "Asia/Tokyo";
-  run.schedule_days = "daily";
+  RunReport run = NightlySuccess();
   clock_.Set(JstSeconds(2026, 12, 4, 2, 10));
   Commit(SnapshotKind::kDaily);
   ASSERT_TRUE(catalog_->RecordRun(repo_, run).ok());
@@ -293,12 +298,7 @@ TEST_F(CatalogRetentionTest, OverdueAlarmAfterExpectedTimePlusGraceClearedByTheN
 // G-MON-01: the grace after the scheduled time is the site's own, else its tenant's, else
 // 4 h; each setting moves the moment the alarm is raised, and each is audited.
 TEST_F(CatalogRetentionTest, OverdueGraceIsTheSitesElseTheTenantsElseFourHours) {
-  RunReport run;
-  run.result = "success";
-  run.kind = "daily";
-  run.schedule_time = "02:00";
-  run.schedule_timezone = "Asia/Tokyo";
-  run.schedule_days = "daily";
+  RunReport run = NightlySuccess();
   auto arrive = [&](int64_t y, int mo, int d, int h, int mi) {
     clock_.Set(JstSeconds(y, mo, d, h, mi));
     Commit(SnapshotKind::kDaily);

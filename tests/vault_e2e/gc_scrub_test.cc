@@ -76,6 +76,16 @@ class GcScrubE2ETest : public ::testing::Test {
     return json::parse(Bin(*cfg))["id"].get<std::string>();
   }
   std::string Area() { return vault_.data_dir() + "/objects/" + RepoId(); }
+  // The path and name of a stored pack of the vault's area (the first of over 1000 bytes).
+  void FirstStoredPack(std::string* path, std::string* name) {
+    for (const auto& e : fs::recursive_directory_iterator(Area() + "/data")) {
+      if (e.is_regular_file() && !e.path().filename().string().starts_with(".") && e.file_size() > 1000) {
+        *path = e.path().string();
+        *name = e.path().filename().string();
+        return;
+      }
+    }
+  }
   void RawSql(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((vault_.data_dir() + "/catalog.db").c_str(), &db), SQLITE_OK);
@@ -253,13 +263,7 @@ TEST_F(GcScrubE2ETest, FlippedByteInAStoredPackIsReportedWithTheAffectedSnapshot
   VaultRun clean = vault_.Vault({"--json", "scrub", "--all"});
   ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   std::string pack_path, pack_name, snapshot;
-  for (const auto& e : fs::recursive_directory_iterator(Area() + "/data")) {
-    if (e.is_regular_file() && !e.path().filename().string().starts_with(".") && e.file_size() > 1000) {
-      pack_path = e.path().string();
-      pack_name = e.path().filename().string();
-      break;
-    }
-  }
+  FirstStoredPack(&pack_path, &pack_name);
   ASSERT_FALSE(pack_path.empty());
   for (const auto& e : fs::directory_iterator(Area() + "/snapshots")) snapshot = e.path().filename().string();
   {
@@ -316,13 +320,7 @@ TEST_F(GcScrubE2ETest, DamagedPackIsRepairedByTheSitesNextBackup) {
   kura::testing::KuraRun r = Backup();
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::string pack_path, pack_name;
-  for (const auto& e : fs::recursive_directory_iterator(Area() + "/data")) {
-    if (e.is_regular_file() && !e.path().filename().string().starts_with(".") && e.file_size() > 1000) {
-      pack_path = e.path().string();
-      pack_name = e.path().filename().string();
-      break;
-    }
-  }
+  FirstStoredPack(&pack_path, &pack_name);
   ASSERT_FALSE(pack_path.empty());
   auto read = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
