@@ -186,6 +186,8 @@ static net::Response PutPack(SiteCall& call) {
     Result<bool> repaired =
         call.deps.catalog->ClearScrubDamage(call.repo.id, "pack", id, "re-uploaded by the site", call.actor);
     if (!repaired.ok()) return call.Refuse(500, "internal", kInternal, repaired.status().ToString());
+    // False: another upload of the same bytes repaired it a moment ago.
+    if (!*repaired) return ApiJson(200, {{"stored", false}});
     return ApiJson(201, {{"stored", true}, {"blobs", blobs.size()}, {"repaired", true}});
   }
   if (!*recorded) {
